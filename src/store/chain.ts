@@ -1,0 +1,194 @@
+// The stored envelope's integrity: canonical JSON, content hashes, the per-stream hash chain, event ids from
+// idempotency keys, and `verify`, which walks streams and reports the first broken link.
+//
+// Why a chain and not just per-event hashes: a content hash shows an event was not altered, but not that none was
+// removed, inserted or reordered. Each event's metadata.prevHash is the hash of the previous event of its stream
+// (over its id, type, data, metadata, stream and revision), so any such change breaks the next link.
+// Limit: removing the newest event(s) of a stream leaves a valid shorter chain; that needs an external anchor
+// (e.g. the stream revisions recorded in ERP postings), which the ledger's lineage provides later.
+import { createHash } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
+import type { EventMetadata, EventMetadataInput, Json, JsonObject, ProposedEvent, RecordedEvent } from './types.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Namespace for uuid v5 event ids (fixed forever: changing it would change every event id). */
+export const REVTRAIL_EVENT_NAMESPACE = '6f1b1e8c-3d5a-5b0e-9c61-2a7f4e0d9b13';
+
+/** Deterministic JSON: object keys sorted by code unit, no whitespace. Same value => same text => same hash. */
+export function canonicalJson(value: Json): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  const parts: string[] = [];
+  for (const k of keys) {
+    const v = value[k];
+    if (v === undefined) continue; // JSON has no undefined; dropping it keeps hashes stable across a round trip
+    parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** eventId = uuid v5 of the idempotency key, so a retried delivery maps to the same id. */
+export function eventIdFor(idempotencyKey: string): string {
+  return uuidv5(idempotencyKey, REVTRAIL_EVENT_NAMESPACE);
+}
+
+export function contentHashOf(type: string, data: JsonObject): string {
+  return sha256Hex(canonicalJson({ type, data }));
+}
+
+/** What an event looks like once sealed for a stream position, before the store assigns a global position. */
+export interface SealedEvent {
+  eventId: string;
+  type: string;
+  data: JsonObject;
+  metadata: EventMetadata;
+}
+
+/** Hash of one stored event: the link the next event of the stream points to. */
+export function eventHash(e: SealedEvent, streamId: string, revision: number): string {
+  return sha256Hex(
+    canonicalJson({
+      eventId: e.eventId,
+      type: e.type,
+      data: e.data,
+      metadata: e.metadata as unknown as JsonObject,
+      streamId,
+      revision,
+    }),
+  );
+}
+
+function stripUndefined(m: EventMetadataInput): EventMetadataInput {
+  return JSON.parse(JSON.stringify(m)) as EventMetadataInput;
+}
+
+/**
+ * Seals events for appending after `prevHash` at `firstRevision`: adds contentHash and prevHash to each.
+ * Returns the sealed events and the hash of the last one (the stream's new head).
+ */
+export function sealEvents(
+  streamId: string,
+  events: readonly ProposedEvent[],
+  firstRevision: number,
+  prevHash: string,
+): { sealed: SealedEvent[]; headHash: string } {
+  const sealed: SealedEvent[] = [];
+  let link = prevHash;
+  events.forEach((e, i) => {
+    const metadata: EventMetadata = {
+      ...stripUndefined(e.metadata),
+      contentHash: contentHashOf(e.type, e.data),
+      prevHash: link,
+    };
+    const s: SealedEvent = { eventId: e.eventId, type: e.type, data: e.data, metadata };
+    link = eventHash(s, streamId, firstRevision + i);
+    sealed.push(s);
+  });
+  return { sealed, headHash: link };
+}
+
+export type BrokenLinkReason = 'CONTENT_HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'REVISION_GAP' | 'UNREADABLE';
+
+export interface BrokenLink {
+  streamId: string;
+  revision: number;
+  eventId: string;
+  reason: BrokenLinkReason;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  eventsChecked: number;
+  streamsChecked: number;
+  /** The first broken link in global order (null when every chain holds). */
+  firstBroken: BrokenLink | null;
+  /** The first broken link of each stream that has one. */
+  brokenStreams: BrokenLink[];
+}
+
+interface ChainCursor {
+  revision: number;
+  hash: string;
+}
+
+/** Checks one event against the cursor of its stream; returns the break, if any, and advances the cursor. */
+function checkLink(
+  e: RecordedEvent,
+  cursor: ChainCursor | undefined,
+): { broken: BrokenLink | null; next: ChainCursor } {
+  const expectedRevision = cursor ? cursor.revision + 1 : 0;
+  const expectedPrev = cursor ? cursor.hash : GENESIS_HASH;
+  const next = { revision: e.revision, hash: eventHash(e, e.streamId, e.revision) };
+  const at = { streamId: e.streamId, revision: e.revision, eventId: e.eventId };
+  if (e.revision !== expectedRevision) {
+    return {
+      broken: { ...at, reason: 'REVISION_GAP', message: `expected revision ${expectedRevision}, found ${e.revision}` },
+      next,
+    };
+  }
+  if (e.metadata.contentHash !== contentHashOf(e.type, e.data)) {
+    return {
+      broken: {
+        ...at,
+        reason: 'CONTENT_HASH_MISMATCH',
+        message: 'type or data differ from what was hashed when stored',
+      },
+      next,
+    };
+  }
+  if (e.metadata.prevHash !== expectedPrev) {
+    return {
+      broken: {
+        ...at,
+        reason: 'PREV_HASH_MISMATCH',
+        message: 'prevHash does not match the previous event: an earlier event was altered, removed or reordered',
+      },
+      next,
+    };
+  }
+  return { broken: null, next };
+}
+
+/** Verifies events in position order (one stream's, or the whole log's); reports the first break per stream. */
+export async function verifyEvents(events: AsyncIterable<RecordedEvent>): Promise<VerifyReport> {
+  const cursors = new Map<string, ChainCursor>();
+  const brokenByStream = new Map<string, BrokenLink>();
+  let firstBroken: BrokenLink | null = null;
+  let eventsChecked = 0;
+  try {
+    for await (const e of events) {
+      eventsChecked++;
+      const { broken, next } = checkLink(e, cursors.get(e.streamId));
+      cursors.set(e.streamId, next);
+      if (broken && !brokenByStream.has(e.streamId)) {
+        brokenByStream.set(e.streamId, broken);
+        firstBroken ??= broken;
+      }
+    }
+  } catch (err) {
+    // A stored row that no longer parses is itself evidence of tampering or corruption.
+    const broken: BrokenLink = {
+      streamId: '?',
+      revision: -1,
+      eventId: '?',
+      reason: 'UNREADABLE',
+      message: `reading stopped after ${eventsChecked} events: ${(err as Error).message}`,
+    };
+    brokenByStream.set('?', broken);
+    firstBroken ??= broken;
+  }
+  return {
+    ok: firstBroken === null,
+    eventsChecked,
+    streamsChecked: cursors.size,
+    firstBroken,
+    brokenStreams: [...brokenByStream.values()],
+  };
+}

@@ -1,0 +1,365 @@
+// Embedded event store: one SQLite file through better-sqlite3 in WAL mode. The default store: no server needed.
+//
+// Concurrency argument: every append runs in one IMMEDIATE transaction, so SQLite's single writer lock serialises
+// appenders (across connections and processes). Inside it we read the stream head, check the expected revision, and
+// insert; so revisions are gap-free and a position (the rowid) is never committed after a higher one becomes visible,
+// which is what lets subscriptions track progress with a single "last position seen".
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { GENESIS_HASH, sealEvents } from './chain.js';
+import type {
+  AllFilter,
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  ExpectedRevision,
+  JsonObject,
+  Position,
+  ProposedEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from './types.js';
+import { WrongExpectedVersionError } from './types.js';
+
+export interface SqliteStoreOptions {
+  /** File path; parent folders are created. ':memory:' is refused: the embedded store is always a real file. */
+  path: string;
+  /**
+   * 'full' (default): every commit is fsynced, so an acknowledged append survives power loss, not just a crash.
+   * 'normal': WAL-safe against corruption, may lose the newest commits on power loss (SQLite docs, "synchronous").
+   */
+  synchronous?: 'full' | 'normal';
+  /** How often a live subscription looks for appends made by other connections or processes. */
+  pollIntervalMs?: number;
+}
+
+const PAGE = 1000;
+
+type Row = [
+  position: number,
+  streamId: string,
+  revision: number,
+  eventId: string,
+  type: string,
+  data: string,
+  metadata: string,
+  recordedAt: string,
+];
+const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
+
+function toEvent(r: Row): RecordedEvent {
+  const p = BigInt(r[0]);
+  return {
+    position: { commit: p, prepare: p },
+    streamId: r[1],
+    revision: r[2],
+    eventId: r[3],
+    type: r[4],
+    data: JSON.parse(r[5]) as JsonObject,
+    metadata: JSON.parse(r[6]) as EventMetadata,
+    recordedAt: r[7],
+  };
+}
+
+function filterSql(filter: AllFilter | undefined): { sql: string; params: string[] } {
+  const clauses: string[] = [];
+  const params: string[] = [];
+  const prefixClause = (column: string, prefixes: readonly string[] | undefined): void => {
+    if (!prefixes) return;
+    if (prefixes.length === 0) {
+      clauses.push('0');
+      return;
+    }
+    clauses.push(`(${prefixes.map(() => `substr(${column}, 1, length(?)) = ?`).join(' OR ')})`);
+    for (const p of prefixes) params.push(p, p);
+  };
+  prefixClause('stream_id', filter?.streamPrefixes);
+  prefixClause('type', filter?.eventTypePrefixes);
+  return { sql: clauses.map((c) => ` AND ${c}`).join(''), params };
+}
+
+export class SqliteEventStore implements EventStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly appended = new EventEmitter();
+  private readonly pollIntervalMs: number;
+  private readonly subscriptions = new Set<() => void>();
+  private closed = false;
+
+  private readonly stmts: {
+    head: Database.Statement<[string], { revision: number; head_hash: string }>;
+    tailIds: Database.Statement<[string, number, number], { event_id: string }>;
+    insert: Database.Statement<[string, number, string, string, string, string, string]>;
+    upsertHead: Database.Statement<[string, number, string]>;
+    maxPosition: Database.Statement<[], { p: number | null }>;
+    forwards: Database.Statement<[string, number, number], Row>;
+    backwards: Database.Statement<[string, number, number], Row>;
+  };
+  /** The whole append as one IMMEDIATE transaction (takes the write lock before reading the head). */
+  private readonly appendTx: Database.Transaction<SqliteEventStore['appendInTx']>;
+  private readonly allStmts = new Map<string, Database.Statement<unknown[], Row>>();
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path === ':memory:' || options.path === '') throw new Error('the embedded store needs a file path');
+    mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.appended.setMaxListeners(0);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS events (
+        position    INTEGER PRIMARY KEY,
+        stream_id   TEXT    NOT NULL,
+        revision    INTEGER NOT NULL,
+        event_id    TEXT    NOT NULL,
+        type        TEXT    NOT NULL,
+        data        TEXT    NOT NULL,
+        metadata    TEXT    NOT NULL,
+        recorded_at TEXT    NOT NULL
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream_id, revision);
+      CREATE TABLE IF NOT EXISTS streams (
+        stream_id TEXT    PRIMARY KEY,
+        revision  INTEGER NOT NULL,
+        head_hash TEXT    NOT NULL
+      ) WITHOUT ROWID;
+    `);
+    this.stmts = {
+      head: this.db.prepare('SELECT revision, head_hash FROM streams WHERE stream_id = ?'),
+      tailIds: this.db.prepare(
+        'SELECT event_id FROM events WHERE stream_id = ? AND revision > ? ORDER BY revision LIMIT ?',
+      ),
+      insert: this.db.prepare(
+        'INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      upsertHead: this.db.prepare(
+        'INSERT INTO streams (stream_id, revision, head_hash) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, head_hash = excluded.head_hash',
+      ),
+      maxPosition: this.db.prepare('SELECT max(position) AS p FROM events'),
+      forwards: this.db
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`)
+        .raw(true) as unknown as Database.Statement<[string, number, number], Row>,
+      backwards: this.db
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)
+        .raw(true) as unknown as Database.Statement<[string, number, number], Row>,
+    };
+    this.appendTx = this.db.transaction(this.appendInTx.bind(this));
+  }
+
+  /** The whole append as one IMMEDIATE transaction (takes the write lock before reading the head). */
+  private appendInTx(
+    streamId: string,
+    events: readonly ProposedEvent[],
+    expected: ExpectedRevision,
+  ): { wrote: boolean; result: AppendResult } {
+    const head = this.stmts.head.get(streamId);
+    const current = head ? head.revision : null;
+    const noop = (): { wrote: boolean; result: AppendResult } => ({
+      wrote: false,
+      result: { nextExpectedRevision: current ?? -1, position: null },
+    });
+
+    if (!this.expectationHolds(expected, current)) {
+      if (this.alreadyAppended(streamId, events, expected, current)) return noop();
+      throw new WrongExpectedVersionError(streamId, expected, current);
+    }
+    // 'any' retried after success: the same ids already form the tail of the stream (EventStoreDB treats
+    // idempotency under 'any' as best effort; checking the tail covers the retry of the last append).
+    if (
+      expected === 'any' &&
+      current !== null &&
+      this.alreadyAppended(streamId, events, current - events.length, current)
+    ) {
+      return noop();
+    }
+    if (events.length === 0) return noop();
+
+    const first = (current ?? -1) + 1;
+    const { sealed, headHash } = sealEvents(streamId, events, first, head ? head.head_hash : GENESIS_HASH);
+    const recordedAt = new Date().toISOString();
+    let last = 0;
+    sealed.forEach((e, i) => {
+      last = Number(
+        this.stmts.insert.run(
+          streamId,
+          first + i,
+          e.eventId,
+          e.type,
+          JSON.stringify(e.data),
+          JSON.stringify(e.metadata),
+          recordedAt,
+        ).lastInsertRowid,
+      );
+    });
+    const revision = first + sealed.length - 1;
+    this.stmts.upsertHead.run(streamId, revision, headHash);
+    const p = BigInt(last);
+    return { wrote: true, result: { nextExpectedRevision: revision, position: { commit: p, prepare: p } } };
+  }
+
+  async append(
+    streamId: string,
+    events: readonly ProposedEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    this.assertOpen();
+    const result = this.appendTx.immediate(streamId, events, options.expectedRevision);
+    if (result.wrote) this.appended.emit('append');
+    return Promise.resolve(result.result);
+  }
+
+  private expectationHolds(expected: ExpectedRevision, current: number | null): boolean {
+    if (expected === 'any') return true;
+    if (expected === 'no_stream') return current === null;
+    if (expected === 'stream_exists') return current !== null;
+    return current === expected;
+  }
+
+  /** Idempotent retry: the events right after `expected` are exactly these ids, in this order. */
+  private alreadyAppended(
+    streamId: string,
+    events: readonly ProposedEvent[],
+    expected: ExpectedRevision,
+    current: number | null,
+  ): boolean {
+    if (current === null || events.length === 0) return false;
+    let after: number;
+    if (expected === 'no_stream') after = -1;
+    else if (typeof expected === 'number') after = expected;
+    else return false;
+    if (after < -1 || current - after < events.length) return false;
+    const ids = this.stmts.tailIds.all(streamId, after, events.length).map((r) => r.event_id);
+    return ids.length === events.length && ids.every((id, i) => id === events[i]!.eventId);
+  }
+
+  async streamRevision(streamId: string): Promise<number | null> {
+    this.assertOpen();
+    return Promise.resolve(this.stmts.head.get(streamId)?.revision ?? null);
+  }
+
+  async headPosition(): Promise<Position | null> {
+    this.assertOpen();
+    const p = this.stmts.maxPosition.get()?.p ?? null;
+    return Promise.resolve(p === null ? null : { commit: BigInt(p), prepare: BigInt(p) });
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    const backwards = options.direction === 'backwards';
+    let remaining = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const from = options.fromRevision;
+    let cursor =
+      from === undefined || from === 'start' || from === 'end' ? (backwards ? Number.MAX_SAFE_INTEGER : 0) : from;
+    if (!backwards && from === 'end') return;
+    while (remaining > 0) {
+      const limit = Math.min(PAGE, remaining);
+      const rows = (backwards ? this.stmts.backwards : this.stmts.forwards).all(streamId, cursor, limit);
+      for (const r of rows) yield toEvent(r);
+      remaining -= rows.length;
+      if (rows.length < limit) return;
+      cursor = backwards ? rows[rows.length - 1]![2] - 1 : rows[rows.length - 1]![2] + 1;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    let after = options.after ? Number(options.after.commit) : 0;
+    let remaining = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const head = this.stmts.maxPosition.get()?.p ?? 0;
+    while (remaining > 0) {
+      const limit = Math.min(PAGE, remaining);
+      const rows = this.readPage(after, head, options.filter, limit);
+      for (const r of rows) yield toEvent(r);
+      remaining -= rows.length;
+      if (rows.length < limit) return;
+      after = rows[rows.length - 1]![0];
+    }
+  }
+
+  /** Rows with after < position <= upTo matching the filter, in position order. */
+  private readPage(after: number, upTo: number, filter: AllFilter | undefined, limit: number): Row[] {
+    const { sql, params } = filterSql(filter);
+    let stmt = this.allStmts.get(sql);
+    if (!stmt) {
+      stmt = this.db
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ?${sql} ORDER BY position LIMIT ?`)
+        .raw(true) as unknown as Database.Statement<unknown[], Row>;
+      this.allStmts.set(sql, stmt);
+    }
+    return stmt.all(after, upTo, ...params, limit);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    this.assertOpen();
+    let closed = false;
+    let wake: (() => void) | null = null;
+    const stop = (): void => {
+      closed = true;
+      wake?.();
+    };
+    this.subscriptions.add(stop);
+    const onAppend = (): void => wake?.();
+    this.appended.on('append', onAppend);
+
+    const store = this;
+    async function* run(): AsyncGenerator<RecordedEvent> {
+      let after = options.after ? Number(options.after.commit) : 0;
+      try {
+        while (!closed && !store.closed) {
+          // Bound each page by the head read first: events past it are picked up next round, and `after`
+          // can advance over a stretch that the filter rejects entirely without rescanning it.
+          const head = store.stmts.maxPosition.get()?.p ?? 0;
+          const rows = head > after ? store.readPage(after, head, options.filter, PAGE) : [];
+          for (const r of rows) {
+            if (closed) return;
+            yield toEvent(r);
+          }
+          if (rows.length === PAGE) {
+            after = rows[rows.length - 1]![0];
+            continue;
+          }
+          after = Math.max(after, head);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, store.pollIntervalMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = null;
+        }
+      } finally {
+        store.appended.off('append', onAppend);
+        store.subscriptions.delete(stop);
+      }
+    }
+    const iterator = run();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      close: async () => {
+        stop();
+        await iterator.return(undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stop of this.subscriptions) stop();
+    this.db.close();
+    return Promise.resolve();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event store is closed');
+  }
+}

@@ -1,0 +1,172 @@
+// The event store port: one interface, implemented by the embedded SQLite adapter and the EventStoreDB adapter.
+// Every guarantee listed here is checked against both adapters by test/eventstore/conformance.ts.
+
+/** A JSON value as stored: event data and metadata are plain JSON, never class instances or JS numbers for money. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/**
+ * Position in the global log. EventStoreDB positions are a (commit, prepare) pair of byte offsets in its transaction
+ * log; the embedded store uses its global sequence number for both. Ordering is by commit, then prepare.
+ */
+export interface Position {
+  readonly commit: bigint;
+  readonly prepare: bigint;
+}
+
+/**
+ * Expected stream revision for optimistic concurrency (EventStoreDB semantics):
+ * a number = the revision of the stream's last event; 'no_stream' = the stream must not exist;
+ * 'stream_exists' = it must exist; 'any' = no check.
+ */
+export type ExpectedRevision = number | 'no_stream' | 'stream_exists' | 'any';
+
+/** Where a stored event came from in the source system. */
+export interface SourceRef {
+  system: string;
+  id: string;
+  version: number;
+}
+
+/** Metadata the caller supplies; the store adds contentHash and prevHash itself (see chain.ts). */
+export interface EventMetadataInput {
+  schemaVersion: number;
+  source?: SourceRef | null;
+  receivedAt: string;
+  correlationId?: string | null;
+  causationId?: string | null;
+  actor?: string | null;
+}
+
+export interface EventMetadata extends EventMetadataInput {
+  /** sha-256 (hex) of the canonical JSON of {type, data}. */
+  contentHash: string;
+  /** sha-256 (hex) of the previous event of the same stream (canonical form), or GENESIS_HASH for revision 0. */
+  prevHash: string;
+}
+
+/** An event proposed for appending. */
+export interface ProposedEvent {
+  /** A uuid; by convention uuid v5 of the idempotency key (see envelope.ts). */
+  eventId: string;
+  type: string;
+  data: JsonObject;
+  metadata: EventMetadataInput;
+}
+
+export interface RecordedEvent {
+  eventId: string;
+  type: string;
+  data: JsonObject;
+  metadata: EventMetadata;
+  streamId: string;
+  /** 0-based, gap-free within the stream. */
+  revision: number;
+  position: Position;
+  /** When the store recorded it (ISO 8601, the store's own clock). */
+  recordedAt: string;
+}
+
+export interface AppendResult {
+  /** Revision of the stream's last event after the append. */
+  nextExpectedRevision: number;
+  /** Position of the last event appended (for an idempotent no-op: of the stream's last matching event, if known). */
+  position: Position | null;
+}
+
+export interface ReadStreamOptions {
+  /** First revision to read: for forwards reads the lowest, for backwards reads the highest. Default: start / end. */
+  fromRevision?: number | 'start' | 'end';
+  direction?: 'forwards' | 'backwards';
+  maxCount?: number;
+}
+
+/** A server-side filter on the global log (both options may be combined: an event must match both). */
+export interface AllFilter {
+  /** Keep events whose stream id starts with one of these prefixes. */
+  streamPrefixes?: readonly string[];
+  /** Keep events whose type starts with one of these prefixes. */
+  eventTypePrefixes?: readonly string[];
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events strictly after this position. Default: from the very start. */
+  after?: Position | null;
+  filter?: AllFilter;
+  maxCount?: number;
+}
+
+export interface SubscribeOptions {
+  /** Exclusive checkpoint: deliver events strictly after it. Default: from the very start. */
+  after?: Position | null;
+  filter?: AllFilter;
+}
+
+/** Catch-up then live subscription, as an async iterator; `close()` (or breaking the loop) ends it. */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  readonly kind: 'sqlite' | 'esdb';
+  /**
+   * Appends atomically (all events or none). Throws WrongExpectedVersionError on a concurrency clash.
+   * Re-appending the same event ids at the same expected revision after they were written is a no-op that succeeds.
+   */
+  append(
+    streamId: string,
+    events: readonly ProposedEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult>;
+  /** Events of one stream; an absent stream reads as empty. */
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  /** Revision of the stream's last event, or null when the stream does not exist. */
+  streamRevision(streamId: string): Promise<number | null>;
+  /** The global log in position order (user events only: no system streams). */
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** Every event after the checkpoint exactly once, in position order: catch-up, then live. */
+  subscribeToAll(options?: SubscribeOptions): Subscription;
+  /** Position of the newest event in the log, or null for an empty log. */
+  headPosition(): Promise<Position | null>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedVersionError extends Error {
+  override readonly name = 'WrongExpectedVersionError';
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    /** Actual revision of the stream's last event, or null if it does not exist (null also when unknown). */
+    readonly actual: number | null,
+  ) {
+    super(
+      `stream ${streamId}: expected revision ${String(expected)}, actual ${actual === null ? 'no stream' : actual}`,
+    );
+  }
+}
+
+export function comparePositions(a: Position, b: Position): number {
+  if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
+  if (a.prepare !== b.prepare) return a.prepare < b.prepare ? -1 : 1;
+  return 0;
+}
+
+/** Text form of a position for APIs and checkpoints: "C" when commit = prepare, else "C/P". */
+export function formatPosition(p: Position): string {
+  return p.commit === p.prepare ? p.commit.toString() : `${p.commit}/${p.prepare}`;
+}
+
+export function parsePosition(text: string): Position {
+  const m = /^(\d+)(?:\/(\d+))?$/.exec(text);
+  if (!m) throw new Error(`not a position: ${JSON.stringify(text)}`);
+  const commit = BigInt(m[1]!);
+  return { commit, prepare: m[2] === undefined ? commit : BigInt(m[2]) };
+}
+
+/** True when the event passes the filter. Adapters use it where the backend cannot filter on its own. */
+export function matchesFilter(streamId: string, type: string, filter: AllFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.streamPrefixes && !filter.streamPrefixes.some((p) => streamId.startsWith(p))) return false;
+  if (filter.eventTypePrefixes && !filter.eventTypePrefixes.some((p) => type.startsWith(p))) return false;
+  return true;
+}
