@@ -1,4 +1,5 @@
 // The event store's public face: the port, the hash chain, and `openStore` choosing the adapter from configuration.
+import { verifyEvents, type VerifyReport } from './chain.js';
 import { openEsdbStore } from './esdb.js';
 import { SqliteEventStore } from './sqlite.js';
 import type { EventStore } from './types.js';
@@ -17,10 +18,7 @@ export function openStore(location: string, options: { synchronous?: 'full' | 'n
   return new SqliteEventStore({ path: location, ...options });
 }
 
-export { verifyEvents } from './chain.js';
-
-/** Verifies one stream's chain, or the whole store's when no stream is given. */
-export async function verify(store: EventStore, streamId?: string) {
-  const { verifyEvents } = await import('./chain.js');
+/** Verifies one stream's chain, or the whole store's when no stream is given; reports the first broken links. */
+export function verify(store: EventStore, streamId?: string): Promise<VerifyReport> {
   return verifyEvents(streamId === undefined ? store.readAll() : store.readStream(streamId));
 }

@@ -40,6 +40,11 @@ export interface SqliteStoreOptions {
 
 const PAGE = 1000;
 
+interface FollowState {
+  closed: boolean;
+  wake: (() => void) | null;
+}
+
 type Row = [
   position: number,
   streamId: string,
@@ -299,49 +304,18 @@ export class SqliteEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
     this.assertOpen();
-    let closed = false;
-    let wake: (() => void) | null = null;
+    const state: FollowState = { closed: false, wake: null };
     const stop = (): void => {
-      closed = true;
-      wake?.();
+      state.closed = true;
+      state.wake?.();
     };
     this.subscriptions.add(stop);
-    const onAppend = (): void => wake?.();
+    const onAppend = (): void => state.wake?.();
     this.appended.on('append', onAppend);
-
-    const store = this;
-    async function* run(): AsyncGenerator<RecordedEvent> {
-      let after = options.after ? Number(options.after.commit) : 0;
-      try {
-        while (!closed && !store.closed) {
-          // Bound each page by the head read first: events past it are picked up next round, and `after`
-          // can advance over a stretch that the filter rejects entirely without rescanning it.
-          const head = store.stmts.maxPosition.get()?.p ?? 0;
-          const rows = head > after ? store.readPage(after, head, options.filter, PAGE) : [];
-          for (const r of rows) {
-            if (closed) return;
-            yield toEvent(r);
-          }
-          if (rows.length === PAGE) {
-            after = rows[rows.length - 1]![0];
-            continue;
-          }
-          after = Math.max(after, head);
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, store.pollIntervalMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = null;
-        }
-      } finally {
-        store.appended.off('append', onAppend);
-        store.subscriptions.delete(stop);
-      }
-    }
-    const iterator = run();
+    const iterator = this.follow(options, state, () => {
+      this.appended.off('append', onAppend);
+      this.subscriptions.delete(stop);
+    });
     return {
       [Symbol.asyncIterator]: () => iterator,
       close: async () => {
@@ -349,6 +323,42 @@ export class SqliteEventStore implements EventStore {
         await iterator.return(undefined);
       },
     };
+  }
+
+  /** Catch-up then live: pages from the checkpoint; when caught up, sleeps until an append here or the next poll. */
+  private async *follow(
+    options: SubscribeOptions,
+    state: FollowState,
+    cleanup: () => void,
+  ): AsyncGenerator<RecordedEvent> {
+    let after = options.after ? Number(options.after.commit) : 0;
+    try {
+      while (!state.closed && !this.closed) {
+        // Bound each page by the head read first: events past it are picked up next round, and `after`
+        // can advance over a stretch that the filter rejects entirely without rescanning it.
+        const head = this.stmts.maxPosition.get()?.p ?? 0;
+        const rows = head > after ? this.readPage(after, head, options.filter, PAGE) : [];
+        for (const r of rows) {
+          if (state.closed) return;
+          yield toEvent(r);
+        }
+        if (rows.length === PAGE) {
+          after = rows[rows.length - 1]![0];
+          continue;
+        }
+        after = Math.max(after, head);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollIntervalMs);
+          state.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        state.wake = null;
+      }
+    } finally {
+      cleanup();
+    }
   }
 
   async close(): Promise<void> {

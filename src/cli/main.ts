@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// The `revtrail` command line: start the service, verify the store's hash chains.
+import { buildApp } from '../app.js';
+import { loadConfig } from '../config.js';
+import { openStore, verify } from '../store/index.js';
+
+const USAGE = `usage: revtrail <command>
+  start              start the HTTP service (REVTRAIL_STORE, REVTRAIL_HOST, REVTRAIL_PORT)
+  verify [stream]    check the hash chain of one stream or of the whole store; exit 1 on a broken link`;
+
+async function start(): Promise<void> {
+  const config = loadConfig();
+  const app = await buildApp(config);
+  const shutdown = (signal: string): void => {
+    app.http.log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.http.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  await app.http.listen({ host: config.host, port: config.port });
+}
+
+async function verifyCommand(stream: string | undefined): Promise<number> {
+  const config = loadConfig();
+  const store = openStore(config.store, { synchronous: config.sqliteSync });
+  try {
+    const report = await verify(store, stream);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return report.ok ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'start':
+      await start();
+      return -1; // keeps running
+    case 'verify':
+      return verifyCommand(args[0]);
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`revtrail: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,36 @@
+// The adapters the conformance suite runs against. Each entry opens a fresh, empty store and can reopen it
+// (a "restart": a new store object over the same durable state), so restart cases run on every adapter.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '../../src/store/index.js';
+import type { EventStore } from '../../src/store/index.js';
+
+export interface StoreHarness {
+  /** A store over fresh, empty state. */
+  store: EventStore;
+  /** A second store object over the same state (another connection / a restarted process). */
+  reopen(): Promise<EventStore>;
+  /** Releases the state (temp files, test servers). Stores must be closed by the test. */
+  dispose(): Promise<void>;
+}
+
+export interface AdapterUnderTest {
+  name: string;
+  open(): Promise<StoreHarness>;
+}
+
+export const sqliteAdapter: AdapterUnderTest = {
+  name: 'embedded SQLite (better-sqlite3, file on disk)',
+  open() {
+    const dir = mkdtempSync(join(tmpdir(), 'revtrail-store-'));
+    const path = join(dir, 'revtrail.db');
+    return Promise.resolve({
+      store: new SqliteEventStore({ path, pollIntervalMs: 20 }),
+      reopen: () => Promise.resolve(new SqliteEventStore({ path, pollIntervalMs: 20 })),
+      dispose: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    });
+  },
+};
+
+export const adapters: AdapterUnderTest[] = [sqliteAdapter];

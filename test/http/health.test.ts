@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import type { App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { eventIdFor } from '../../src/store/index.js';
+
+describe('GET /health over a listening server', () => {
+  let dir: string;
+  let app: App;
+  let url: string;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'revtrail-http-'));
+    app = await buildApp(loadConfig({ REVTRAIL_STORE: join(dir, 'r.db'), REVTRAIL_LOG_LEVEL: 'silent' }));
+    url = await app.http.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterEach(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 200 with the store kind and its head position', async () => {
+    let res = await fetch(`${url}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      store: { kind: 'sqlite', location: join(dir, 'r.db'), head: null },
+    });
+    await app.store.append(
+      'contract-C-1',
+      [
+        {
+          eventId: eventIdFor('k'),
+          type: 'T',
+          data: {},
+          metadata: { schemaVersion: 1, receivedAt: '2026-01-01T00:00:00Z' },
+        },
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    res = await fetch(`${url}/health`);
+    expect(((await res.json()) as { store: { head: string } }).store.head).toBe('1');
+  });
+
+  it('answers 503 when the store cannot be read', async () => {
+    await app.store.close();
+    const res = await fetch(`${url}/health`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ status: 'unavailable', store: { kind: 'sqlite' } });
+  });
+});
+
+describe('configuration', () => {
+  it('names the variable and the rule for a bad value', () => {
+    expect(() => loadConfig({ REVTRAIL_PORT: 'eighty' })).toThrow(/REVTRAIL_PORT/);
+    expect(() => loadConfig({ REVTRAIL_SQLITE_SYNC: 'off' })).toThrow(/REVTRAIL_SQLITE_SYNC/);
+  });
+});
