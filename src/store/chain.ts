@@ -3,10 +3,11 @@
 //
 // Why a chain and not just per-event hashes: a content hash shows an event was not altered, but not that none was
 // removed, inserted or reordered. Each event's metadata.prevHash is the hash of the previous event of its stream
-// (over its id, type, data, metadata, stream and revision), so any such change breaks the next link.
+// (over its id, type, metadata — which holds the content hash of its data — stream and revision), so any such
+// change breaks the next link.
 // Limit: removing the newest event(s) of a stream leaves a valid shorter chain; that needs an external anchor
 // (e.g. the stream revisions recorded in ERP postings), which the ledger's lineage provides later.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { EventMetadata, EventMetadataInput, Json, JsonObject, ProposedEvent, RecordedEvent } from './types.js';
 
@@ -15,31 +16,64 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** Namespace for uuid v5 event ids (fixed forever: changing it would change every event id). */
 export const REVTRAIL_EVENT_NAMESPACE = '6f1b1e8c-3d5a-5b0e-9c61-2a7f4e0d9b13';
 
-/** Deterministic JSON: object keys sorted by code unit, no whitespace. Same value => same text => same hash. */
+/**
+ * Deterministic JSON: object keys sorted by UTF-16 code unit (as RFC 8785), no whitespace, undefined members
+ * dropped. Same value => same text => same hash. A BigInt or other non-JSON value throws (nothing is stored).
+ */
 export function canonicalJson(value: Json): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  const parts: string[] = [];
-  for (const k of keys) {
-    const v = value[k];
-    if (v === undefined) continue; // JSON has no undefined; dropping it keeps hashes stable across a round trip
-    parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]!);
+        return `${out}]`;
+      }
+      const keys = Object.keys(value);
+      if (!isSorted(keys)) keys.sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const v = value[k];
+        if (v === undefined) continue;
+        if (!first) out += ',';
+        first = false;
+        out += quotedKey(k) + ':' + canonicalJson(v);
+      }
+      return out + '}';
+    }
+    default:
+      throw new TypeError(`not a JSON value: ${typeof value}`);
   }
-  return `{${parts.join(',')}}`;
+}
+
+/** Quoted object keys, memoised: events repeat the same few dozen keys millions of times. */
+const quotedKeys = new Map<string, string>();
+function quotedKey(k: string): string {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (quotedKeys.size < 10_000) quotedKeys.set(k, q);
+  }
+  return q;
+}
+
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** eventId = uuid v5 of the idempotency key, so a retried delivery maps to the same id. */
 export function eventIdFor(idempotencyKey: string): string {
   return uuidv5(idempotencyKey, REVTRAIL_EVENT_NAMESPACE);
-}
-
-export function contentHashOf(type: string, data: JsonObject): string {
-  return sha256Hex(canonicalJson({ type, data }));
 }
 
 /** What an event looks like once sealed for a stream position, before the store assigns a global position. */
@@ -48,24 +82,49 @@ export interface SealedEvent {
   type: string;
   data: JsonObject;
   metadata: EventMetadata;
+  /** canonicalJson(data) and canonicalJson(metadata): valid JSON, so adapters store these very strings. */
+  dataJson: string;
+  metadataJson: string;
 }
 
-/** Hash of one stored event: the link the next event of the stream points to. */
-export function eventHash(e: SealedEvent, streamId: string, revision: number): string {
+/*
+ * Both hashes are over canonical JSON objects whose keys are written here in sorted order, around the canonical
+ * texts of data and metadata, so that each is canonicalised once per event (they are also what gets stored).
+ * contentHash = sha256(canonical {data, type}); eventHash = sha256(canonical {eventId, metadata, revision, streamId,
+ * type}) — data is covered through metadata.contentHash, so it is hashed once. Keys in code-unit order.
+ */
+function contentHashOfCanonical(type: string, dataJson: string): string {
+  return sha256Hex(`{"data":${dataJson},"type":${JSON.stringify(type)}}`);
+}
+
+function eventHashOfCanonical(
+  e: { eventId: string; type: string },
+  metadataJson: string,
+  streamId: string,
+  revision: number,
+): string {
   return sha256Hex(
-    canonicalJson({
-      eventId: e.eventId,
-      type: e.type,
-      data: e.data,
-      metadata: e.metadata as unknown as JsonObject,
-      streamId,
-      revision,
-    }),
+    `{"eventId":${JSON.stringify(e.eventId)},"metadata":${metadataJson},` +
+      `"revision":${revision},"streamId":${JSON.stringify(streamId)},"type":${JSON.stringify(e.type)}}`,
   );
 }
 
-function stripUndefined(m: EventMetadataInput): EventMetadataInput {
-  return JSON.parse(JSON.stringify(m)) as EventMetadataInput;
+export function contentHashOf(type: string, data: JsonObject): string {
+  return contentHashOfCanonical(type, canonicalJson(data));
+}
+
+/** Hash of one stored event: the link the next event of the stream points to. */
+export function eventHash(
+  e: { eventId: string; type: string; data: JsonObject; metadata: EventMetadata },
+  streamId: string,
+  revision: number,
+): string {
+  return eventHashOfCanonical(e, canonicalJson(e.metadata as unknown as JsonObject), streamId, revision);
+}
+
+/** The caller's metadata as stored, with the two hashes (canonicalJson drops members left undefined). */
+function storedMetadata(m: EventMetadataInput, contentHash: string, prevHash: string): EventMetadata {
+  return { ...m, contentHash, prevHash };
 }
 
 /**
@@ -81,14 +140,11 @@ export function sealEvents(
   const sealed: SealedEvent[] = [];
   let link = prevHash;
   events.forEach((e, i) => {
-    const metadata: EventMetadata = {
-      ...stripUndefined(e.metadata),
-      contentHash: contentHashOf(e.type, e.data),
-      prevHash: link,
-    };
-    const s: SealedEvent = { eventId: e.eventId, type: e.type, data: e.data, metadata };
-    link = eventHash(s, streamId, firstRevision + i);
-    sealed.push(s);
+    const dataJson = canonicalJson(e.data);
+    const metadata = storedMetadata(e.metadata, contentHashOfCanonical(e.type, dataJson), link);
+    const metadataJson = canonicalJson(metadata as unknown as JsonObject);
+    sealed.push({ eventId: e.eventId, type: e.type, data: e.data, metadata, dataJson, metadataJson });
+    link = eventHashOfCanonical(e, metadataJson, streamId, firstRevision + i);
   });
   return { sealed, headHash: link };
 }

@@ -193,15 +193,8 @@ export class SqliteEventStore implements EventStore {
     let last = 0;
     sealed.forEach((e, i) => {
       last = Number(
-        this.stmts.insert.run(
-          streamId,
-          first + i,
-          e.eventId,
-          e.type,
-          JSON.stringify(e.data),
-          JSON.stringify(e.metadata),
-          recordedAt,
-        ).lastInsertRowid,
+        this.stmts.insert.run(streamId, first + i, e.eventId, e.type, e.dataJson, e.metadataJson, recordedAt)
+          .lastInsertRowid,
       );
     });
     const revision = first + sealed.length - 1;

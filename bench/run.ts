@@ -1,0 +1,45 @@
+// `npm run bench [-- name ...]`: runs the benchmarks and prints their side-by-side ratios as Markdown for
+// BENCHMARKS.md. Sizes: BENCH_EVENTS (default 1,000,000) and BENCH_SECONDS per append measurement (default 60).
+import { cpus, totalmem } from 'node:os';
+import { benchAppend, benchScan } from './eventstore.js';
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const pct = (r: number): string => `${(r * 100).toFixed(1)}%`;
+
+async function eventstore(maxEvents: number, budgetSec: number): Promise<boolean> {
+  console.log('## bench/eventstore — embedded SQLite store vs raw better-sqlite3, same run\n');
+  console.log('| append batch | events | ours (events/s) | raw better-sqlite3 (events/s) | ratio |');
+  console.log('|---:|---:|---:|---:|---:|');
+  let ok = true;
+  for (const batch of [1, 100, 1000]) {
+    const r = await benchAppend(batch, maxEvents, batch === 1 ? Math.min(budgetSec, 20) : budgetSec);
+    console.log(`| ${batch} | ${fmt(r.events)} | ${fmt(r.oursPerSec)} | ${fmt(r.rawPerSec)} | ${pct(r.ratio)} |`);
+    if (batch === 1000 && r.ratio < 0.5) ok = false;
+  }
+  const s = await benchScan(maxEvents);
+  console.log('\n| readAll scan | events | ours (events/s) | raw better-sqlite3 (rows/s) | ratio |');
+  console.log('|---|---:|---:|---:|---:|');
+  console.log(
+    `| full log (median of 3 alternating pairs) | ${fmt(s.events)} | ${fmt(s.oursPerSec)} | ${fmt(s.rawPerSec)} | ${pct(s.ratio)} |`,
+  );
+  if (s.ratio < 0.5) ok = false;
+  console.log(
+    `\nTargets: append (batches of 1000) >= 50% of raw, readAll scan >= 50% of raw: ${ok ? 'met' : 'NOT met'}\n`,
+  );
+  return ok;
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const maxEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+  const budgetSec = Number(process.env.BENCH_SECONDS ?? 60);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
+  );
+  let ok = true;
+  if (wanted.length === 0 || wanted.includes('eventstore')) ok = (await eventstore(maxEvents, budgetSec)) && ok;
+  process.exitCode = ok ? 0 : 1;
+}
+
+await main();
