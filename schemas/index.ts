@@ -1,0 +1,4 @@
+// Schemas: the shapes at every edge (inbound events, stored payloads, mappings, API bodies) and the error codes.
+export * from './errors.js';
+export * from './primitives.js';
+export * from './inbound.js';
