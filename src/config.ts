@@ -1,4 +1,5 @@
 // Configuration from the environment, validated once at start-up: a bad value names the variable and the rule.
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const Env = z.object({
@@ -11,6 +12,15 @@ const Env = z.object({
   REVTRAIL_HOST: z.string().min(1).default('127.0.0.1'),
   REVTRAIL_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   REVTRAIL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REVTRAIL_API_KEYS: z.string().optional(),
+  REVTRAIL_API_KEYS_FILE: z.string().optional(),
+  REVTRAIL_DATA_DIR: z.string().min(1).default('./data'),
+  REVTRAIL_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024),
+  REVTRAIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
 });
 
 export interface Config {
@@ -19,6 +29,14 @@ export interface Config {
   host: string;
   port: number;
   logLevel: z.infer<typeof Env>['REVTRAIL_LOG_LEVEL'];
+  /** JSON [{name, scopes, key}]: hashed at start-up, plaintext not kept. */
+  apiKeys: string | undefined;
+  /** JSON file [{name, scopes, sha256}]. */
+  apiKeysFile: string | undefined;
+  /** Where a first run without configured keys keeps its demo key (plaintext 0600 + hash). */
+  demoKeyFile: { hashed: string; plain: string };
+  bodyLimitBytes: number;
+  rateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -38,6 +56,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.REVTRAIL_HOST,
     port: e.REVTRAIL_PORT,
     logLevel: e.REVTRAIL_LOG_LEVEL,
+    apiKeys: e.REVTRAIL_API_KEYS,
+    apiKeysFile: e.REVTRAIL_API_KEYS_FILE,
+    demoKeyFile: {
+      hashed: join(e.REVTRAIL_DATA_DIR, 'api-keys.json'),
+      plain: join(e.REVTRAIL_DATA_DIR, 'demo-api-key.txt'),
+    },
+    bodyLimitBytes: e.REVTRAIL_BODY_LIMIT_BYTES,
+    rateLimitPerMinute: e.REVTRAIL_RATE_LIMIT_PER_MINUTE,
   };
 }
 

@@ -1,3 +1,7 @@
-// HTTP routes, one fastify plugin per route group.
+// HTTP routes, one fastify plugin per route group, and the edge concerns they share (auth, problem+json).
 export { healthRoutes } from './health.js';
 export type { HealthOptions } from './health.js';
+export { eventRoutes } from './events.js';
+export { KeyRing, Scope, ensureDemoKey, hashKey, keysFromEnv, keysFromFile } from './auth.js';
+export type { ApiKey } from './auth.js';
+export { installProblemHandlers, sendProblem } from './problem.js';

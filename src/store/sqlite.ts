@@ -169,7 +169,7 @@ export class SqliteEventStore implements EventStore {
     const current = head ? head.revision : null;
     const noop = (): { wrote: boolean; result: AppendResult } => ({
       wrote: false,
-      result: { nextExpectedRevision: current ?? -1, position: null },
+      result: { nextExpectedRevision: current ?? -1, position: null, noop: events.length > 0 },
     });
 
     if (!this.expectationHolds(expected, current)) {

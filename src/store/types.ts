@@ -70,8 +70,13 @@ export interface RecordedEvent {
 export interface AppendResult {
   /** Revision of the stream's last event after the append. */
   nextExpectedRevision: number;
-  /** Position of the last event appended (for an idempotent no-op: of the stream's last matching event, if known). */
+  /** Position of the last event appended; null when nothing was written. */
   position: Position | null;
+  /**
+   * True when the adapter knows nothing was written because these event ids were already there (idempotent retry).
+   * Absent where the backend cannot tell (EventStoreDB answers an idempotent append like a write).
+   */
+  noop?: boolean;
 }
 
 export interface ReadStreamOptions {

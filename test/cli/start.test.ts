@@ -14,7 +14,7 @@ describe('revtrail start', () => {
 
   it('creates the embedded store on first use and serves /health until SIGTERM', async () => {
     const store = join(dir, 'nested', 'revtrail.db');
-    const svc = await startService({ REVTRAIL_STORE: store });
+    const svc = await startService({ REVTRAIL_STORE: store, REVTRAIL_DATA_DIR: join(dir, 'nested') });
     try {
       const res = await fetch(`${svc.url}/health`);
       expect(res.status).toBe(200);

@@ -14,7 +14,9 @@ describe('GET /health over a listening server', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'revtrail-http-'));
-    app = await buildApp(loadConfig({ REVTRAIL_STORE: join(dir, 'r.db'), REVTRAIL_LOG_LEVEL: 'silent' }));
+    app = await buildApp(
+      loadConfig({ REVTRAIL_STORE: join(dir, 'r.db'), REVTRAIL_DATA_DIR: dir, REVTRAIL_LOG_LEVEL: 'silent' }),
+    );
     url = await app.http.listen({ host: '127.0.0.1', port: 0 });
   });
   afterEach(async () => {

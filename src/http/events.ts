@@ -1,0 +1,123 @@
+// POST /v1/events (DESIGN.md "Inbound events") and reading one contract's raw stream and write-side status.
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { contractStream } from '../../commands/contract.js';
+import { EventBatch, Id, InboundEvent, fromZodIssues } from '../../schemas/index.js';
+import type { Ingestor } from '../ingest/index.js';
+import type { EventStore } from '../store/index.js';
+import { formatPosition } from '../store/index.js';
+import type { KeyRing } from './auth.js';
+import { sendProblem } from './problem.js';
+
+export interface EventRoutesOptions {
+  store: EventStore;
+  ingestor: Ingestor;
+  keys: KeyRing;
+}
+
+/** JSON Schemas for the OpenAPI document only; zod is the validator (a bad event is rejected, not the batch). */
+const docs = {
+  batch: z.toJSONSchema(z.object({ events: z.array(InboundEvent).min(1).max(1000) }), {
+    target: 'openapi-3.0',
+    unrepresentable: 'any',
+    io: 'input',
+  }),
+};
+
+export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { store, ingestor, keys }) => {
+  app.post(
+    '/v1/events',
+    {
+      preHandler: keys.require('ingest'),
+      schema: {
+        summary: 'Append canonical events; one result per event, in request order',
+        tags: ['ingest'],
+        body: docs.batch,
+      },
+    },
+    async (req, reply) => {
+      const body = EventBatch.safeParse(req.body);
+      if (!body.success) {
+        return sendProblem(reply, {
+          title: 'Bad Request',
+          status: 400,
+          code: 'MALFORMED_BODY',
+          detail: 'the body must be {"events": [ ... ]} with 1 to 1000 events',
+          errors: fromZodIssues(body.error.issues, req.body),
+        });
+      }
+      const events = body.data.events;
+      const correlationIds = [
+        ...new Set(
+          events
+            .map((e) => (e as { correlationId?: unknown } | null)?.correlationId)
+            .filter((c): c is string => typeof c === 'string'),
+        ),
+      ].slice(0, 20);
+      req.log.info({ events: events.length, correlationIds }, 'ingest batch');
+      const results = await ingestor.ingest(events, { actor: req.apiKey!.name, requestId: req.id });
+      const counts = { appended: 0, duplicate: 0, held: 0, rejected: 0 };
+      for (const r of results) counts[r.status]++;
+      req.log.info({ ...counts, correlationIds }, 'ingest results');
+      return { results, counts };
+    },
+  );
+
+  const ContractParams = z.object({ contractId: Id });
+
+  app.get(
+    '/v1/contracts/:contractId/events',
+    {
+      preHandler: keys.require('read'),
+      schema: { summary: "One contract's raw stream, with revisions, positions and hashes", tags: ['read'] },
+    },
+    async (req, reply) => {
+      const params = ContractParams.safeParse(req.params);
+      if (!params.success) {
+        return sendProblem(reply, {
+          title: 'Bad Request',
+          status: 400,
+          code: 'INVALID_FORMAT',
+          errors: fromZodIssues(params.error.issues, req.params),
+        });
+      }
+      const events = [];
+      for await (const e of store.readStream(contractStream(params.data.contractId))) {
+        events.push({ ...e, position: formatPosition(e.position) });
+      }
+      if (events.length === 0) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_CONTRACT' });
+      return { contractId: params.data.contractId, events };
+    },
+  );
+
+  app.get(
+    '/v1/contracts/:contractId/status',
+    {
+      preHandler: keys.require('read'),
+      schema: { summary: 'Write-side status: version in force, held versions, stream revision', tags: ['read'] },
+    },
+    async (req, reply) => {
+      const params = ContractParams.safeParse(req.params);
+      if (!params.success) {
+        return sendProblem(reply, {
+          title: 'Bad Request',
+          status: 400,
+          code: 'INVALID_FORMAT',
+          errors: fromZodIssues(params.error.issues, req.params),
+        });
+      }
+      const s = await ingestor.loadState(params.data.contractId);
+      if (s.revision === null) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_CONTRACT' });
+      return {
+        contractId: s.contractId,
+        revision: s.revision,
+        booked: s.booking !== null,
+        versionInForce: s.appliedVersion,
+        versionsStored: [...s.versions.keys()].sort((a, b) => a - b),
+        heldVersions: [...s.versions.keys()].filter((v) => v > s.appliedVersion).sort((a, b) => a - b),
+        cancelledAt: s.cancelledAt,
+        events: s.keys.size,
+      };
+    },
+  );
+};

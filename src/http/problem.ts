@@ -1,0 +1,55 @@
+// One place maps failures to application/problem+json (RFC 9457): domain codes, validation, auth, limits.
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { DomainError } from '../../schemas/index.js';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code?: string;
+  errors?: DomainError[];
+}
+
+export function sendProblem(reply: FastifyReply, p: Omit<Problem, 'type'> & { type?: string }): FastifyReply {
+  return reply
+    .code(p.status)
+    .type('application/problem+json')
+    .send({ type: p.type ?? 'about:blank', ...p });
+}
+
+/** Installs the error handler and the 404 handler: nothing leaves as HTML or as a stack trace. */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      req.log.error({ err }, 'request failed');
+      return sendProblem(reply, { title: 'Internal Server Error', status, code: 'INTERNAL' });
+    }
+    const code =
+      err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'UNSUPPORTED_MEDIA_TYPE'
+        : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'BODY_TOO_LARGE'
+          : status === 429
+            ? 'RATE_LIMITED'
+            : 'MALFORMED_BODY';
+    return sendProblem(reply, { title: titleFor(status), status, code, detail: err.message });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, { title: 'Not Found', status: 404, code: 'NOT_FOUND', detail: `${req.method} ${req.url}` }),
+  );
+}
+
+function titleFor(status: number): string {
+  return (
+    {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      413: 'Payload Too Large',
+      415: 'Unsupported Media Type',
+      429: 'Too Many Requests',
+    }[status] ?? 'Error'
+  );
+}

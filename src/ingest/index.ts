@@ -1,0 +1,231 @@
+// Ingestion: runs inbound events through schemas -> contract command -> event store, per event in request order.
+//
+// Concurrency argument: each contract's accepted events of one request are appended in one call at the revision the
+// decision was made on (optimistic concurrency); on a clash the contract's state catches up from the stream and
+// every event of the group is decided again, so a duplicate delivered concurrently becomes `duplicate`, never a
+// second copy. An in-process lock per contract only avoids needless clashes between requests on this node; other
+// nodes are handled by the expected revision alone. The state cache is an optimisation checked against the stream
+// on every use (we read what was appended after the cached revision), so a second API node needs nothing from it.
+import { randomUUID } from 'node:crypto';
+import type { ContractState, Decision, Foldable } from '../../commands/contract.js';
+import { asFoldable, contractStream, decide, fold, initialContractState } from '../../commands/contract.js';
+import type { DomainError, InboundEvent } from '../../schemas/index.js';
+import { domainError, parseInbound } from '../../schemas/index.js';
+import type { EventStore, JsonObject, Position, ProposedEvent } from '../store/index.js';
+import { WrongExpectedVersionError, formatPosition } from '../store/index.js';
+
+export type IngestStatus = 'appended' | 'duplicate' | 'held' | 'rejected';
+
+export interface IngestResult {
+  index: number;
+  status: IngestStatus;
+  eventId?: string;
+  position?: string;
+  errors?: DomainError[];
+}
+
+export interface IngestContext {
+  /** Who sent it (API key name); recorded on every event. */
+  actor: string;
+  requestId?: string;
+}
+
+export interface IngestOptions {
+  /** The clock: the only place time enters the write side. */
+  now?: () => Date;
+  maxRetries?: number;
+  cacheSize?: number;
+}
+
+/** Serialises async work per key within this process. */
+class KeyedLock {
+  private readonly tails = new Map<string, Promise<void>>();
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = prev.then(() => mine);
+    this.tails.set(key, tail);
+    await prev;
+    try {
+      return await work();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+export class Ingestor {
+  private readonly now: () => Date;
+  private readonly maxRetries: number;
+  private readonly cacheSize: number;
+  private readonly cache = new Map<string, ContractState>();
+  private readonly locks = new KeyedLock();
+
+  constructor(
+    private readonly store: EventStore,
+    options: IngestOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.maxRetries = options.maxRetries ?? 20;
+    this.cacheSize = options.cacheSize ?? 10_000;
+  }
+
+  /** Validates and applies a batch; one result per input, in input order. */
+  async ingest(inputs: readonly unknown[], ctx: IngestContext): Promise<IngestResult[]> {
+    const receivedAt = this.now().toISOString();
+    const results: IngestResult[] = new Array<IngestResult>(inputs.length);
+    const groups = new Map<string, { index: number; event: InboundEvent }[]>();
+    const rejected: { index: number; input: unknown; errors: DomainError[] }[] = [];
+
+    inputs.forEach((input, index) => {
+      const parsed = parseInbound(input);
+      if (!parsed.ok) {
+        rejected.push({ index, input, errors: parsed.errors });
+        return;
+      }
+      const group = groups.get(parsed.event.contractId) ?? [];
+      group.push({ index, event: parsed.event });
+      groups.set(parsed.event.contractId, group);
+    });
+
+    for (const [contractId, group] of groups) {
+      const outcomes = await this.locks.run(contractId, () => this.applyGroup(contractId, group, receivedAt, ctx));
+      for (const o of outcomes) {
+        if (o.status === 'rejected') rejected.push({ index: o.index, input: inputs[o.index], errors: o.errors! });
+        else results[o.index] = o;
+      }
+    }
+
+    if (rejected.length > 0) await this.keepRejections(rejected, receivedAt, ctx);
+    for (const r of rejected) results[r.index] = { index: r.index, status: 'rejected', errors: r.errors };
+    return results;
+  }
+
+  private async applyGroup(
+    contractId: string,
+    group: { index: number; event: InboundEvent }[],
+    receivedAt: string,
+    ctx: IngestContext,
+  ): Promise<IngestResult[]> {
+    for (let attempt = 0; ; attempt++) {
+      const base = await this.loadState(contractId);
+      let state = base;
+      const toAppend: ProposedEvent[] = [];
+      const decided: { index: number; decision: Decision }[] = [];
+      for (const { index, event } of group) {
+        const decision = decide(state, { event, receivedAt, actor: ctx.actor, correlationId: event.correlationId });
+        decided.push({ index, decision });
+        if (decision.outcome === 'appended' || decision.outcome === 'held') {
+          // Later events of the same request see this one (a booking then its invoice, a repeat in one batch).
+          state = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
+          toAppend.push(decision.event);
+        }
+      }
+      let last: Position | null = null;
+      if (toAppend.length > 0) {
+        try {
+          const r = await this.store.append(contractStream(contractId), toAppend, {
+            expectedRevision: base.revision ?? 'no_stream',
+          });
+          if (r.noop) {
+            // Another delivery of these very events won the race: decide again, and they answer `duplicate`.
+            this.cache.delete(contractId);
+            continue;
+          }
+          last = r.position;
+        } catch (err) {
+          if (!(err instanceof WrongExpectedVersionError)) throw err;
+          this.cache.delete(contractId);
+          if (attempt >= this.maxRetries) return this.exhausted(group);
+          continue;
+        }
+      }
+      // The stream now holds exactly what `state` folded (at the same revisions), so it is the cache's new entry;
+      // the next load still reads anything appended after it.
+      this.remember(contractId, state);
+      return decided.map(({ index, decision }) => toResult(index, decision, toAppend, last));
+    }
+  }
+
+  private exhausted(group: { index: number }[]): IngestResult[] {
+    return group.map(({ index }) => ({
+      index,
+      status: 'rejected' as const,
+      errors: [
+        domainError(
+          'CONCURRENCY_RETRIES_EXHAUSTED',
+          'the contract kept changing under this request; retry it',
+          'contractId',
+        ),
+      ],
+    }));
+  }
+
+  /** The contract's state at its stream's head: cached state caught up with whatever was appended since. */
+  async loadState(contractId: string): Promise<ContractState> {
+    const cached = this.cache.get(contractId) ?? initialContractState(contractId);
+    const from = cached.revision === null ? 0 : cached.revision + 1;
+    const fresh: Foldable[] = [];
+    for await (const e of this.store.readStream(contractStream(contractId), { fromRevision: from })) fresh.push(e);
+    const state = fresh.length === 0 ? cached : fold(cached, fresh);
+    this.remember(contractId, state);
+    return state;
+  }
+
+  private remember(contractId: string, state: ContractState): void {
+    this.cache.delete(contractId);
+    this.cache.set(contractId, state); // least recently used first
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /** Refused inputs are kept for audit in rejections-<yyyy-mm-dd>: what came, when, from whom, and why. */
+  private async keepRejections(
+    rejected: { index: number; input: unknown; errors: DomainError[] }[],
+    receivedAt: string,
+    ctx: IngestContext,
+  ): Promise<void> {
+    const events: ProposedEvent[] = rejected.map((r) => ({
+      eventId: randomUUID(),
+      type: 'InputRejected',
+      data: {
+        index: r.index,
+        input: jsonOrText(r.input),
+        errors: r.errors as unknown as JsonObject[],
+        requestId: ctx.requestId ?? null,
+      },
+      metadata: {
+        schemaVersion: 1,
+        source: null,
+        receivedAt,
+        correlationId: null,
+        causationId: null,
+        actor: ctx.actor,
+      },
+    }));
+    await this.store.append(`rejections-${receivedAt.slice(0, 10)}`, events, { expectedRevision: 'any' });
+  }
+}
+
+function jsonOrText(input: unknown): JsonObject | string {
+  return input !== null && typeof input === 'object' && !Array.isArray(input)
+    ? (input as JsonObject)
+    : (JSON.stringify(input) ?? 'undefined');
+}
+
+function toResult(index: number, decision: Decision, appended: ProposedEvent[], last: Position | null): IngestResult {
+  switch (decision.outcome) {
+    case 'duplicate':
+      return { index, status: 'duplicate', eventId: decision.eventId };
+    case 'rejected':
+      return { index, status: 'rejected', errors: decision.errors };
+    default: {
+      const r: IngestResult = { index, status: decision.outcome, eventId: decision.event.eventId };
+      // Positions are known per event only where the store assigns them contiguously (the embedded store); the
+      // last event of the append carries the append's position everywhere.
+      if (last && appended[appended.length - 1] === decision.event) r.position = formatPosition(last);
+      return r;
+    }
+  }
+}
