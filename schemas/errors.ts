@@ -30,6 +30,10 @@ export const ErrorCodes = [
   'VERSION_CONFLICT',
   'CONTRACT_MISMATCH',
   'CONCURRENCY_RETRIES_EXHAUSTED',
+  // mappings and periods
+  'STALE_VERSION',
+  'PERIOD_ALREADY_CLOSED',
+  'PERIOD_NOT_CLOSED',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

@@ -2,3 +2,5 @@
 export * from './errors.js';
 export * from './primitives.js';
 export * from './inbound.js';
+export * from './mapping.js';
+export * from './period.js';

@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { redactStoreLocation } from './config.js';
 import {
   KeyRing,
+  adminRoutes,
   ensureDemoKey,
   keysFromEnv,
   keysFromFile,
@@ -41,7 +42,8 @@ function configuredKeys(config: Config): ApiKey[] {
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App> {
   const store = deps.store ?? openStore(config.store, { synchronous: config.sqliteSync });
   const keys = new KeyRing(deps.keys ?? configuredKeys(config));
-  const ingestor = new Ingestor(store, { now: deps.now });
+  const now = deps.now ?? (() => new Date());
+  const ingestor = new Ingestor(store, { now });
   const http = Fastify({
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },
     bodyLimit: config.bodyLimitBytes,
@@ -63,6 +65,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await http.register(swaggerUi, { routePrefix: '/docs' });
   await http.register(healthRoutes, { store, storeLocation: redactStoreLocation(config.store) });
   await http.register(eventRoutes, { store, ingestor, keys });
+  await http.register(adminRoutes, { store, keys, now });
   let closed = false;
   return {
     http,

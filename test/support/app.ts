@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
 import type { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { hashKey } from '../../src/http/index.js';
+import { hashKey, keysFromEnv } from '../../src/http/index.js';
 import type { ApiKey } from '../../src/http/index.js';
 import type { IngestResult, IngestStatus } from '../../src/ingest/index.js';
 
@@ -47,7 +47,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     REVTRAIL_LOG_LEVEL: 'silent',
     ...env,
   });
-  const app = await buildApp(config, { keys: apiKeys });
+  const app = await buildApp(config, { keys: [...apiKeys, ...keysFromEnv(config.apiKeys)] });
   const url = await app.http.listen({ host: '127.0.0.1', port: 0 });
   const call: TestApp['call'] = async (method, path, body, key = KEYS.writer) => {
     const headers: Record<string, string> = {};

@@ -1,0 +1,80 @@
+// Publishing a mapping version: versions are 1, 2, 3... in the mapping's stream; publishing the content of the
+// current version again is a no-op (idempotent), publishing against a stale version is refused.
+import type { AccountMappingSet, DomainError, MappingKind, ProductMappingSet } from '../schemas/index.js';
+import { domainError } from '../schemas/index.js';
+import { canonicalJson, contentHashOf, eventIdFor, sha256Hex } from '../src/store/chain.js';
+import type { JsonObject, ProposedEvent } from '../src/store/types.js';
+
+export const mappingStream = (kind: MappingKind): string => `mapping-${kind}`;
+export const MAPPING_EVENT = { products: 'ProductMappingPublished', accounts: 'AccountMappingPublished' } as const;
+
+export interface MappingState {
+  /** Current version (0: none published). */
+  version: number;
+  /** Hash of the current version's content (its products or entities), to recognise a re-publication. */
+  contentHash: string | null;
+}
+
+export const initialMappingState: MappingState = { version: 0, contentHash: null };
+
+export type MappingDecision =
+  | { outcome: 'published'; version: number; event: ProposedEvent }
+  | { outcome: 'unchanged'; version: number }
+  | { outcome: 'rejected'; errors: DomainError[] };
+
+const contentOf = (kind: MappingKind, set: ProductMappingSet | AccountMappingSet): JsonObject =>
+  kind === 'products'
+    ? { products: (set as ProductMappingSet).products as unknown as JsonObject[] }
+    : { entities: (set as AccountMappingSet).entities as unknown as JsonObject[] };
+
+export function decidePublish(
+  state: MappingState,
+  kind: MappingKind,
+  set: ProductMappingSet | AccountMappingSet,
+  ctx: { receivedAt: string; actor: string },
+): MappingDecision {
+  const content = contentOf(kind, set);
+  const hash = sha256Hex(canonicalJson(content));
+  if (hash === state.contentHash) return { outcome: 'unchanged', version: state.version };
+  if (set.basedOnVersion !== undefined && set.basedOnVersion !== state.version) {
+    return {
+      outcome: 'rejected',
+      errors: [
+        domainError(
+          'STALE_VERSION',
+          `the current ${kind} mapping is version ${state.version}, not ${set.basedOnVersion}`,
+          'basedOnVersion',
+        ),
+      ],
+    };
+  }
+  const version = state.version + 1;
+  const data: JsonObject = { version, ...content, reason: set.reason, previousVersion: state.version || null };
+  return {
+    outcome: 'published',
+    version,
+    event: {
+      // Version numbers are unique per stream, so the id is derived from them: a retried append is a no-op.
+      eventId: eventIdForMapping(kind, version, contentHashOf(MAPPING_EVENT[kind], content)),
+      type: MAPPING_EVENT[kind],
+      data,
+      metadata: {
+        schemaVersion: 1,
+        source: null,
+        receivedAt: ctx.receivedAt,
+        correlationId: null,
+        causationId: null,
+        actor: ctx.actor,
+      },
+    },
+  };
+}
+
+function eventIdForMapping(kind: MappingKind, version: number, contentHash: string): string {
+  return eventIdFor(`mapping|${kind}|${version}|${contentHash}`);
+}
+
+export function evolveMapping(_state: MappingState, e: { data: JsonObject }): MappingState {
+  const { version, reason: _r, previousVersion: _p, ...content } = e.data as JsonObject & { version: number };
+  return { version, contentHash: sha256Hex(canonicalJson(content as JsonObject)) };
+}

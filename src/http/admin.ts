@@ -1,0 +1,185 @@
+// Mapping publication (admin scope) and period close/reopen (post scope), plus reading both.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import {
+  MAPPING_EVENT,
+  decidePublish,
+  evolveMapping,
+  initialMappingState,
+  mappingStream,
+} from '../../commands/mapping.js';
+import type { MappingDecision, MappingState } from '../../commands/mapping.js';
+import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
+import type { PeriodDecision, PeriodsState } from '../../commands/period.js';
+import {
+  AccountMappingSet,
+  Id,
+  MappingKind,
+  Period,
+  PeriodChange,
+  ProductMappingSet,
+  fromZodIssues,
+} from '../../schemas/index.js';
+import type { DomainError } from '../../schemas/index.js';
+import type { EventStore, ProposedEvent, RecordedEvent } from '../store/index.js';
+import { WrongExpectedVersionError } from '../store/index.js';
+import type { KeyRing } from './auth.js';
+import { sendProblem } from './problem.js';
+
+export interface AdminRoutesOptions {
+  store: EventStore;
+  keys: KeyRing;
+  now: () => Date;
+}
+
+/**
+ * Folds a short stream, decides, appends at the revision read; a clash (another node changed the stream) means
+ * reading again and deciding again.
+ */
+export async function decideOnStream<S, D extends { event?: ProposedEvent }>(
+  store: EventStore,
+  stream: string,
+  initial: S,
+  evolve: (s: S, e: RecordedEvent) => S,
+  decide: (s: S) => D,
+): Promise<{ state: S; decision: D }> {
+  for (let attempt = 0; ; attempt++) {
+    let state = initial;
+    let revision: number | null = null;
+    for await (const e of store.readStream(stream)) {
+      state = evolve(state, e);
+      revision = e.revision;
+    }
+    const decision = decide(state);
+    if (!decision.event) return { state, decision };
+    try {
+      await store.append(stream, [decision.event], { expectedRevision: revision ?? 'no_stream' });
+      return { state, decision };
+    } catch (err) {
+      if (!(err instanceof WrongExpectedVersionError) || attempt >= 10) throw err;
+    }
+  }
+}
+
+const invalid = (reply: FastifyReply, errors: DomainError[]) =>
+  sendProblem(reply, { title: 'Bad Request', status: 400, code: 'VALIDATION_FAILED', errors });
+
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { store, keys, now }) => {
+  const KindParams = z.object({ kind: MappingKind });
+
+  app.post(
+    '/v1/mappings/:kind',
+    {
+      preHandler: keys.require('admin'),
+      schema: {
+        summary: 'Publish a new version of the product or account mapping',
+        tags: ['mappings'],
+        params: { type: 'object', properties: { kind: { enum: ['products', 'accounts'] } } },
+      },
+    },
+    async (req, reply) => {
+      const params = KindParams.safeParse(req.params);
+      if (!params.success) return invalid(reply, fromZodIssues(params.error.issues, req.params));
+      const kind = params.data.kind;
+      const body = (kind === 'products' ? ProductMappingSet : AccountMappingSet).safeParse(req.body);
+      if (!body.success) return invalid(reply, fromZodIssues(body.error.issues, req.body));
+      const ctx = { receivedAt: now().toISOString(), actor: req.apiKey!.name };
+      const { decision } = await decideOnStream<MappingState, MappingDecision & { event?: ProposedEvent }>(
+        store,
+        mappingStream(kind),
+        initialMappingState,
+        evolveMapping,
+        (s) => decidePublish(s, kind, body.data, ctx),
+      );
+      if (decision.outcome === 'rejected') {
+        return sendProblem(reply, {
+          title: 'Conflict',
+          status: 409,
+          code: decision.errors[0]!.code,
+          errors: decision.errors,
+        });
+      }
+      req.log.info({ kind, version: decision.version, outcome: decision.outcome }, 'mapping publication');
+      return reply
+        .code(decision.outcome === 'published' ? 201 : 200)
+        .send({ kind, version: decision.version, status: decision.outcome });
+    },
+  );
+
+  app.get(
+    '/v1/mappings/:kind',
+    { preHandler: keys.require('read'), schema: { summary: 'The current mapping version', tags: ['mappings'] } },
+    async (req, reply) => {
+      const params = KindParams.safeParse(req.params);
+      if (!params.success) return invalid(reply, fromZodIssues(params.error.issues, req.params));
+      let latest: RecordedEvent | null = null;
+      for await (const e of store.readStream(mappingStream(params.data.kind), { direction: 'backwards', maxCount: 1 }))
+        latest = e;
+      if (!latest || latest.type !== MAPPING_EVENT[params.data.kind])
+        return sendProblem(reply, { title: 'Not Found', status: 404, code: 'NO_MAPPING' });
+      return {
+        kind: params.data.kind,
+        ...latest.data,
+        publishedAt: latest.metadata.receivedAt,
+        publishedBy: latest.metadata.actor,
+      };
+    },
+  );
+
+  const PeriodParams = z.object({ legalEntity: Id, period: Period, action: z.enum(['close', 'reopen']) });
+
+  app.post(
+    '/v1/periods/:legalEntity/:period/:action',
+    {
+      preHandler: keys.require('post'),
+      schema: { summary: 'Close or reopen an accounting period (YYYY-MM) of a legal entity', tags: ['periods'] },
+    },
+    async (req, reply) => {
+      const params = PeriodParams.safeParse(req.params);
+      if (!params.success) return invalid(reply, fromZodIssues(params.error.issues, req.params));
+      const body = PeriodChange.safeParse(req.body ?? {});
+      if (!body.success) return invalid(reply, fromZodIssues(body.error.issues, req.body));
+      const { legalEntity, period, action } = params.data;
+      const { decision } = await decideOnStream<PeriodsState, PeriodDecision & { event?: ProposedEvent }>(
+        store,
+        periodsStream(legalEntity),
+        initialPeriodsState(),
+        evolvePeriods,
+        (s) =>
+          decidePeriod(s, {
+            action,
+            legalEntity,
+            period,
+            reason: body.data.reason,
+            receivedAt: now().toISOString(),
+            actor: req.apiKey!.name,
+          }),
+      );
+      if (decision.outcome === 'rejected')
+        return sendProblem(reply, {
+          title: 'Conflict',
+          status: 409,
+          code: decision.errors[0]!.code,
+          errors: decision.errors,
+        });
+      return {
+        legalEntity,
+        period,
+        status: action === 'close' ? 'closed' : 'open',
+        changed: decision.outcome === 'changed',
+      };
+    },
+  );
+
+  app.get(
+    '/v1/periods/:legalEntity',
+    { preHandler: keys.require('read'), schema: { summary: 'Closed periods of a legal entity', tags: ['periods'] } },
+    async (req, reply) => {
+      const params = z.object({ legalEntity: Id }).safeParse(req.params);
+      if (!params.success) return invalid(reply, fromZodIssues(params.error.issues, req.params));
+      let state = initialPeriodsState();
+      for await (const e of store.readStream(periodsStream(params.data.legalEntity))) state = evolvePeriods(state, e);
+      return { legalEntity: params.data.legalEntity, closed: [...state.closed].sort() };
+    },
+  );
+};
