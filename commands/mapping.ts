@@ -24,8 +24,8 @@ export type MappingDecision =
 
 const contentOf = (kind: MappingKind, set: ProductMappingSet | AccountMappingSet): JsonObject =>
   kind === 'products'
-    ? { products: (set as ProductMappingSet).products as unknown as JsonObject[] }
-    : { entities: (set as AccountMappingSet).entities as unknown as JsonObject[] };
+    ? { products: (set as ProductMappingSet).products }
+    : { entities: (set as AccountMappingSet).entities };
 
 export function decidePublish(
   state: MappingState,
@@ -76,5 +76,5 @@ function eventIdForMapping(kind: MappingKind, version: number, contentHash: stri
 
 export function evolveMapping(_state: MappingState, e: { data: JsonObject }): MappingState {
   const { version, reason: _r, previousVersion: _p, ...content } = e.data as JsonObject & { version: number };
-  return { version, contentHash: sha256Hex(canonicalJson(content as JsonObject)) };
+  return { version, contentHash: sha256Hex(canonicalJson(content)) };
 }
