@@ -3,10 +3,13 @@
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { openStore, verify } from '../store/index.js';
+import { importJsonl } from './import.js';
+import { progressBar } from './progress.js';
 
 const USAGE = `usage: revtrail <command>
   start              start the HTTP service (REVTRAIL_STORE, REVTRAIL_HOST, REVTRAIL_PORT)
-  verify [stream]    check the hash chain of one stream or of the whole store; exit 1 on a broken link`;
+  verify [stream]    check the hash chain of one stream or of the whole store; exit 1 on a broken link
+  import FILE        append the inbound events of a JSONL file through the command path; prints a summary`;
 
 async function start(): Promise<void> {
   const config = loadConfig();
@@ -38,6 +41,32 @@ async function verifyCommand(stream: string | undefined): Promise<number> {
   }
 }
 
+async function importCommand(file: string | undefined): Promise<number> {
+  if (!file) throw new Error('usage: revtrail import FILE');
+  const config = loadConfig();
+  const store = openStore(config.store, { synchronous: config.sqliteSync });
+  try {
+    let bar: ReturnType<typeof progressBar> | null = null;
+    const summary = await importJsonl(store, file, {
+      onProgress: (bytes, total, s) => {
+        bar ??= progressBar('import', total);
+        bar.update(
+          bytes,
+          `${s.counts.appended} appended, ${s.counts.duplicate} duplicate, ${s.counts.held} held, ${s.counts.rejected} rejected`,
+        );
+      },
+    });
+    const { appended, duplicate, held, rejected } = summary.counts;
+    (bar as ReturnType<typeof progressBar> | null)?.finish();
+    process.stdout.write(
+      `${JSON.stringify({ file, lines: summary.lines, appended, duplicate, held, rejected, firstRejections: summary.firstRejections }, null, 2)}\n`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
@@ -46,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running
     case 'verify':
       return verifyCommand(args[0]);
+    case 'import':
+      return importCommand(args[0]);
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
