@@ -5,7 +5,7 @@
 // whose predecessor is missing, anything before the booking — is still appended (nothing accepted is lost) and
 // answered `held`; the contract-versions projection applies it when the gap fills.
 import type { DomainError, InboundEvent, InboundOf } from '../schemas/index.js';
-import { domainError, idempotencyKey, moneyPrecisionProblem } from '../schemas/index.js';
+import { domainError, idempotencyKey, moneyPrecisionProblem, upcast } from '../schemas/index.js';
 import { contentHashOf, eventIdFor } from '../src/store/chain.js';
 import type { JsonObject, ProposedEvent, RecordedEvent } from '../src/store/types.js';
 
@@ -287,7 +287,7 @@ function copy(s: ContractState): ContractState {
 /** Folds stored events into a new state; `state` is left as it was. */
 export function fold(state: ContractState, events: Iterable<Foldable>): ContractState {
   const next = copy(state);
-  for (const e of events) applyInPlace(next, e);
+  for (const e of events) applyInPlace(next, upcast(e));
   return next;
 }
 

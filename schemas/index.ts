@@ -4,3 +4,4 @@ export * from './primitives.js';
 export * from './inbound.js';
 export * from './mapping.js';
 export * from './period.js';
+export * from './stored.js';
