@@ -8,9 +8,7 @@ import {
   initialMappingState,
   mappingStream,
 } from '../../commands/mapping.js';
-import type { MappingDecision, MappingState } from '../../commands/mapping.js';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
-import type { PeriodDecision, PeriodsState } from '../../commands/period.js';
 import {
   AccountMappingSet,
   Id,
@@ -21,8 +19,8 @@ import {
   fromZodIssues,
 } from '../../schemas/index.js';
 import type { DomainError } from '../../schemas/index.js';
-import type { EventStore, ProposedEvent, RecordedEvent } from '../store/index.js';
-import { WrongExpectedVersionError } from '../store/index.js';
+import { decideOnStream } from '../ingest/index.js';
+import type { EventStore, RecordedEvent } from '../store/index.js';
 import type { KeyRing } from './auth.js';
 import { sendProblem } from './problem.js';
 
@@ -30,35 +28,6 @@ export interface AdminRoutesOptions {
   store: EventStore;
   keys: KeyRing;
   now: () => Date;
-}
-
-/**
- * Folds a short stream, decides, appends at the revision read; a clash (another node changed the stream) means
- * reading again and deciding again.
- */
-export async function decideOnStream<S, D extends { event?: ProposedEvent }>(
-  store: EventStore,
-  stream: string,
-  initial: S,
-  evolve: (s: S, e: RecordedEvent) => S,
-  decide: (s: S) => D,
-): Promise<{ state: S; decision: D }> {
-  for (let attempt = 0; ; attempt++) {
-    let state = initial;
-    let revision: number | null = null;
-    for await (const e of store.readStream(stream)) {
-      state = evolve(state, e);
-      revision = e.revision;
-    }
-    const decision = decide(state);
-    if (!decision.event) return { state, decision };
-    try {
-      await store.append(stream, [decision.event], { expectedRevision: revision ?? 'no_stream' });
-      return { state, decision };
-    } catch (err) {
-      if (!(err instanceof WrongExpectedVersionError) || attempt >= 10) throw err;
-    }
-  }
 }
 
 const invalid = (reply: FastifyReply, errors: DomainError[]) =>
@@ -84,12 +53,8 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
       const body = (kind === 'products' ? ProductMappingSet : AccountMappingSet).safeParse(req.body);
       if (!body.success) return invalid(reply, fromZodIssues(body.error.issues, req.body));
       const ctx = { receivedAt: now().toISOString(), actor: req.apiKey!.name };
-      const { decision } = await decideOnStream<MappingState, MappingDecision & { event?: ProposedEvent }>(
-        store,
-        mappingStream(kind),
-        initialMappingState,
-        evolveMapping,
-        (s) => decidePublish(s, kind, body.data, ctx),
+      const { decision } = await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
+        decidePublish(s, kind, body.data, ctx),
       );
       if (decision.outcome === 'rejected') {
         return sendProblem(reply, {
@@ -140,7 +105,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
       const body = PeriodChange.safeParse(req.body ?? {});
       if (!body.success) return invalid(reply, fromZodIssues(body.error.issues, req.body));
       const { legalEntity, period, action } = params.data;
-      const { decision } = await decideOnStream<PeriodsState, PeriodDecision & { event?: ProposedEvent }>(
+      const { decision } = await decideOnStream(
         store,
         periodsStream(legalEntity),
         initialPeriodsState(),

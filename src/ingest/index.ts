@@ -14,6 +14,8 @@ import { domainError, parseInbound } from '../../schemas/index.js';
 import type { EventStore, JsonObject, Position, ProposedEvent } from '../store/index.js';
 import { WrongExpectedVersionError, formatPosition } from '../store/index.js';
 
+export { decideOnStream } from './stream.js';
+
 export type IngestStatus = 'appended' | 'duplicate' | 'held' | 'rejected';
 
 export interface IngestResult {
