@@ -3,8 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '../../src/store/index.js';
+import { SqliteEventStore, openEsdbStore } from '../../src/store/index.js';
 import type { EventStore } from '../../src/store/index.js';
+import { startEsdbTestServer } from '../support/esdb-server.js';
 
 export interface StoreHarness {
   /** A store over fresh, empty state. */
@@ -33,4 +34,24 @@ export const sqliteAdapter: AdapterUnderTest = {
   },
 };
 
-export const adapters: AdapterUnderTest[] = [sqliteAdapter];
+/**
+ * EventStoreDB through the real client: against REVTRAIL_TEST_ESDB when set (a shared server, so cases keep to their
+ * own stream prefixes), otherwise against a fresh in-process gRPC test server per case (test/support/esdb-server.ts).
+ */
+export const esdbAdapter: AdapterUnderTest = {
+  name: process.env.REVTRAIL_TEST_ESDB
+    ? 'EventStoreDB (@eventstore/db-client, REVTRAIL_TEST_ESDB)'
+    : 'EventStoreDB (@eventstore/db-client, in-process gRPC test server)',
+  async open() {
+    const shared = process.env.REVTRAIL_TEST_ESDB;
+    const server = shared ? null : await startEsdbTestServer();
+    const connectionString = shared ?? server!.connectionString;
+    return {
+      store: openEsdbStore(connectionString),
+      reopen: () => Promise.resolve(openEsdbStore(connectionString)),
+      dispose: async () => server?.close(),
+    };
+  },
+};
+
+export const adapters: AdapterUnderTest[] = [sqliteAdapter, esdbAdapter];
