@@ -2,6 +2,7 @@
 // BENCHMARKS.md. Sizes: BENCH_EVENTS (default 1,000,000) and BENCH_SECONDS per append measurement (default 60).
 import { cpus, totalmem } from 'node:os';
 import { benchAppend, benchScan } from './eventstore.js';
+import { benchIngest } from './ingest.js';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const pct = (r: number): string => `${(r * 100).toFixed(1)}%`;
@@ -29,6 +30,21 @@ async function eventstore(maxEvents: number, budgetSec: number): Promise<boolean
   return ok;
 }
 
+async function ingest(contracts: number): Promise<boolean> {
+  console.log('## bench/ingest — POST /v1/events (batches of 500, 4 keep-alive clients) vs the store’s own append\n');
+  const r = await benchIngest(contracts);
+  console.log(
+    '| events | batches | end to end (events/s) | p50 | p99 | store append, same grouping (events/s) | ratio |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    `| ${fmt(r.events)} | ${fmt(r.batches)} | ${fmt(r.httpPerSec)} | ${r.p50ms.toFixed(0)} ms | ${r.p99ms.toFixed(0)} ms | ${fmt(r.storePerSec)} | ${pct(r.ratio)} |`,
+  );
+  const ok = r.ratio >= 0.25;
+  console.log(`\nTarget: end to end >= 25% of the store's append throughput: ${ok ? 'met' : 'NOT met'}\n`);
+  return ok;
+}
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const maxEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -39,6 +55,8 @@ async function main(): Promise<void> {
   );
   let ok = true;
   if (wanted.length === 0 || wanted.includes('eventstore')) ok = (await eventstore(maxEvents, budgetSec)) && ok;
+  if (wanted.length === 0 || wanted.includes('ingest'))
+    ok = (await ingest(Number(process.env.BENCH_CONTRACTS ?? 5000))) && ok;
   process.exitCode = ok ? 0 : 1;
 }
 

@@ -21,6 +21,7 @@ const Env = z.object({
     .min(1024)
     .default(16 * 1024 * 1024),
   REVTRAIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+  REVTRAIL_DEMO_CONTRACTS: z.coerce.number().int().min(0).default(200),
 });
 
 export interface Config {
@@ -37,6 +38,8 @@ export interface Config {
   demoKeyFile: { hashed: string; plain: string };
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
+  /** Contracts of demo data generated into an empty store on start (0: none). */
+  demoContracts: number;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     bodyLimitBytes: e.REVTRAIL_BODY_LIMIT_BYTES,
     rateLimitPerMinute: e.REVTRAIL_RATE_LIMIT_PER_MINUTE,
+    demoContracts: e.REVTRAIL_DEMO_CONTRACTS,
   };
 }
 

@@ -2,6 +2,7 @@
 // The `revtrail` command line: start the service, verify the store's hash chains.
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
+import { seedDemo } from '../demo.js';
 import { openStore, verify } from '../store/index.js';
 import { importJsonl } from './import.js';
 import { progressBar } from './progress.js';
@@ -14,6 +15,16 @@ const USAGE = `usage: revtrail <command>
 async function start(): Promise<void> {
   const config = loadConfig();
   const app = await buildApp(config);
+  if (config.demoContracts > 0) {
+    const demo = await seedDemo(app.store, { contracts: config.demoContracts, seed: 1 });
+    if (demo) app.http.log.info(demo, 'empty store: demo company generated and imported');
+  }
+  if (!config.apiKeys && !config.apiKeysFile) {
+    app.http.log.info(
+      { keyFile: config.demoKeyFile.plain },
+      'no API keys configured: the local admin key is in keyFile',
+    );
+  }
   const shutdown = (signal: string): void => {
     app.http.log.info({ signal }, 'shutting down');
     app.close().then(

@@ -1,5 +1,5 @@
 // The newcomer path: the real `revtrail start` process on a fresh data folder, and `revtrail verify`.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,16 +12,35 @@ describe('revtrail start', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('creates the embedded store on first use and serves /health until SIGTERM', async () => {
+  it('creates the embedded store on first use, seeds demo data once, and serves until SIGTERM', async () => {
     const store = join(dir, 'nested', 'revtrail.db');
-    const svc = await startService({ REVTRAIL_STORE: store, REVTRAIL_DATA_DIR: join(dir, 'nested') });
+    const env = { REVTRAIL_STORE: store, REVTRAIL_DATA_DIR: join(dir, 'nested'), REVTRAIL_DEMO_CONTRACTS: '20' };
+    const svc = await startService(env);
+    let head: string;
     try {
       const res = await fetch(`${svc.url}/health`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ status: 'ok', store: { kind: 'sqlite' } });
+      const health = (await res.json()) as { status: string; store: { kind: string; head: string } };
+      expect(health).toMatchObject({ status: 'ok', store: { kind: 'sqlite' } });
+      head = health.store.head;
+      expect(Number(head)).toBeGreaterThan(200);
       expect(existsSync(store)).toBe(true);
+      const key = readFileSync(join(dir, 'nested', 'demo-api-key.txt'), 'utf8').trim();
+      const contract = await fetch(`${svc.url}/v1/contracts/C-000001/status`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(contract.status).toBe(200);
+      expect(await contract.json()).toMatchObject({ booked: true });
+      expect(svc.output()).toMatch(/demo company generated and imported/);
     } finally {
       expect(await stop(svc.child)).toBe(0);
+    }
+    const again = await startService(env);
+    try {
+      const health = (await (await fetch(`${again.url}/health`)).json()) as { store: { head: string } };
+      expect(health.store.head).toBe(head); // a restart never seeds twice
+    } finally {
+      expect(await stop(again.child)).toBe(0);
     }
   });
 

@@ -1,0 +1,128 @@
+// bench/ingest: POST /v1/events end to end — the service in a child process, this process as the load generator
+// over keep-alive connections — beside the store's own append of the same events, grouped the same way
+// (one append per contract per batch), in the same run. The ratio is what validation, the contract command,
+// HTTP and JSON cost on top of the store.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { contractStream, toStored } from '../commands/contract.js';
+import { idempotencyKey } from '../schemas/index.js';
+import type { InboundEvent } from '../schemas/index.js';
+import { generateCompany } from '../src/generate/index.js';
+import { SqliteEventStore, eventIdFor } from '../src/store/index.js';
+import type { ProposedEvent } from '../src/store/index.js';
+
+export interface IngestBench {
+  events: number;
+  batches: number;
+  httpPerSec: number;
+  p50ms: number;
+  p99ms: number;
+  storePerSec: number;
+  ratio: number;
+}
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+const pct = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+function startService(dir: string, key: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start'], {
+    env: {
+      ...process.env,
+      REVTRAIL_STORE: join(dir, 'service.db'),
+      REVTRAIL_DATA_DIR: dir,
+      REVTRAIL_PORT: '0',
+      REVTRAIL_LOG_LEVEL: 'info',
+      REVTRAIL_RATE_LIMIT_PER_MINUTE: '100000000',
+      REVTRAIL_API_KEYS: JSON.stringify([{ name: 'bench', scopes: ['ingest', 'read'], key }]),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        child.stdout.removeAllListeners('data');
+        child.stdout.resume(); // keep draining request logs
+        resolve({ url: m[1]!, stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`service exited ${code}: ${out}`)));
+  });
+}
+
+/** The store's own append of the same events: per batch, one append per contract, as the ingest path does. */
+async function storeAppend(dir: string, batches: InboundEvent[][]): Promise<number> {
+  const store = new SqliteEventStore({ path: join(dir, 'store.db') });
+  const revisions = new Map<string, number>();
+  const t = now();
+  for (const batch of batches) {
+    const groups = new Map<string, ProposedEvent[]>();
+    for (const e of batch) {
+      const s = toStored(e);
+      const p: ProposedEvent = {
+        eventId: eventIdFor(idempotencyKey(e)),
+        type: s.type,
+        data: s.data,
+        metadata: { schemaVersion: 1, source: e.source, receivedAt: new Date().toISOString(), actor: 'bench' },
+      };
+      groups.set(e.contractId, [...(groups.get(e.contractId) ?? []), p]);
+    }
+    for (const [contractId, events] of groups) {
+      const unique = events.filter((e, i) => events.findIndex((x) => x.eventId === e.eventId) === i);
+      const r = await store.append(contractStream(contractId), unique, { expectedRevision: 'any' });
+      revisions.set(contractId, r.nextExpectedRevision);
+    }
+  }
+  const ms = now() - t;
+  await store.close();
+  return ms;
+}
+
+export async function benchIngest(contracts: number, batchSize = 500, clients = 4): Promise<IngestBench> {
+  const dir = mkdtempSync(join(tmpdir(), 'revtrail-bench-ingest-'));
+  const events = [...generateCompany({ contracts, seed: 42 })] as InboundEvent[];
+  const batches: InboundEvent[][] = [];
+  for (let i = 0; i < events.length; i += batchSize) batches.push(events.slice(i, i + batchSize));
+
+  const key = 'bench-key-0123456789abcdef';
+  const svc = await startService(dir, key);
+  const latencies: number[] = [];
+  let next = 0;
+  const t = now();
+  // Each client takes the next batch in delivery order: batches stay roughly in order, as from a real sender pool.
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let b = next++; b < batches.length; b = next++) {
+        const started = now();
+        const res = await fetch(`${svc.url}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ events: batches[b] }),
+        });
+        if (res.status !== 200) throw new Error(`POST /v1/events: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+        latencies.push(now() - started);
+      }
+    }),
+  );
+  const httpMs = now() - t;
+  await svc.stop();
+  const storeMs = await storeAppend(dir, batches);
+  rmSync(dir, { recursive: true, force: true });
+  const httpPerSec = events.length / (httpMs / 1000);
+  const storePerSec = events.length / (storeMs / 1000);
+  return {
+    events: events.length,
+    batches: batches.length,
+    httpPerSec,
+    p50ms: pct(latencies, 0.5),
+    p99ms: pct(latencies, 0.99),
+    storePerSec,
+    ratio: httpPerSec / storePerSec,
+  };
+}

@@ -1,0 +1,63 @@
+// Demo data for a first run: a generated SaaS company, its product and account mappings, imported through the
+// same command path as real traffic. Only ever into an empty store.
+import { decidePublish, evolveMapping, initialMappingState, mappingStream } from '../commands/mapping.js';
+import type { AccountMappingSet, MappingKind, ProductMappingSet } from '../schemas/index.js';
+import { ProductMappingSet as ProductMappingSetSchema } from '../schemas/index.js';
+import { CATALOGUE, generateCompany } from './generate/index.js';
+import { Ingestor, decideOnStream } from './ingest/index.js';
+import type { EventStore } from './store/index.js';
+
+export const DEMO_ENTITIES: AccountMappingSet['entities'] = [
+  ['US01', 'USD'],
+  ['DE01', 'EUR'],
+  ['JP01', 'JPY'],
+  ['BH01', 'BHD'],
+].map(([legalEntity, currency]) => ({
+  legalEntity: legalEntity!,
+  currency: currency!,
+  accounts: { receivable: '1100', deferredRevenue: '2400', contractAsset: '1300', revenue: '4000', taxPayable: '2200' },
+}));
+
+async function publish(
+  store: EventStore,
+  kind: MappingKind,
+  set: ProductMappingSet | AccountMappingSet,
+  now: Date,
+): Promise<void> {
+  await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
+    decidePublish(s, kind, set, { receivedAt: now.toISOString(), actor: 'demo' }),
+  );
+}
+
+export interface DemoSummary {
+  contracts: number;
+  events: number;
+  counts: Record<string, number>;
+}
+
+/** Seeds an empty store; returns null (and writes nothing) when the store already holds events. */
+export async function seedDemo(
+  store: EventStore,
+  options: { contracts: number; seed: number; now?: () => Date },
+): Promise<DemoSummary | null> {
+  if ((await store.headPosition()) !== null) return null;
+  const now = options.now ?? (() => new Date());
+  const products = ProductMappingSetSchema.parse({ products: CATALOGUE, reason: 'demo catalogue' });
+  await publish(store, 'products', products, now());
+  await publish(store, 'accounts', { entities: DEMO_ENTITIES, reason: 'demo chart of accounts' }, now());
+  const ingestor = new Ingestor(store, { now });
+  const counts: Record<string, number> = { appended: 0, duplicate: 0, held: 0, rejected: 0 };
+  let batch: unknown[] = [];
+  let events = 0;
+  const flush = async (): Promise<void> => {
+    for (const r of await ingestor.ingest(batch, { actor: 'demo' })) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    batch = [];
+  };
+  for (const e of generateCompany({ contracts: options.contracts, seed: options.seed })) {
+    batch.push(e);
+    events++;
+    if (batch.length >= 500) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return { contracts: options.contracts, events, counts };
+}
