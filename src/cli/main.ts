@@ -3,6 +3,7 @@
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { seedDemo } from '../demo.js';
+import { generateCompany, writeJsonl } from '../generate/index.js';
 import { openStore, verify } from '../store/index.js';
 import { importJsonl } from './import.js';
 import { progressBar } from './progress.js';
@@ -10,7 +11,9 @@ import { progressBar } from './progress.js';
 const USAGE = `usage: revtrail <command>
   start              start the HTTP service (REVTRAIL_STORE, REVTRAIL_HOST, REVTRAIL_PORT)
   verify [stream]    check the hash chain of one stream or of the whole store; exit 1 on a broken link
-  import FILE        append the inbound events of a JSONL file through the command path; prints a summary`;
+  import FILE        append the inbound events of a JSONL file through the command path; prints a summary
+  generate --contracts N --seed S [--out FILE] [--start YYYY-MM-DD] [--duplicates R] [--out-of-order R]
+                     write a deterministic synthetic company's inbound events as JSONL (stdout without --out)`;
 
 async function start(): Promise<void> {
   const config = loadConfig();
@@ -58,17 +61,16 @@ async function importCommand(file: string | undefined): Promise<number> {
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   try {
     let bar: ReturnType<typeof progressBar> | null = null;
+    const counts = (c: Record<string, number>): string =>
+      `${c.appended} appended, ${c.duplicate} duplicate, ${c.held} held, ${c.rejected} rejected`;
     const summary = await importJsonl(store, file, {
       onProgress: (bytes, total, s) => {
-        bar ??= progressBar('import', total);
-        bar.update(
-          bytes,
-          `${s.counts.appended} appended, ${s.counts.duplicate} duplicate, ${s.counts.held} held, ${s.counts.rejected} rejected`,
-        );
+        bar ??= progressBar('import', total, 'events');
+        bar.update(bytes, s.lines, counts(s.counts));
       },
     });
     const { appended, duplicate, held, rejected } = summary.counts;
-    (bar as ReturnType<typeof progressBar> | null)?.finish();
+    (bar as ReturnType<typeof progressBar> | null)?.finish(summary.lines, counts(summary.counts));
     process.stdout.write(
       `${JSON.stringify({ file, lines: summary.lines, appended, duplicate, held, rejected, firstRejections: summary.firstRejections }, null, 2)}\n`,
     );
@@ -76,6 +78,61 @@ async function importCommand(file: string | undefined): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** `--name value` flags; every flag takes a value. */
+function flags(args: string[], allowed: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const name = args[i]!.replace(/^--/, '');
+    if (!args[i]!.startsWith('--') || !allowed.includes(name) || args[i + 1] === undefined) {
+      throw new Error(
+        `unexpected argument ${JSON.stringify(args[i])}; flags: ${allowed.map((a) => `--${a}`).join(' ')}`,
+      );
+    }
+    out[name] = args[i + 1]!;
+  }
+  return out;
+}
+
+function wholeNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function rate(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const r = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || r > 1)
+    throw new Error(`--${name} must be a probability from 0 to 1, got ${JSON.stringify(value)}`);
+  return r;
+}
+
+async function generateCommand(args: string[]): Promise<number> {
+  const f = flags(args, ['contracts', 'seed', 'out', 'start', 'duplicates', 'out-of-order']);
+  const rates: Record<string, number> = {};
+  const dup = rate('duplicates', f.duplicates);
+  const ooo = rate('out-of-order', f['out-of-order']);
+  if (dup !== undefined) rates.duplicateDelivery = dup;
+  if (ooo !== undefined) rates.outOfOrderAmendment = ooo;
+  const events = generateCompany({
+    contracts: wholeNumber('contracts', f.contracts, 100),
+    seed: wholeNumber('seed', f.seed, 1),
+    ...(f.start ? { startDate: f.start } : {}),
+    rates,
+  });
+  if (f.out) {
+    const { lines } = await writeJsonl(f.out, events);
+    process.stderr.write(`wrote ${lines} events to ${f.out}\n`);
+  } else {
+    // A reader that stops early (`| head`) closes the pipe: that ends the output, it is not a failure.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+    for (const e of events) {
+      if (!process.stdout.write(`${JSON.stringify(e)}\n`)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+  }
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -88,6 +145,8 @@ async function main(argv: string[]): Promise<number> {
       return verifyCommand(args[0]);
     case 'import':
       return importCommand(args[0]);
+    case 'generate':
+      return generateCommand(args);
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
