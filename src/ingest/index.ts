@@ -1,9 +1,9 @@
 // Ingestion: runs inbound events through schemas -> contract command -> event store, per event in request order.
 //
-// Concurrency argument: each contract's accepted events of one request are appended in one call at the revision the
-// decision was made on (optimistic concurrency); on a clash the contract's state catches up from the stream and
-// every event of the group is decided again, so a duplicate delivered concurrently becomes `duplicate`, never a
-// second copy. An in-process lock per contract only avoids needless clashes between requests on this node; other
+// Concurrency argument: each contract's accepted events of one request are appended as one atomic request at the
+// revision the decision was made on (optimistic concurrency); all contracts of a request go in one appendMany.
+// On a clash the contract's state catches up from the stream and every event of its group is decided again, so a
+// duplicate delivered concurrently becomes `duplicate`, never a second copy. An in-process lock per contract only avoids needless clashes between requests on this node; other
 // nodes are handled by the expected revision alone. The state cache is an optimisation checked against the stream
 // on every use (we read what was appended after the cached revision), so a second API node needs nothing from it.
 import { randomUUID } from 'node:crypto';
@@ -39,6 +39,17 @@ export interface IngestOptions {
   cacheSize?: number;
 }
 
+type Group = { index: number; event: InboundEvent }[];
+
+interface Prepared {
+  contractId: string;
+  base: ContractState;
+  state: ContractState;
+  decided: { index: number; decision: Decision }[];
+  toAppend: ProposedEvent[];
+  last: Position | null;
+}
+
 /** Serialises async work per key within this process. */
 class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();
@@ -55,6 +66,13 @@ class KeyedLock {
       release();
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
+  }
+
+  /** Holds every key's lock; taken in sorted order, so two callers never wait on each other in a cycle. */
+  async runMany<T>(sortedKeys: readonly string[], work: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = sortedKeys;
+    if (first === undefined) return work();
+    return this.run(first, () => this.runMany(rest, work));
   }
 }
 
@@ -78,7 +96,7 @@ export class Ingestor {
   async ingest(inputs: readonly unknown[], ctx: IngestContext): Promise<IngestResult[]> {
     const receivedAt = this.now().toISOString();
     const results: IngestResult[] = new Array<IngestResult>(inputs.length);
-    const groups = new Map<string, { index: number; event: InboundEvent }[]>();
+    const groups = new Map<string, Group>();
     const rejected: { index: number; input: unknown; errors: DomainError[] }[] = [];
 
     inputs.forEach((input, index) => {
@@ -92,12 +110,11 @@ export class Ingestor {
       groups.set(parsed.event.contractId, group);
     });
 
-    for (const [contractId, group] of groups) {
-      const outcomes = await this.locks.run(contractId, () => this.applyGroup(contractId, group, receivedAt, ctx));
-      for (const o of outcomes) {
-        if (o.status === 'rejected') rejected.push({ index: o.index, input: inputs[o.index], errors: o.errors! });
-        else results[o.index] = o;
-      }
+    const contractIds = [...groups.keys()].sort();
+    const outcomes = await this.locks.runMany(contractIds, () => this.commit(groups, receivedAt, ctx));
+    for (const o of outcomes) {
+      if (o.status === 'rejected') rejected.push({ index: o.index, input: inputs[o.index], errors: o.errors! });
+      else results[o.index] = o;
     }
 
     if (rejected.length > 0) await this.keepRejections(rejected, receivedAt, ctx);
@@ -105,53 +122,71 @@ export class Ingestor {
     return results;
   }
 
-  private async applyGroup(
-    contractId: string,
-    group: { index: number; event: InboundEvent }[],
-    receivedAt: string,
-    ctx: IngestContext,
-  ): Promise<IngestResult[]> {
-    for (let attempt = 0; ; attempt++) {
-      const base = await this.loadState(contractId);
-      let state = base;
-      const toAppend: ProposedEvent[] = [];
-      const decided: { index: number; decision: Decision }[] = [];
-      for (const { index, event } of group) {
-        const decision = decide(state, { event, receivedAt, actor: ctx.actor, correlationId: event.correlationId });
-        decided.push({ index, decision });
-        if (decision.outcome === 'appended' || decision.outcome === 'held') {
-          // Later events of the same request see this one (a booking then its invoice, a repeat in one batch).
-          state = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
-          toAppend.push(decision.event);
-        }
+  /**
+   * Decides every contract group on its current state and appends all of them in one appendMany (one transaction,
+   * one fsync, on the embedded store). Groups whose append clashed, or turned out to be already written by another
+   * delivery, are decided again on the caught-up state; the others are final.
+   */
+  private async commit(groups: Map<string, Group>, receivedAt: string, ctx: IngestContext): Promise<IngestResult[]> {
+    const out: IngestResult[] = [];
+    let pending = [...groups.entries()];
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > this.maxRetries) {
+        for (const [, group] of pending) out.push(...this.exhausted(group));
+        break;
       }
-      let last: Position | null = null;
-      if (toAppend.length > 0) {
-        try {
-          const r = await this.store.append(contractStream(contractId), toAppend, {
-            expectedRevision: base.revision ?? 'no_stream',
-          });
-          if (r.noop) {
-            // Another delivery of these very events won the race: decide again, and they answer `duplicate`.
-            this.cache.delete(contractId);
-            continue;
-          }
-          last = r.position;
-        } catch (err) {
-          if (!(err instanceof WrongExpectedVersionError)) throw err;
-          this.cache.delete(contractId);
-          if (attempt >= this.maxRetries) return this.exhausted(group);
-          continue;
+      const prepared = await Promise.all(
+        pending.map(([contractId, group]) => this.prepare(contractId, group, receivedAt, ctx)),
+      );
+      const writes = prepared.filter((p) => p.toAppend.length > 0);
+      const appended = await this.store.appendMany(
+        writes.map((p) => ({
+          streamId: contractStream(p.contractId),
+          events: p.toAppend,
+          expectedRevision: p.base.revision ?? 'no_stream',
+        })),
+      );
+      const retry = new Set<string>();
+      writes.forEach((p, i) => {
+        const r = appended[i]!;
+        // A clash, or these very events already written by a concurrent delivery: decide again (-> duplicate).
+        if (r instanceof WrongExpectedVersionError || r.noop) {
+          this.cache.delete(p.contractId);
+          retry.add(p.contractId);
+          return;
         }
+        p.last = r.position;
+      });
+      for (const p of prepared) {
+        if (retry.has(p.contractId)) continue;
+        // The stream now holds exactly what `state` folded (at the same revisions): it is the cache's new entry.
+        this.remember(p.contractId, p.state);
+        out.push(...p.decided.map(({ index, decision }) => toResult(index, decision, p.toAppend, p.last)));
       }
-      // The stream now holds exactly what `state` folded (at the same revisions), so it is the cache's new entry;
-      // the next load still reads anything appended after it.
-      this.remember(contractId, state);
-      return decided.map(({ index, decision }) => toResult(index, decision, toAppend, last));
+      pending = pending.filter(([contractId]) => retry.has(contractId));
     }
+    return out;
   }
 
-  private exhausted(group: { index: number }[]): IngestResult[] {
+  /** Decides a contract's events of this request, in request order, each seeing the ones before it. */
+  private async prepare(contractId: string, group: Group, receivedAt: string, ctx: IngestContext): Promise<Prepared> {
+    const base = await this.loadState(contractId);
+    let state = base;
+    const toAppend: ProposedEvent[] = [];
+    const decided: Prepared['decided'] = [];
+    for (const { index, event } of group) {
+      const decision = decide(state, { event, receivedAt, actor: ctx.actor, correlationId: event.correlationId });
+      decided.push({ index, decision });
+      if (decision.outcome === 'appended' || decision.outcome === 'held') {
+        // Later events of the same request see this one (a booking then its invoice, a repeat in one batch).
+        state = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
+        toAppend.push(decision.event);
+      }
+    }
+    return { contractId, base, state, decided, toAppend, last: null };
+  }
+
+  private exhausted(group: Group): IngestResult[] {
     return group.map(({ index }) => ({
       index,
       status: 'rejected' as const,

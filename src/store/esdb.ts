@@ -31,6 +31,7 @@ import type { AllStreamResolvedEvent, Filter, ReadPosition, ResolvedEvent } from
 import { GENESIS_HASH, eventHash, sealEvents } from './chain.js';
 import type {
   AllFilter,
+  AppendRequest,
   AppendResult,
   EventMetadata,
   EventStore,
@@ -135,6 +136,20 @@ class EsdbEventStore implements EventStore {
   private readonly open = new Set<() => Promise<void>>();
 
   constructor(private readonly client: EventStoreDBClient) {}
+
+  // No multi-stream transactions in EventStoreDB: one append per stream, in order; each is atomic on its own.
+  async appendMany(requests: readonly AppendRequest[]): Promise<(AppendResult | WrongExpectedVersionError)[]> {
+    const results: (AppendResult | WrongExpectedVersionError)[] = [];
+    for (const r of requests) {
+      try {
+        results.push(await this.append(r.streamId, r.events, { expectedRevision: r.expectedRevision }));
+      } catch (err) {
+        if (!(err instanceof WrongExpectedVersionError)) throw err;
+        results.push(err);
+      }
+    }
+    return results;
+  }
 
   async append(
     streamId: string,

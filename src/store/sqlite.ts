@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { GENESIS_HASH, sealEvents } from './chain.js';
 import type {
   AllFilter,
+  AppendRequest,
   AppendResult,
   EventMetadata,
   EventStore,
@@ -107,6 +108,9 @@ export class SqliteEventStore implements EventStore {
   };
   /** The whole append as one IMMEDIATE transaction (takes the write lock before reading the head). */
   private readonly appendTx: Database.Transaction<SqliteEventStore['appendInTx']>;
+  private readonly appendManyTx: Database.Transaction<
+    (requests: readonly AppendRequest[]) => (AppendResult | WrongExpectedVersionError)[]
+  >;
   private readonly allStmts = new Map<string, Database.Statement<unknown[], Row>>();
 
   constructor(options: SqliteStoreOptions) {
@@ -157,6 +161,18 @@ export class SqliteEventStore implements EventStore {
         .raw(true) as unknown as Database.Statement<[string, number, number], Row>,
     };
     this.appendTx = this.db.transaction(this.appendInTx.bind(this));
+    // Each request runs as a nested transaction, which better-sqlite3 makes a SAVEPOINT: a clash rolls back that
+    // request alone, the others commit together with one fsync.
+    this.appendManyTx = this.db.transaction((requests: readonly AppendRequest[]) =>
+      requests.map((r) => {
+        try {
+          return this.appendTx(r.streamId, r.events, r.expectedRevision).result;
+        } catch (err) {
+          if (err instanceof WrongExpectedVersionError) return err;
+          throw err;
+        }
+      }),
+    );
   }
 
   /** The whole append as one IMMEDIATE transaction (takes the write lock before reading the head). */
@@ -201,6 +217,14 @@ export class SqliteEventStore implements EventStore {
     this.stmts.upsertHead.run(streamId, revision, headHash);
     const p = BigInt(last);
     return { wrote: true, result: { nextExpectedRevision: revision, position: { commit: p, prepare: p } } };
+  }
+
+  async appendMany(requests: readonly AppendRequest[]): Promise<(AppendResult | WrongExpectedVersionError)[]> {
+    this.assertOpen();
+    const results = this.appendManyTx.immediate(requests);
+    if (results.some((r) => !(r instanceof WrongExpectedVersionError) && r.position !== null))
+      this.appended.emit('append');
+    return Promise.resolve(results);
   }
 
   async append(

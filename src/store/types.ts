@@ -79,6 +79,13 @@ export interface AppendResult {
   noop?: boolean;
 }
 
+/** One stream's part of an appendMany call. */
+export interface AppendRequest {
+  streamId: string;
+  events: readonly ProposedEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
 export interface ReadStreamOptions {
   /** First revision to read: for forwards reads the lowest, for backwards reads the highest. Default: start / end. */
   fromRevision?: number | 'start' | 'end';
@@ -123,6 +130,13 @@ export interface EventStore {
     events: readonly ProposedEvent[],
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult>;
+  /**
+   * Appends to several streams. Each request is atomic and checked against its own expected revision; a clash fails
+   * only that request, whose slot in the result holds the WrongExpectedVersionError. Any other error rejects the call.
+   * The embedded store commits all requests in one transaction (one fsync for the lot); EventStoreDB, which has no
+   * multi-stream transactions, appends them one after the other — so across streams this is a batch, not a unit.
+   */
+  appendMany(requests: readonly AppendRequest[]): Promise<(AppendResult | WrongExpectedVersionError)[]>;
   /** Events of one stream; an absent stream reads as empty. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   /** Revision of the stream's last event, or null when the stream does not exist. */

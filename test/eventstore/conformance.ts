@@ -247,6 +247,50 @@ export function conformanceSuite(adapter: AdapterUnderTest): void {
       });
     });
 
+    describe('appending to several streams at once', () => {
+      it('checks each stream on its own revision: a clash fails that stream only', async () => {
+        await store.append(`${ns}a`, batch('a', 2), { expectedRevision: 'no_stream' });
+        await store.append(`${ns}b`, batch('b', 1), { expectedRevision: 'no_stream' });
+        const results = await store.appendMany([
+          { streamId: `${ns}a`, events: batch('a2', 2), expectedRevision: 1 },
+          { streamId: `${ns}b`, events: batch('b2', 1), expectedRevision: 5 }, // stale: clash
+          { streamId: `${ns}c`, events: batch('c', 3), expectedRevision: 'no_stream' },
+        ]);
+        expect(results[0]).toMatchObject({ nextExpectedRevision: 3 });
+        expect(results[1]).toBeInstanceOf(WrongExpectedVersionError);
+        expect((results[1] as WrongExpectedVersionError).actual).toBe(0);
+        expect(results[2]).toMatchObject({ nextExpectedRevision: 2 });
+        expect(ids(await collect(store.readStream(`${ns}a`)))).toEqual(ids([...batch('a', 2), ...batch('a2', 2)]));
+        expect(ids(await collect(store.readStream(`${ns}b`)))).toEqual(ids(batch('b', 1)));
+        expect(ids(await collect(store.readStream(`${ns}c`)))).toEqual(ids(batch('c', 3)));
+        const all = await collect(store.readAll({ after: before, filter: { streamPrefixes: [ns] } }));
+        expect(all).toHaveLength(8); // a: 2 + 2, b: 1, c: 3
+      });
+
+      it('a retried batch is a no-op for every stream it already wrote', async () => {
+        const requests = [
+          { streamId: `${ns}a`, events: batch('a', 2), expectedRevision: 'no_stream' as const },
+          { streamId: `${ns}b`, events: batch('b', 2), expectedRevision: 'no_stream' as const },
+        ];
+        await store.appendMany(requests);
+        const again = await store.appendMany(requests);
+        expect(again.every((r) => !(r instanceof WrongExpectedVersionError))).toBe(true);
+        const all = await collect(store.readAll({ after: before, filter: { streamPrefixes: [ns] } }));
+        expect(all).toHaveLength(4);
+      });
+
+      it('live subscribers see a multi-stream batch in position order', async () => {
+        const sub = store.subscribeToAll({ after: before, filter: { streamPrefixes: [ns] } });
+        const it = sub[Symbol.asyncIterator]();
+        await store.appendMany([
+          { streamId: `${ns}x`, events: batch('x', 2), expectedRevision: 'no_stream' },
+          { streamId: `${ns}y`, events: batch('y', 2), expectedRevision: 'no_stream' },
+        ]);
+        expect(ids(await take(it, 4))).toEqual(ids([...batch('x', 2), ...batch('y', 2)]));
+        await sub.close();
+      });
+    });
+
     describe('reading', () => {
       it('reads a stream forwards and backwards within bounds', async () => {
         const s = `${ns}a`;

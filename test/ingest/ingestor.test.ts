@@ -39,18 +39,18 @@ const invoice = (id: string) => ({
   data: { invoiceId: id, invoiceDate: '2026-01-31', lines: [{ lineId: 'L1', amount: '100.00' }] },
 });
 
-/** A store whose next append to `stream` is preceded by `interloper` (another node's request) running to completion. */
+/** A store whose next write to contract C-7 is preceded by `interloper` (another node's request) running to completion. */
 function withInterloper(store: EventStore, interloper: () => Promise<unknown>): EventStore {
   let armed = true;
   return new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === 'append') {
-        return async (...args: Parameters<EventStore['append']>) => {
-          if (armed && args[0] === 'contract-C-7') {
+      if (prop === 'appendMany') {
+        return async (requests: Parameters<EventStore['appendMany']>[0]) => {
+          if (armed && requests.some((r) => r.streamId === 'contract-C-7')) {
             armed = false;
             await interloper();
           }
-          return target.append(...args);
+          return target.appendMany(requests);
         };
       }
       const v = Reflect.get(target, prop, receiver) as unknown;
