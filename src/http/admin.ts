@@ -1,5 +1,5 @@
 // Mapping publication (admin scope) and period close/reopen (post scope), plus reading both.
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import {
   MAPPING_EVENT,
@@ -9,29 +9,17 @@ import {
   mappingStream,
 } from '../../commands/mapping.js';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
-import {
-  AccountMappingSet,
-  Id,
-  MappingKind,
-  Period,
-  PeriodChange,
-  ProductMappingSet,
-  fromZodIssues,
-} from '../../schemas/index.js';
-import type { DomainError } from '../../schemas/index.js';
+import { AccountMappingSet, Id, MappingKind, Period, PeriodChange, ProductMappingSet } from '../../schemas/index.js';
 import { decideOnStream } from '../ingest/index.js';
 import type { EventStore, RecordedEvent } from '../store/index.js';
 import type { KeyRing } from './auth.js';
-import { sendProblem } from './problem.js';
+import { parseOrReply, sendProblem } from './problem.js';
 
 export interface AdminRoutesOptions {
   store: EventStore;
   keys: KeyRing;
   now: () => Date;
 }
-
-const invalid = (reply: FastifyReply, errors: DomainError[]) =>
-  sendProblem(reply, { title: 'Bad Request', status: 400, code: 'VALIDATION_FAILED', errors });
 
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { store, keys, now }) => {
   const KindParams = z.object({ kind: MappingKind });
@@ -47,14 +35,18 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
       },
     },
     async (req, reply) => {
-      const params = KindParams.safeParse(req.params);
-      if (!params.success) return invalid(reply, fromZodIssues(params.error.issues, req.params));
-      const kind = params.data.kind;
-      const body = (kind === 'products' ? ProductMappingSet : AccountMappingSet).safeParse(req.body);
-      if (!body.success) return invalid(reply, fromZodIssues(body.error.issues, req.body));
+      const params = parseOrReply(KindParams, req.params, reply);
+      if (!params) return reply;
+      const kind = params.kind;
+      const body = parseOrReply<ProductMappingSet | AccountMappingSet>(
+        kind === 'products' ? ProductMappingSet : AccountMappingSet,
+        req.body,
+        reply,
+      );
+      if (!body) return reply;
       const ctx = { receivedAt: now().toISOString(), actor: req.apiKey!.name };
       const { decision } = await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
-        decidePublish(s, kind, body.data, ctx),
+        decidePublish(s, kind, body, ctx),
       );
       if (decision.outcome === 'rejected') {
         return sendProblem(reply, {
@@ -75,15 +67,15 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     '/v1/mappings/:kind',
     { preHandler: keys.require('read'), schema: { summary: 'The current mapping version', tags: ['mappings'] } },
     async (req, reply) => {
-      const params = KindParams.safeParse(req.params);
-      if (!params.success) return invalid(reply, fromZodIssues(params.error.issues, req.params));
+      const params = parseOrReply(KindParams, req.params, reply);
+      if (!params) return reply;
       let latest: RecordedEvent | null = null;
-      for await (const e of store.readStream(mappingStream(params.data.kind), { direction: 'backwards', maxCount: 1 }))
+      for await (const e of store.readStream(mappingStream(params.kind), { direction: 'backwards', maxCount: 1 }))
         latest = e;
-      if (!latest || latest.type !== MAPPING_EVENT[params.data.kind])
+      if (!latest || latest.type !== MAPPING_EVENT[params.kind])
         return sendProblem(reply, { title: 'Not Found', status: 404, code: 'NO_MAPPING' });
       return {
-        kind: params.data.kind,
+        kind: params.kind,
         ...latest.data,
         publishedAt: latest.metadata.receivedAt,
         publishedBy: latest.metadata.actor,
@@ -100,11 +92,11 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
       schema: { summary: 'Close or reopen an accounting period (YYYY-MM) of a legal entity', tags: ['periods'] },
     },
     async (req, reply) => {
-      const params = PeriodParams.safeParse(req.params);
-      if (!params.success) return invalid(reply, fromZodIssues(params.error.issues, req.params));
-      const body = PeriodChange.safeParse(req.body ?? {});
-      if (!body.success) return invalid(reply, fromZodIssues(body.error.issues, req.body));
-      const { legalEntity, period, action } = params.data;
+      const params = parseOrReply(PeriodParams, req.params, reply);
+      if (!params) return reply;
+      const body = parseOrReply(PeriodChange, req.body ?? {}, reply);
+      if (!body) return reply;
+      const { legalEntity, period, action } = params;
       const { decision } = await decideOnStream(
         store,
         periodsStream(legalEntity),
@@ -115,7 +107,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
             action,
             legalEntity,
             period,
-            reason: body.data.reason,
+            reason: body.reason,
             receivedAt: now().toISOString(),
             actor: req.apiKey!.name,
           }),
@@ -140,11 +132,11 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     '/v1/periods/:legalEntity',
     { preHandler: keys.require('read'), schema: { summary: 'Closed periods of a legal entity', tags: ['periods'] } },
     async (req, reply) => {
-      const params = z.object({ legalEntity: Id }).safeParse(req.params);
-      if (!params.success) return invalid(reply, fromZodIssues(params.error.issues, req.params));
+      const params = parseOrReply(z.object({ legalEntity: Id }), req.params, reply);
+      if (!params) return reply;
       let state = initialPeriodsState();
-      for await (const e of store.readStream(periodsStream(params.data.legalEntity))) state = evolvePeriods(state, e);
-      return { legalEntity: params.data.legalEntity, closed: [...state.closed].sort() };
+      for await (const e of store.readStream(periodsStream(params.legalEntity))) state = evolvePeriods(state, e);
+      return { legalEntity: params.legalEntity, closed: [...state.closed].sort() };
     },
   );
 };

@@ -7,7 +7,7 @@ import type { Ingestor } from '../ingest/index.js';
 import type { EventStore } from '../store/index.js';
 import { formatPosition } from '../store/index.js';
 import type { KeyRing } from './auth.js';
-import { sendProblem } from './problem.js';
+import { parseOrReply, sendProblem } from './problem.js';
 
 export interface EventRoutesOptions {
   store: EventStore;
@@ -72,21 +72,14 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
       schema: { summary: "One contract's raw stream, with revisions, positions and hashes", tags: ['read'] },
     },
     async (req, reply) => {
-      const params = ContractParams.safeParse(req.params);
-      if (!params.success) {
-        return sendProblem(reply, {
-          title: 'Bad Request',
-          status: 400,
-          code: 'INVALID_FORMAT',
-          errors: fromZodIssues(params.error.issues, req.params),
-        });
-      }
+      const params = parseOrReply(ContractParams, req.params, reply);
+      if (!params) return reply;
       const events = [];
-      for await (const e of store.readStream(contractStream(params.data.contractId))) {
+      for await (const e of store.readStream(contractStream(params.contractId))) {
         events.push({ ...e, position: formatPosition(e.position) });
       }
       if (events.length === 0) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_CONTRACT' });
-      return { contractId: params.data.contractId, events };
+      return { contractId: params.contractId, events };
     },
   );
 
@@ -97,16 +90,9 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
       schema: { summary: 'Write-side status: version in force, held versions, stream revision', tags: ['read'] },
     },
     async (req, reply) => {
-      const params = ContractParams.safeParse(req.params);
-      if (!params.success) {
-        return sendProblem(reply, {
-          title: 'Bad Request',
-          status: 400,
-          code: 'INVALID_FORMAT',
-          errors: fromZodIssues(params.error.issues, req.params),
-        });
-      }
-      const s = await ingestor.loadState(params.data.contractId);
+      const params = parseOrReply(ContractParams, req.params, reply);
+      if (!params) return reply;
+      const s = await ingestor.loadState(params.contractId);
       if (s.revision === null) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_CONTRACT' });
       return {
         contractId: s.contractId,

@@ -1,5 +1,7 @@
 // One place maps failures to application/problem+json (RFC 9457): domain codes, validation, auth, limits.
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { z } from 'zod';
+import { fromZodIssues } from '../../schemas/index.js';
 import type { DomainError } from '../../schemas/index.js';
 
 export interface Problem {
@@ -16,6 +18,22 @@ export function sendProblem(reply: FastifyReply, p: Omit<Problem, 'type'> & { ty
     .code(p.status)
     .type('application/problem+json')
     .send({ type: p.type ?? 'about:blank', ...p });
+}
+
+/**
+ * Validates route input with zod; on failure answers 400 with every field's path and code and returns undefined
+ * (the handler then returns `reply`).
+ */
+export function parseOrReply<T>(schema: z.ZodType<T>, value: unknown, reply: FastifyReply): T | undefined {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  void sendProblem(reply, {
+    title: 'Bad Request',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    errors: fromZodIssues(r.error.issues, value),
+  });
+  return undefined;
 }
 
 /** Installs the error handler and the 404 handler: nothing leaves as HTML or as a stack trace. */

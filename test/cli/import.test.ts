@@ -5,37 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { run } from '../support/cli.js';
+import { booking, invoice as invoiceFor } from '../support/fixtures.js';
 
-const booking = (c: string) => ({
-  type: 'ContractBooked',
-  contractId: c,
-  source: { system: 'salesforce', id: `OPP-${c}`, version: 1 },
-  occurredAt: '2026-01-15T10:00:00Z',
-  data: {
-    version: 1,
-    customerId: 'K',
-    legalEntity: 'US01',
-    currency: 'USD',
-    bookingDate: '2026-01-15',
-    lines: [
-      {
-        lineId: 'L1',
-        sku: 'PLATFORM',
-        quantity: '1',
-        amount: '1200.00',
-        serviceStart: '2026-01-01',
-        serviceEnd: '2026-12-31',
-      },
-    ],
-  },
-});
-const invoice = (c: string, n: number) => ({
-  type: 'InvoiceIssued',
-  contractId: c,
-  source: { system: 'billing', id: `INV-${c}-${n}`, version: 1 },
-  occurredAt: '2026-02-01T10:00:00Z',
-  data: { invoiceId: `INV-${c}-${n}`, invoiceDate: '2026-01-31', lines: [{ lineId: 'L1', amount: '100.00' }] },
-});
+const invoice = (c: string, n: number) => invoiceFor(c, `INV-${c}-${n}`);
 
 describe('revtrail import', () => {
   let dir: string;

@@ -3,41 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verify } from '../../src/store/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
+import { AT, BUNDLE_LINES, booking as bookingFor, invoice as invoiceFor } from '../support/fixtures.js';
 
-const at = '2026-01-15T10:00:00Z';
-const booking = (contractId = 'C-1') => ({
-  type: 'ContractBooked',
-  contractId,
-  source: { system: 'salesforce', id: `OPP-${contractId}`, version: 1 },
-  occurredAt: at,
-  correlationId: `corr-${contractId}`,
-  data: {
-    version: 1,
-    customerId: 'CUST-1',
-    legalEntity: 'US01',
-    currency: 'USD',
-    bookingDate: '2026-01-15',
-    lines: [
-      {
-        lineId: 'SUB',
-        sku: 'PLATFORM',
-        quantity: '1',
-        amount: '12000.00',
-        serviceStart: '2026-01-01',
-        serviceEnd: '2026-12-31',
-      },
-      { lineId: 'ONB', sku: 'ONBOARD', quantity: '1', amount: '3000.00' },
-      {
-        lineId: 'USG',
-        sku: 'OVERAGE',
-        quantity: '0',
-        amount: '0.00',
-        serviceStart: '2026-01-01',
-        serviceEnd: '2026-12-31',
-      },
-    ],
-  },
-});
+const at = AT;
+const booking = (contractId = 'C-1') => bookingFor(contractId, BUNDLE_LINES);
 const amendment = (version: number, contractId = 'C-1', amount = `${12000 + version * 100}.00`) => ({
   type: 'ContractAmended',
   contractId,
@@ -59,8 +28,7 @@ const ev = (type: string, id: string, data: Record<string, unknown>, system = 'b
   occurredAt: at,
   data,
 });
-const invoice = (id = 'INV-1', lineId = 'SUB') =>
-  ev('InvoiceIssued', id, { invoiceId: id, invoiceDate: '2026-01-31', lines: [{ lineId, amount: '1000.00' }] });
+const invoice = (id = 'INV-1', lineId = 'SUB') => invoiceFor('C-1', id, lineId, '1000.00');
 
 describe('POST /v1/events', () => {
   let t: TestApp;
@@ -191,19 +159,8 @@ describe('POST /v1/events', () => {
   });
 
   describe('refuses a malformed event with the field path and a code, appending nothing', () => {
-    const line0 = {
-      lineId: 'SUB',
-      sku: 'PLATFORM',
-      quantity: '1',
-      amount: '12000.00',
-      serviceStart: '2026-01-01',
-      serviceEnd: '2026-12-31',
-    };
-    const withLine = (patch: Record<string, unknown>) => {
-      const b = booking();
-      b.data.lines = [{ ...line0, ...patch }];
-      return b;
-    };
+    const withLine = (patch: Record<string, unknown>) =>
+      bookingFor('C-1', [{ ...BUNDLE_LINES[0]!, ...patch }]);
     it.each([
       ['wrong type', withLine({ amount: 12000 }), 'data.lines.0.amount', 'WRONG_TYPE'],
       ['negative quantity', withLine({ quantity: '-2' }), 'data.lines.0.quantity', 'NEGATIVE_QUANTITY'],

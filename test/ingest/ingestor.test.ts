@@ -7,37 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import type { EventStore } from '../../src/store/index.js';
+import { booking as bookingFor, invoice as invoiceFor } from '../support/fixtures.js';
 
-const booking = {
-  type: 'ContractBooked',
-  contractId: 'C-7',
-  source: { system: 'salesforce', id: 'OPP-7', version: 1 },
-  occurredAt: '2026-01-15T10:00:00Z',
-  data: {
-    version: 1,
-    customerId: 'K',
-    legalEntity: 'US01',
-    currency: 'USD',
-    bookingDate: '2026-01-15',
-    lines: [
-      {
-        lineId: 'L1',
-        sku: 'PLATFORM',
-        quantity: '1',
-        amount: '1200.00',
-        serviceStart: '2026-01-01',
-        serviceEnd: '2026-12-31',
-      },
-    ],
-  },
-};
-const invoice = (id: string) => ({
-  type: 'InvoiceIssued',
-  contractId: 'C-7',
-  source: { system: 'billing', id, version: 1 },
-  occurredAt: '2026-01-31T10:00:00Z',
-  data: { invoiceId: id, invoiceDate: '2026-01-31', lines: [{ lineId: 'L1', amount: '100.00' }] },
-});
+const booking = bookingFor('C-7');
+const invoice = (id: string) => invoiceFor('C-7', id);
 
 /** A store whose next write to contract C-7 is preceded by `interloper` (another node's request) running to completion. */
 function withInterloper(store: EventStore, interloper: () => Promise<unknown>): EventStore {

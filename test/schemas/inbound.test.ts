@@ -2,30 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { idempotencyKey, parseInbound } from '../../schemas/index.js';
 import type { DomainError } from '../../schemas/index.js';
+import { booking } from '../support/fixtures.js';
 
-export const booked = {
-  type: 'ContractBooked',
-  contractId: 'C-1',
-  source: { system: 'salesforce', id: 'OPP-1', version: 1 },
-  occurredAt: '2026-01-15T10:00:00Z',
-  data: {
-    version: 1,
-    customerId: 'CUST-1',
-    legalEntity: 'US01',
-    currency: 'USD',
-    bookingDate: '2026-01-15',
-    lines: [
-      {
-        lineId: 'L1',
-        sku: 'PLATFORM',
-        quantity: '1',
-        amount: '1200.00',
-        serviceStart: '2026-01-01',
-        serviceEnd: '2026-12-31',
-      },
-    ],
-  },
-};
+const booked = booking('C-1');
 const line = booked.data.lines[0]!;
 const withLine = (patch: Record<string, unknown>) => ({
   ...booked,

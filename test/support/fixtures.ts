@@ -1,0 +1,46 @@
+// Canonical inbound events for tests: one booking and one invoice shape, so every test speaks the same contract.
+export const AT = '2026-01-15T10:00:00Z';
+
+export const PLATFORM_LINE = {
+  lineId: 'L1',
+  sku: 'PLATFORM',
+  quantity: '1',
+  amount: '1200.00',
+  serviceStart: '2026-01-01',
+  serviceEnd: '2026-12-31',
+};
+
+/** A bundle: subscription, onboarding (milestones) and a usage line. */
+export const BUNDLE_LINES = [
+  { ...PLATFORM_LINE, lineId: 'SUB', amount: '12000.00' },
+  { lineId: 'ONB', sku: 'ONBOARD', quantity: '1', amount: '3000.00' },
+  {
+    lineId: 'USG',
+    sku: 'OVERAGE',
+    quantity: '0',
+    amount: '0.00',
+    serviceStart: '2026-01-01',
+    serviceEnd: '2026-12-31',
+  },
+];
+
+export function booking(contractId: string, lines: Record<string, string>[] = [PLATFORM_LINE]) {
+  return {
+    type: 'ContractBooked',
+    contractId,
+    source: { system: 'salesforce', id: `OPP-${contractId}`, version: 1 },
+    occurredAt: AT,
+    correlationId: `corr-${contractId}`,
+    data: { version: 1, customerId: 'CUST-1', legalEntity: 'US01', currency: 'USD', bookingDate: '2026-01-15', lines },
+  };
+}
+
+export function invoice(contractId: string, invoiceId: string, lineId = 'L1', amount = '100.00') {
+  return {
+    type: 'InvoiceIssued',
+    contractId,
+    source: { system: 'billing', id: invoiceId, version: 1 },
+    occurredAt: '2026-01-31T10:00:00Z',
+    data: { invoiceId, invoiceDate: '2026-01-31', lines: [{ lineId, amount }] },
+  };
+}
