@@ -159,8 +159,7 @@ describe('POST /v1/events', () => {
   });
 
   describe('refuses a malformed event with the field path and a code, appending nothing', () => {
-    const withLine = (patch: Record<string, unknown>) =>
-      bookingFor('C-1', [{ ...BUNDLE_LINES[0]!, ...patch }]);
+    const withLine = (patch: Record<string, unknown>) => bookingFor('C-1', [{ ...BUNDLE_LINES[0]!, ...patch }]);
     it.each([
       ['wrong type', withLine({ amount: 12000 }), 'data.lines.0.amount', 'WRONG_TYPE'],
       ['negative quantity', withLine({ quantity: '-2' }), 'data.lines.0.quantity', 'NEGATIVE_QUANTITY'],
