@@ -217,11 +217,14 @@ class EsdbEventStore implements EventStore {
       const result = await this.client.appendToStream(streamId, proposed, {
         expectedRevision: after === 'no_stream' ? NO_STREAM : BigInt(after),
       });
-      return {
-        nextExpectedRevision: Number(result.nextExpectedRevision),
-        // EventStoreDB reports no position for an idempotent (nothing written) append.
-        position: result.position ? { commit: result.position.commit, prepare: result.position.prepare } : null,
-      };
+      // An append acknowledged without a position wrote nothing (idempotent retry), so it is reported as a no-op;
+      // where a server does report a position for such a retry, it reads as a write (noop stays unknown).
+      return result.position
+        ? {
+            nextExpectedRevision: Number(result.nextExpectedRevision),
+            position: { commit: result.position.commit, prepare: result.position.prepare },
+          }
+        : { nextExpectedRevision: Number(result.nextExpectedRevision), position: null, noop: true };
     } catch (err) {
       if (err instanceof EsdbWrongExpectedVersionError) {
         const actual = typeof err.actualVersion === 'bigint' ? Number(err.actualVersion) : null;
