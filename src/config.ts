@@ -22,6 +22,8 @@ const Env = z.object({
     .default(16 * 1024 * 1024),
   REVTRAIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   REVTRAIL_DEMO_CONTRACTS: z.coerce.number().int().min(0).default(200),
+  REVTRAIL_READ_STORE: z.string().min(1).default('./data/readmodel.db'),
+  REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
 });
 
 export interface Config {
@@ -40,6 +42,9 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Contracts of demo data generated into an empty store on start (0: none). */
   demoContracts: number;
+  /** The read-model SQLite file (disposable: rebuilt from the log). */
+  readStore: string;
+  runnerBatch: number;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.REVTRAIL_BODY_LIMIT_BYTES,
     rateLimitPerMinute: e.REVTRAIL_RATE_LIMIT_PER_MINUTE,
     demoContracts: e.REVTRAIL_DEMO_CONTRACTS,
+    readStore: e.REVTRAIL_READ_STORE,
+    runnerBatch: e.REVTRAIL_RUNNER_BATCH,
   };
 }
 

@@ -2,7 +2,10 @@
 // The `revtrail` command line: start the service, verify the store's hash chains.
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
+import { PROJECTIONS } from '../../projections/index.js';
 import { seedDemo } from '../demo.js';
+import { SqliteReadStore } from '../readmodel/index.js';
+import { ProjectionRunner } from '../runner/index.js';
 import { generateCompany, writeJsonl } from '../generate/index.js';
 import { openStore, verify } from '../store/index.js';
 import { importJsonl } from './import.js';
@@ -11,6 +14,7 @@ import { progressBar } from './progress.js';
 const USAGE = `usage: revtrail <command>
   start              start the HTTP service (REVTRAIL_STORE, REVTRAIL_HOST, REVTRAIL_PORT)
   verify [stream]    check the hash chain of one stream or of the whole store; exit 1 on a broken link
+  project            bring every projection up to the log's end (REVTRAIL_READ_STORE), then exit
   import FILE        append the inbound events of a JSONL file through the command path; prints a summary
   generate --contracts N --seed S [--out FILE] [--start YYYY-MM-DD] [--duplicates R] [--out-of-order R]
                      write a deterministic synthetic company's inbound events as JSONL (stdout without --out)`;
@@ -135,6 +139,23 @@ async function generateCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function projectCommand(): Promise<number> {
+  const config = loadConfig();
+  const store = openStore(config.store, { synchronous: config.sqliteSync });
+  const read = new SqliteReadStore(config.readStore, { synchronous: config.sqliteSync });
+  try {
+    for (const projection of PROJECTIONS) {
+      const runner = new ProjectionRunner(store, read, projection, { batchSize: config.runnerBatch });
+      const events = await runner.catchUp();
+      process.stdout.write(`${JSON.stringify({ projection: projection.name, events })}\n`);
+    }
+    return 0;
+  } finally {
+    await read.close();
+    await store.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
@@ -145,6 +166,8 @@ async function main(argv: string[]): Promise<number> {
       return verifyCommand(args[0]);
     case 'import':
       return importCommand(args[0]);
+    case 'project':
+      return projectCommand();
     case 'generate':
       return generateCommand(args);
     default:
