@@ -1,0 +1,14 @@
+// The revenue engine's public face: compute a contract's ASC 606 schedule from its stored facts and the mappings.
+export { computeSchedule, recognisedThrough, revenueByYear } from './engine.js';
+export type {
+  ContractEvent,
+  ExceptionCode,
+  Obligation,
+  Schedule,
+  ScheduleException,
+  ScheduleInput,
+  ScheduleLineage,
+  SchedulePeriod,
+} from './engine.js';
+export { allocateLargestRemainder, dec, formatMoney, roundMoney, sumMoney } from './money.js';
+export type { Dec } from './money.js';
