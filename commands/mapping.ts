@@ -2,7 +2,7 @@
 // current version again is a no-op (idempotent), publishing against a stale version is refused.
 import type { AccountMappingSet, DomainError, MappingKind, ProductMappingSet } from '../schemas/index.js';
 import { domainError } from '../schemas/index.js';
-import { canonicalJson, contentHashOf, eventIdFor, sha256Hex } from '../src/store/chain.js';
+import { canonicalJson, eventIdFor, sha256Hex } from '../src/store/chain.js';
 import type { JsonObject, ProposedEvent } from '../src/store/types.js';
 
 export const mappingStream = (kind: MappingKind): string => `mapping-${kind}`;
@@ -55,7 +55,7 @@ export function decidePublish(
     version,
     event: {
       // Version numbers are unique per stream, so the id is derived from them: a retried append is a no-op.
-      eventId: eventIdForMapping(kind, version, contentHashOf(MAPPING_EVENT[kind], content)),
+      eventId: eventIdFor(`mapping|${kind}|${version}|${hash}`),
       type: MAPPING_EVENT[kind],
       data,
       metadata: {
@@ -68,10 +68,6 @@ export function decidePublish(
       },
     },
   };
-}
-
-function eventIdForMapping(kind: MappingKind, version: number, contentHash: string): string {
-  return eventIdFor(`mapping|${kind}|${version}|${contentHash}`);
 }
 
 export function evolveMapping(_state: MappingState, e: { data: JsonObject }): MappingState {
