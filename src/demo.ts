@@ -5,6 +5,7 @@ import type { AccountMappingSet, MappingKind, ProductMappingSet } from '../schem
 import { ProductMappingSet as ProductMappingSetSchema } from '../schemas/index.js';
 import { CATALOGUE, generateCompany } from './generate/index.js';
 import { Ingestor, decideOnStream } from './ingest/index.js';
+import type { IngestStatus } from './ingest/index.js';
 import type { EventStore } from './store/index.js';
 
 export const DEMO_ENTITIES: AccountMappingSet['entities'] = [
@@ -32,7 +33,7 @@ async function publish(
 export interface DemoSummary {
   contracts: number;
   events: number;
-  counts: Record<string, number>;
+  counts: Record<IngestStatus, number>;
 }
 
 /** Seeds an empty store; returns null (and writes nothing) when the store already holds events. */
@@ -45,19 +46,11 @@ export async function seedDemo(
   const products = ProductMappingSetSchema.parse({ products: CATALOGUE, reason: 'demo catalogue' });
   await publish(store, 'products', products, now());
   await publish(store, 'accounts', { entities: DEMO_ENTITIES, reason: 'demo chart of accounts' }, now());
-  const ingestor = new Ingestor(store, { now });
-  const counts: Record<string, number> = { appended: 0, duplicate: 0, held: 0, rejected: 0 };
-  let batch: unknown[] = [];
   let events = 0;
-  const flush = async (): Promise<void> => {
-    for (const r of await ingestor.ingest(batch, { actor: 'demo' })) counts[r.status] = (counts[r.status] ?? 0) + 1;
-    batch = [];
-  };
-  for (const e of generateCompany({ contracts: options.contracts, seed: options.seed })) {
-    batch.push(e);
-    events++;
-    if (batch.length >= 500) await flush();
-  }
-  if (batch.length > 0) await flush();
+  const counts = await new Ingestor(store, { now }).ingestAll(
+    generateCompany({ contracts: options.contracts, seed: options.seed }),
+    { actor: 'demo' },
+    { onBatch: (results) => (events += results.length) },
+  );
   return { contracts: options.contracts, events, counts };
 }

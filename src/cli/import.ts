@@ -23,8 +23,6 @@ export async function importJsonl(
     onProgress?: (bytes: number, totalBytes: number, s: ImportSummary) => void;
   } = {},
 ): Promise<ImportSummary> {
-  const batchSize = options.batchSize ?? 500;
-  const ingestor = new Ingestor(store);
   const totalBytes = statSync(path).size;
   const input = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -33,45 +31,43 @@ export async function importJsonl(
     counts: { appended: 0, duplicate: 0, held: 0, rejected: 0 },
     firstRejections: [],
   };
-  let batch: { line: number; value: unknown }[] = [];
-
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const parsed = batch.filter((b) => b.value !== PARSE_ERROR);
-    const results = await ingestor.ingest(
-      parsed.map((b) => b.value),
-      { actor: options.actor ?? `import:${path}` },
-    );
-    results.forEach((r, i) => {
-      summary.counts[r.status]++;
-      if (r.status === 'rejected' && summary.firstRejections.length < 20)
-        summary.firstRejections.push({ line: parsed[i]!.line, errors: r.errors ?? [] });
-    });
-    batch = [];
-    options.onProgress?.(input.bytesRead, totalBytes, summary);
+  const refuse = (line: number, errors: DomainError[]): void => {
+    if (summary.firstRejections.length < 20) summary.firstRejections.push({ line, errors });
   };
+  let unparseable = 0;
+  /** Line numbers of the events handed on and not yet answered, in order. */
+  const pendingLines: number[] = [];
 
-  for await (const text of lines) {
-    summary.lines++;
-    if (text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      value = PARSE_ERROR;
-      summary.counts.rejected++;
-      if (summary.firstRejections.length < 20) {
-        summary.firstRejections.push({
-          line: summary.lines,
-          errors: [{ code: 'INVALID_FORMAT', message: `not JSON: ${(err as Error).message}` }],
-        });
+  async function* events(): AsyncGenerator<unknown> {
+    for await (const text of lines) {
+      summary.lines++;
+      if (text.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        unparseable++;
+        refuse(summary.lines, [{ code: 'INVALID_FORMAT', message: `not JSON: ${(err as Error).message}` }]);
+        continue;
       }
+      pendingLines.push(summary.lines);
+      yield value;
     }
-    batch.push({ line: summary.lines, value });
-    if (batch.length >= batchSize) await flush();
   }
-  await flush();
+
+  const counts = await new Ingestor(store).ingestAll(
+    events(),
+    { actor: options.actor ?? `import:${path}` },
+    {
+      batchSize: options.batchSize,
+      onBatch: (results, running) => {
+        const batchLines = pendingLines.splice(0, results.length);
+        results.forEach((r, i) => r.status === 'rejected' && refuse(batchLines[i]!, r.errors ?? []));
+        summary.counts = { ...running, rejected: running.rejected + unparseable };
+        options.onProgress?.(input.bytesRead, totalBytes, summary);
+      },
+    },
+  );
+  summary.counts = { ...counts, rejected: counts.rejected + unparseable };
   return summary;
 }
-
-const PARSE_ERROR = Symbol('unparseable line');

@@ -123,6 +123,35 @@ export class Ingestor {
   }
 
   /**
+   * Feeds a sequence of inbound events (a file, a generator) through `ingest` in batches. `onBatch` sees each
+   * batch's results, in order, and the running count per status.
+   */
+  async ingestAll(
+    events: Iterable<unknown> | AsyncIterable<unknown>,
+    ctx: IngestContext,
+    options: {
+      batchSize?: number;
+      onBatch?: (results: IngestResult[], counts: Record<IngestStatus, number>) => void;
+    } = {},
+  ): Promise<Record<IngestStatus, number>> {
+    const batchSize = options.batchSize ?? 500;
+    const counts: Record<IngestStatus, number> = { appended: 0, duplicate: 0, held: 0, rejected: 0 };
+    let batch: unknown[] = [];
+    const flush = async (): Promise<void> => {
+      const results = await this.ingest(batch, ctx);
+      for (const r of results) counts[r.status]++;
+      batch = [];
+      options.onBatch?.(results, counts);
+    };
+    for await (const e of events) {
+      batch.push(e);
+      if (batch.length >= batchSize) await flush();
+    }
+    if (batch.length > 0) await flush();
+    return counts;
+  }
+
+  /**
    * Decides every contract group on its current state and appends all of them in one appendMany (one transaction,
    * one fsync, on the embedded store). Groups whose append clashed, or turned out to be already written by another
    * delivery, are decided again on the caught-up state; the others are final.
