@@ -45,13 +45,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const now = deps.now ?? (() => new Date());
   const ingestor = new Ingestor(store, { now });
   const http = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },
+    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
     bodyLimit: config.bodyLimitBytes,
     // Request ids: the caller's X-Request-Id when given (so logs join across systems), else generated.
     requestIdHeader: 'x-request-id',
-    // zod validates (per event, with domain codes); route JSON Schemas exist for the OpenAPI document.
-    schemaErrorFormatter: (errors) => new Error(errors.map((e) => e.message).join('; ')),
   });
+  // zod validates (per event, with domain codes); route JSON Schemas exist for the OpenAPI document only.
   http.setValidatorCompiler(() => () => true);
   installProblemHandlers(http);
   await http.register(rateLimit, { max: config.rateLimitPerMinute, timeWindow: '1 minute' });
