@@ -10,11 +10,28 @@ function parts(date: string): [number, number, number] {
   return [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
 }
 
+/**
+ * Memoises a pure function of a string key. A schedule asks the same few questions (a service period against each
+ * month end) for every line and month, and a rebuild asks them for every contract; bounded by clearing when full.
+ */
+function memo<T>(fn: (key: string) => T, max = 100_000): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let v = cache.get(key);
+    if (v === undefined) {
+      if (cache.size >= max) cache.clear();
+      v = fn(key);
+      cache.set(key, v);
+    }
+    return v;
+  };
+}
+
 /** Days since 1970-01-01 (UTC calendar arithmetic; the date is data, not the clock). */
-export function dayNumber(date: string): number {
+export const dayNumber: (date: string) => number = memo((date) => {
   const [y, m, d] = parts(date);
   return Date.UTC(y, m - 1, d) / 86_400_000;
-}
+});
 
 export function fromDayNumber(n: number): string {
   return new Date(n * 86_400_000).toISOString().slice(0, 10);
@@ -32,11 +49,11 @@ export function monthOf(date: string): string {
   return date.slice(0, 7);
 }
 
-export function monthEnd(period: string): string {
+export const monthEnd: (period: string) => string = memo((period) => {
   const y = Number(period.slice(0, 4));
   const m = Number(period.slice(5, 7));
   return `${period}-${String(daysInMonth(y, m)).padStart(2, '0')}`;
-}
+});
 
 export function nextMonth(period: string): string {
   const y = Number(period.slice(0, 4));
@@ -71,6 +88,12 @@ export type Convention = 'daily' | 'monthly';
 export function weight(from: string, to: string, convention: Convention): Ratio {
   if (to < from) return { n: 0, d: 1 };
   if (convention === 'daily') return { n: dayNumber(to) - dayNumber(from) + 1, d: 1 };
+  return monthlyWeight(`${from}|${to}`);
+}
+
+const monthlyWeight = memo((key): Ratio => {
+  const from = key.slice(0, 10);
+  const to = key.slice(11);
   let w: Ratio = { n: 0, d: 1 };
   for (const p of monthsBetween(monthOf(from), monthOf(to))) {
     const start = p === monthOf(from) ? from : `${p}-01`;
@@ -80,4 +103,4 @@ export function weight(from: string, to: string, convention: Convention): Ratio 
     w = add(w, covered === dim ? { n: 1, d: 1 } : { n: covered, d: dim });
   }
   return w;
-}
+});

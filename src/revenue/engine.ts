@@ -1,15 +1,35 @@
 // The revenue engine (DESIGN.md "Revenue engine"): a pure function from one contract's stored facts and the product
 // mapping to its ASC 606 / IFRS 15 schedule — allocation per performance obligation, revenue per calendar month,
-// lineage and exceptions. No I/O, no clock; money only through ./money.ts.
+// lineage and exceptions. No I/O, no clock; money only through ./money.ts, fractions of performance through
+// ./fraction.ts.
 //
-// Shape of the computation: every obligation (contract line) carries a list of phases. A phase starts on a date and
-// gives the unrounded cumulative revenue of the line at any later date; contract events (amendments, credits,
-// cancellation) add phases. Revenue of a month = round(cumulative at its end) - round(cumulative at the previous end),
-// so every sum is exact to the minor unit.
+// Shape of the computation: every obligation (contract line) carries a list of phases. A phase starts on a date,
+// carries the allocation in force from then on, and gives the unrounded cumulative fixed revenue of the line at any
+// later date; contract events (amendments, credits, cancellation) add phases. Usage lines carry their records and
+// the credits against them instead. Revenue of a month = round(cumulative at its end) - round(cumulative at the
+// previous end), so every sum is exact to the minor unit.
 import type { InboundOf, InboundType, Line, ProductMapping, Treatment } from '../../schemas/index.js';
-import type { Convention, Ratio } from './calendar.js';
+import type { Convention } from './calendar.js';
 import { addDays, monthEnd, monthOf, monthsBetween, weight } from './calendar.js';
-import { Dec, ZERO, allocateLargestRemainder, dec, formatMoney, roundMoney, sumMoney } from './money.js';
+import type { Fraction } from './fraction.js';
+import { NONE, WHOLE, completed, fractionFrom, fractionOf, progressSince, remainderOf } from './fraction.js';
+import type { Dec } from './money.js';
+import {
+  ZERO,
+  allocateLargestRemainder,
+  dec,
+  extend,
+  formatMoney,
+  maxMoney,
+  minMoney,
+  minus,
+  plus,
+  roundMoney,
+  sameAmount,
+  scale,
+  share,
+  sumMoney,
+} from './money.js';
 
 type Data<T extends InboundType> = InboundOf<T>['data'];
 
@@ -22,14 +42,22 @@ export interface ContractEvent {
 
 export interface ScheduleInput {
   contractId: string;
-  /** The contract stream's events in version / arrival order. */
+  /** The contract's events in application order (versions in version order, other facts where they applied). */
   events: readonly ContractEvent[];
   products: readonly ProductMapping[];
   mappingVersion: number;
 }
 
 export type ExceptionCode =
-  'NO_BOOKING' | 'UNMAPPED_SKU' | 'MISSING_SERVICE_PERIOD' | 'UNKNOWN_LINE' | 'NEGATIVE_REMAINING_CONSIDERATION';
+  | 'NO_BOOKING'
+  | 'UNMAPPED_SKU'
+  | 'MISSING_SERVICE_PERIOD'
+  | 'UNKNOWN_LINE'
+  | 'NEGATIVE_REMAINING_CONSIDERATION'
+  /** Usage recorded for days on or after the cancellation date: those days are not recognised. */
+  | 'USAGE_AFTER_CANCELLATION'
+  /** A credit larger than what it can reduce (the line's allocation, or the usage recognised by its date). */
+  | 'CREDIT_EXCEEDS_CONSIDERATION';
 
 export interface ScheduleException {
   code: ExceptionCode;
@@ -39,14 +67,26 @@ export interface ScheduleException {
   eventId?: string;
 }
 
+/**
+ * One change of an obligation's fixed allocation. At a date, the allocation in force is the one of the last entry
+ * (in list order) whose `from` is on or before that date; `from` null means from inception.
+ */
+export interface AllocationChange {
+  from: string | null;
+  allocated: string;
+  eventId: string;
+}
+
 export interface Obligation {
   lineId: string;
   sku: string;
   pattern: ProductMapping['pattern'];
   convention?: Convention;
-  /** Fixed consideration allocated (ASC 606-10-32-28), after modifications and price reductions. */
+  /** Fixed consideration allocated (ASC 606-10-32-28), after modifications, price reductions and cancellation. */
   allocated: string;
-  /** Variable consideration (usage) recognised on the line. */
+  /** Every change of `allocated`, in the order the events applied (empty on usage lines). */
+  allocationHistory: AllocationChange[];
+  /** Variable consideration (usage) recognised on the line, net of the credits against it. */
   variable: string;
   /** Everything the schedule recognises on the line. */
   recognised: string;
@@ -92,6 +132,9 @@ interface Phase {
   from: string;
   /** Unrounded cumulative fixed revenue of the line at a date on or after `from`. */
   cum: (date: string) => Dec;
+  /** The line's allocation while this phase is in force (rounded to the minor unit). */
+  allocated: Dec;
+  eventId: string;
 }
 
 /** The terms a phase recognises against, fixed when the phase starts. */
@@ -109,20 +152,25 @@ interface LineState {
   active: boolean;
 }
 
+interface UsageRecord {
+  start: string;
+  end: string;
+  /** Last day recognised: `end`, or the day before the cancellation. */
+  until: string;
+  amount: Dec;
+}
+
 /** Facts that do not change the contract terms, gathered before the terms are replayed. */
 interface Facts {
   activations: Map<string, string>;
-  milestones: Map<string, { date: string; fraction: Dec }[]>;
-  usage: Map<string, { start: string; end: string; amount: Dec }[]>;
+  milestones: Map<string, { date: string; fraction: Fraction }[]>;
+  usage: Map<string, UsageRecord[]>;
 }
 
 function dataOf<T extends InboundType>(e: ContractEvent, _type: T): Data<T> {
   // The stored data was validated by the inbound schema when it was accepted (commands/contract.ts).
   return e.data as unknown as Data<T>;
 }
-
-const ratio = (r: Ratio, x: Dec): Dec => x.mul(r.n).div(r.d);
-const fraction = (num: Ratio, den: Ratio): Dec => dec(String(num.n * den.d)).div(num.d * den.n);
 
 function isFixed(s: LineState): boolean {
   return s.mapping.pattern !== 'usage';
@@ -132,39 +180,33 @@ function isFixed(s: LineState): boolean {
  * Share of a line's performance satisfied by `date`, counting only performance on or after `from` (a prospective
  * modification re-bases what remains, ASC 606-10-25-13(a)). 1 when nothing remains to perform after `from`.
  */
-function progress(s: Terms, facts: Facts, from: string, date: string): Dec {
+function progress(s: Terms, facts: Facts, from: string, date: string): Fraction {
   const { line, mapping } = s;
   switch (mapping.pattern) {
     case 'ratable': {
       // ASC 606-10-25-27(a), 55-17: a stand-ready service transfers evenly over its service period.
-      if (line.serviceStart === undefined) return ZERO;
+      if (line.serviceStart === undefined) return NONE;
       const end = line.serviceEnd ?? line.serviceStart;
       const start = from > line.serviceStart ? from : line.serviceStart;
-      if (date < start) return ZERO;
+      if (date < start) return NONE;
       const convention = mapping.convention ?? 'daily';
       const whole = weight(start, end, convention);
-      if (whole.n === 0) return dec('1');
-      return fraction(weight(start, date < end ? date : end, convention), whole);
+      if (whole.n === 0) return WHOLE;
+      return fractionOf(weight(start, date < end ? date : end, convention), whole);
     }
     case 'point_in_time': {
       // ASC 606-10-25-30: control passes at a point in time: on activation, or on the service start date.
       const on = satisfiedOn(s, facts);
-      return on !== undefined && on <= date ? dec('1') : ZERO;
+      return on !== undefined && on <= date ? WHOLE : NONE;
     }
     case 'milestone': {
       // An output method (ASC 606-10-55-17): each completed milestone's fraction, capped at the whole obligation.
       const done = (d: string) =>
-        Dec.min(
-          dec('1'),
-          sumMoney((facts.milestones.get(line.lineId) ?? []).filter((m) => m.date <= d).map((m) => m.fraction)),
-        );
-      const before = done(addDays(from === BEGINNING ? '1970-01-02' : from, -1));
-      const rest = dec('1').minus(before);
-      if (rest.lte(0)) return dec('1');
-      return Dec.max(ZERO, done(date).minus(before)).div(rest);
+        completed((facts.milestones.get(line.lineId) ?? []).filter((m) => m.date <= d).map((m) => m.fraction));
+      return progressSince(done(date), done(addDays(from === BEGINNING ? '1970-01-02' : from, -1)));
     }
     case 'usage':
-      return ZERO;
+      return NONE;
   }
 }
 
@@ -175,24 +217,43 @@ function satisfiedOn(s: Terms, facts: Facts): string | undefined {
   return activated ?? s.line.serviceStart;
 }
 
-function cumAt(s: LineState, date: string): Dec {
+/** The phase in force at `date`: the last one applied that starts on or before it. */
+function phaseAt(phases: readonly Phase[], date: string): Phase | undefined {
   let phase: Phase | undefined;
-  for (const p of s.phases) if (p.from <= date) phase = p;
-  return phase ? phase.cum(date) : ZERO;
+  for (const p of phases) if (p.from <= date) phase = p;
+  return phase;
+}
+
+function cumOf(phases: readonly Phase[], date: string): Dec {
+  return phaseAt(phases, date)?.cum(date) ?? ZERO;
 }
 
 /** Unrounded usage revenue recognised by `date`: each record spread evenly over the days of its usage period. */
 function usageAt(facts: Facts, lineId: string, date: string): Dec {
   return sumMoney(
     (facts.usage.get(lineId) ?? []).map((u) =>
-      date < u.start
+      date < u.start || u.until < u.start
         ? ZERO
-        : ratio(weight(u.start, date < u.end ? date : u.end, 'daily'), u.amount).div(weight(u.start, u.end, 'daily').n),
+        : scale(
+            u.amount,
+            weight(u.start, date < u.until ? date : u.until, 'daily').n,
+            weight(u.start, u.end, 'daily').n,
+          ),
     ),
   );
 }
 
-function gatherFacts(events: readonly ContractEvent[]): Facts {
+/**
+ * Activations, milestones and usage. Usage is variable consideration for the days it covers. A cancellation ends the
+ * remaining promises on its effective date (a termination modifies the contract's scope, ASC 606-10-25-10, 25-13(a)),
+ * so usage on or after it transfers nothing under this contract (25-23): those days are not recognised, and the
+ * record is raised for an owner to review (it may belong to a new contract, or call for a credit).
+ */
+function gatherFacts(
+  events: readonly ContractEvent[],
+  cancelledOn: string | undefined,
+  exceptions: ScheduleException[],
+): Facts {
   const facts: Facts = { activations: new Map(), milestones: new Map(), usage: new Map() };
   const seenMilestones = new Set<string>();
   for (const e of events) {
@@ -207,13 +268,27 @@ function gatherFacts(events: readonly ContractEvent[]): Facts {
       seenMilestones.add(key);
       facts.milestones.set(d.lineId, [
         ...(facts.milestones.get(d.lineId) ?? []),
-        { date: d.completedOn, fraction: dec(d.fraction) },
+        { date: d.completedOn, fraction: fractionFrom(d.fraction) },
       ]);
     } else if (e.type === 'UsageRecorded') {
       const d = dataOf(e, 'UsageRecorded');
+      let until = d.periodEnd;
+      if (cancelledOn !== undefined && d.periodEnd >= cancelledOn) {
+        until = addDays(cancelledOn, -1);
+        const days = weight(d.periodStart, d.periodEnd, 'daily').n;
+        const after = days - weight(d.periodStart, until, 'daily').n;
+        exceptions.push({
+          code: 'USAGE_AFTER_CANCELLATION',
+          message:
+            `usage on line ${d.lineId} for ${d.periodStart}..${d.periodEnd} has ${after} of ${days} days on or after ` +
+            `the cancellation on ${cancelledOn}; those days are not recognised`,
+          lineId: d.lineId,
+          eventId: e.eventId,
+        });
+      }
       facts.usage.set(d.lineId, [
         ...(facts.usage.get(d.lineId) ?? []),
-        { start: d.periodStart, end: d.periodEnd, amount: dec(d.amount) },
+        { start: d.periodStart, end: d.periodEnd, until, amount: dec(d.amount) },
       ]);
     }
   }
@@ -222,7 +297,19 @@ function gatherFacts(events: readonly ContractEvent[]): Facts {
 
 /** Relative standalone selling price of a line: the line's `ssp` overrides the mapping's; per unit × quantity. */
 function standalone(line: Line, mapping: ProductMapping): Dec {
-  return dec(line.ssp ?? mapping.ssp).mul(dec(line.quantity));
+  return extend(line.ssp ?? mapping.ssp, line.quantity);
+}
+
+/** Same terms: an amendment that repeats a line this way does not change it. */
+function sameTerms(a: Line, b: Line): boolean {
+  return (
+    a.sku === b.sku &&
+    dec(a.quantity).eq(dec(b.quantity)) &&
+    sameAmount(a.amount, b.amount) &&
+    sameAmount(a.ssp, b.ssp) &&
+    a.serviceStart === b.serviceStart &&
+    a.serviceEnd === b.serviceEnd
+  );
 }
 
 export function computeSchedule(input: ScheduleInput): Schedule {
@@ -265,17 +352,41 @@ export function computeSchedule(input: ScheduleInput): Schedule {
     );
   }
 
-  const facts = gatherFacts(events);
+  // The first cancellation is the one that applies (a contract ends once); usage needs its date up front.
+  const cancellation = events.find((e) => e.type === 'ContractCancelled');
+  const cancelledOn = cancellation ? dataOf(cancellation, 'ContractCancelled').effectiveDate : undefined;
   const exceptions: ScheduleException[] = [];
+  const facts = gatherFacts(events, cancelledOn, exceptions);
   const lines = new Map<string, LineState>();
+  /** Credits against usage lines, in application order: each on its date, already capped. */
+  const usageCredits = new Map<string, { date: string; amount: Dec }[]>();
   const mappingOf = (l: Line): ProductMapping => products.get(l.sku) as ProductMapping;
   const round = (x: Dec): Dec => roundMoney(x, currency);
-  const recognisedBy = (s: LineState, date: string): Dec => round(cumAt(s, date));
+  const money = (x: Dec): string => formatMoney(x, currency);
+  const recognisedBy = (s: LineState, date: string): Dec => round(cumOf(s.phases, date));
+  const creditedBy = (lineId: string, date: string): Dec =>
+    sumMoney((usageCredits.get(lineId) ?? []).filter((c) => c.date <= date).map((c) => c.amount));
 
-  /** A phase that recognises `share` over the line's remaining performance from `from`, on top of `base`. */
-  const curve = (s: LineState, from: string, base: Dec, share: Dec): Phase => {
+  const apply = (s: LineState, phase: Phase) => {
+    s.phases.push(phase);
+    s.allocated = phase.allocated;
+  };
+
+  /** A phase from `from` that recognises `amount` over the line's remaining performance, on top of `base`. */
+  const curve = (s: LineState, from: string, base: Dec, amount: Dec, eventId: string): Phase => {
     const terms: Terms = { line: s.line, mapping: s.mapping };
-    return { from, cum: (date) => base.plus(share.mul(progress(terms, facts, from, date))) };
+    return {
+      from,
+      cum: (date) => plus(base, share(amount, progress(terms, facts, from, date))),
+      allocated: plus(base, amount),
+      eventId,
+    };
+  };
+
+  /** A line stops on `from`: it keeps what it recognised before, and that is its allocation from then on. */
+  const freeze = (s: LineState, from: string, eventId: string) => {
+    const frozen = recognisedBy(s, addDays(from, -1));
+    apply(s, { from, cum: () => frozen, allocated: frozen, eventId });
   };
 
   /** Allocation of fixed consideration by relative standalone selling price (ASC 606-10-32-28, 32-31). */
@@ -296,97 +407,145 @@ export function computeSchedule(input: ScheduleInput): Schedule {
     return { line: l, mapping, allocated: ZERO, phases: [], eventIds: [eventId], active: true };
   };
 
-  /** Start (or restart, as if from inception) a group of lines at its allocation. */
-  const fromInception = (group: LineState[], total: Dec, from: string) => {
+  /** Start (or restart, as if from inception) a group of lines at its allocation, in force from `from`. */
+  const fromInception = (group: LineState[], total: Dec, from: string, eventId: string) => {
     const allocations = allocateGroup(group, total);
     group.forEach((s, i) => {
-      const a = allocations[i] ?? ZERO;
-      s.allocated = a;
-      // Phase effective from `from`, but its curve runs from inception (a cumulative catch-up).
-      s.phases.push({ ...curve(s, BEGINNING, ZERO, a), from });
+      // The curve runs from inception (a cumulative catch-up when `from` is later).
+      apply(s, { ...curve(s, BEGINNING, ZERO, allocations[i] ?? ZERO, eventId), from });
     });
   };
 
   const fixedTotal = (ls: readonly Line[]) =>
     sumMoney(ls.filter((l) => mappingOf(l).pattern !== 'usage').map((l) => dec(l.amount)));
 
+  const excess = (e: ContractEvent, what: string, requested: Dec, cut: Dec, lineId?: string) => {
+    if (!minus(requested, cut).gt(0)) return;
+    exceptions.push({
+      code: 'CREDIT_EXCEEDS_CONSIDERATION',
+      message:
+        `${e.type} of ${money(requested)} exceeds ${what} (${money(cut)}); ` +
+        `${money(minus(requested, cut))} is not applied`,
+      ...(lineId === undefined ? {} : { lineId }),
+      eventId: e.eventId,
+    });
+  };
+
   // Booking: ASC 606-10-32-2 transaction price = fixed consideration; usage is variable consideration allocated
   // entirely to the usage obligation (606-10-32-40), so it stays out of the relative-SSP allocation.
   for (const l of booked.lines) lines.set(l.lineId, newLine(l, booking.eventId));
-  fromInception([...lines.values()].filter(isFixed), fixedTotal(booked.lines), BEGINNING);
+  fromInception([...lines.values()].filter(isFixed), fixedTotal(booked.lines), BEGINNING, booking.eventId);
 
-  let cancelledOn: string | undefined;
+  let cancelled = false;
   for (const e of events) {
     if (e === booking) continue;
     if (e.type === 'ContractAmended') amend(e, dataOf(e, 'ContractAmended'));
     else if (e.type === 'ContractCancelled') cancel(e, dataOf(e, 'ContractCancelled').effectiveDate);
     else if (e.type === 'ServiceCreditApproved') {
       const d = dataOf(e, 'ServiceCreditApproved');
-      reducePrice(
-        e,
-        d.approvedOn,
-        d.lineId === undefined ? undefined : [{ lineId: d.lineId, amount: d.amount }],
-        dec(d.amount),
-      );
+      if (d.lineId === undefined) reduceContractPrice(e, d.approvedOn, dec(d.amount));
+      else credit(e, d.approvedOn, [{ lineId: d.lineId, amount: d.amount }]);
     } else if (e.type === 'CreditMemoIssued') {
+      // A credit memo that does not reduce the transaction price is billing only (balances), not revenue.
       const d = dataOf(e, 'CreditMemoIssued');
-      if (d.reducesTransactionPrice) reducePrice(e, d.issuedOn, d.lines, sumMoney(d.lines.map((l) => dec(l.amount))));
+      if (d.reducesTransactionPrice) credit(e, d.issuedOn, d.lines);
     } else if (e.type === 'ServiceActivated' || e.type === 'MilestoneCompleted' || e.type === 'UsageRecorded') {
       const lineId = (e.data as { lineId: string }).lineId;
       const s = lines.get(lineId);
       if (s) s.eventIds.push(e.eventId);
-      else
-        exceptions.push({
-          code: 'UNKNOWN_LINE',
-          message: `${e.type} names unknown line ${lineId}`,
-          lineId,
-          eventId: e.eventId,
-        });
+      else unknownLine(e, lineId);
     }
   }
 
+  function unknownLine(e: ContractEvent, lineId: string) {
+    exceptions.push({
+      code: 'UNKNOWN_LINE',
+      message: `${e.type} names unknown line ${lineId}`,
+      lineId,
+      eventId: e.eventId,
+    });
+  }
+
   function amend(e: ContractEvent, d: Data<'ContractAmended'>) {
-    if (cancelledOn !== undefined) return;
-    const eff = d.effectiveDate;
-    const before = addDays(eff, -1);
+    if (cancelled) return;
     const added = d.lines.filter((l) => !lines.has(l.lineId));
     const kept = d.lines.filter((l) => lines.has(l.lineId));
     const removed = [...lines.values()].filter((s) => s.active && !d.lines.some((l) => l.lineId === s.line.lineId));
-    const treatment = resolveTreatment(d.treatment, added, kept);
+    const changesExisting =
+      removed.length > 0 ||
+      kept.some((l) => {
+        const s = lines.get(l.lineId) as LineState;
+        return !s.active || !sameTerms(s.line, l);
+      });
+    const treatment = resolveTreatment(d.treatment, added, changesExisting);
     const addedStates = added.map((l) => newLine(l, e.eventId));
 
     if (treatment === 'separate') {
       // ASC 606-10-25-12: distinct goods or services added at their standalone selling prices are a separate
-      // contract; the existing obligations are left as they are.
+      // contract, allocated within their own group. What the same amendment changes in the existing lines
+      // (prices, quantities, dates, lines removed) is not part of that separate contract: it modifies the existing
+      // one, prospectively (25-13(a)), on the price the amendment now gives the existing lines.
+      if (changesExisting) restate(e, d, kept, removed, kept, 'prospective');
       for (const s of addedStates) lines.set(s.line.lineId, s);
-      fromInception(addedStates.filter(isFixed), fixedTotal(added), BEGINNING);
+      fromInception(addedStates.filter(isFixed), fixedTotal(added), BEGINNING, e.eventId);
       return;
     }
+    for (const s of addedStates) lines.set(s.line.lineId, s);
+    restate(e, d, kept, removed, d.lines, treatment);
+  }
 
+  /**
+   * Modifies the existing contract: `removed` lines stop on the effective date, `kept` lines take their new terms,
+   * and the fixed lines among `members` (those that go on) share the consideration the amendment states for them.
+   * Amendment amounts state the contract as it now stands, so that consideration includes what was recognised
+   * before, on the lines that go on and on those that left (ASC 606-10-25-13).
+   */
+  function restate(
+    e: ContractEvent,
+    d: Data<'ContractAmended'>,
+    kept: readonly Line[],
+    removed: readonly LineState[],
+    members: readonly Line[],
+    treatment: 'prospective' | 'cumulative_catch_up',
+  ) {
+    const eff = d.effectiveDate;
+    const before = addDays(eff, -1);
+    const recognisedBefore = new Map([...lines.values()].map((s) => [s.line.lineId, recognisedBy(s, before)]));
     // Lines that leave the contract keep what they recognised before the effective date.
     for (const s of removed) {
-      const frozen = recognisedBy(s, before);
-      s.phases.push({ from: eff, cum: () => frozen });
-      s.allocated = frozen;
+      if (isFixed(s)) freeze(s, eff, e.eventId);
       s.active = false;
       s.eventIds.push(e.eventId);
     }
-    const recognisedBefore = new Map([...lines.values()].map((s) => [s.line.lineId, recognisedBy(s, before)]));
     for (const l of kept) {
       const s = lines.get(l.lineId) as LineState;
       s.line = l;
       s.mapping = mappingOf(l);
+      s.active = true;
       s.eventIds.push(e.eventId);
     }
-    for (const s of addedStates) lines.set(s.line.lineId, s);
-    const group = [...kept, ...added].map((l) => lines.get(l.lineId) as LineState).filter(isFixed);
-    const newPrice = fixedTotal(d.lines);
+    const group = members.map((l) => lines.get(l.lineId) as LineState).filter(isFixed);
+    const price = fixedTotal(members);
+    const negative = (what: string) =>
+      exceptions.push({
+        code: 'NEGATIVE_REMAINING_CONSIDERATION',
+        message: `amendment v${d.version} prices the contract below ${what}; nothing more is reversed`,
+        eventId: e.eventId,
+      });
 
     if (treatment === 'cumulative_catch_up') {
       // ASC 606-10-25-13(b): the modification is part of the existing contract; reallocate as if from inception and
-      // recognise the difference to date on the effective date (it falls out of the cumulative rule).
-      const removedRecognised = sumMoney(removed.map((s) => s.allocated));
-      fromInception(group, newPrice.minus(removedRecognised), eff);
+      // recognise the difference to date on the effective date (it falls out of the cumulative rule). Lines that
+      // left the contract keep their frozen allocation, which is part of the price.
+      let total = minus(
+        price,
+        sumMoney([...lines.values()].filter((s) => isFixed(s) && !s.active).map((s) => s.allocated)),
+      );
+      if (total.lt(0)) {
+        negative('what the lines that left it kept');
+        total = ZERO;
+      }
+      fromInception(group, total, eff, e.eventId);
       return;
     }
 
@@ -395,89 +554,108 @@ export function computeSchedule(input: ScheduleInput): Schedule {
     const recognisedFixed = sumMoney(
       [...lines.values()].filter(isFixed).map((s) => recognisedBefore.get(s.line.lineId) ?? ZERO),
     );
-    let pool = newPrice.minus(recognisedFixed);
-    if (pool.isNegative()) {
-      exceptions.push({
-        code: 'NEGATIVE_REMAINING_CONSIDERATION',
-        message: `amendment v${d.version} prices the contract below what was already recognised; nothing is reversed`,
-        eventId: e.eventId,
-      });
+    let pool = minus(price, recognisedFixed);
+    if (pool.lt(0)) {
+      negative('what was already recognised');
       pool = ZERO;
     }
     const remainingWeights = group.map((s) =>
-      standalone(s.line, s.mapping).mul(dec('1').minus(progress(s, facts, BEGINNING, before))),
+      share(standalone(s.line, s.mapping), remainderOf(progress(s, facts, BEGINNING, before))),
     );
     const shares = allocateGroup(group, pool, remainingWeights);
     group.forEach((s, i) => {
-      const base = recognisedBefore.get(s.line.lineId) ?? ZERO;
-      const share = shares[i] ?? ZERO;
-      s.allocated = base.plus(share);
-      s.phases.push(curve(s, eff, base, share));
+      apply(s, curve(s, eff, recognisedBefore.get(s.line.lineId) ?? ZERO, shares[i] ?? ZERO, e.eventId));
     });
   }
 
-  function resolveTreatment(t: Treatment | undefined, added: Line[], kept: Line[]): Exclude<Treatment, 'auto'> {
+  function resolveTreatment(
+    t: Treatment | undefined,
+    added: readonly Line[],
+    changesExisting: boolean,
+  ): Exclude<Treatment, 'auto'> {
     if (t !== undefined && t !== 'auto') return t;
     // `auto` (DESIGN.md): separate when lines are only added, each priced at its standalone selling price.
-    const unchanged = kept.every((l) => {
-      const s = lines.get(l.lineId) as LineState;
-      return JSON.stringify(s.line) === JSON.stringify(l);
-    });
     const atSsp = added.every((l) => round(standalone(l, mappingOf(l))).eq(dec(l.amount)));
-    return added.length > 0 && unchanged && atSsp && kept.length === [...lines.values()].filter((x) => x.active).length
-      ? 'separate'
-      : 'prospective';
+    return added.length > 0 && !changesExisting && atSsp ? 'separate' : 'prospective';
   }
 
   function cancel(e: ContractEvent, effectiveDate: string) {
-    // Cancellation ends the contract: recognition stops on the effective date (nothing after it is transferred).
-    if (cancelledOn !== undefined) return;
-    cancelledOn = effectiveDate;
-    const before = addDays(effectiveDate, -1);
+    // Cancellation ends the contract: recognition stops on the effective date (nothing after it is transferred),
+    // and each line's allocation becomes what it recognised, so the transaction price is what was earned.
+    if (cancelled) return;
+    cancelled = true;
     for (const s of lines.values()) {
       if (!s.active) continue;
-      const frozen = recognisedBy(s, before);
-      s.phases.push({ from: effectiveDate, cum: () => frozen });
+      if (isFixed(s)) freeze(s, effectiveDate, e.eventId);
       s.active = false;
       s.eventIds.push(e.eventId);
     }
   }
 
-  function reducePrice(
-    e: ContractEvent,
-    on: string,
-    perLine: { lineId: string; amount: string }[] | undefined,
-    total: Dec,
-  ) {
-    // ASC 606-10-32-42..44: a change in the transaction price is allocated on the same basis as at inception (or to
-    // the named line, 32-40); the part belonging to performance already satisfied is recognised on the change date.
-    const group = [...lines.values()].filter((s) => s.active && isFixed(s));
-    const reductions = new Map<string, Dec>();
-    if (perLine) {
-      for (const l of perLine) reductions.set(l.lineId, (reductions.get(l.lineId) ?? ZERO).plus(dec(l.amount)));
-    } else {
-      const parts = allocateGroup(
-        group,
-        total,
-        group.map((s) => s.allocated),
-      );
-      group.forEach((s, i) => reductions.set(s.line.lineId, parts[i] ?? ZERO));
-    }
-    for (const [lineId, r] of reductions) {
+  /** Credits naming lines: fixed lines lower their allocation, usage lines their variable consideration. */
+  function credit(e: ContractEvent, on: string, perLine: readonly { lineId: string; amount: string }[]) {
+    const byLine = new Map<string, Dec>();
+    for (const l of perLine) byLine.set(l.lineId, plus(byLine.get(l.lineId) ?? ZERO, dec(l.amount)));
+    for (const [lineId, amount] of byLine) {
       const s = lines.get(lineId);
-      if (!s || !isFixed(s) || s.allocated.isZero()) continue;
-      const cut = Dec.min(r, s.allocated);
-      const previous = [...s.phases];
-      const a = s.allocated;
-      const scaled = (date: string) => {
-        let phase: Phase | undefined;
-        for (const p of previous) if (p.from <= date) phase = p;
-        return (phase ? phase.cum(date) : ZERO).mul(a.minus(cut)).div(a);
-      };
-      s.allocated = a.minus(cut);
-      s.phases.push({ from: on, cum: scaled });
-      s.eventIds.push(e.eventId);
+      if (!s) unknownLine(e, lineId);
+      else if (isFixed(s)) reduceLine(e, s, on, amount);
+      else creditUsage(e, s, on, amount);
     }
+  }
+
+  function reduceContractPrice(e: ContractEvent, on: string, total: Dec) {
+    // ASC 606-10-32-42..44: a change in the transaction price is allocated on the same basis as at inception. Once
+    // the contract is cancelled no line is active: the reduction then falls on what the lines earned.
+    const withAllocation = [...lines.values()].filter((s) => isFixed(s) && s.allocated.gt(0));
+    const active = withAllocation.filter((s) => s.active);
+    const group = active.length > 0 ? active : withAllocation;
+    const cut = minMoney(total, sumMoney(group.map((s) => s.allocated)));
+    excess(e, 'the consideration allocated to the contract', total, cut);
+    const parts = allocateGroup(
+      group,
+      cut,
+      group.map((s) => s.allocated),
+    );
+    group.forEach((s, i) => reduceLine(e, s, on, parts[i] ?? ZERO));
+  }
+
+  function reduceLine(e: ContractEvent, s: LineState, on: string, requested: Dec) {
+    // ASC 606-10-32-43..44 (or to the named line, 32-40): the part of the reduction that belongs to performance
+    // already satisfied is recognised on the change date. A reduction never takes an allocation below zero.
+    s.eventIds.push(e.eventId);
+    const cut = minMoney(requested, s.allocated);
+    excess(e, `the allocation of line ${s.line.lineId}`, requested, cut, s.line.lineId);
+    if (!cut.gt(0)) return;
+    // A change is not recognised before a change already applied to the line took effect: its catch-up then lands
+    // on that later date, so each phase only ever scales the terms in force when it starts.
+    const latest = s.phases.reduce((m, p) => (p.from > m ? p.from : m), on);
+    const previous = [...s.phases];
+    const a = s.allocated;
+    const left = minus(a, cut);
+    apply(s, {
+      from: latest,
+      cum: (date) => scale(cumOf(previous, date), left, a),
+      allocated: left,
+      eventId: e.eventId,
+    });
+  }
+
+  function creditUsage(e: ContractEvent, s: LineState, on: string, requested: Dec) {
+    // A credit against usage is a price concession on that line's variable consideration (ASC 606-10-32-25, 32-40,
+    // 32-44), recognised as negative revenue on its date — but never more than the usage recognised on the line by
+    // then, net of the earlier credits, at that date or at any later credit's date (usage revenue never turns
+    // negative).
+    s.eventIds.push(e.eventId);
+    const lineId = s.line.lineId;
+    const credits = usageCredits.get(lineId) ?? [];
+    const net = (date: string) => minus(round(usageAt(facts, lineId, date)), creditedBy(lineId, date));
+    const available = [on, ...credits.map((c) => c.date).filter((date) => date > on)]
+      .map(net)
+      .reduce((a, b) => minMoney(a, b));
+    const cut = minMoney(round(requested), maxMoney(available, ZERO));
+    excess(e, `the usage recognised on line ${lineId} by ${on}`, requested, cut, lineId);
+    if (cut.gt(0)) usageCredits.set(lineId, [...credits, { date: on, amount: cut }]);
   }
 
   // Periods: every month from the first to the last date any obligation can move on.
@@ -488,47 +666,50 @@ export function computeSchedule(input: ScheduleInput): Schedule {
       if (x) dates.push(x);
     for (const m of facts.milestones.get(s.line.lineId) ?? []) dates.push(m.date);
     for (const u of facts.usage.get(s.line.lineId) ?? []) dates.push(u.start, u.end);
+    for (const c of usageCredits.get(s.line.lineId) ?? []) dates.push(c.date);
     for (const p of s.phases) if (p.from !== BEGINNING) dates.push(p.from);
   }
   dates.sort();
   const months =
     dates.length === 0 ? [] : monthsBetween(monthOf(dates[0] as string), monthOf(dates[dates.length - 1] as string));
-  const totalAt = (s: LineState, date: string) => round(cumAt(s, date).plus(usageAt(facts, s.line.lineId, date)));
+  const totalAt = (s: LineState, date: string) =>
+    minus(round(plus(cumOf(s.phases, date), usageAt(facts, s.line.lineId, date))), creditedBy(s.line.lineId, date));
 
   const previous = new Map(states.map((s) => [s.line.lineId, ZERO]));
   let cumulative = ZERO;
   const periods: SchedulePeriod[] = months.map((period) => {
     const end = monthEnd(period);
     const amounts: Record<string, string> = {};
-    let total = ZERO;
+    const all: Dec[] = [];
     for (const s of states) {
       const now = totalAt(s, end);
-      const amount = now.minus(previous.get(s.line.lineId) ?? ZERO);
+      const amount = minus(now, previous.get(s.line.lineId) ?? ZERO);
       previous.set(s.line.lineId, now);
-      amounts[s.line.lineId] = formatMoney(amount, currency);
-      total = total.plus(amount);
+      amounts[s.line.lineId] = money(amount);
+      all.push(amount);
     }
-    cumulative = cumulative.plus(total);
-    return {
-      period,
-      lines: amounts,
-      total: formatMoney(total, currency),
-      cumulative: formatMoney(cumulative, currency),
-    };
+    const total = sumMoney(all);
+    cumulative = plus(cumulative, total);
+    return { period, lines: amounts, total: money(total), cumulative: money(cumulative) };
   });
 
+  const last = months[months.length - 1];
   const obligations: Obligation[] = states.map((s) => {
     const recognised = previous.get(s.line.lineId) ?? ZERO;
-    const last = months[months.length - 1];
-    const fixed = last ? round(cumAt(s, monthEnd(last))) : ZERO;
+    const fixed = last ? recognisedBy(s, monthEnd(last)) : ZERO;
     return {
       lineId: s.line.lineId,
       sku: s.line.sku,
       pattern: s.mapping.pattern,
       ...(s.mapping.pattern === 'ratable' ? { convention: s.mapping.convention ?? 'daily' } : {}),
-      allocated: formatMoney(s.allocated, currency),
-      variable: formatMoney(recognised.minus(fixed), currency),
-      recognised: formatMoney(recognised, currency),
+      allocated: money(s.allocated),
+      allocationHistory: s.phases.map((p) => ({
+        from: p.from === BEGINNING ? null : p.from,
+        allocated: money(p.allocated),
+        eventId: p.eventId,
+      })),
+      variable: money(minus(recognised, fixed)),
+      recognised: money(recognised),
       ...(s.line.serviceStart ? { serviceStart: s.line.serviceStart } : {}),
       ...(s.line.serviceEnd ? { serviceEnd: s.line.serviceEnd } : {}),
       active: s.active,
@@ -539,7 +720,7 @@ export function computeSchedule(input: ScheduleInput): Schedule {
     contractId,
     status: exceptions.length > 0 ? 'exception' : 'ok',
     currency,
-    transactionPrice: formatMoney(sumMoney(states.filter(isFixed).map((s) => s.allocated)), currency),
+    transactionPrice: money(sumMoney(states.filter(isFixed).map((s) => s.allocated))),
     mappingVersion,
     obligations,
     periods,
@@ -562,8 +743,7 @@ export function revenueByYear(schedule: Schedule): Record<string, Record<string,
   for (const p of schedule.periods) {
     const year = p.period.slice(0, 4);
     const row = acc.get(year) ?? new Map<string, Dec>();
-    for (const [lineId, amount] of Object.entries(p.lines))
-      row.set(lineId, (row.get(lineId) ?? ZERO).plus(dec(amount)));
+    for (const [lineId, amount] of Object.entries(p.lines)) row.set(lineId, plus(row.get(lineId) ?? ZERO, dec(amount)));
     acc.set(year, row);
   }
   return Object.fromEntries(

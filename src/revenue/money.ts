@@ -18,13 +18,56 @@ export function roundMoney(value: Dec, currency: string): Dec {
   return value.toDecimalPlaces(minorUnits(currency), Dec.ROUND_HALF_UP);
 }
 
-/** The decimal string of an amount, with exactly the currency's minor-unit digits ("1200.00", "5.000", "300"). */
+/**
+ * The decimal string of an amount, with exactly the currency's minor-unit digits ("1200.00", "5.000", "300"); an
+ * amount that rounds to zero is "0.00", never "-0.00".
+ */
 export function formatMoney(value: Dec, currency: string): string {
-  return roundMoney(value, currency).toFixed(minorUnits(currency));
+  const rounded = roundMoney(value, currency);
+  return (rounded.isZero() ? ZERO : rounded).toFixed(minorUnits(currency));
 }
 
 export function sumMoney(values: readonly Dec[]): Dec {
   return values.reduce((a, b) => a.plus(b), ZERO);
+}
+
+export function plus(a: Dec, b: Dec): Dec {
+  return a.plus(b);
+}
+
+export function minus(a: Dec, b: Dec): Dec {
+  return a.minus(b);
+}
+
+export function minMoney(a: Dec, b: Dec): Dec {
+  return Dec.min(a, b);
+}
+
+export function maxMoney(a: Dec, b: Dec): Dec {
+  return Dec.max(a, b);
+}
+
+/** Equal amounts whatever their spelling ("100.0" and "100.00"); two missing amounts are equal too. */
+export function sameAmount(a: string | undefined, b: string | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : dec(a).eq(dec(b));
+}
+
+/** Price of `quantity` units at `unitPrice` each, unrounded. */
+export function extend(unitPrice: string, quantity: string): Dec {
+  return dec(unitPrice).mul(dec(quantity));
+}
+
+/** `amount × fraction`, unrounded: the part of an amount that a dimensionless fraction (0..1) of it earns. */
+export function share(amount: Dec, fraction: Dec): Dec {
+  return amount.mul(fraction);
+}
+
+/**
+ * `amount × part / whole`, unrounded, dividing last so that an exact quotient stays exact (a whole scaled by
+ * whole / whole is the whole again, to the last digit).
+ */
+export function scale(amount: Dec, part: Dec | number, whole: Dec | number): Dec {
+  return amount.mul(part).div(whole);
 }
 
 /**
@@ -54,4 +97,20 @@ export function allocateLargestRemainder(total: Dec, weights: readonly Dec[], cu
     left -= 1;
   }
   return floors.map((f) => f.div(scale));
+}
+
+/** The sum of decimal strings, unrounded (a currency may not be known yet, e.g. before a booking arrives). */
+export function sumMoneyStrings(values: readonly string[]): string {
+  return sumMoney(values.map((v) => dec(v))).toString();
+}
+
+export function negateMoney(value: string): string {
+  return dec(value).neg().toString();
+}
+
+/** `after - before` signed ("+7.95", "-1.92"), a missing side counting as zero; null when they are equal. */
+export function changeOf(before: string | undefined, after: string | undefined, currency: string): string | null {
+  const d = dec(after ?? '0').minus(dec(before ?? '0'));
+  if (d.isZero()) return null;
+  return `${d.isPositive() ? '+' : ''}${formatMoney(d, currency)}`;
 }

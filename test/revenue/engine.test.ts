@@ -1,20 +1,8 @@
-// Rules of the revenue engine, one at a time, plus the invariants that must hold for any contract.
-import fc from 'fast-check';
+// Rules of the revenue engine, one at a time (the invariants for any contract are in properties.test.ts).
 import { describe, expect, it } from 'vitest';
-import type { InboundEvent, Line, ProductMapping } from '../../schemas/index.js';
-import { minorUnits } from '../../schemas/index.js';
+import type { Line, ProductMapping } from '../../schemas/index.js';
 import { allocateLargestRemainder, dec, sumMoney } from '../../src/revenue/index.js';
-import { amountIn, ev, schedule } from './support.js';
-
-const booked = (lines: Line[], currency = 'USD'): InboundEvent =>
-  ev('ContractBooked', {
-    version: 1,
-    customerId: 'CU',
-    legalEntity: 'US01',
-    currency,
-    bookingDate: '2026-01-01',
-    lines,
-  });
+import { amountIn, booked, ev, idOf, schedule } from './support.js';
 
 const ratable = (sku: string, ssp: string, convention?: 'daily' | 'monthly'): ProductMapping => ({
   sku,
@@ -24,6 +12,25 @@ const ratable = (sku: string, ssp: string, convention?: 'daily' | 'monthly'): Pr
 });
 
 const year2026 = { serviceStart: '2026-01-01', serviceEnd: '2026-12-31' };
+
+// A fixed line A (1200 over 2026, 100 a month) and a usage line U, for the usage, cancellation and credit rules.
+const withUsage = {
+  products: [ratable('A', '1200.00', 'monthly'), { sku: 'USE', pattern: 'usage' as const, ssp: '0.00' }],
+  lines: [
+    { lineId: 'A', sku: 'A', quantity: '1', amount: '1200.00', ...year2026 },
+    { lineId: 'U', sku: 'USE', quantity: '0', amount: '0.00', ...year2026 },
+  ],
+};
+const usage = (periodStart: string, periodEnd: string, amount: string) =>
+  ev('UsageRecorded', { lineId: 'U', periodStart, periodEnd, quantity: '1', amount });
+const serviceCredit = (amount: string, approvedOn: string, lineId?: string) =>
+  ev('ServiceCreditApproved', {
+    creditId: `SC-${approvedOn}`,
+    ...(lineId ? { lineId } : {}),
+    amount,
+    approvedOn,
+    reason: 'x',
+  });
 
 describe('largest-remainder allocation', () => {
   it('gives the leftover minor units to the largest remainders, ties in input order, summing exactly', () => {
@@ -312,50 +319,186 @@ describe('milestones and usage', () => {
   });
 });
 
-describe('invariants for any contract', () => {
-  const currencies = ['USD', 'JPY', 'BHD'] as const;
-  const day = fc
-    .integer({ min: 0, max: 365 * 4 })
-    .map((n) => new Date(Date.UTC(2025, 0, 1 + n)).toISOString().slice(0, 10));
-  const lineArb = fc.record({
-    units: fc.integer({ min: 0, max: 10_000_000 }),
-    ssp: fc.integer({ min: 0, max: 1_000_000 }),
-    kind: fc.constantFrom('daily', 'monthly', 'point_in_time'),
-    start: day,
-    length: fc.integer({ min: 0, max: 900 }),
+describe('a separate amendment that also changes existing lines (ASC 606-10-25-12, 25-13(a))', () => {
+  const products = [ratable('SUB', '1200.00', 'monthly')];
+  const line = { lineId: 'L', sku: 'SUB', quantity: '1', amount: '1200.00', ...year2026 };
+  const secondHalf = { serviceStart: '2026-07-01', serviceEnd: '2026-12-31' };
+  const separate = (lines: Line[]) =>
+    ev('ContractAmended', { version: 2, effectiveDate: '2026-07-01', treatment: 'separate', lines });
+  const addedN = (amount: string): Line => ({ lineId: 'N', sku: 'SUB', quantity: '1', amount, ...secondHalf });
+
+  it('given a separate amendment that adds a line and reprices and removes existing ones, when the schedule is computed, then the added line keeps its own price and the existing lines are restated prospectively', () => {
+    const dropped = { lineId: 'D', sku: 'SUB', quantity: '1', amount: '1200.00', ...year2026 };
+    const amendment = separate([{ ...line, amount: '2400.00' }, addedN('1200.00')]);
+    const s = schedule('C-1', [booked([line, dropped]), amendment], products);
+    // Existing lines: 2400 stated − 1200 recognised by June (600 on L, 600 on D) = 1200 more for L over Jul–Dec.
+    // N is its own contract: 1200 over Jul–Dec, whatever happened to the existing lines.
+    const months = ['2026-06', '2026-07', '2026-12'];
+    expect(months.map((p) => ['L', 'D', 'N'].map((l) => amountIn(s, p, l)))).toEqual([
+      ['100.00', '100.00', '0.00'],
+      ['200.00', '0.00', '200.00'],
+      ['200.00', '0.00', '200.00'],
+    ]);
+    expect(s.obligations.map((o) => [o.lineId, o.allocated, o.recognised, o.active])).toEqual([
+      ['L', '1800.00', '1800.00', true],
+      ['D', '600.00', '600.00', false],
+      ['N', '1200.00', '1200.00', true],
+    ]);
+    expect(s.transactionPrice).toBe('3600.00');
+    expect(s.lineage.find((l) => l.lineId === 'D')?.eventIds).toContain(idOf(amendment));
   });
 
-  it('allocations sum to the transaction price and each obligation’s periods sum to its allocation', () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...currencies), fc.array(lineArb, { minLength: 1, maxLength: 5 }), (currency, ls) => {
-        const scale = dec('10').pow(minorUnits(currency));
-        const money = (units: number) => dec(String(units)).div(scale).toFixed(minorUnits(currency));
-        const lines: Line[] = ls.map((l, i) => ({
-          lineId: `L${i}`,
-          sku: `S${i}`,
-          quantity: '1',
-          amount: money(l.units),
-          serviceStart: l.start,
-          serviceEnd: new Date(Date.parse(`${l.start}T00:00:00Z`) + l.length * 86_400_000).toISOString().slice(0, 10),
-        }));
-        const products: ProductMapping[] = ls.map((l, i) =>
-          l.kind === 'point_in_time'
-            ? { sku: `S${i}`, pattern: 'point_in_time', trigger: 'service_start', ssp: money(l.ssp) }
-            : { sku: `S${i}`, pattern: 'ratable', convention: l.kind, ssp: money(l.ssp) },
-        );
-        const s = schedule('P', [booked(lines, currency)], products);
-        expect(s.status).toBe('ok');
-        const total = sumMoney(lines.map((l) => dec(l.amount)));
-        expect(dec(s.transactionPrice).eq(total)).toBe(true);
-        expect(sumMoney(s.obligations.map((o) => dec(o.allocated))).eq(total)).toBe(true);
-        for (const o of s.obligations) {
-          const recognised = sumMoney(s.periods.map((p) => dec(p.lines[o.lineId] ?? '0')));
-          expect(recognised.eq(dec(o.allocated))).toBe(true);
-        }
-        const last = s.periods[s.periods.length - 1];
-        expect(last && dec(last.cumulative).eq(total)).toBe(true);
-      }),
-      { numRuns: 150 },
+  it('given a separate amendment that also extends an existing line, when the schedule is computed, then its unrecognised consideration is spread over the new remaining period', () => {
+    const s = schedule(
+      'C-1',
+      [booked([line]), separate([{ ...line, serviceEnd: '2027-06-30' }, addedN('600.00')])],
+      products,
     );
+    // L: 600 left after June, over Jul 2026–Jun 2027 = 50 a month; N: 600 over its six months.
+    const amounts = [amountIn(s, '2026-07', 'L'), amountIn(s, '2027-06', 'L'), amountIn(s, '2026-07', 'N')];
+    expect(amounts).toEqual(['50.00', '50.00', '100.00']);
+    expect(s.obligations.map((o) => o.allocated)).toEqual(['1200.00', '600.00']);
+  });
+
+  it('given a separate amendment that repeats the existing lines unchanged, when the schedule is computed, then their allocation and recognition stay as they were', () => {
+    const outage = serviceCredit('120.00', '2026-03-01');
+    const s = schedule(
+      'C-1',
+      [booked([line]), outage, separate([{ ...line, amount: '1200.0' }, addedN('600.00')])],
+      products,
+    );
+    // The credit stays applied: a separate contract does not reprice the existing one.
+    expect(s.obligations.map((o) => o.allocated)).toEqual(['1080.00', '600.00']);
+    expect(amountIn(s, '2026-08', 'L')).toBe('90.00');
+  });
+});
+
+describe('usage and cancellation', () => {
+  const { products, lines } = withUsage;
+  const cancellation = ev('ContractCancelled', { version: 2, effectiveDate: '2026-04-01' });
+  const straddling = usage('2026-03-17', '2026-04-15', '30.00');
+  const after = usage('2026-04-16', '2026-04-30', '15.00');
+  const before = usage('2026-02-01', '2026-02-28', '28.00');
+
+  it('given usage whose days straddle the cancellation date, when the schedule is computed, then only the days before it are recognised and the usage is raised for review', () => {
+    const s = schedule('C-1', [booked(lines), cancellation, before, straddling, after], products);
+    // 15 of the 30 days (17–31 March) fall before 1 April.
+    expect(['2026-02', '2026-03', '2026-04'].map((p) => amountIn(s, p, 'U'))).toEqual(['28.00', '15.00', '0.00']);
+    expect(s.obligations.find((o) => o.lineId === 'U')?.variable).toBe('43.00');
+    expect(s.status).toBe('exception');
+    expect(s.exceptions).toMatchObject([
+      { code: 'USAGE_AFTER_CANCELLATION', lineId: 'U', eventId: idOf(straddling) },
+      { code: 'USAGE_AFTER_CANCELLATION', lineId: 'U', eventId: idOf(after) },
+    ]);
+  });
+
+  it('given usage recorded before the cancellation arrives, when the schedule is computed, then it is cut on the cancellation date all the same', () => {
+    const first = schedule('C-1', [booked(lines), before, straddling, after, cancellation], products);
+    const last = schedule('C-1', [booked(lines), cancellation, before, straddling, after], products);
+    expect(first.periods).toEqual(last.periods);
+    expect(first.exceptions.map((x) => x.code)).toEqual(['USAGE_AFTER_CANCELLATION', 'USAGE_AFTER_CANCELLATION']);
+  });
+
+  it('given usage entirely before the cancellation date, when the schedule is computed, then it is recognised in full without an exception', () => {
+    const s = schedule('C-1', [booked(lines), cancellation, before], products);
+    expect(amountIn(s, '2026-02', 'U')).toBe('28.00');
+    expect(s.status).toBe('ok');
+  });
+
+  it('given a cancellation, when the schedule is computed, then each line’s allocation is what it recognised and the transaction price is their sum', () => {
+    const s = schedule('C-1', [booked(lines), cancellation], products);
+    expect(s.obligations.map((o) => [o.lineId, o.allocated, o.recognised, o.active])).toEqual([
+      ['A', '300.00', '300.00', false],
+      ['U', '0.00', '0.00', false],
+    ]);
+    expect(s.transactionPrice).toBe('300.00');
+    expect(s.obligations[0]?.allocationHistory).toEqual([
+      { from: null, allocated: '1200.00', eventId: s.lineage[0]?.eventIds[0] },
+      { from: '2026-04-01', allocated: '300.00', eventId: idOf(cancellation) },
+    ]);
+  });
+
+  it('given a service credit after the cancellation, when the schedule is computed, then it reverses revenue the lines earned, on its approval date', () => {
+    const s = schedule('C-1', [booked(lines), cancellation, serviceCredit('50.00', '2026-05-10')], products);
+    expect(amountIn(s, '2026-05', 'A')).toBe('-50.00');
+    expect(s.transactionPrice).toBe('250.00');
+    expect(s.status).toBe('ok');
+  });
+});
+
+describe('credits against usage (ASC 606-10-32-40, 32-44)', () => {
+  const { products, lines } = withUsage;
+  const january = usage('2026-01-01', '2026-01-31', '100.00');
+  const march = usage('2026-03-01', '2026-03-31', '100.00');
+
+  it('given a service credit naming a usage line, when the schedule is computed, then it is negative usage revenue on the approval date and the fixed price is untouched', () => {
+    const credit = serviceCredit('30.00', '2026-02-10', 'U');
+    const s = schedule('C-1', [booked(lines), january, credit], products);
+    expect([amountIn(s, '2026-01', 'U'), amountIn(s, '2026-02', 'U')]).toEqual(['100.00', '-30.00']);
+    expect(s.obligations.find((o) => o.lineId === 'U')).toMatchObject({ variable: '70.00', recognised: '70.00' });
+    expect(s.transactionPrice).toBe('1200.00');
+    expect(s.lineage.find((l) => l.lineId === 'U')?.eventIds).toContain(idOf(credit));
+    expect(s.status).toBe('ok');
+  });
+
+  it('given a credit larger than the usage recognised by its date, when the schedule is computed, then it is capped there and the excess is an exception', () => {
+    const credit = serviceCredit('150.00', '2026-02-10', 'U');
+    // March usage comes after the credit date: it does not make room for the credit.
+    const s = schedule('C-1', [booked(lines), january, march, credit], products);
+    expect(['2026-01', '2026-02', '2026-03'].map((p) => amountIn(s, p, 'U'))).toEqual(['100.00', '-100.00', '100.00']);
+    expect(s.exceptions).toMatchObject([{ code: 'CREDIT_EXCEEDS_CONSIDERATION', lineId: 'U', eventId: idOf(credit) }]);
+    expect(s.exceptions[0]?.message).toContain('50.00');
+  });
+
+  it('given a later-dated credit already applied, when an earlier-dated credit arrives, then it is capped so that usage revenue never turns negative', () => {
+    const late = serviceCredit('80.00', '2026-02-20', 'U');
+    const early = serviceCredit('50.00', '2026-02-05', 'U');
+    const s = schedule('C-1', [booked(lines), january, late, early], products);
+    expect(amountIn(s, '2026-02', 'U')).toBe('-100.00');
+    expect(s.exceptions).toMatchObject([{ code: 'CREDIT_EXCEEDS_CONSIDERATION', eventId: idOf(early) }]);
+  });
+
+  it('given a price-reducing credit memo over a fixed and a usage line, when the schedule is computed, then each line is reduced by its own amount', () => {
+    const memo = ev('CreditMemoIssued', {
+      creditMemoId: 'CM',
+      issuedOn: '2026-02-10',
+      lines: [
+        { lineId: 'A', amount: '120.00' },
+        { lineId: 'U', amount: '5.00' },
+      ],
+      reducesTransactionPrice: true,
+    });
+    const s = schedule('C-1', [booked(lines), january, memo], products);
+    expect(s.obligations.map((o) => [o.lineId, o.allocated, o.recognised])).toEqual([
+      ['A', '1080.00', '1080.00'],
+      ['U', '0.00', '95.00'],
+    ]);
+    expect(amountIn(s, '2026-02', 'U')).toBe('-5.00');
+    expect(s.transactionPrice).toBe('1080.00');
+  });
+
+  it('given a credit memo that does not reduce the transaction price, when the schedule is computed, then revenue is unchanged', () => {
+    const memo = ev('CreditMemoIssued', {
+      creditMemoId: 'CM',
+      issuedOn: '2026-02-10',
+      lines: [{ lineId: 'U', amount: '5.00' }],
+      reducesTransactionPrice: false,
+    });
+    const s = schedule('C-1', [booked(lines), january, memo], products);
+    expect(amountIn(s, '2026-02', 'U')).toBe('0.00');
+  });
+
+  it('given a credit naming an unknown line, when the schedule is computed, then it is an exception, not dropped', () => {
+    const credit = serviceCredit('5.00', '2026-02-10', 'X');
+    const s = schedule('C-1', [booked(lines), credit], products);
+    expect(s.exceptions).toMatchObject([{ code: 'UNKNOWN_LINE', lineId: 'X', eventId: idOf(credit) }]);
+  });
+
+  it('given a credit larger than a fixed line’s allocation, when the schedule is computed, then the line goes to zero and the excess is an exception', () => {
+    const credit = serviceCredit('1500.00', '2026-07-01', 'A');
+    const s = schedule('C-1', [booked(lines), credit], products);
+    expect(s.obligations[0]).toMatchObject({ allocated: '0.00', recognised: '0.00' });
+    expect(amountIn(s, '2026-07', 'A')).toBe('-600.00');
+    expect(s.exceptions).toMatchObject([{ code: 'CREDIT_EXCEEDS_CONSIDERATION', lineId: 'A', eventId: idOf(credit) }]);
   });
 });

@@ -1,0 +1,56 @@
+// Balances per period end (DESIGN.md "Balances per contract"): billed and recognised to date, and the difference
+// as deferred revenue (a contract liability, billed ahead of performance) or as a contract asset (performance ahead
+// of billing) — ASC 606-10-45-1..4. Pure; money only through ./money.ts.
+import type { Schedule } from './engine.js';
+import { monthOf, monthsBetween } from './calendar.js';
+import { ZERO, dec, formatMoney, maxMoney, minus, plus, sumMoney } from './money.js';
+import type { Dec } from './money.js';
+
+export interface BillingEntry {
+  /** YYYY-MM-DD */
+  date: string;
+  /** Signed: invoices positive (excluding tax), credit memos negative. */
+  amount: string;
+  eventId: string;
+}
+
+export interface PeriodBalance {
+  /** YYYY-MM */
+  period: string;
+  billed: string;
+  recognised: string;
+  billedToDate: string;
+  recognisedToDate: string;
+  deferredRevenue: string;
+  contractAsset: string;
+}
+
+export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[]): PeriodBalance[] {
+  const currency = schedule.currency;
+  if (currency === null) return [];
+  const billedIn = new Map<string, Dec[]>();
+  for (const b of billing) {
+    const m = monthOf(b.date);
+    billedIn.set(m, [...(billedIn.get(m) ?? []), dec(b.amount)]);
+  }
+  const recognisedIn = new Map(schedule.periods.map((p) => [p.period, dec(p.total)]));
+  const months = [...billedIn.keys(), ...recognisedIn.keys()].sort();
+  if (months.length === 0) return [];
+  let billedToDate = ZERO;
+  let recognisedToDate = ZERO;
+  return monthsBetween(months[0]!, months[months.length - 1]!).map((period) => {
+    const billed = sumMoney(billedIn.get(period) ?? []);
+    const recognised = recognisedIn.get(period) ?? ZERO;
+    billedToDate = plus(billedToDate, billed);
+    recognisedToDate = plus(recognisedToDate, recognised);
+    return {
+      period,
+      billed: formatMoney(billed, currency),
+      recognised: formatMoney(recognised, currency),
+      billedToDate: formatMoney(billedToDate, currency),
+      recognisedToDate: formatMoney(recognisedToDate, currency),
+      deferredRevenue: formatMoney(maxMoney(minus(billedToDate, recognisedToDate), ZERO), currency),
+      contractAsset: formatMoney(maxMoney(minus(recognisedToDate, billedToDate), ZERO), currency),
+    };
+  });
+}

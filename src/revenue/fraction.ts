@@ -1,0 +1,42 @@
+// Fractions of performance for the revenue engine: dimensionless shares in [0, 1] of an obligation transferred by a
+// date (ASC 606-10-55-16..21, output methods), as decimals. No money here: ./money.ts turns a fraction into an amount.
+import type { Ratio } from './calendar.js';
+import { Dec } from './money.js';
+
+/** A dimensionless share, 0..1. */
+export type Fraction = Dec;
+
+export const NONE: Fraction = new Dec(0);
+export const WHOLE: Fraction = new Dec(1);
+
+/** `part / whole` for two calendar weights, with a single division so that `x / x` is exactly 1. */
+export function fractionOf(part: Ratio, whole: Ratio): Fraction {
+  return new Dec(String(part.n * whole.d)).div(part.d * whole.n);
+}
+
+export function fractionFrom(decimal: string): Fraction {
+  return new Dec(decimal);
+}
+
+/** The share completed by a set of completed parts (milestones), never more than the whole. */
+export function completed(parts: readonly Fraction[]): Fraction {
+  return Dec.min(
+    WHOLE,
+    parts.reduce((a, b) => a.plus(b), NONE),
+  );
+}
+
+/** What is left to perform once `done` is performed. */
+export function remainderOf(done: Fraction): Fraction {
+  return WHOLE.minus(done);
+}
+
+/**
+ * Progress re-based on what remained after `before` was done: (now − before) / (1 − before), and the whole when
+ * nothing remained (a prospective modification measures only what is still to be performed, ASC 606-10-25-13(a)).
+ */
+export function progressSince(now: Fraction, before: Fraction): Fraction {
+  const rest = remainderOf(before);
+  if (rest.lte(0)) return WHOLE;
+  return Dec.max(NONE, now.minus(before)).div(rest);
+}
