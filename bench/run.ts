@@ -3,6 +3,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchAppend, benchScan } from './eventstore.js';
 import { benchIngest } from './ingest.js';
+import { benchRebuild } from './rebuild.js';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const pct = (r: number): string => `${(r * 100).toFixed(1)}%`;
@@ -45,6 +46,21 @@ async function ingest(contracts: number): Promise<boolean> {
   return ok;
 }
 
+async function rebuildBench(events: number): Promise<boolean> {
+  console.log('## bench/rebuild — full rebuild of every projection vs the store’s readAll scan, same process\n');
+  const r = await benchRebuild(events);
+  console.log(
+    '| events | contracts | readAll scan (events/s) | rebuild (events/s) | rebuild time | documents derived | peak RSS | ratio |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    `| ${fmt(r.events)} | ${fmt(r.contracts)} | ${fmt(r.scanPerSec)} | ${fmt(r.rebuildPerSec)} | ${r.rebuildSeconds.toFixed(1)} s | ${fmt(r.derived)} | ${fmt(r.peakRssMiB)} MiB | ${pct(r.ratio)} |`,
+  );
+  const ok = r.ratio >= 0.4 && r.peakRssMiB < 1536;
+  console.log(`\nTarget: rebuild >= 40% of the raw scan rate, peak RSS < 1.5 GB: ${ok ? 'met' : 'NOT met'}\n`);
+  return ok;
+}
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const maxEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -57,6 +73,7 @@ async function main(): Promise<void> {
   if (wanted.length === 0 || wanted.includes('eventstore')) ok = (await eventstore(maxEvents, budgetSec)) && ok;
   if (wanted.length === 0 || wanted.includes('ingest'))
     ok = (await ingest(Number(process.env.BENCH_CONTRACTS ?? 5000))) && ok;
+  if (wanted.length === 0 || wanted.includes('rebuild')) ok = (await rebuildBench(maxEvents)) && ok;
   process.exitCode = ok ? 0 : 1;
 }
 

@@ -1,10 +1,25 @@
 // The projections, in the order the runner brings them up.
 import { contractVersions } from './contract-versions.js';
+import { revenueSchedule } from './revenue-schedule.js';
 import type { Projection } from './types.js';
 
-export type { Projection } from './types.js';
+export type { Projection, SharedState } from './types.js';
 export { contractVersions } from './contract-versions.js';
 export type { ContractVersions, ContractVersionEntry } from './contract-versions.js';
+export { revenueSchedule } from './revenue-schedule.js';
+export type { ProductsInForce, RevenueScheduleDoc } from './revenue-schedule.js';
 
-// Each projection is typed by its own document; the runner handles them as plain JSON documents.
-export const PROJECTIONS: readonly Projection[] = [contractVersions];
+// Each projection is typed by its own documents; the runner handles them as plain JSON documents.
+export const PROJECTIONS: readonly Projection[] = [contractVersions, revenueSchedule];
+
+export function projectionsNamed(names: readonly string[]): Projection[] {
+  if (names.length === 0) return [...PROJECTIONS];
+  return names.map((name) => {
+    const p = PROJECTIONS.find((x) => x.name === name);
+    if (!p)
+      throw new Error(
+        `unknown projection ${JSON.stringify(name)}; known: ${PROJECTIONS.map((x) => x.name).join(', ')}`,
+      );
+    return p;
+  });
+}

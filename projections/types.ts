@@ -3,7 +3,23 @@
 // assumes it sees every contract (a worker may own only a partition of them).
 import type { AllFilter, JsonObject, RecordedEvent } from '../src/store/types.js';
 
-export interface Projection<D extends JsonObject = JsonObject> {
+/**
+ * State every document of a projection may read, folded from its own events — e.g. the product mapping in force,
+ * which every revenue schedule is computed with. A change to it reaches exactly the documents carrying one of the
+ * tags `affected` names (e.g. the contracts using a SKU whose mapping changed), through `evolve` with the same event.
+ */
+export interface SharedState<S extends JsonObject> {
+  /** The document key it is stored under, beside the projection's own documents. */
+  readonly key: string;
+  initial(): S;
+  /** True when the event changes the shared state (it is then not given to keyOf). */
+  accepts(event: RecordedEvent): boolean;
+  evolve(state: S, event: RecordedEvent): S;
+  /** Tags of the documents the change from `before` to `after` concerns. */
+  affected(before: S, after: S): string[];
+}
+
+export interface Projection<D extends JsonObject = JsonObject, S extends JsonObject = JsonObject> {
   /** Stable name: the read-model namespace and the checkpoint's key. */
   readonly name: string;
   /** The events it reads (a server-side filter on the log). */
@@ -11,5 +27,17 @@ export interface Projection<D extends JsonObject = JsonObject> {
   /** The document an event affects, or null when it affects none. */
   keyOf(event: RecordedEvent): string | null;
   initial(key: string): D;
-  evolve(doc: D, event: RecordedEvent): D;
+  /** Folds one event into a document: its own events, and shared-state changes that concern it. */
+  evolve(doc: D, event: RecordedEvent, shared: S): D;
+  readonly shared?: SharedState<S>;
+  /** Index terms of a document (e.g. `sku:<SKU>`), by which shared-state changes find it. */
+  tagsOf?(doc: D): string[];
+  /**
+   * The expensive part of a document (e.g. the revenue schedule), computed from its folded facts and the shared
+   * state once per committed batch rather than once per event. Must depend on nothing else, so that deriving late
+   * (a rebuild derives once, at the end) gives the same document as deriving after every batch.
+   */
+  derive?(doc: D, shared: S): D;
+  /** Human-readable differences between two versions of a document, for `rebuild --dry-run --diff`. */
+  diff?(before: D | null, after: D | null): string[];
 }

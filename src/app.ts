@@ -15,15 +15,23 @@ import {
   eventRoutes,
   healthRoutes,
   installProblemHandlers,
+  readModelRoutes,
 } from './http/index.js';
 import type { ApiKey } from './http/index.js';
 import { Ingestor } from './ingest/index.js';
+import { PROJECTIONS } from '../projections/index.js';
+import { SqliteReadStore } from './readmodel/index.js';
+import type { ReadStore } from './readmodel/index.js';
+import { ProjectionRunner } from './runner/index.js';
 import { openStore } from './store/index.js';
 import type { EventStore } from './store/index.js';
 
 export interface App {
   http: FastifyInstance;
   store: EventStore;
+  read: ReadStore;
+  /** The projections this node runs (live when configured; `status()` reports their lag either way). */
+  projections: ProjectionRunner;
   close(): Promise<void>;
 }
 
@@ -62,17 +70,42 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     },
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
-  await http.register(healthRoutes, { store, storeLocation: redactStoreLocation(config.store) });
+  const read = new SqliteReadStore(config.readStore, { synchronous: config.sqliteSync });
+  const projections = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: config.runnerBatch });
+  const status = () => projections.status();
+  await http.register(healthRoutes, { store, storeLocation: redactStoreLocation(config.store), projections: status });
   await http.register(eventRoutes, { store, ingestor, keys });
   await http.register(adminRoutes, { store, keys, now });
+  await http.register(readModelRoutes, { read, keys, status });
+  // The projections follow the log in this process; a failure is logged and the runner restarts from its
+  // checkpoint after a pause (the read model stays at its last committed batch meanwhile, and says so in its lag).
   let closed = false;
+  let live: Promise<void> = Promise.resolve();
+  if (config.liveProjections) {
+    live = (async () => {
+      while (!closed) {
+        try {
+          await projections.run();
+          return;
+        } catch (err) {
+          http.log.error({ err }, 'projection runner failed; restarting from the checkpoint');
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    })();
+  }
   return {
     http,
     store,
+    read,
+    projections,
     async close() {
       if (closed) return;
       closed = true;
       await http.close();
+      await projections.stop();
+      await live;
+      await read.close();
       await store.close();
     },
   };

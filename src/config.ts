@@ -22,8 +22,10 @@ const Env = z.object({
     .default(16 * 1024 * 1024),
   REVTRAIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   REVTRAIL_DEMO_CONTRACTS: z.coerce.number().int().min(0).default(200),
-  REVTRAIL_READ_STORE: z.string().min(1).default('./data/readmodel.db'),
+  REVTRAIL_READ_STORE: z.string().min(1).optional(),
   REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
+  REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
+  REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
 });
 
 export interface Config {
@@ -45,6 +47,10 @@ export interface Config {
   /** The read-model SQLite file (disposable: rebuilt from the log). */
   readStore: string;
   runnerBatch: number;
+  /** Events per committed batch of a rebuild (documents are derived once at the end, so larger is cheaper). */
+  rebuildBatch: number;
+  /** Run the projections live inside the service (`start`). */
+  liveProjections: boolean;
 }
 
 export class ConfigError extends Error {
@@ -73,8 +79,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.REVTRAIL_BODY_LIMIT_BYTES,
     rateLimitPerMinute: e.REVTRAIL_RATE_LIMIT_PER_MINUTE,
     demoContracts: e.REVTRAIL_DEMO_CONTRACTS,
-    readStore: e.REVTRAIL_READ_STORE,
+    readStore: e.REVTRAIL_READ_STORE ?? join(e.REVTRAIL_DATA_DIR, 'readmodel.db'),
     runnerBatch: e.REVTRAIL_RUNNER_BATCH,
+    rebuildBatch: e.REVTRAIL_REBUILD_BATCH,
+    liveProjections: e.REVTRAIL_PROJECTIONS === 'live',
   };
 }
 

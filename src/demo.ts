@@ -19,14 +19,16 @@ export const DEMO_ENTITIES: AccountMappingSet['entities'] = [
   accounts: { receivable: '1100', deferredRevenue: '2400', contractAsset: '1300', revenue: '4000', taxPayable: '2200' },
 }));
 
-async function publish(
+/** Publishes a mapping version through its command (the same path as POST /v1/mappings/:kind). */
+export async function publishMapping(
   store: EventStore,
   kind: MappingKind,
   set: ProductMappingSet | AccountMappingSet,
   now: Date,
+  actor = 'demo',
 ): Promise<void> {
   await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
-    decidePublish(s, kind, set, { receivedAt: now.toISOString(), actor: 'demo' }),
+    decidePublish(s, kind, set, { receivedAt: now.toISOString(), actor }),
   );
 }
 
@@ -44,8 +46,8 @@ export async function seedDemo(
   if ((await store.headPosition()) !== null) return null;
   const now = options.now ?? (() => new Date());
   const products = ProductMappingSetSchema.parse({ products: CATALOGUE, reason: 'demo catalogue' });
-  await publish(store, 'products', products, now());
-  await publish(store, 'accounts', { entities: DEMO_ENTITIES, reason: 'demo chart of accounts' }, now());
+  await publishMapping(store, 'products', products, now());
+  await publishMapping(store, 'accounts', { entities: DEMO_ENTITIES, reason: 'demo chart of accounts' }, now());
   let events = 0;
   const counts = await new Ingestor(store, { now }).ingestAll(
     generateCompany({ contracts: options.contracts, seed: options.seed }),

@@ -2,19 +2,22 @@
 // The `revtrail` command line: start the service, verify the store's hash chains.
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { PROJECTIONS } from '../../projections/index.js';
+import { PROJECTIONS, projectionsNamed } from '../../projections/index.js';
 import { seedDemo } from '../demo.js';
 import { SqliteReadStore } from '../readmodel/index.js';
-import { ProjectionRunner } from '../runner/index.js';
+import { ProjectionRunner, rebuild } from '../runner/index.js';
 import { generateCompany, writeJsonl } from '../generate/index.js';
 import { openStore, verify } from '../store/index.js';
 import { importJsonl } from './import.js';
-import { progressBar } from './progress.js';
+import { phasedProgress, progressBar } from './progress.js';
 
 const USAGE = `usage: revtrail <command>
   start              start the HTTP service (REVTRAIL_STORE, REVTRAIL_HOST, REVTRAIL_PORT)
   verify [stream]    check the hash chain of one stream or of the whole store; exit 1 on a broken link
   project            bring every projection up to the log's end (REVTRAIL_READ_STORE), then exit
+  rebuild [name...] [--dry-run] [--diff]
+                     replay the log into fresh read-model tables while the current ones keep serving, then swap
+                     them in; --dry-run compares and discards instead; --diff prints what changes per document
   import FILE        append the inbound events of a JSONL file through the command path; prints a summary
   generate --contracts N --seed S [--out FILE] [--start YYYY-MM-DD] [--duplicates R] [--out-of-order R]
                      write a deterministic synthetic company's inbound events as JSONL (stdout without --out)`;
@@ -144,11 +147,41 @@ async function projectCommand(): Promise<number> {
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   const read = new SqliteReadStore(config.readStore, { synchronous: config.sqliteSync });
   try {
-    for (const projection of PROJECTIONS) {
-      const runner = new ProjectionRunner(store, read, projection, { batchSize: config.runnerBatch });
-      const events = await runner.catchUp();
-      process.stdout.write(`${JSON.stringify({ projection: projection.name, events })}\n`);
-    }
+    const runner = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: config.runnerBatch });
+    const events = await runner.catchUp();
+    process.stdout.write(`${JSON.stringify({ events, projections: await runner.status() })}\n`);
+    return 0;
+  } finally {
+    await read.close();
+    await store.close();
+  }
+}
+
+async function rebuildCommand(args: string[]): Promise<number> {
+  const dryRun = args.includes('--dry-run');
+  const diff = args.includes('--diff');
+  const unknown = args.filter((a) => a.startsWith('--') && a !== '--dry-run' && a !== '--diff');
+  if (unknown.length > 0) throw new Error(`unexpected flag ${unknown[0]}; flags: --dry-run --diff`);
+  const projections = projectionsNamed(args.filter((a) => !a.startsWith('--')));
+  const config = loadConfig();
+  const store = openStore(config.store, { synchronous: config.sqliteSync });
+  const read = new SqliteReadStore(config.readStore, { synchronous: config.sqliteSync });
+  const progress = phasedProgress();
+  try {
+    const report = await rebuild(store, read, projections, {
+      dryRun,
+      batchSize: config.rebuildBatch,
+      onProgress: (p) =>
+        progress.update(p.phase === 'replay' ? 'rebuild' : 'derive', p.phase === 'replay' ? 'events' : 'documents', p),
+      ...(diff
+        ? {
+            onDiff: (d) =>
+              process.stdout.write(`${d.projection} ${d.key}\n${d.changes.map((c) => `  ${c}\n`).join('')}`),
+          }
+        : {}),
+    });
+    progress.finish();
+    process.stdout.write(`${JSON.stringify({ dryRun, ...report })}\n`);
     return 0;
   } finally {
     await read.close();
@@ -168,6 +201,8 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(args[0]);
     case 'project':
       return projectCommand();
+    case 'rebuild':
+      return rebuildCommand(args);
     case 'generate':
       return generateCommand(args);
     default:

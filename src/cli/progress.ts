@@ -36,3 +36,22 @@ export function progressBar(
     },
   };
 }
+
+/** One bar per phase of a long run (e.g. replay, then derive): a new phase finishes the previous bar. */
+export function phasedProgress(out: NodeJS.WriteStream = process.stderr) {
+  let current: { label: string; bar: ProgressBar; done: number } | null = null;
+  return {
+    update(label: string, itemName: string, p: { done: number; total: number | null }): void {
+      if (current?.label !== label) {
+        current?.bar.finish(current.done);
+        current = { label, bar: progressBar(label, p.total ?? 0, itemName, out), done: 0 };
+      }
+      current.done = p.done;
+      current.bar.update(p.done, p.done);
+    },
+    finish(): void {
+      current?.bar.finish(current.done);
+      current = null;
+    },
+  };
+}

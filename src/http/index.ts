@@ -3,6 +3,7 @@ export { healthRoutes } from './health.js';
 export type { HealthOptions } from './health.js';
 export { eventRoutes } from './events.js';
 export { adminRoutes } from './admin.js';
+export { readModelRoutes } from './readmodels.js';
 export { KeyRing, Scope, ensureDemoKey, hashKey, keysFromEnv, keysFromFile } from './auth.js';
 export type { ApiKey } from './auth.js';
 export { installProblemHandlers, sendProblem } from './problem.js';

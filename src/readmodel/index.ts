@@ -1,3 +1,4 @@
 // Read models: the port and its SQLite adapter.
-export type { ReadStore } from './types.js';
+export type { BatchWrite, DocWrite, Generation, GenerationState, ReadStore, Target } from './types.js';
+export { GenerationRetiredError } from './types.js';
 export { SqliteReadStore } from './sqlite.js';

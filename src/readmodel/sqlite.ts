@@ -1,15 +1,31 @@
-// Read store on SQLite (better-sqlite3, WAL): one documents table and one checkpoints table in one file, so a batch
-// of document writes and its checkpoint commit in the same transaction.
+// Read store on SQLite (better-sqlite3, WAL): documents, their tags, checkpoints and generations in one file, so a
+// batch of document writes and its checkpoint commit in the same transaction, and a rebuild's swap is one UPDATE.
+// Rows are keyed by namespace `<projection>@<generation>`; readers resolve the active generation per call.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JsonObject, Position } from '../store/types.js';
-import type { ReadStore } from './types.js';
+import type { BatchWrite, Generation, GenerationState, ReadStore, Target } from './types.js';
+import { GenerationRetiredError } from './types.js';
+
+const ns = (g: Generation): string => `${g.projection}@${g.generation}`;
 
 export class SqliteReadStore implements ReadStore {
   private readonly db: Database.Database;
-  private readonly commitTx: Database.Transaction<
-    (projection: string, docs: ReadonlyMap<string, JsonObject | null>, checkpoint: Position) => void
+  private readonly commitTx: Database.Transaction<(writes: readonly BatchWrite[]) => void>;
+  private readonly stmt: Record<
+    | 'get'
+    | 'upsert'
+    | 'remove'
+    | 'clearTags'
+    | 'addTag'
+    | 'checkpoint'
+    | 'readCheckpoint'
+    | 'generation'
+    | 'createGeneration'
+    | 'list'
+    | 'count',
+    Database.Statement
   >;
 
   constructor(path: string, options: { synchronous?: 'full' | 'normal' } = {}) {
@@ -17,74 +33,187 @@ export class SqliteReadStore implements ReadStore {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('busy_timeout = 10000');
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS documents (
-        projection TEXT NOT NULL,
-        key        TEXT NOT NULL,
-        doc        TEXT NOT NULL,
-        PRIMARY KEY (projection, key)
+      CREATE TABLE IF NOT EXISTS read_documents (
+        ns  TEXT NOT NULL,
+        key TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (ns, key)
       ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS checkpoints (
-        projection TEXT PRIMARY KEY,
-        commit_pos INTEGER NOT NULL,
+      CREATE TABLE IF NOT EXISTS read_tags (
+        ns  TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (ns, tag, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS read_tags_by_key ON read_tags (ns, key);
+      CREATE TABLE IF NOT EXISTS read_checkpoints (
+        ns          TEXT PRIMARY KEY,
+        commit_pos  INTEGER NOT NULL,
         prepare_pos INTEGER NOT NULL
       ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS read_generations (
+        projection TEXT PRIMARY KEY,
+        active     INTEGER NOT NULL,
+        building   INTEGER
+      ) WITHOUT ROWID;
     `);
-    const upsert = this.db.prepare(
-      'INSERT INTO documents (projection, key, doc) VALUES (?, ?, ?) ON CONFLICT (projection, key) DO UPDATE SET doc = excluded.doc',
-    );
-    const remove = this.db.prepare('DELETE FROM documents WHERE projection = ? AND key = ?');
-    const checkpoint = this.db.prepare(
-      'INSERT INTO checkpoints (projection, commit_pos, prepare_pos) VALUES (?, ?, ?) ' +
-        'ON CONFLICT (projection) DO UPDATE SET commit_pos = excluded.commit_pos, prepare_pos = excluded.prepare_pos',
-    );
-    this.commitTx = this.db.transaction((projection, docs, cp) => {
-      for (const [key, doc] of docs) {
-        if (doc === null) remove.run(projection, key);
-        else upsert.run(projection, key, JSON.stringify(doc));
+    this.stmt = {
+      get: this.db.prepare('SELECT doc FROM read_documents WHERE ns = ? AND key = ?'),
+      upsert: this.db.prepare(
+        'INSERT INTO read_documents (ns, key, doc) VALUES (?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET doc = excluded.doc',
+      ),
+      remove: this.db.prepare('DELETE FROM read_documents WHERE ns = ? AND key = ?'),
+      clearTags: this.db.prepare('DELETE FROM read_tags WHERE ns = ? AND key = ?'),
+      addTag: this.db.prepare('INSERT OR IGNORE INTO read_tags (ns, tag, key) VALUES (?, ?, ?)'),
+      checkpoint: this.db.prepare(
+        'INSERT INTO read_checkpoints (ns, commit_pos, prepare_pos) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (ns) DO UPDATE SET commit_pos = excluded.commit_pos, prepare_pos = excluded.prepare_pos',
+      ),
+      readCheckpoint: this.db
+        .prepare('SELECT commit_pos, prepare_pos FROM read_checkpoints WHERE ns = ?')
+        .safeIntegers(true),
+      generation: this.db.prepare('SELECT active, building FROM read_generations WHERE projection = ?'),
+      createGeneration: this.db.prepare(
+        'INSERT INTO read_generations (projection, active, building) VALUES (?, 1, NULL) ON CONFLICT DO NOTHING',
+      ),
+      list: this.db.prepare('SELECT key, doc FROM read_documents WHERE ns = ? AND key > ? ORDER BY key LIMIT ?'),
+      count: this.db.prepare('SELECT count(*) AS n FROM read_documents WHERE ns = ?'),
+    };
+    this.commitTx = this.db.transaction((writes: readonly BatchWrite[]) => {
+      for (const w of writes) {
+        const g = this.generationRow(w.target.projection);
+        if (w.target.generation !== g.active && w.target.generation !== g.building)
+          throw new GenerationRetiredError(w.target);
+        const space = ns(w.target);
+        for (const [key, write] of w.docs) {
+          if (write.doc === null) this.stmt.remove.run(space, key);
+          else this.stmt.upsert.run(space, key, JSON.stringify(write.doc));
+          if (write.tags !== undefined || write.doc === null) {
+            this.stmt.clearTags.run(space, key);
+            if (write.doc !== null) for (const tag of write.tags ?? []) this.stmt.addTag.run(space, tag, key);
+          }
+        }
+        if (w.checkpoint) this.stmt.checkpoint.run(space, w.checkpoint.commit, w.checkpoint.prepare);
       }
-      checkpoint.run(projection, cp.commit, cp.prepare);
     });
   }
 
-  async get(projection: string, key: string): Promise<JsonObject | null> {
-    const row = this.db.prepare('SELECT doc FROM documents WHERE projection = ? AND key = ?').get(projection, key) as
-      { doc: string } | undefined;
+  private generationRow(projection: string): GenerationState {
+    this.stmt.createGeneration.run(projection);
+    const row = this.stmt.generation.get(projection) as { active: number; building: number | null };
+    return { projection, active: row.active, building: row.building };
+  }
+
+  private resolve(target: Target): string {
+    if (typeof target !== 'string') return ns(target);
+    const row = this.stmt.generation.get(target) as { active: number } | undefined;
+    return ns({ projection: target, generation: row?.active ?? 1 });
+  }
+
+  async get(target: Target, key: string): Promise<JsonObject | null> {
+    const row = this.stmt.get.get(this.resolve(target), key) as { doc: string } | undefined;
     return Promise.resolve(row ? (JSON.parse(row.doc) as JsonObject) : null);
   }
 
-  async getMany(projection: string, keys: readonly string[]): Promise<Map<string, JsonObject>> {
+  async getMany(target: Target, keys: readonly string[]): Promise<Map<string, JsonObject>> {
+    const space = this.resolve(target);
     const out = new Map<string, JsonObject>();
     // In chunks: SQLite bounds the number of bound parameters per statement.
     for (let i = 0; i < keys.length; i += 500) {
       const chunk = keys.slice(i, i + 500);
       const rows = this.db
-        .prepare(`SELECT key, doc FROM documents WHERE projection = ? AND key IN (${chunk.map(() => '?').join(',')})`)
-        .all(projection, ...chunk) as { key: string; doc: string }[];
+        .prepare(`SELECT key, doc FROM read_documents WHERE ns = ? AND key IN (${chunk.map(() => '?').join(',')})`)
+        .all(space, ...chunk) as { key: string; doc: string }[];
       for (const r of rows) out.set(r.key, JSON.parse(r.doc) as JsonObject);
     }
     return Promise.resolve(out);
   }
 
-  async list(projection: string, options: { afterKey?: string; limit?: number } = {}) {
-    const rows = this.db
-      .prepare('SELECT key, doc FROM documents WHERE projection = ? AND key > ? ORDER BY key LIMIT ?')
-      .all(projection, options.afterKey ?? '', options.limit ?? -1) as { key: string; doc: string }[];
+  async list(target: Target, options: { afterKey?: string; limit?: number } = {}) {
+    const rows = this.stmt.list.all(this.resolve(target), options.afterKey ?? '', options.limit ?? -1) as {
+      key: string;
+      doc: string;
+    }[];
     return Promise.resolve(rows.map((r) => ({ key: r.key, doc: JSON.parse(r.doc) as JsonObject })));
   }
 
-  async commit(projection: string, docs: ReadonlyMap<string, JsonObject | null>, checkpoint: Position): Promise<void> {
-    this.commitTx.immediate(projection, docs, checkpoint);
+  async keysByTag(target: Target, tags: readonly string[]): Promise<string[]> {
+    if (tags.length === 0) return Promise.resolve([]);
+    const space = this.resolve(target);
+    const keys = new Set<string>();
+    for (let i = 0; i < tags.length; i += 500) {
+      const chunk = tags.slice(i, i + 500);
+      const rows = this.db
+        .prepare(`SELECT DISTINCT key FROM read_tags WHERE ns = ? AND tag IN (${chunk.map(() => '?').join(',')})`)
+        .all(space, ...chunk) as { key: string }[];
+      for (const r of rows) keys.add(r.key);
+    }
+    return Promise.resolve([...keys].sort());
+  }
+
+  async count(target: Target): Promise<number> {
+    return Promise.resolve((this.stmt.count.get(this.resolve(target)) as { n: number }).n);
+  }
+
+  async checkpoint(target: Target): Promise<Position | null> {
+    const row = this.stmt.readCheckpoint.get(this.resolve(target)) as
+      { commit_pos: bigint; prepare_pos: bigint } | undefined;
+    return Promise.resolve(row ? { commit: row.commit_pos, prepare: row.prepare_pos } : null);
+  }
+
+  async commit(writes: readonly BatchWrite[]): Promise<void> {
+    this.commitTx.immediate(writes);
     return Promise.resolve();
   }
 
-  async checkpoint(projection: string): Promise<Position | null> {
-    const row = this.db
-      .prepare('SELECT commit_pos, prepare_pos FROM checkpoints WHERE projection = ?')
-      .safeIntegers(true)
-      .get(projection) as { commit_pos: bigint; prepare_pos: bigint } | undefined;
-    return Promise.resolve(row ? { commit: row.commit_pos, prepare: row.prepare_pos } : null);
+  async generations(projection: string): Promise<GenerationState> {
+    return Promise.resolve(this.generationRow(projection));
+  }
+
+  async startBuilding(projection: string): Promise<Generation> {
+    const tx = this.db.transaction((): Generation => {
+      const g = this.generationRow(projection);
+      if (g.building !== null) return { projection, generation: g.building };
+      const next = g.active + 1;
+      // A generation number is never reused: clear anything an interrupted discard may have left.
+      this.drop({ projection, generation: next });
+      this.db.prepare('UPDATE read_generations SET building = ? WHERE projection = ?').run(next, projection);
+      return { projection, generation: next };
+    });
+    return Promise.resolve(tx.immediate());
+  }
+
+  async activate(target: Generation): Promise<void> {
+    const tx = this.db.transaction(() => {
+      const g = this.generationRow(target.projection);
+      if (g.building !== target.generation) throw new GenerationRetiredError(target);
+      this.db
+        .prepare('UPDATE read_generations SET active = ?, building = NULL WHERE projection = ?')
+        .run(target.generation, target.projection);
+      this.drop({ projection: target.projection, generation: g.active });
+    });
+    tx.immediate();
+    return Promise.resolve();
+  }
+
+  async discard(target: Generation): Promise<void> {
+    const tx = this.db.transaction(() => {
+      const g = this.generationRow(target.projection);
+      if (g.building !== target.generation) return;
+      this.db.prepare('UPDATE read_generations SET building = NULL WHERE projection = ?').run(target.projection);
+      this.drop(target);
+    });
+    tx.immediate();
+    return Promise.resolve();
+  }
+
+  private drop(g: Generation): void {
+    const space = ns(g);
+    this.db.prepare('DELETE FROM read_documents WHERE ns = ?').run(space);
+    this.db.prepare('DELETE FROM read_tags WHERE ns = ?').run(space);
+    this.db.prepare('DELETE FROM read_checkpoints WHERE ns = ?').run(space);
   }
 
   async close(): Promise<void> {

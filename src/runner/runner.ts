@@ -1,66 +1,109 @@
-// The projection runner: feeds a projection from the log after its checkpoint and commits each batch of document
-// changes together with the new checkpoint in one read-store transaction. A crash (kill -9 included) at any point
-// leaves the read model at the last committed batch, and the next run resumes right after it: no event is applied
-// twice, none is skipped.
+// The projection runner: feeds projections from the log after their checkpoints and commits each batch of document
+// changes together with the new checkpoints in one read-store transaction. A crash (kill -9 included) at any point
+// leaves every read model at its last committed batch, and the next run resumes right after it: no event is applied
+// twice, none is skipped. Several projections share one pass over the log; each skips what its checkpoint covers.
+//
+// Derivation: a projection's expensive part (`derive`, e.g. the revenue schedule) runs once per changed document per
+// batch. A rebuild defers it (documents are written tagged STALE) and derives every stale document once when caught
+// up — the result is the same because `derive` depends only on the document and the shared state.
 import type { Projection } from '../../projections/types.js';
 import { upcast } from '../../schemas/index.js';
-import type { ReadStore } from '../readmodel/index.js';
-import type { EventStore, JsonObject, Position, RecordedEvent } from '../store/index.js';
+import type { BatchWrite, DocWrite, Generation, ReadStore } from '../readmodel/index.js';
+import { GenerationRetiredError } from '../readmodel/index.js';
+import type { AllFilter, EventStore, JsonObject, Position, RecordedEvent } from '../store/index.js';
+import { comparePositions, formatPosition, matchesFilter } from '../store/index.js';
+
+/** Tag of a document written by a rebuild before its derived part is computed. */
+export const STALE = '$stale';
 
 export interface RunnerOptions {
   /** Events per committed batch. */
   batchSize?: number;
   /** Live mode: commit a partial batch once no event has arrived for this long. */
   idleMs?: number;
-  onBatch?: (info: { projection: string; events: number; checkpoint: Position }) => void;
+  /** Feed the generations being rebuilt (deriving once at the end) instead of the active ones. */
+  building?: boolean;
+  onBatch?: (info: { events: number; checkpoint: Position }) => void;
+}
+
+export interface ProjectionStatus {
+  projection: string;
+  generation: number;
+  /** A rebuild under way beside the active generation. */
+  building: number | null;
+  checkpoint: string | null;
+  head: string | null;
+  /** Events in the log after the checkpoint (null where the store cannot count them). */
+  eventsBehind: number | null;
+  caughtUp: boolean;
+}
+
+interface Slot {
+  projection: Projection;
+  target: Generation;
+  checkpoint: Position | null;
+  /** The projection's shared state as last committed (the runner is its only writer). */
+  shared: JsonObject;
+  /**
+   * Rebuild only: documents as last committed, kept between batches. Nobody else writes a building generation, so
+   * the copy stays true, and a replay reads each document from SQLite at most once instead of once per batch.
+   */
+  cache: Map<string, JsonObject> | null;
 }
 
 export class ProjectionRunner {
+  private readonly projections: readonly Projection[];
   private readonly batchSize: number;
   private readonly idleMs: number;
   private stopping: (() => Promise<void>) | null = null;
+  private readonly caches = new Map<string, { generation: number; docs: Map<string, JsonObject> }>();
 
   constructor(
     private readonly store: EventStore,
     private readonly read: ReadStore,
-    private readonly projection: Projection,
+    projections: Projection | readonly Projection[],
     private readonly options: RunnerOptions = {},
   ) {
+    this.projections = Array.isArray(projections) ? projections : [projections as Projection];
     this.batchSize = options.batchSize ?? 500;
     this.idleMs = options.idleMs ?? 20;
   }
 
-  /** Applies everything in the log after the checkpoint, up to the log's end as it is now; returns events read. */
+  /** Applies everything in the log after the checkpoints, up to the log's end as it is now; returns events read. */
   async catchUp(): Promise<number> {
-    const after = await this.read.checkpoint(this.projection.name);
+    const slots = await this.slots();
     let batch: RecordedEvent[] = [];
     let read = 0;
-    for await (const e of this.store.readAll({ after, filter: this.projection.filter })) {
+    for await (const e of this.store.readAll({ after: earliest(slots), filter: union(slots) })) {
       batch.push(e);
       read++;
       if (batch.length >= this.batchSize) {
-        await this.apply(batch);
+        await this.apply(slots, batch);
         batch = [];
       }
     }
-    if (batch.length > 0) await this.apply(batch);
+    if (batch.length > 0) await this.apply(slots, batch);
     return read;
   }
 
-  /** Follows the log live until stop(): catch-up from the checkpoint, then every new event. */
+  /**
+   * Follows the log live until stop(): catch-up from the checkpoints, then every new event. When a rebuild swaps in
+   * a new generation, the batch in hand is dropped (nothing was written) and the runner resumes on the new one.
+   */
   async run(): Promise<void> {
-    const after = await this.read.checkpoint(this.projection.name);
-    const sub = this.store.subscribeToAll({ after, filter: this.projection.filter });
-    const it = sub[Symbol.asyncIterator]();
     let stopped = false;
     let wakeStop: () => void = () => undefined;
     const stopSignal = new Promise<'stop'>((resolve) => (wakeStop = () => resolve('stop')));
+    let done: Promise<void> = Promise.resolve();
     this.stopping = async () => {
       stopped = true;
       wakeStop();
       await done;
     };
-    const done = (async () => {
+    const follow = async (): Promise<void> => {
+      const slots = await this.slots();
+      const sub = this.store.subscribeToAll({ after: earliest(slots), filter: union(slots) });
+      const it = sub[Symbol.asyncIterator]();
       let batch: RecordedEvent[] = [];
       let next = it.next();
       try {
@@ -69,7 +112,7 @@ export class ProjectionRunner {
           const r = await Promise.race([next, stopSignal, ...(idle ? [idle] : [])]);
           if (r === 'stop') break;
           if (r === 'idle') {
-            await this.apply(batch);
+            await this.apply(slots, batch);
             batch = [];
             continue;
           }
@@ -77,13 +120,23 @@ export class ProjectionRunner {
           batch.push(r.value);
           next = it.next();
           if (batch.length >= this.batchSize) {
-            await this.apply(batch);
+            await this.apply(slots, batch);
             batch = [];
           }
         }
-        if (batch.length > 0) await this.apply(batch);
+        if (batch.length > 0) await this.apply(slots, batch);
       } finally {
         await sub.close();
+      }
+    };
+    done = (async () => {
+      for (;;) {
+        try {
+          await follow();
+          return;
+        } catch (err) {
+          if (!(err instanceof GenerationRetiredError) || stopped) throw err;
+        }
       }
     })();
     return done;
@@ -93,30 +146,184 @@ export class ProjectionRunner {
     await this.stopping?.();
   }
 
-  /** Where the projection stands against the log's head (positions; null when empty). */
-  async status(): Promise<{ projection: string; checkpoint: Position | null; head: Position | null }> {
-    return {
-      projection: this.projection.name,
-      checkpoint: await this.read.checkpoint(this.projection.name),
-      head: await this.store.headPosition(),
-    };
+  /** Where each projection stands against the log's head. */
+  async status(): Promise<ProjectionStatus[]> {
+    const head = await this.store.headPosition();
+    return Promise.all(
+      this.projections.map(async (p) => {
+        const g = await this.read.generations(p.name);
+        const checkpoint = await this.read.checkpoint({ projection: p.name, generation: g.active });
+        const caughtUp = head === null || (checkpoint !== null && comparePositions(checkpoint, head) >= 0);
+        return {
+          projection: p.name,
+          generation: g.active,
+          building: g.building,
+          checkpoint: checkpoint && formatPosition(checkpoint),
+          head: head && formatPosition(head),
+          eventsBehind: caughtUp ? 0 : await this.store.countAfter(checkpoint),
+          caughtUp,
+        };
+      }),
+    );
   }
 
-  private async apply(batch: RecordedEvent[]): Promise<void> {
-    const p = this.projection;
-    const events = batch.map((e) => upcast(e));
-    const keys = [...new Set(events.map((e) => p.keyOf(e)).filter((k): k is string => k !== null))];
-    const stored = await this.read.getMany(p.name, keys);
-    const changed = new Map<string, JsonObject>();
-    for (const e of events) {
-      const key = p.keyOf(e);
-      if (key === null) continue;
-      changed.set(key, p.evolve(changed.get(key) ?? stored.get(key) ?? p.initial(key), e));
+  /** Rebuild only: derives every document written STALE, in committed chunks (resumable after a crash). */
+  async deriveStale(onProgress?: (done: number, total: number) => void): Promise<number> {
+    let done = 0;
+    for (const slot of await this.slots()) {
+      const p = slot.projection;
+      if (!p.derive) continue;
+      const keys = await this.read.keysByTag(slot.target, [STALE]);
+      for (let i = 0; i < keys.length; i += 500) {
+        const docs = await this.load(slot, keys.slice(i, i + 500));
+        const writes = new Map<string, DocWrite>();
+        for (const [key, doc] of docs) {
+          const derived = p.derive(doc, slot.shared);
+          writes.set(key, { doc: derived, tags: p.tagsOf?.(derived) ?? [] });
+        }
+        await this.read.commit([{ target: slot.target, docs: writes, checkpoint: null }]);
+        for (const key of writes.keys()) slot.cache?.delete(key); // derived documents are final: free them
+        done += docs.size;
+        onProgress?.(done, keys.length);
+      }
     }
-    const checkpoint = batch[batch.length - 1]!.position;
-    await this.read.commit(p.name, changed, checkpoint);
-    this.options.onBatch?.({ projection: p.name, events: batch.length, checkpoint });
+    return done;
   }
+
+  private async slots(): Promise<Slot[]> {
+    return Promise.all(
+      this.projections.map(async (projection) => {
+        const target = this.options.building
+          ? await this.read.startBuilding(projection.name)
+          : { projection: projection.name, generation: (await this.read.generations(projection.name)).active };
+        const shared = projection.shared
+          ? ((await this.read.get(target, projection.shared.key)) ?? projection.shared.initial())
+          : {};
+        const cached = this.caches.get(projection.name);
+        const cache = this.options.building
+          ? cached?.generation === target.generation
+            ? cached.docs
+            : new Map<string, JsonObject>()
+          : null;
+        if (cache) this.caches.set(projection.name, { generation: target.generation, docs: cache });
+        return { projection, target, checkpoint: await this.read.checkpoint(target), shared, cache };
+      }),
+    );
+  }
+
+  private async apply(slots: Slot[], raw: RecordedEvent[]): Promise<void> {
+    const events = raw.map((e) => upcast(e));
+    const last = raw[raw.length - 1]!.position;
+    const writes: BatchWrite[] = [];
+    const sharedAfter = new Map<Slot, JsonObject>();
+    for (const slot of slots) {
+      const mine = events.filter(
+        (e) =>
+          (slot.checkpoint === null || comparePositions(e.position, slot.checkpoint) > 0) &&
+          matchesFilter(e.streamId, e.type, slot.projection.filter),
+      );
+      const { docs, shared } = await this.fold(slot, mine);
+      sharedAfter.set(slot, shared);
+      writes.push({ target: slot.target, docs, checkpoint: last });
+    }
+    await this.read.commit(writes);
+    for (const [i, slot] of slots.entries()) {
+      slot.checkpoint = last;
+      slot.shared = sharedAfter.get(slot)!;
+      for (const [key, w] of writes[i]!.docs) {
+        if (w.doc === null) slot.cache?.delete(key);
+        else slot.cache?.set(key, w.doc);
+      }
+    }
+    this.options.onBatch?.({ events: raw.length, checkpoint: last });
+  }
+
+  /** Documents as committed: from the rebuild's cache, else from the read store. */
+  private async load(slot: Slot, keys: string[]): Promise<Map<string, JsonObject>> {
+    if (!slot.cache) return this.read.getMany(slot.target, keys);
+    const out = new Map<string, JsonObject>();
+    const missing: string[] = [];
+    for (const k of keys) {
+      const d = slot.cache.get(k);
+      if (d) out.set(k, d);
+      else missing.push(k);
+    }
+    for (const [k, d] of await this.read.getMany(slot.target, missing)) out.set(k, d);
+    return out;
+  }
+
+  /** The documents a projection's share of the batch changes, ready to write (derived unless rebuilding). */
+  private async fold(
+    slot: Slot,
+    events: RecordedEvent[],
+  ): Promise<{ docs: Map<string, DocWrite>; shared: JsonObject }> {
+    const p = slot.projection;
+    const sharedDef = p.shared;
+    let shared = slot.shared;
+    const keys = new Set<string>();
+    for (const e of events) {
+      if (sharedDef?.accepts(e)) continue;
+      const key = p.keyOf(e);
+      if (key !== null) keys.add(key);
+    }
+    const stored = await this.load(slot, [...keys]);
+    const changed = new Map<string, JsonObject>();
+    const current = (key: string): JsonObject => changed.get(key) ?? stored.get(key) ?? p.initial(key);
+    for (const e of events) {
+      if (sharedDef?.accepts(e)) {
+        const before = shared;
+        shared = sharedDef.evolve(before, e);
+        const tags = sharedDef.affected(before, shared);
+        if (tags.length === 0) continue;
+        // The documents carrying a tag: as committed, and as changed earlier in this batch (tags may have moved).
+        const candidates = new Set([...(await this.read.keysByTag(slot.target, tags)), ...changed.keys()]);
+        const unseen = [...candidates].filter((k) => !changed.has(k) && !stored.has(k));
+        for (const [k, d] of await this.load(slot, unseen)) stored.set(k, d);
+        const wanted = new Set(tags);
+        for (const key of [...candidates].sort()) {
+          const doc = changed.get(key) ?? stored.get(key);
+          if (doc === undefined) continue;
+          if (!(p.tagsOf?.(doc) ?? []).some((t) => wanted.has(t))) continue;
+          changed.set(key, p.evolve(doc, e, shared));
+        }
+        continue;
+      }
+      const key = p.keyOf(e);
+      if (key !== null) changed.set(key, p.evolve(current(key), e, shared));
+    }
+    const docs = new Map<string, DocWrite>();
+    for (const [key, doc] of changed) {
+      if (p.derive && this.options.building) {
+        docs.set(key, { doc, tags: [...(p.tagsOf?.(doc) ?? []), STALE] });
+      } else {
+        const derived = p.derive ? p.derive(doc, shared) : doc;
+        docs.set(key, p.tagsOf ? { doc: derived, tags: p.tagsOf(derived) } : { doc: derived });
+      }
+    }
+    if (sharedDef && shared !== slot.shared) docs.set(sharedDef.key, { doc: shared });
+    return { docs, shared };
+  }
+}
+
+/** The earliest checkpoint of the slots: the log is read once from there, each slot skipping what it has. */
+function earliest(slots: Slot[]): Position | null {
+  let min: Position | null = null;
+  for (const s of slots) {
+    if (s.checkpoint === null) return null;
+    if (min === null || comparePositions(s.checkpoint, min) < 0) min = s.checkpoint;
+  }
+  return min;
+}
+
+/** One filter covering every slot's: stream prefixes only when every projection filters by stream alone. */
+function union(slots: Slot[]): AllFilter | undefined {
+  const prefixes: string[] = [];
+  for (const s of slots) {
+    const f = s.projection.filter;
+    if (!f.streamPrefixes || f.eventTypePrefixes) return undefined;
+    prefixes.push(...f.streamPrefixes);
+  }
+  return { streamPrefixes: [...new Set(prefixes)] };
 }
 
 const sleep = (ms: number): Promise<'idle'> => new Promise((r) => setTimeout(() => r('idle'), ms));

@@ -352,6 +352,11 @@ class EsdbEventStore implements EventStore {
     return { [Symbol.asyncIterator]: () => iterator, close: end };
   }
 
+  async countAfter(): Promise<number | null> {
+    this.assertOpen();
+    return Promise.resolve(null); // positions are byte offsets in the transaction log: counting means reading
+  }
+
   async headPosition(): Promise<Position | null> {
     this.assertOpen();
     // $all ends with system events on a live node (stats, scavenges…): page backwards to the newest user event.

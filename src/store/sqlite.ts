@@ -273,6 +273,14 @@ export class SqliteEventStore implements EventStore {
     return Promise.resolve(p === null ? null : { commit: BigInt(p), prepare: BigInt(p) });
   }
 
+  async countAfter(after: Position | null): Promise<number | null> {
+    this.assertOpen();
+    const row = this.db
+      .prepare('SELECT count(*) AS n FROM events WHERE position > ?')
+      .get(after ? Number(after.commit) : 0) as { n: number };
+    return Promise.resolve(row.n);
+  }
+
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     this.assertOpen();
     const backwards = options.direction === 'backwards';

@@ -147,6 +147,11 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /** Position of the newest event in the log, or null for an empty log. */
   headPosition(): Promise<Position | null>;
+  /**
+   * How many events of the log lie after the position (all of it for null) — a projection's lag in events — or null
+   * where the backend cannot count without reading them (EventStoreDB positions are byte offsets).
+   */
+  countAfter(after: Position | null): Promise<number | null>;
   close(): Promise<void>;
 }
 

@@ -31,6 +31,28 @@ describe('revtrail start', () => {
       });
       expect(contract.status).toBe(200);
       expect(await contract.json()).toMatchObject({ booked: true });
+      // The service projects live: once caught up, the demo contract's revenue schedule is there.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const h = (await (await fetch(`${svc.url}/health`)).json()) as { projections: { caughtUp: boolean }[] };
+        if (h.projections.every((p) => p.caughtUp) || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const schedule = await fetch(`${svc.url}/v1/contracts/C-000001/schedule`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(schedule.status).toBe(200);
+      expect(await schedule.json()).toMatchObject({
+        contractId: 'C-000001',
+        schedule: { status: 'ok', mappingVersion: 1 },
+      });
+      const lag = (await (
+        await fetch(`${svc.url}/v1/projections`, { headers: { authorization: `Bearer ${key}` } })
+      ).json()) as { projections: { projection: string; eventsBehind: number }[] };
+      expect(lag.projections.map((p) => [p.projection, p.eventsBehind])).toEqual([
+        ['contract-versions', 0],
+        ['revenue-schedule', 0],
+      ]);
       expect(svc.output()).toMatch(/demo company generated and imported/);
     } finally {
       expect(await stop(svc.child)).toBe(0);

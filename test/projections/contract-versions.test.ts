@@ -33,7 +33,7 @@ const cancelled = (version: number) => recorded('ContractCancelled', { version, 
 const invoice = recorded('InvoiceIssued', { invoiceId: 'I1', invoiceDate: '2026-01-31', lines: [] });
 
 const given = (...events: RecordedEvent[]): ContractVersions =>
-  events.reduce((doc, e) => contractVersions.evolve(doc, e), contractVersions.initial('C-1'));
+  events.reduce((doc, e) => contractVersions.evolve(doc, e, {}), contractVersions.initial('C-1'));
 
 describe('contract-versions', () => {
   it('a booking puts version 1 in force with its lines', () => {
@@ -50,7 +50,7 @@ describe('contract-versions', () => {
     const v3 = amended(3, '300.00');
     const waiting = given(booked, v3);
     expect(waiting).toMatchObject({ versionInForce: 1, heldVersions: [3], lines: [line('L1', '100.00')] });
-    const filled = contractVersions.evolve(waiting, amended(2, '200.00'));
+    const filled = contractVersions.evolve(waiting, amended(2, '200.00'), {});
     expect(filled).toMatchObject({ versionInForce: 3, heldVersions: [], lines: [line('L1', '300.00')] });
     expect(filled.versions.map((v) => v.version)).toEqual([1, 2, 3]);
   });
@@ -63,7 +63,7 @@ describe('contract-versions', () => {
       eventsAwaitingBooking: 1,
       heldVersions: [2],
     });
-    expect(contractVersions.evolve(early, booked)).toMatchObject({
+    expect(contractVersions.evolve(early, booked, {})).toMatchObject({
       status: 'active',
       versionInForce: 2,
       eventsAwaitingBooking: 0,

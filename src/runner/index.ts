@@ -1,0 +1,5 @@
+// Projections at work: the runner (catch-up, live, deferred derivation) and blue/green rebuilds.
+export { ProjectionRunner, STALE } from './runner.js';
+export type { ProjectionStatus, RunnerOptions } from './runner.js';
+export { rebuild } from './rebuild.js';
+export type { DocumentDiff, RebuildOptions, RebuildProgress, RebuildReport } from './rebuild.js';

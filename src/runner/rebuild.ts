@@ -1,0 +1,148 @@
+// Blue/green rebuild: replays the whole log into a fresh generation of each projection while the active generation
+// keeps serving, derives what was deferred, catches up with whatever arrived meanwhile, then swaps the new generation
+// in (one read-store transaction). A killed rebuild resumes its generation from its checkpoint. A dry run compares
+// the new generation with the active one, document by document, and throws it away instead of swapping.
+import type { Projection } from '../../projections/types.js';
+import { canonicalJson } from '../store/chain.js';
+import type { EventStore, JsonObject } from '../store/index.js';
+import type { ReadStore } from '../readmodel/index.js';
+import { ProjectionRunner } from './runner.js';
+
+export interface RebuildProgress {
+  phase: 'replay' | 'derive';
+  /** Events read (replay) or documents derived (derive). */
+  done: number;
+  /** What there is to do, when known. */
+  total: number | null;
+}
+
+export interface DocumentDiff {
+  projection: string;
+  key: string;
+  /** What changed, in the projection's words (a generic note when it has none). */
+  changes: string[];
+}
+
+export interface RebuildReport {
+  projections: string[];
+  events: number;
+  derived: number;
+  /** Swapped in (false for a dry run). */
+  activated: boolean;
+  compared: number;
+  changed: number;
+}
+
+export interface RebuildOptions {
+  dryRun?: boolean;
+  batchSize?: number;
+  onProgress?: (p: RebuildProgress) => void;
+  /** Called for each document of the new generation that differs from the active one (before any swap). */
+  onDiff?: (d: DocumentDiff) => void;
+}
+
+export async function rebuild(
+  store: EventStore,
+  read: ReadStore,
+  projections: readonly Projection[],
+  options: RebuildOptions = {},
+): Promise<RebuildReport> {
+  let events = 0;
+  let derived = 0;
+  let total: number | null = null;
+  const runner = new ProjectionRunner(store, read, projections, {
+    building: true,
+    batchSize: options.batchSize ?? 50_000,
+    onBatch: (b) => {
+      events += b.events;
+      options.onProgress?.({ phase: 'replay', done: events, total });
+    },
+  });
+  // Replay, then derive; repeat while the log grew in the meantime, so the swap happens caught up.
+  for (;;) {
+    const building = await Promise.all(projections.map((p) => read.startBuilding(p.name)));
+    const checkpoints = await Promise.all(building.map((g) => read.checkpoint(g)));
+    const behind = await Promise.all(checkpoints.map((c) => store.countAfter(c)));
+    total = behind.some((b) => b === null) ? null : events + Math.max(0, ...(behind as number[]));
+    const read_ = await runner.catchUp();
+    derived += await runner.deriveStale((done, of) =>
+      options.onProgress?.({ phase: 'derive', done: derived + done, total: derived + of }),
+    );
+    if (read_ === 0) break;
+  }
+
+  const report: RebuildReport = {
+    projections: projections.map((p) => p.name),
+    events,
+    derived,
+    activated: false,
+    compared: 0,
+    changed: 0,
+  };
+  for (const p of projections) {
+    const building = await read.startBuilding(p.name);
+    if (options.dryRun || options.onDiff) {
+      const { compared, changed } = await compare(read, p, building.generation, options.onDiff);
+      report.compared += compared;
+      report.changed += changed;
+    }
+    if (options.dryRun) {
+      await read.discard(building);
+    } else {
+      await read.activate(building);
+      report.activated = true;
+    }
+  }
+  return report;
+}
+
+/** Walks both generations in key order (a merge join, a page at a time) and reports the documents that differ. */
+async function compare(
+  read: ReadStore,
+  p: Projection,
+  generation: number,
+  onDiff: RebuildOptions['onDiff'],
+): Promise<{ compared: number; changed: number }> {
+  const next = { projection: p.name, generation };
+  const pages = (target: typeof next | string) => paged(read, target);
+  const a = pages(p.name)[Symbol.asyncIterator]();
+  const b = pages(next)[Symbol.asyncIterator]();
+  let x = await a.next();
+  let y = await b.next();
+  let compared = 0;
+  let changed = 0;
+  const report = (key: string, before: JsonObject | null, after: JsonObject | null) => {
+    changed++;
+    const words = p.diff?.(before, after) ?? [];
+    onDiff?.({
+      projection: p.name,
+      key,
+      changes: words.length > 0 ? words : [before === null ? 'new document' : after === null ? 'removed' : 'changed'],
+    });
+  };
+  while (!x.done || !y.done) {
+    compared++;
+    if (y.done || (!x.done && x.value.key < y.value.key)) {
+      report(x.value!.key, x.value!.doc, null);
+      x = await a.next();
+    } else if (x.done || y.value.key < x.value.key) {
+      report(y.value.key, null, y.value.doc);
+      y = await b.next();
+    } else {
+      if (canonicalJson(x.value.doc) !== canonicalJson(y.value.doc)) report(x.value.key, x.value.doc, y.value.doc);
+      x = await a.next();
+      y = await b.next();
+    }
+  }
+  return { compared, changed };
+}
+
+async function* paged(read: ReadStore, target: Parameters<ReadStore['list']>[0]) {
+  let afterKey = '';
+  for (;;) {
+    const page = await read.list(target, { afterKey, limit: 1000 });
+    yield* page;
+    if (page.length < 1000) return;
+    afterKey = page[page.length - 1]!.key;
+  }
+}
