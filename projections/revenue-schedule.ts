@@ -35,8 +35,8 @@ export interface RevenueScheduleDoc extends JsonObject {
   pending: Fact[];
   /** Every SKU any version of the contract used. */
   skus: string[];
-  /** Invoices (positive, excluding tax) and credit memos (negative), for the balances. */
-  billing: (BillingEntry & JsonObject)[];
+  /** Invoices (positive, excluding tax) and credit memos (negative), for the balances; tax apart, for journals. */
+  billing: (BillingEntry & { tax: string } & JsonObject)[];
   eventCount: number;
   /** Derived: the schedule (null until derived) and the balances at each period end. */
   schedule: (Schedule & JsonObject) | null;
@@ -145,7 +145,12 @@ function fold(doc: RevenueScheduleDoc, e: RecordedEvent): RevenueScheduleDoc {
       ...next,
       billing: [
         ...next.billing,
-        { date, amount: e.type === 'InvoiceIssued' ? total : negateMoney(total), eventId: e.eventId },
+        {
+          date,
+          amount: e.type === 'InvoiceIssued' ? total : negateMoney(total),
+          tax: e.type === 'InvoiceIssued' ? ((data.taxAmount as string | undefined) ?? '0') : '0',
+          eventId: e.eventId,
+        },
       ],
     };
   }

@@ -4,7 +4,7 @@ import { Decimal } from 'decimal.js';
 import { minorUnits } from '../../schemas/primitives.js';
 
 /** A private decimal.js constructor: enough precision that only the explicit rounding to minor units ever rounds. */
-export const Dec = Decimal.clone({ precision: 60, rounding: Decimal.ROUND_HALF_UP });
+export const Dec = Decimal.clone({ precision: 34, rounding: Decimal.ROUND_HALF_UP });
 export type Dec = Decimal;
 
 export const ZERO: Dec = new Dec(0);

@@ -8,7 +8,7 @@
 // up — the result is the same because `derive` depends only on the document and the shared state.
 import type { Projection } from '../../projections/types.js';
 import { upcast } from '../../schemas/index.js';
-import type { BatchWrite, DocWrite, Generation, ReadStore } from '../readmodel/index.js';
+import type { DocWrite, Generation, ReadStore } from '../readmodel/index.js';
 import { GenerationRetiredError } from '../readmodel/index.js';
 import type { AllFilter, EventStore, JsonObject, Position, RecordedEvent } from '../store/index.js';
 import { comparePositions, formatPosition, matchesFilter } from '../store/index.js';
@@ -41,8 +41,13 @@ export interface ProjectionStatus {
 interface Slot {
   projection: Projection;
   target: Generation;
+  /** Committed: the read store holds every event up to here. */
   checkpoint: Position | null;
-  /** The projection's shared state as last committed (the runner is its only writer). */
+  /** Folded in memory (ahead of `checkpoint` until `pending` is committed). */
+  applied: Position | null;
+  /** Document writes folded but not yet committed. */
+  pending: Map<string, DocWrite>;
+  /** The projection's shared state as folded (the runner is its only writer). */
   shared: JsonObject;
   /**
    * Rebuild only: documents as last committed, kept between batches. Nobody else writes a building generation, so
@@ -72,17 +77,23 @@ export class ProjectionRunner {
   /** Applies everything in the log after the checkpoints, up to the log's end as it is now; returns events read. */
   async catchUp(): Promise<number> {
     const slots = await this.slots();
+    // A rebuild folds in chunks but commits only every `batchSize` events: between commits its documents live in
+    // memory (the cache), so a document touched all through the log is written a few times, not once per chunk.
+    const chunk = this.options.building ? Math.min(this.batchSize, 5000) : this.batchSize;
     let batch: RecordedEvent[] = [];
     let read = 0;
+    let uncommitted = 0;
     for await (const e of this.store.readAll({ after: earliest(slots), filter: union(slots) })) {
       batch.push(e);
       read++;
-      if (batch.length >= this.batchSize) {
-        await this.apply(slots, batch);
+      if (batch.length >= chunk) {
+        uncommitted += batch.length;
+        await this.apply(slots, batch, uncommitted >= this.batchSize);
+        if (uncommitted >= this.batchSize) uncommitted = 0;
         batch = [];
       }
     }
-    if (batch.length > 0) await this.apply(slots, batch);
+    await this.apply(slots, batch, true);
     return read;
   }
 
@@ -206,36 +217,43 @@ export class ProjectionRunner {
             : new Map<string, JsonObject>()
           : null;
         if (cache) this.caches.set(projection.name, { generation: target.generation, docs: cache });
-        return { projection, target, checkpoint: await this.read.checkpoint(target), shared, cache };
+        const checkpoint = await this.read.checkpoint(target);
+        return { projection, target, checkpoint, applied: checkpoint, pending: new Map(), shared, cache };
       }),
     );
   }
 
-  private async apply(slots: Slot[], raw: RecordedEvent[]): Promise<void> {
-    const events = raw.map((e) => upcast(e));
-    const last = raw[raw.length - 1]!.position;
-    const writes: BatchWrite[] = [];
-    const sharedAfter = new Map<Slot, JsonObject>();
-    for (const slot of slots) {
-      const mine = events.filter(
-        (e) =>
-          (slot.checkpoint === null || comparePositions(e.position, slot.checkpoint) > 0) &&
-          matchesFilter(e.streamId, e.type, slot.projection.filter),
-      );
-      const { docs, shared } = await this.fold(slot, mine);
-      sharedAfter.set(slot, shared);
-      writes.push({ target: slot.target, docs, checkpoint: last });
-    }
-    await this.read.commit(writes);
-    for (const [i, slot] of slots.entries()) {
-      slot.checkpoint = last;
-      slot.shared = sharedAfter.get(slot)!;
-      for (const [key, w] of writes[i]!.docs) {
-        if (w.doc === null) slot.cache?.delete(key);
-        else slot.cache?.set(key, w.doc);
+  /** Folds a chunk of events into every slot; with `commit`, writes all that is pending and the checkpoints. */
+  private async apply(slots: Slot[], raw: RecordedEvent[], commit = true): Promise<void> {
+    if (raw.length > 0) {
+      const events = raw.map((e) => upcast(e));
+      const last = raw[raw.length - 1]!.position;
+      for (const slot of slots) {
+        const mine = events.filter(
+          (e) =>
+            (slot.applied === null || comparePositions(e.position, slot.applied) > 0) &&
+            matchesFilter(e.streamId, e.type, slot.projection.filter),
+        );
+        const { docs, shared } = await this.fold(slot, mine);
+        for (const [key, w] of docs) {
+          slot.pending.set(key, w);
+          if (w.doc === null) slot.cache?.delete(key);
+          else slot.cache?.set(key, w.doc);
+        }
+        slot.shared = shared;
+        slot.applied = last;
       }
+      this.options.onBatch?.({ events: raw.length, checkpoint: last });
     }
-    this.options.onBatch?.({ events: raw.length, checkpoint: last });
+    const due = slots.filter(
+      (s) => s.applied !== null && (s.checkpoint === null || comparePositions(s.applied, s.checkpoint) > 0),
+    );
+    if (!commit || due.length === 0) return;
+    await this.read.commit(due.map((s) => ({ target: s.target, docs: s.pending, checkpoint: s.applied })));
+    for (const slot of due) {
+      slot.checkpoint = slot.applied;
+      slot.pending = new Map();
+    }
   }
 
   /** Documents as committed: from the rebuild's cache, else from the read store. */
@@ -275,8 +293,13 @@ export class ProjectionRunner {
         shared = sharedDef.evolve(before, e);
         const tags = sharedDef.affected(before, shared);
         if (tags.length === 0) continue;
-        // The documents carrying a tag: as committed, and as changed earlier in this batch (tags may have moved).
-        const candidates = new Set([...(await this.read.keysByTag(slot.target, tags)), ...changed.keys()]);
+        // The documents carrying a tag: as committed, and as folded since (tags may have moved).
+        const candidates = new Set([
+          ...(await this.read.keysByTag(slot.target, tags)),
+          ...[...slot.pending].filter(([, w]) => w.doc !== null).map(([k]) => k),
+          ...changed.keys(),
+        ]);
+        candidates.delete(sharedDef.key);
         const unseen = [...candidates].filter((k) => !changed.has(k) && !stored.has(k));
         for (const [k, d] of await this.load(slot, unseen)) stored.set(k, d);
         const wanted = new Set(tags);

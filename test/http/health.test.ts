@@ -30,6 +30,10 @@ describe('GET /health over a listening server', () => {
     expect(await res.json()).toEqual({
       status: 'ok',
       store: { kind: 'sqlite', location: join(dir, 'r.db'), head: null },
+      projections: [
+        { projection: 'contract-versions', caughtUp: true, eventsBehind: 0 },
+        { projection: 'revenue-schedule', caughtUp: true, eventsBehind: 0 },
+      ],
     });
     await app.store.append(
       'contract-C-1',

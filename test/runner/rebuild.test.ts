@@ -43,7 +43,7 @@ describe('rebuild', () => {
     'rebuilding every projection from the store yields the read models built live (2,000 contracts)',
     { timeout: 600_000 },
     async () => {
-      const live = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: 500, idleMs: 10 });
+      const live = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: 2000, idleMs: 50 });
       const running = live.run();
       const seeded = await seedDemo(store, { contracts: 2000, seed: 11 });
       await untilCaughtUp(live);
