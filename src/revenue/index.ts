@@ -16,3 +16,5 @@ export { balancesOf } from './balances.js';
 export type { BillingEntry, PeriodBalance } from './balances.js';
 export { diffSchedules } from './diff.js';
 export { changeOf, negateMoney, sumMoneyStrings } from './money.js';
+export { ZERO, minus, plus } from './money.js';
+export { monthEnd, monthsBetween } from './calendar.js';

@@ -1,0 +1,10 @@
+// Journals and ERP posting: journal preparation (pure) and, in connectors/, the ERPs journals are posted to.
+export { journaledBalances, prepareJournal, targetBalances } from './prepare.js';
+export type {
+  BillingFact,
+  EntityAccounts,
+  JournalLine,
+  JournalLineage,
+  PrepareInput,
+  PreparedJournal,
+} from './prepare.js';

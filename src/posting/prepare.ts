@@ -1,0 +1,185 @@
+// Journal preparation (DESIGN.md "Journals and ERP posting"), pure: what a contract's general-ledger balances should
+// be at a period end, from its billing and its revenue schedule, and the journal that takes what was already
+// journaled there. Because a journal is always "target through the period minus everything journaled so far", a
+// corrected mapping (a different schedule, a different account) comes out as the adjusting difference, and every
+// journal balances: it is the difference of two balanced sets of balances.
+//
+// Target balances through a period end (debit positive):
+//   receivable          Dr  billed + tax (credit memos take both back)
+//   tax payable         Cr  tax
+//   revenue (per line)  Cr  revenue recognised through the period (ASC 606-10-25-23), on the SKU's revenue account
+//   deferred revenue    Cr  billed - recognised, when positive (a contract liability, ASC 606-10-45-2)
+//   contract asset      Dr  recognised - billed, when positive (ASC 606-10-45-3)
+// So an invoice is Dr receivable / Cr deferred revenue (contract asset relieved first), and recognition is
+// Dr deferred revenue up to its balance, the rest Dr contract asset / Cr revenue.
+import type { Dec, Schedule } from '../revenue/index.js';
+import { ZERO, dec, formatMoney, minus, monthEnd, plus, sumMoney } from '../revenue/index.js';
+
+export interface EntityAccounts {
+  receivable: string;
+  deferredRevenue: string;
+  contractAsset: string;
+  revenue: string;
+  taxPayable: string;
+}
+
+/** An invoice (positive) or credit memo (negative): amount excludes tax. */
+export interface BillingFact {
+  date: string;
+  amount: string;
+  tax: string;
+  eventId: string;
+}
+
+export interface JournalLine {
+  account: string;
+  debit: string;
+  credit: string;
+  description: string;
+  /** legalEntity, contractId, customerId; revenue lines add sku and obligation (the line id). */
+  dimensions: Record<string, string>;
+}
+
+export interface JournalLineage {
+  /** Invoices and credit memos through the period, and the events that shaped the schedule lines journaled. */
+  sourceEventIds: string[];
+  /** The schedule lines behind the revenue lines: recognised to date per obligation through `through`. */
+  scheduleLines: { lineId: string; sku: string; through: string; recognisedToDate: string; mappingVersion: number }[];
+  productMappingVersion: number;
+  accountMappingVersion: number;
+}
+
+export interface PreparedJournal {
+  contractId: string;
+  legalEntity: string;
+  currency: string;
+  /** The period whose balances it brings up to date. */
+  through: string;
+  /** The period it is posted in (`through`, or the first open period after it when that one is closed). */
+  period: string;
+  /** Accounting date: the last day of `period`. */
+  date: string;
+  lines: JournalLine[];
+  lineage: JournalLineage;
+}
+
+export interface PrepareInput {
+  contract: { contractId: string; legalEntity: string; customerId: string; currency: string };
+  schedule: Schedule;
+  billing: readonly BillingFact[];
+  accounts: EntityAccounts;
+  /** Revenue account of a SKU (its product mapping's, else the legal entity's). */
+  revenueAccountOf: (sku: string) => string;
+  /** Every line of the contract's journals prepared so far (whatever became of their posting). */
+  journaled: readonly JournalLine[];
+  through: string;
+  postIn: string;
+  accountMappingVersion: number;
+}
+
+interface Balance {
+  account: string;
+  dimensions: Record<string, string>;
+  amount: Dec;
+}
+
+const keyOf = (account: string, dimensions: Record<string, string>): string =>
+  JSON.stringify([account, Object.entries(dimensions).sort(([a], [b]) => (a < b ? -1 : 1))]);
+
+function add(into: Map<string, Balance>, account: string, dimensions: Record<string, string>, amount: Dec): void {
+  const key = keyOf(account, dimensions);
+  const b = into.get(key);
+  into.set(key, { account, dimensions, amount: b ? plus(b.amount, amount) : amount });
+}
+
+/** What the contract's balances should be at the end of `through` (debit positive). */
+export function targetBalances(input: PrepareInput): Map<string, Balance> {
+  const { contract, schedule, accounts } = input;
+  const end = monthEnd(input.through);
+  const base = { legalEntity: contract.legalEntity, contractId: contract.contractId, customerId: contract.customerId };
+  const out = new Map<string, Balance>();
+  const billing = input.billing.filter((b) => b.date <= end);
+  const billed = sumMoney(billing.map((b) => dec(b.amount)));
+  const tax = sumMoney(billing.map((b) => dec(b.tax)));
+  add(out, accounts.receivable, base, plus(billed, tax));
+  add(out, accounts.taxPayable, base, tax.neg());
+  let recognised = ZERO;
+  for (const o of schedule.obligations) {
+    const r = sumMoney(
+      schedule.periods.filter((p) => p.period <= input.through).map((p) => dec(p.lines[o.lineId] ?? '0')),
+    );
+    recognised = plus(recognised, r);
+    add(out, input.revenueAccountOf(o.sku), { ...base, sku: o.sku, obligation: o.lineId }, r.neg());
+  }
+  const net = minus(billed, recognised);
+  add(out, accounts.deferredRevenue, base, net.isPositive() ? net.neg() : ZERO);
+  add(out, accounts.contractAsset, base, net.isNegative() ? net.neg() : ZERO);
+  return out;
+}
+
+/** The balances the journals so far have produced (debit positive). */
+export function journaledBalances(lines: readonly JournalLine[]): Map<string, Balance> {
+  const out = new Map<string, Balance>();
+  for (const l of lines) add(out, l.account, l.dimensions, minus(dec(l.debit), dec(l.credit)));
+  return out;
+}
+
+/** The journal that brings the contract's balances to their target through `through`; null when nothing moves. */
+export function prepareJournal(input: PrepareInput): PreparedJournal | null {
+  const { contract } = input;
+  const currency = contract.currency;
+  const target = targetBalances(input);
+  const done = journaledBalances(input.journaled);
+  const lines: JournalLine[] = [];
+  const keys = [...new Set([...target.keys(), ...done.keys()])].sort();
+  for (const key of keys) {
+    const t = target.get(key);
+    const d = done.get(key);
+    const { account, dimensions } = (t ?? d)!;
+    const diff = minus(t?.amount ?? ZERO, d?.amount ?? ZERO);
+    if (formatMoney(diff, currency) === formatMoney(ZERO, currency)) continue;
+    lines.push({
+      account,
+      debit: formatMoney(diff.isPositive() ? diff : ZERO, currency),
+      credit: formatMoney(diff.isNegative() ? diff.neg() : ZERO, currency),
+      description: `${contract.contractId} through ${input.through}`,
+      dimensions,
+    });
+  }
+  if (lines.length === 0) return null;
+  const end = monthEnd(input.through);
+  const movedLines = new Set(lines.map((l) => l.dimensions.obligation).filter((x): x is string => x !== undefined));
+  const lineage = input.schedule.lineage.filter((l) => movedLines.has(l.lineId));
+  const obligations = new Map(input.schedule.obligations.map((o) => [o.lineId, o]));
+  return {
+    contractId: contract.contractId,
+    legalEntity: contract.legalEntity,
+    currency,
+    through: input.through,
+    period: input.postIn,
+    date: monthEnd(input.postIn),
+    lines,
+    lineage: {
+      sourceEventIds: [
+        ...new Set([
+          ...input.billing.filter((b) => b.date <= end).map((b) => b.eventId),
+          ...lineage.flatMap((l) => l.eventIds),
+        ]),
+      ],
+      scheduleLines: lineage.map((l) => {
+        const target = input.schedule.periods
+          .filter((p) => p.period <= input.through)
+          .map((p) => dec(p.lines[l.lineId] ?? '0'));
+        return {
+          lineId: l.lineId,
+          sku: obligations.get(l.lineId)?.sku ?? '',
+          through: input.through,
+          recognisedToDate: formatMoney(sumMoney(target), currency),
+          mappingVersion: l.mappingVersion,
+        };
+      }),
+      productMappingVersion: input.schedule.mappingVersion,
+      accountMappingVersion: input.accountMappingVersion,
+    },
+  };
+}
