@@ -1,10 +1,4 @@
 // Journals and ERP posting: journal preparation (pure) and, in connectors/, the ERPs journals are posted to.
 export { journaledBalances, prepareJournal, targetBalances } from './prepare.js';
-export type {
-  BillingFact,
-  EntityAccounts,
-  JournalLine,
-  JournalLineage,
-  PrepareInput,
-  PreparedJournal,
-} from './prepare.js';
+export type { BillingFact, EntityAccounts, JournalLineage, PrepareInput, PreparedJournal } from './prepare.js';
+export * from './connectors/index.js';

@@ -13,6 +13,7 @@
 // So an invoice is Dr receivable / Cr deferred revenue (contract asset relieved first), and recognition is
 // Dr deferred revenue up to its balance, the rest Dr contract asset / Cr revenue.
 import type { Dec, Schedule } from '../revenue/index.js';
+import type { JournalLine } from './connectors/index.js';
 import { ZERO, dec, formatMoney, minus, monthEnd, plus, sumMoney } from '../revenue/index.js';
 
 export interface EntityAccounts {
@@ -29,15 +30,6 @@ export interface BillingFact {
   amount: string;
   tax: string;
   eventId: string;
-}
-
-export interface JournalLine {
-  account: string;
-  debit: string;
-  credit: string;
-  description: string;
-  /** legalEntity, contractId, customerId; revenue lines add sku and obligation (the line id). */
-  dimensions: Record<string, string>;
 }
 
 export interface JournalLineage {

@@ -1,0 +1,19 @@
+// The posting connectors' public face: one interface (types.ts), three ERPs behind it — a real Tryton over JSON-RPC,
+// hledger-format files, and an in-process simulation for unit tests and the demo.
+export { ConnectorUnavailableError, DIMENSION_KEYS } from './types.js';
+export type {
+  Connector,
+  ConnectorName,
+  JournalLine,
+  JournalSubmission,
+  RejectionCode,
+  SubmitOutcome,
+} from './types.js';
+export { SimulatedConnector } from './simulated.js';
+export type { SimulatedDocument, SimulatedOptions } from './simulated.js';
+export { FileConnector, openFileConnector } from './file.js';
+export type { FileConnectorOptions } from './file.js';
+export { TrytonAdmin, TrytonConnector, openTrytonConnector } from './tryton.js';
+export type { TrytonConnectorOptions, TrytonMove, TrytonMoveLine } from './tryton.js';
+export { TrytonServerError, TrytonUnavailableError, TrytonUserError } from './tryton-rpc.js';
+export type { TrytonConnection } from './tryton-rpc.js';
