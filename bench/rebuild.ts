@@ -68,7 +68,7 @@ async function child(storePath: string, readPath: string): Promise<void> {
   const read = new SqliteReadStore(readPath, { synchronous: 'normal' });
   const s1 = await scan(store);
   const t0 = now();
-  const report = await rebuild(store, read, PROJECTIONS, { batchSize: 250_000 });
+  const report = await rebuild(store, read, PROJECTIONS, { batchSize: 1_000_000 });
   const rebuildSeconds = now() - t0;
   const s2 = await scan(store);
   const contracts = await read.count('contract-versions');

@@ -24,7 +24,7 @@ const Env = z.object({
   REVTRAIL_DEMO_CONTRACTS: z.coerce.number().int().min(0).default(200),
   REVTRAIL_READ_STORE: z.string().min(1).optional(),
   REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
-  REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(250_000),
+  REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
 });
 

@@ -35,12 +35,14 @@ export class SqliteReadStore implements ReadStore {
     this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.db.pragma('busy_timeout = 10000');
     this.db.exec(`
+      -- A rowid table: documents run to tens of kilobytes, and SQLite keeps WITHOUT ROWID rows inside the b-tree
+      -- itself, which suits small rows only.
       CREATE TABLE IF NOT EXISTS read_documents (
         ns  TEXT NOT NULL,
         key TEXT NOT NULL,
         doc TEXT NOT NULL,
-        PRIMARY KEY (ns, key)
-      ) WITHOUT ROWID;
+        UNIQUE (ns, key)
+      );
       CREATE TABLE IF NOT EXISTS read_tags (
         ns  TEXT NOT NULL,
         tag TEXT NOT NULL,

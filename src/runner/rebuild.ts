@@ -52,7 +52,7 @@ export async function rebuild(
   let total: number | null = null;
   const runner = new ProjectionRunner(store, read, projections, {
     building: true,
-    batchSize: options.batchSize ?? 250_000,
+    batchSize: options.batchSize ?? 1_000_000,
     onBatch: (b) => {
       events += b.events;
       options.onProgress?.({ phase: 'replay', done: events, total });
