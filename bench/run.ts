@@ -31,15 +31,29 @@ async function eventstore(maxEvents: number, budgetSec: number): Promise<boolean
   return ok;
 }
 
+/** A Markdown table of right-aligned (numeric) columns. */
+function table(columns: string[], rows: string[][]): void {
+  console.log(`| ${columns.join(' | ')} |`);
+  console.log(`|${columns.map(() => '---:').join('|')}|`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+}
+
 async function ingest(contracts: number): Promise<boolean> {
   console.log('## bench/ingest — POST /v1/events (batches of 500, 4 keep-alive clients) vs the store’s own append\n');
   const r = await benchIngest(contracts);
-  console.log(
-    '| events | batches | end to end (events/s) | p50 | p99 | store append, same grouping (events/s) | ratio |',
-  );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|');
-  console.log(
-    `| ${fmt(r.events)} | ${fmt(r.batches)} | ${fmt(r.httpPerSec)} | ${r.p50ms.toFixed(0)} ms | ${r.p99ms.toFixed(0)} ms | ${fmt(r.storePerSec)} | ${pct(r.ratio)} |`,
+  table(
+    ['events', 'batches', 'end to end (events/s)', 'p50', 'p99', 'store append, same grouping (events/s)', 'ratio'],
+    [
+      [
+        fmt(r.events),
+        fmt(r.batches),
+        fmt(r.httpPerSec),
+        `${r.p50ms.toFixed(0)} ms`,
+        `${r.p99ms.toFixed(0)} ms`,
+        fmt(r.storePerSec),
+        pct(r.ratio),
+      ],
+    ],
   );
   const ok = r.ratio >= 0.25;
   console.log(`\nTarget: end to end >= 25% of the store's append throughput: ${ok ? 'met' : 'NOT met'}\n`);
@@ -49,12 +63,29 @@ async function ingest(contracts: number): Promise<boolean> {
 async function rebuildBench(events: number): Promise<boolean> {
   console.log('## bench/rebuild — full rebuild of every projection vs the store’s readAll scan, same process\n');
   const r = await benchRebuild(events);
-  console.log(
-    '| events | contracts | readAll scan (events/s) | rebuild (events/s) | rebuild time | documents derived | peak RSS | ratio |',
-  );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
-  console.log(
-    `| ${fmt(r.events)} | ${fmt(r.contracts)} | ${fmt(r.scanPerSec)} | ${fmt(r.rebuildPerSec)} | ${r.rebuildSeconds.toFixed(1)} s | ${fmt(r.derived)} | ${fmt(r.peakRssMiB)} MiB | ${pct(r.ratio)} |`,
+  table(
+    [
+      'events',
+      'contracts',
+      'readAll scan (events/s)',
+      'rebuild (events/s)',
+      'rebuild time',
+      'documents derived',
+      'peak RSS',
+      'ratio',
+    ],
+    [
+      [
+        fmt(r.events),
+        fmt(r.contracts),
+        fmt(r.scanPerSec),
+        fmt(r.rebuildPerSec),
+        `${r.rebuildSeconds.toFixed(1)} s`,
+        fmt(r.derived),
+        `${fmt(r.peakRssMiB)} MiB`,
+        pct(r.ratio),
+      ],
+    ],
   );
   const ok = r.ratio >= 0.4 && r.peakRssMiB < 1536;
   console.log(`\nTarget: rebuild >= 40% of the raw scan rate, peak RSS < 1.5 GB: ${ok ? 'met' : 'NOT met'}\n`);
