@@ -34,6 +34,9 @@ export const ErrorCodes = [
   'STALE_VERSION',
   'PERIOD_ALREADY_CLOSED',
   'PERIOD_NOT_CLOSED',
+  // journals and posting
+  'UNKNOWN_JOURNAL',
+  'JOURNAL_NOT_SUBMITTABLE',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

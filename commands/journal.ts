@@ -1,0 +1,200 @@
+// The journal commands: a contract's journals are events in its own stream (DESIGN.md "Journals and ERP posting") —
+// JournalPrepared, JournalSubmitted, JournalPosted, JournalRejected. Pure: the state is folded from the stream, the
+// decisions return events or nothing, and every event id derives from the journal id and the step, so a retried
+// command (after a crash, a timeout, a lost answer) appends nothing twice.
+//
+// What counts as journaled: every prepared journal's lines, whatever became of its posting, until an explicit
+// re-preparation supersedes a journal the ERP refused for a closed period — then the new journal, dated in the first
+// open period, carries the same lines and the old one no longer counts.
+import type { DomainError } from '../schemas/index.js';
+import { domainError } from '../schemas/index.js';
+import type { JournalLine, PreparedJournal, SubmitOutcome } from '../src/posting/index.js';
+import { eventIdFor } from '../src/store/chain.js';
+import type { JsonObject, ProposedEvent } from '../src/store/types.js';
+
+export type JournalStatus = 'prepared' | 'submitted' | 'posted' | 'rejected' | 'superseded';
+
+export interface JournalEntry {
+  journalId: string;
+  through: string;
+  period: string;
+  date: string;
+  lines: JournalLine[];
+  status: JournalStatus;
+  attempts: number;
+  erpDocumentId: string | null;
+  rejection: { code: string; retryable: boolean; message: string } | null;
+  supersedes: string | null;
+}
+
+export interface JournalState {
+  contractId: string;
+  journals: Map<string, JournalEntry>;
+}
+
+export const initialJournalState = (contractId: string): JournalState => ({ contractId, journals: new Map() });
+
+export const JOURNAL_EVENTS = ['JournalPrepared', 'JournalSubmitted', 'JournalPosted', 'JournalRejected'] as const;
+
+/** Lines of every journal that counts as journaled (all but superseded ones). */
+export function journaledLines(state: JournalState): JournalLine[] {
+  return [...state.journals.values()].filter((j) => j.status !== 'superseded').flatMap((j) => j.lines);
+}
+
+export function evolveJournals(state: JournalState, e: { type: string; data: JsonObject }): JournalState {
+  if (!(JOURNAL_EVENTS as readonly string[]).includes(e.type)) return state;
+  const d = e.data;
+  const journalId = d.journalId as string;
+  const journals = new Map(state.journals);
+  const current = journals.get(journalId);
+  if (e.type === 'JournalPrepared') {
+    const supersedes = (d.supersedes as string | null | undefined) ?? null;
+    journals.set(journalId, {
+      journalId,
+      through: d.through as string,
+      period: d.period as string,
+      date: d.date as string,
+      lines: d.lines as unknown as JournalLine[],
+      status: 'prepared',
+      attempts: 0,
+      erpDocumentId: null,
+      rejection: null,
+      supersedes,
+    });
+    const old = supersedes === null ? undefined : journals.get(supersedes);
+    if (old) journals.set(old.journalId, { ...old, status: 'superseded' });
+  } else if (current && e.type === 'JournalSubmitted') {
+    journals.set(journalId, { ...current, status: 'submitted', attempts: current.attempts + 1 });
+  } else if (current && e.type === 'JournalPosted') {
+    journals.set(journalId, {
+      ...current,
+      status: 'posted',
+      erpDocumentId: d.erpDocumentId as string,
+      rejection: null,
+    });
+  } else if (current && e.type === 'JournalRejected') {
+    const rejection = { code: d.code as string, retryable: d.retryable as boolean, message: d.message as string };
+    journals.set(journalId, { ...current, status: 'rejected', rejection });
+  }
+  return { ...state, journals };
+}
+
+export interface JournalContext {
+  receivedAt: string;
+  actor: string;
+  correlationId?: string | null;
+}
+
+function event(type: string, id: string, data: JsonObject, ctx: JournalContext): ProposedEvent {
+  return {
+    eventId: eventIdFor(id),
+    type,
+    data,
+    metadata: {
+      schemaVersion: 1,
+      source: null,
+      receivedAt: ctx.receivedAt,
+      correlationId: ctx.correlationId ?? null,
+      causationId: null,
+      actor: ctx.actor,
+    },
+  };
+}
+
+/** The journal id of the next journal of a contract: deterministic, so a retried preparation maps to the same id. */
+export function nextJournalId(state: JournalState): string {
+  return eventIdFor(`journal|${state.contractId}|${state.journals.size}`);
+}
+
+/** Records a prepared journal (none when there is nothing to journal). */
+export function decidePrepare(
+  state: JournalState,
+  prepared: PreparedJournal | null,
+  ctx: JournalContext,
+  supersedes: string | null = null,
+): ProposedEvent | null {
+  if (prepared === null) return null;
+  const journalId = nextJournalId(state);
+  const data: JsonObject = {
+    contractId: state.contractId,
+    journalId,
+    through: prepared.through,
+    period: prepared.period,
+    date: prepared.date,
+    legalEntity: prepared.legalEntity,
+    currency: prepared.currency,
+    lines: prepared.lines as unknown as JsonObject[],
+    lineage: prepared.lineage as unknown as JsonObject,
+    supersedes,
+  };
+  return event('JournalPrepared', `${journalId}|prepared`, data, ctx);
+}
+
+/** Records a submission attempt (each attempt is its own event; the journal id is the ERP idempotency key). */
+export function decideSubmitted(
+  state: JournalState,
+  journalId: string,
+  submission: { batchId: string; connector: string },
+  ctx: JournalContext,
+): ProposedEvent | DomainError {
+  const j = state.journals.get(journalId);
+  if (!j) return domainError('UNKNOWN_JOURNAL', `journal ${journalId} is not in contract ${state.contractId}`);
+  if (j.status === 'posted' || j.status === 'superseded')
+    return domainError('JOURNAL_NOT_SUBMITTABLE', `journal ${journalId} is ${j.status}`);
+  const data: JsonObject = {
+    contractId: state.contractId,
+    journalId,
+    batchId: submission.batchId,
+    connector: submission.connector,
+    idempotencyKey: journalId,
+    attempt: j.attempts + 1,
+  };
+  return event('JournalSubmitted', `${journalId}|submitted|${j.attempts + 1}`, data, ctx);
+}
+
+/** Records what the ERP answered; a second answer for a posted journal changes nothing. */
+export function decideOutcome(
+  state: JournalState,
+  journalId: string,
+  outcome: SubmitOutcome,
+  connector: string,
+  ctx: JournalContext,
+): ProposedEvent | null {
+  const j = state.journals.get(journalId);
+  if (!j || j.status === 'posted') return null;
+  if (outcome.status === 'posted') {
+    const data = { contractId: state.contractId, journalId, erpDocumentId: outcome.erpDocumentId, connector };
+    return event('JournalPosted', `${journalId}|posted`, data, ctx);
+  }
+  const data: JsonObject = {
+    contractId: state.contractId,
+    journalId,
+    code: outcome.code,
+    retryable: outcome.retryable,
+    message: outcome.message,
+    connector,
+  };
+  return event('JournalRejected', `${journalId}|rejected|${j.attempts}`, data, ctx);
+}
+
+/**
+ * The explicit re-preparation of a journal the ERP refused for a closed period: the same lines, dated in `period`
+ * (the first open one, chosen by the caller), superseding the refused journal.
+ */
+export function decideReprepare(
+  state: JournalState,
+  journalId: string,
+  period: string,
+  periodEnd: string,
+  ctx: JournalContext,
+  journal: Omit<PreparedJournal, 'period' | 'date'>,
+): ProposedEvent | DomainError {
+  const j = state.journals.get(journalId);
+  if (!j) return domainError('UNKNOWN_JOURNAL', `journal ${journalId} is not in contract ${state.contractId}`);
+  if (j.status !== 'rejected' || j.rejection?.code !== 'PERIOD_CLOSED')
+    return domainError(
+      'JOURNAL_NOT_SUBMITTABLE',
+      `only a journal rejected PERIOD_CLOSED can be re-prepared; ${journalId} is ${j.status}`,
+    );
+  return decidePrepare(state, { ...journal, lines: j.lines, period, date: periodEnd }, ctx, journalId)!;
+}
