@@ -19,6 +19,8 @@ export interface JournalEntry {
   through: string;
   period: string;
   date: string;
+  legalEntity: string;
+  currency: string;
   lines: JournalLine[];
   status: JournalStatus;
   attempts: number;
@@ -54,6 +56,8 @@ export function evolveJournals(state: JournalState, e: { type: string; data: Jso
       through: d.through as string,
       period: d.period as string,
       date: d.date as string,
+      legalEntity: d.legalEntity as string,
+      currency: d.currency as string,
       lines: d.lines as unknown as JournalLine[],
       status: 'prepared',
       attempts: 0,

@@ -2,3 +2,5 @@
 export { journaledBalances, prepareJournal, targetBalances } from './prepare.js';
 export type { BillingFact, EntityAccounts, JournalLineage, PrepareInput, PreparedJournal } from './prepare.js';
 export * from './connectors/index.js';
+export { postingRun } from './run.js';
+export type { PostingRunOptions, PostingRunSummary } from './run.js';

@@ -17,4 +17,4 @@ export type { BillingEntry, PeriodBalance } from './balances.js';
 export { diffSchedules } from './diff.js';
 export { changeOf, negateMoney, sumMoneyStrings } from './money.js';
 export { ZERO, minus, plus } from './money.js';
-export { monthEnd, monthsBetween } from './calendar.js';
+export { monthEnd, monthsBetween, nextMonth } from './calendar.js';
