@@ -1,8 +1,9 @@
 // The file connector: a posting run becomes `<dir>/<runId>.journal`, an hledger journal (one transaction per journal,
 // its code the journal id) that `hledger check` and `hledger bal` read as they are, and `<dir>/<runId>.csv`, one row
 // per line with every dimension. The journal file is the record: reopening a run rebuilds the journal-id index from
-// it, so a resubmission appends nothing, in this process or the next.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// it, so a resubmission appends nothing, in this process or the next; the other runs' journal files in the same
+// directory are indexed too, so a journal an interrupted run wrote is found by the run that retries it.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIMENSION_KEYS, assertWellFormed, imbalanceOf, lineNote, oneLine, rejected, signedAmountOf } from './types.js';
 import type { Connector, JournalLine, JournalSubmission, SubmitOutcome } from './types.js';
@@ -90,6 +91,13 @@ export class FileConnector implements Connector {
     this.journalPath = join(options.dir, `${options.runId}.journal`);
     this.csvPath = join(options.dir, `${options.runId}.csv`);
     mkdirSync(options.dir, { recursive: true });
+    // The directory is the ERP: a journal an earlier run's file holds (its answer lost in a crash) is found there,
+    // not written a second time into this run's file.
+    for (const name of readdirSync(options.dir).sort()) {
+      if (name.endsWith('.journal') && name !== `${options.runId}.journal`) {
+        this.index(readFileSync(join(options.dir, name), 'utf8'), name);
+      }
+    }
     if (existsSync(this.journalPath)) this.recover(readFileSync(this.journalPath, 'utf8'));
     else this.write(JOURNAL_HEADER(this.runId));
     if (!existsSync(this.csvPath)) writeFileSync(this.csvPath, `${CSV_COLUMNS.join(',')}\n`);
@@ -192,11 +200,19 @@ export class FileConnector implements Connector {
     this.lineCount += text.split('\n').length - 1;
   }
 
-  private recover(text: string): void {
-    const lines = text.split('\n');
-    for (const [i, line] of lines.entries()) {
+  /** Records the journal ids a journal file holds, as `<file>:<line of the transaction>`. */
+  private index(text: string, file: string): void {
+    for (const [i, line] of text.split('\n').entries()) {
       const code = TRANSACTION.exec(line)?.[1];
-      if (code !== undefined) this.byJournalId.set(decodeURIComponent(code), `${this.runId}.journal:${i + 1}`);
+      if (code !== undefined && !this.byJournalId.has(decodeURIComponent(code)))
+        this.byJournalId.set(decodeURIComponent(code), `${file}:${i + 1}`);
+    }
+  }
+
+  private recover(text: string): void {
+    this.index(text, `${this.runId}.journal`);
+    const lines = text.split('\n');
+    for (const line of lines) {
       const account = ACCOUNT_DIRECTIVE.exec(line)?.[1];
       if (account !== undefined) this.declaredAccounts.add(account);
       const commodity = COMMODITY_DIRECTIVE.exec(line)?.[1];

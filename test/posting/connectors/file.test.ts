@@ -141,6 +141,22 @@ describeWith(HLEDGER, INSTALL_HINT, 'file connector', () => {
     expect(txns.size).toBe(3);
   });
 
+  it('a journal an earlier run wrote is found by the next run in the same directory, not written again', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'revtrail-file-runs-'));
+    try {
+      const crashed = openFileConnector({ dir: runs, runId: 'run-1' });
+      const j = journal({ journalId: 'J-cross-run' });
+      const first = await crashed.submit(j); // its answer lost: Revtrail never recorded it as posted
+      await crashed.close();
+      const next = openFileConnector({ dir: runs, runId: 'run-2' });
+      expect(await next.find(j.journalId)).toBe((first as { erpDocumentId: string }).erpDocumentId);
+      expect(await next.submit(j)).toEqual({ ...first, alreadyPosted: true });
+      expect(readFileSync(next.journalPath, 'utf8')).not.toContain('J-cross-run');
+    } finally {
+      rmSync(runs, { recursive: true, force: true });
+    }
+  });
+
   it('writes one CSV row per line with every dimension, quoting what needs it', async () => {
     const file = openFileConnector({ dir, runId: 'csv' });
     const tricky: JournalLine = line('4010', '0', '250.00', {
