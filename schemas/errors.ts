@@ -37,6 +37,9 @@ export const ErrorCodes = [
   // journals and posting
   'UNKNOWN_JOURNAL',
   'JOURNAL_NOT_SUBMITTABLE',
+  'PERIOD_CLOSED_IN_REVTRAIL',
+  'PERIOD_NOT_LATER',
+  'POSTING_RUN_IN_PROGRESS',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

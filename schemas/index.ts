@@ -4,4 +4,5 @@ export * from './primitives.js';
 export * from './inbound.js';
 export * from './mapping.js';
 export * from './period.js';
+export * from './posting.js';
 export * from './stored.js';

@@ -15,10 +15,13 @@ import {
   eventRoutes,
   healthRoutes,
   installProblemHandlers,
+  postingRoutes,
   readModelRoutes,
 } from './http/index.js';
 import type { ApiKey } from './http/index.js';
 import { Ingestor } from './ingest/index.js';
+import type { Erp } from './posting/erp.js';
+import { erpFrom } from './posting/erp.js';
 import { PROJECTIONS } from '../projections/index.js';
 import { SqliteReadStore } from './readmodel/index.js';
 import type { ReadStore } from './readmodel/index.js';
@@ -32,6 +35,8 @@ export interface App {
   read: ReadStore;
   /** The projections this node runs (live when configured; `status()` reports their lag either way). */
   projections: ProjectionRunner;
+  /** The ERP posting runs post to (REVTRAIL_CONNECTOR). */
+  erp: Erp;
   close(): Promise<void>;
 }
 
@@ -40,6 +45,8 @@ export interface AppDeps {
   /** API keys; default: from configuration (env, file, or the demo key on first run). */
   keys?: ApiKey[];
   now?: () => Date;
+  /** The ERP; default: from configuration. */
+  erp?: Erp;
 }
 
 function configuredKeys(config: Config): ApiKey[] {
@@ -77,34 +84,43 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await http.register(eventRoutes, { store, ingestor, keys });
   await http.register(adminRoutes, { store, keys, now });
   await http.register(readModelRoutes, { read, keys, status });
+  const erp = deps.erp ?? erpFrom(config.connector);
+  await http.register(postingRoutes, { store, keys, erp, posting: config.posting, now });
   // The projections follow the log in this process; a failure is logged and the runner restarts from its
   // checkpoint after a pause (the read model stays at its last committed batch meanwhile, and says so in its lag).
+  // They start once the server listens: a long catch-up (its SQLite work is synchronous) must not hold up the
+  // listening socket, and /health reports the lag meanwhile.
   let closed = false;
   let live: Promise<void> = Promise.resolve();
   if (config.liveProjections) {
-    live = (async () => {
-      while (!closed) {
-        try {
-          await projections.run();
-          return;
-        } catch (err) {
-          http.log.error({ err }, 'projection runner failed; restarting from the checkpoint');
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      }
-    })();
+    http.addHook('onListen', async () => {
+      live = runLive();
+    });
   }
+  const runLive = async (): Promise<void> => {
+    while (!closed) {
+      try {
+        await projections.run();
+        return;
+      } catch (err) {
+        http.log.error({ err }, 'projection runner failed; restarting from the checkpoint');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  };
   return {
     http,
     store,
     read,
     projections,
+    erp,
     async close() {
       if (closed) return;
       closed = true;
       await http.close();
       await projections.stop();
       await live;
+      await erp.close();
       await read.close();
       await store.close();
     },

@@ -26,6 +26,16 @@ const Env = z.object({
   REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
   REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
+  REVTRAIL_CONNECTOR: z.enum(['simulated', 'file', 'tryton']).default('simulated'),
+  REVTRAIL_ERP_DIR: z.string().min(1).optional(),
+  REVTRAIL_TRYTON_URL: z.url({ protocol: /^https?$/ }).optional(),
+  REVTRAIL_TRYTON_DATABASE: z.string().min(1).optional(),
+  REVTRAIL_TRYTON_USER: z.string().min(1).default('admin'),
+  REVTRAIL_TRYTON_PASSWORD: z.string().min(1).optional(),
+  REVTRAIL_TRYTON_JOURNAL: z.string().min(1).default('LSYNC'),
+  REVTRAIL_POSTING_BATCH: z.coerce.number().int().min(1).max(1000).default(50),
+  REVTRAIL_POSTING_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  REVTRAIL_POSTING_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
 });
 
 export interface Config {
@@ -51,7 +61,15 @@ export interface Config {
   rebuildBatch: number;
   /** Run the projections live inside the service (`start`). */
   liveProjections: boolean;
+  /** The ERP posting runs post to. */
+  connector: ConnectorConfig;
+  posting: { batchSize: number; maxAttempts: number; backoffMs: number };
 }
+
+export type ConnectorConfig =
+  | { kind: 'simulated' }
+  | { kind: 'file'; dir: string }
+  | { kind: 'tryton'; url: string; database: string; username: string; password: string; journalCode: string };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -65,6 +83,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   return {
+    connector: connectorConfig(e),
+    posting: {
+      batchSize: e.REVTRAIL_POSTING_BATCH,
+      maxAttempts: e.REVTRAIL_POSTING_ATTEMPTS,
+      backoffMs: e.REVTRAIL_POSTING_BACKOFF_MS,
+    },
     store: e.REVTRAIL_STORE,
     sqliteSync: e.REVTRAIL_SQLITE_SYNC,
     host: e.REVTRAIL_HOST,
@@ -83,6 +107,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runnerBatch: e.REVTRAIL_RUNNER_BATCH,
     rebuildBatch: e.REVTRAIL_REBUILD_BATCH,
     liveProjections: e.REVTRAIL_PROJECTIONS === 'live',
+  };
+}
+
+function connectorConfig(e: z.infer<typeof Env>): ConnectorConfig {
+  if (e.REVTRAIL_CONNECTOR === 'simulated') return { kind: 'simulated' };
+  if (e.REVTRAIL_CONNECTOR === 'file')
+    return { kind: 'file', dir: e.REVTRAIL_ERP_DIR ?? join(e.REVTRAIL_DATA_DIR, 'erp') };
+  const missing = (['REVTRAIL_TRYTON_URL', 'REVTRAIL_TRYTON_DATABASE', 'REVTRAIL_TRYTON_PASSWORD'] as const).filter(
+    (name) => e[name] === undefined,
+  );
+  if (missing.length > 0)
+    throw new ConfigError(`invalid configuration: ${missing.join(', ')}: required when REVTRAIL_CONNECTOR=tryton`);
+  return {
+    kind: 'tryton',
+    url: e.REVTRAIL_TRYTON_URL!,
+    database: e.REVTRAIL_TRYTON_DATABASE!,
+    username: e.REVTRAIL_TRYTON_USER,
+    password: e.REVTRAIL_TRYTON_PASSWORD!,
+    journalCode: e.REVTRAIL_TRYTON_JOURNAL,
   };
 }
 

@@ -8,6 +8,11 @@ import { SqliteReadStore } from '../readmodel/index.js';
 import { ProjectionRunner, rebuild } from '../runner/index.js';
 import { generateCompany, writeJsonl } from '../generate/index.js';
 import { openStore, verify } from '../store/index.js';
+import type { z } from 'zod';
+import { Id, Period } from '../../schemas/index.js';
+import { erpFrom, runNameFor } from '../posting/erp.js';
+import { reprepareJournals } from '../posting/reprepare.js';
+import { postingRun } from '../posting/run.js';
 import { importJsonl } from './import.js';
 import { phasedProgress, progressBar } from './progress.js';
 
@@ -18,6 +23,12 @@ const USAGE = `usage: revtrail <command>
   rebuild [name...] [--dry-run] [--diff]
                      replay the log into fresh read-model tables while the current ones keep serving, then swap
                      them in; --dry-run compares and discards instead; --diff prints what changes per document
+  post --period YYYY-MM [--legal-entity LE]
+                     prepare every contract's journal for the period and post the unposted ones to the ERP
+                     (REVTRAIL_CONNECTOR); prints the summary; exit 3 when some journal was refused or still retrying
+  reprepare [JOURNAL_ID...] [--legal-entity LE] [--into YYYY-MM]
+                     re-date journals the ERP refused PERIOD_CLOSED (all of them without ids) into the first open
+                     period after the refused one (or --into); the next \`post\` submits them
   import FILE        append the inbound events of a JSONL file through the command path; prints a summary
   generate --contracts N --seed S [--out FILE] [--start YYYY-MM-DD] [--duplicates R] [--out-of-order R]
                      write a deterministic synthetic company's inbound events as JSONL (stdout without --out)`;
@@ -189,6 +200,65 @@ async function rebuildCommand(args: string[]): Promise<number> {
   }
 }
 
+/** A flag value checked by its schema: the error names the flag and the rule. */
+function checked<T>(name: string, schema: z.ZodType<T>, value: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new Error(`--${name} ${JSON.stringify(value)}: ${r.error.issues[0]!.message}`);
+  return r.data;
+}
+
+async function postCommand(args: string[]): Promise<number> {
+  const f = flags(args, ['period', 'legal-entity']);
+  if (f.period === undefined) throw new Error('--period YYYY-MM is required');
+  const period = checked('period', Period, f.period);
+  const legalEntity = f['legal-entity'] === undefined ? undefined : checked('legal-entity', Id, f['legal-entity']);
+  const config = loadConfig();
+  const store = openStore(config.store, { synchronous: config.sqliteSync });
+  const erp = erpFrom(config.connector);
+  const runName = runNameFor(period, legalEntity, new Date());
+  const connector = erp.open(runName);
+  try {
+    const summary = await postingRun(store, {
+      period,
+      ...(legalEntity ? { legalEntity } : {}),
+      connector,
+      batchSize: config.posting.batchSize,
+      maxAttempts: config.posting.maxAttempts,
+      backoffMs: config.posting.backoffMs,
+      actor: 'cli',
+    });
+    process.stdout.write(`${JSON.stringify({ runName, connector: connector.name, ...summary })}\n`);
+    const refused = Object.values(summary.rejected).reduce((a, b) => a + b, 0);
+    return refused > 0 || summary.retrying > 0 ? 3 : 0;
+  } finally {
+    await erp.release(connector);
+    await erp.close();
+    await store.close();
+  }
+}
+
+async function reprepareCommand(args: string[]): Promise<number> {
+  const journalIds = args.filter((a, i) => !a.startsWith('--') && (i === 0 || !args[i - 1]!.startsWith('--')));
+  const f = flags(
+    args.filter((a) => !journalIds.includes(a)),
+    ['legal-entity', 'into'],
+  );
+  const config = loadConfig();
+  const store = openStore(config.store, { synchronous: config.sqliteSync });
+  try {
+    const result = await reprepareJournals(store, {
+      ...(journalIds.length > 0 ? { journalIds: journalIds.map((id) => checked('journal id', Id, id)) } : {}),
+      ...(f['legal-entity'] ? { legalEntity: checked('legal-entity', Id, f['legal-entity']) } : {}),
+      ...(f.into ? { into: checked('into', Period, f.into) } : {}),
+      actor: 'cli',
+    });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return result.refused.length > 0 ? 3 : 0;
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
@@ -205,6 +275,10 @@ async function main(argv: string[]): Promise<number> {
       return rebuildCommand(args);
     case 'generate':
       return generateCommand(args);
+    case 'post':
+      return postCommand(args);
+    case 'reprepare':
+      return reprepareCommand(args);
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

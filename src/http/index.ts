@@ -4,6 +4,8 @@ export type { HealthOptions } from './health.js';
 export { eventRoutes } from './events.js';
 export { adminRoutes } from './admin.js';
 export { readModelRoutes } from './readmodels.js';
+export { postingRoutes } from './posting.js';
+export type { PostingRoutesOptions } from './posting.js';
 export { KeyRing, Scope, ensureDemoKey, hashKey, keysFromEnv, keysFromFile } from './auth.js';
 export type { ApiKey } from './auth.js';
 export { installProblemHandlers, sendProblem } from './problem.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
-import type { App } from '../../src/app.js';
+import type { App, AppDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { hashKey, keysFromEnv } from '../../src/http/index.js';
 import type { ApiKey } from '../../src/http/index.js';
@@ -39,7 +39,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, deps: AppDeps = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'revtrail-app-'));
   const config = loadConfig({
     REVTRAIL_STORE: join(dir, 'revtrail.db'),
@@ -47,7 +47,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     REVTRAIL_LOG_LEVEL: 'silent',
     ...env,
   });
-  const app = await buildApp(config, { keys: [...apiKeys, ...keysFromEnv(config.apiKeys)] });
+  const app = await buildApp(config, { keys: [...apiKeys, ...keysFromEnv(config.apiKeys)], ...deps });
   const url = await app.http.listen({ host: '127.0.0.1', port: 0 });
   const call: TestApp['call'] = async (method, path, body, key = KEYS.writer) => {
     const headers: Record<string, string> = {};

@@ -11,7 +11,7 @@ export interface Started {
 }
 
 /** Starts `revtrail start` on a free port and resolves once it listens. */
-export function startService(env: Record<string, string>, timeoutMs = 20_000): Promise<Started> {
+export function startService(env: Record<string, string>, timeoutMs = 45_000): Promise<Started> {
   const child = spawn(process.execPath, [CLI, 'start'], {
     env: { ...process.env, REVTRAIL_PORT: '0', REVTRAIL_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,8 @@ import { TrytonServerError, TrytonSession, TrytonUserError, trytonDate, trytonDe
 import type { TrytonConnection } from './tryton-rpc.js';
 import { ConnectorUnavailableError, assertWellFormed, imbalanceOf, lineNote, rejected } from './types.js';
 import type { Connector, JournalSubmission, SubmitOutcome } from './types.js';
+import { ZERO, dec, minus, plus } from '../../revenue/index.js';
+import type { Dec } from '../../revenue/index.js';
 
 export interface TrytonConnectorOptions extends TrytonConnection {
   /** The journal moves go to; the set-up (scripts/tryton) creates LSYNC. */
@@ -320,6 +322,21 @@ export class TrytonAdmin {
     const domain = [['move', '=', moveId]];
     const found = await this.rpc.model('account.move.line', 'search_read', domain, 0, null, [['id', 'ASC']], fields);
     return parse(z.array(MoveLine), found, 'account.move.line.search_read');
+  }
+
+  /**
+   * The trial balance of posted moves: per account code, debits minus credits (decimal strings), for comparing the
+   * ERP's ledger with Revtrail's balances.
+   */
+  async trialBalance(): Promise<Map<string, string>> {
+    const fields = ['move', 'account.code', 'debit', 'credit', 'description'];
+    const domain = [['move.state', '=', 'posted']];
+    const found = await this.rpc.model('account.move.line', 'search_read', domain, 0, null, [['id', 'ASC']], fields);
+    const byAccount = new Map<string, Dec>();
+    for (const l of parse(z.array(MoveLine), found, 'account.move.line.search_read')) {
+      byAccount.set(l.account, plus(byAccount.get(l.account) ?? ZERO, minus(dec(l.debit), dec(l.credit))));
+    }
+    return new Map([...byAccount].map(([account, d]) => [account, d.toString()]));
   }
 
   close(): Promise<void> {

@@ -1,0 +1,97 @@
+// Posting routes (post scope): run a posting run for a period, and re-prepare journals the ERP refused for a closed
+// period. A run answers with its summary when it ends; one run at a time per node (a second request gets 409 — two
+// runs would not post twice, since every step is decided on the contract stream, but they would only compete).
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '../config.js';
+import { PostingRunRequest, ReprepareRequest } from '../../schemas/index.js';
+import type { Erp } from '../posting/erp.js';
+import { runNameFor } from '../posting/erp.js';
+import { reprepareJournals } from '../posting/reprepare.js';
+import { postingRun } from '../posting/run.js';
+import type { EventStore } from '../store/index.js';
+import type { KeyRing } from './auth.js';
+import { parseOrReply, sendProblem } from './problem.js';
+
+export interface PostingRoutesOptions {
+  store: EventStore;
+  keys: KeyRing;
+  erp: Erp;
+  posting: Config['posting'];
+  now: () => Date;
+}
+
+export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (app, options) => {
+  const { store, keys, erp, posting, now } = options;
+  let running: string | null = null;
+
+  app.post(
+    '/v1/posting-runs',
+    {
+      preHandler: keys.require('post'),
+      schema: {
+        summary: "Prepare and post every contract's journal for a period (of one legal entity, or all)",
+        tags: ['posting'],
+        body: {
+          type: 'object',
+          required: ['period'],
+          properties: { period: { type: 'string', pattern: '^\\d{4}-\\d{2}$' }, legalEntity: { type: 'string' } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = parseOrReply(PostingRunRequest, req.body, reply);
+      if (!body) return reply;
+      if (running !== null)
+        return sendProblem(reply, {
+          title: 'Conflict',
+          status: 409,
+          code: 'POSTING_RUN_IN_PROGRESS',
+          detail: `posting run ${running} is still running on this node`,
+        });
+      const runName = runNameFor(body.period, body.legalEntity, now());
+      running = runName;
+      const connector = erp.open(runName);
+      try {
+        const summary = await postingRun(store, {
+          period: body.period,
+          ...(body.legalEntity ? { legalEntity: body.legalEntity } : {}),
+          connector,
+          batchSize: posting.batchSize,
+          maxAttempts: posting.maxAttempts,
+          backoffMs: posting.backoffMs,
+          now,
+          actor: req.apiKey!.name,
+        });
+        req.log.info({ runName, ...summary }, 'posting run');
+        return reply.code(201).send({ runName, connector: connector.name, ...summary });
+      } finally {
+        running = null;
+        await erp.release(connector);
+      }
+    },
+  );
+
+  app.post(
+    '/v1/journals/reprepare',
+    {
+      preHandler: keys.require('post'),
+      schema: {
+        summary: 'Re-prepare journals the ERP refused PERIOD_CLOSED into the first open period (or `into`)',
+        tags: ['posting'],
+      },
+    },
+    async (req, reply) => {
+      const body = parseOrReply(ReprepareRequest, req.body ?? {}, reply);
+      if (!body) return reply;
+      const result = await reprepareJournals(store, {
+        ...(body.journalIds ? { journalIds: body.journalIds } : {}),
+        ...(body.legalEntity ? { legalEntity: body.legalEntity } : {}),
+        ...(body.into ? { into: body.into } : {}),
+        now,
+        actor: req.apiKey!.name,
+      });
+      req.log.info({ reprepared: result.reprepared.length, refused: result.refused.length }, 'journals re-prepared');
+      return result;
+    },
+  );
+};
