@@ -1,5 +1,6 @@
 // The projections, in the order the runner brings them up.
 import { contractVersions } from './contract-versions.js';
+import { postingStatus } from './posting-status.js';
 import { revenueSchedule } from './revenue-schedule.js';
 import type { Projection } from './types.js';
 
@@ -8,9 +9,19 @@ export { contractVersions } from './contract-versions.js';
 export type { ContractVersions, ContractVersionEntry } from './contract-versions.js';
 export { revenueSchedule } from './revenue-schedule.js';
 export type { ProductsInForce, RevenueScheduleDoc } from './revenue-schedule.js';
+export { batchOf, batchStatus, contractPostingStatus, joinPostingStatus, postingStatus } from './posting-status.js';
+export type {
+  AccountAmounts,
+  BatchJournal,
+  BatchStatus,
+  ContractPostingStatus,
+  PostingJournal,
+  PostingStatusDoc,
+  PostingSubmission,
+} from './posting-status.js';
 
 // Each projection is typed by its own documents; the runner handles them as plain JSON documents.
-export const PROJECTIONS: readonly Projection[] = [contractVersions, revenueSchedule];
+export const PROJECTIONS: readonly Projection[] = [contractVersions, revenueSchedule, postingStatus];
 
 export function projectionsNamed(names: readonly string[]): Projection[] {
   if (names.length === 0) return [...PROJECTIONS];

@@ -1,9 +1,10 @@
-// Read-model routes: a contract's revenue schedule and versions as the projections hold them, and where each
-// projection stands against the log (its lag). GraphQL (src/graphql) is the full audit surface; these are the
+// Read-model routes: a contract's revenue schedule, versions and posting status as the projections hold them, a
+// posting batch's journals, and where each projection stands against the log (its lag). GraphQL (src/graphql) is the full audit surface; these are the
 // plain-HTTP views operators and scripts use.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { Id } from '../../schemas/index.js';
+import { batchStatus, contractPostingStatus } from '../../projections/index.js';
+import { Id, Period } from '../../schemas/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ProjectionStatus } from '../runner/index.js';
 import type { KeyRing } from './auth.js';
@@ -16,6 +17,8 @@ export interface ReadModelOptions {
 }
 
 const ContractParams = z.object({ contractId: Id });
+const ThroughQuery = z.object({ through: Period.optional() });
+const BatchParams = z.object({ batchId: Id });
 
 export const readModelRoutes: FastifyPluginAsync<ReadModelOptions> = async (app, { read, keys, status }) => {
   app.get(
@@ -41,4 +44,40 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelOptions> = async (app,
     );
   document('revenue-schedule', 'schedule', 'Revenue schedule, obligations, balances and lineage (revenue-schedule)');
   document('contract-versions', 'versions', 'Versions in version order, held versions, lines (contract-versions)');
+
+  app.get(
+    '/v1/contracts/:contractId/posting-status',
+    {
+      preHandler: keys.require('read'),
+      schema: {
+        summary: 'Billed, recognised, journaled and posted revenue through a period; every journal and its ERP status',
+        tags: ['read'],
+        querystring: { type: 'object', properties: { through: { type: 'string', pattern: '^\\d{4}-\\d{2}$' } } },
+      },
+    },
+    async (req, reply) => {
+      const params = parseOrReply(ContractParams, req.params, reply);
+      if (!params) return reply;
+      const query = parseOrReply(ThroughQuery, req.query, reply);
+      if (!query) return reply;
+      const found = await contractPostingStatus(read, params.contractId, query);
+      if (!found) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_CONTRACT' });
+      return found;
+    },
+  );
+
+  app.get(
+    '/v1/posting-batches/:batchId',
+    {
+      preHandler: keys.require('read'),
+      schema: { summary: 'The journals a posting batch submitted, their attempts and ERP outcomes', tags: ['read'] },
+    },
+    async (req, reply) => {
+      const params = parseOrReply(BatchParams, req.params, reply);
+      if (!params) return reply;
+      const batch = await batchStatus(read, params.batchId);
+      if (!batch) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_BATCH' });
+      return batch;
+    },
+  );
 };

@@ -52,6 +52,7 @@ describe('revtrail start', () => {
       expect(lag.projections.map((p) => [p.projection, p.eventsBehind])).toEqual([
         ['contract-versions', 0],
         ['revenue-schedule', 0],
+        ['posting-status', 0],
       ]);
       expect(svc.output()).toMatch(/demo company generated and imported/);
     } finally {
