@@ -130,6 +130,7 @@ export const postingStatus: Projection<PostingStatusDoc> = {
     for (const j of doc.journals) {
       for (const s of j.submissions) tags.add(`batch:${s.batchId}`);
       tags.add(`journal-status:${j.status}`);
+      tags.add(`journal:${j.journalId}`);
       if (j.status === 'rejected' && j.rejection) tags.add(`rejection:${j.rejection.code}`);
     }
     return [...tags].sort();

@@ -1,0 +1,8 @@
+// The audit queries (issue 6): lineage both ways, the contract as of a past moment, the three operational questions
+// and the reports. Plain functions over the event store and the read store returning JSON-able shapes (types.ts), one
+// per GraphQL field; src/graphql's resolvers call them.
+export { lineage, trace } from './lineage.js';
+export { contractAsOf, effectiveDateOf } from './as-of.js';
+export { amendmentsAwaitingRecalculation, mappingDrift, postingFailures } from './questions.js';
+export { deferredRevenueRollforward, reconciliation, revenueWaterfall } from './reports.js';
+export type * from './types.js';

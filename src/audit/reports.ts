@@ -1,0 +1,229 @@
+// The audit reports (DESIGN.md "GraphQL"): the revenue waterfall, the deferred revenue roll-forward and the billing vs
+// revenue vs ERP reconciliation, per legal entity, from the read models (revenue-schedule, posting-status). Amounts of
+// different currencies are never added: every report is split by currency.
+import type { PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';
+import { joinPostingStatus, postingStatus, revenueSchedule } from '../../projections/index.js';
+import { postingMappings } from '../posting/index.js';
+import type { Dec } from '../revenue/index.js';
+import { ZERO, dec, formatMoney, minus, monthsBetween, plus } from '../revenue/index.js';
+import { contractsOf, docsOf } from './support.js';
+import type {
+  AuditDeps,
+  DeferredRevenueRollforward,
+  Reconciliation,
+  ReconciliationBreak,
+  ReconciliationRow,
+  RevenueWaterfall,
+  RollforwardCurrency,
+  RollforwardSection,
+  WaterfallCurrency,
+} from './types.js';
+
+async function schedulesOf(deps: AuditDeps, legalEntity: string): Promise<RevenueScheduleDoc[]> {
+  const keys = (await contractsOf(deps.read, legalEntity)).map((c) => c.contractId);
+  const docs = await docsOf<RevenueScheduleDoc>(deps.read, revenueSchedule.name, keys);
+  return keys.map((k) => docs.get(k)).filter((d): d is RevenueScheduleDoc => d !== undefined);
+}
+
+/** Revenue recognised per period from `from` to `to` (YYYY-MM, inclusive) by SKU, with totals, per currency. */
+export async function revenueWaterfall(
+  deps: AuditDeps,
+  legalEntity: string,
+  from: string,
+  to: string,
+): Promise<RevenueWaterfall> {
+  const periods = monthsBetween(from, to);
+  const inRange = new Set(periods);
+  type Row = { obligations: Set<string>; amounts: Map<string, Dec> };
+  const byCurrency = new Map<string, Map<string, Row>>();
+  const docs = await schedulesOf(deps, legalEntity);
+  for (const doc of docs) {
+    const s = doc.schedule;
+    if (!s || s.currency === null) continue;
+    const skus = byCurrency.get(s.currency) ?? new Map<string, Row>();
+    byCurrency.set(s.currency, skus);
+    for (const o of s.obligations) {
+      for (const p of s.periods) {
+        if (!inRange.has(p.period)) continue;
+        const amount = dec(p.lines[o.lineId] ?? '0');
+        if (amount.isZero()) continue;
+        const row: Row = skus.get(o.sku) ?? { obligations: new Set<string>(), amounts: new Map<string, Dec>() };
+        skus.set(o.sku, row);
+        row.obligations.add(`${doc.contractId}/${o.lineId}`);
+        row.amounts.set(p.period, plus(row.amounts.get(p.period) ?? ZERO, amount));
+      }
+    }
+  }
+  const currencies: WaterfallCurrency[] = [...byCurrency.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, skus]) => {
+      const fmt = (d: Dec) => formatMoney(d, currency);
+      const totals = new Map<string, Dec>();
+      const rows = [...skus.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([sku, row]) => {
+          let total = ZERO;
+          const amounts = periods.map((period) => {
+            const a = row.amounts.get(period) ?? ZERO;
+            total = plus(total, a);
+            totals.set(period, plus(totals.get(period) ?? ZERO, a));
+            return { period, amount: fmt(a) };
+          });
+          return { sku, obligations: row.obligations.size, periods: amounts, total: fmt(total) };
+        });
+      let total = ZERO;
+      for (const a of totals.values()) total = plus(total, a);
+      return {
+        currency,
+        rows,
+        totals: periods.map((period) => ({ period, amount: fmt(totals.get(period) ?? ZERO) })),
+        total: fmt(total),
+      };
+    });
+  return { legalEntity, from, to, periods, contracts: docs.length, currencies };
+}
+
+function previousMonth(period: string): string {
+  const [y, m] = period.split('-').map(Number) as [number, number];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}
+
+interface Sums {
+  contracts: number;
+  dOpen: Dec;
+  aOpen: Dec;
+  dClose: Dec;
+  aClose: Dec;
+  billed: Dec;
+  recognised: Dec;
+}
+
+/**
+ * Deferred revenue and contract asset of a legal entity rolled forward over one period: opening (the previous period
+ * end), billed, recognised, closing. The net position (deferred revenue − contract asset) ties exactly; each side
+ * also shows what moved across to the other (`reclassified`), so each ties on its own too.
+ */
+export async function deferredRevenueRollforward(
+  deps: AuditDeps,
+  legalEntity: string,
+  period: string,
+): Promise<DeferredRevenueRollforward> {
+  const before = previousMonth(period);
+  const sums = new Map<string, Sums>();
+  for (const doc of await schedulesOf(deps, legalEntity)) {
+    const currency = doc.schedule?.currency ?? null;
+    if (currency === null || doc.balances.length === 0) continue;
+    // Balances run from the first month anything moved to the last; before it all is zero, after it nothing moves.
+    const at = (p: string) => [...doc.balances].reverse().find((b) => b.period <= p);
+    const open = at(before);
+    const close = at(period);
+    const inPeriod = doc.balances.find((b) => b.period === period);
+    const s = sums.get(currency) ?? {
+      contracts: 0,
+      dOpen: ZERO,
+      aOpen: ZERO,
+      dClose: ZERO,
+      aClose: ZERO,
+      billed: ZERO,
+      recognised: ZERO,
+    };
+    sums.set(currency, {
+      contracts: s.contracts + 1,
+      dOpen: plus(s.dOpen, dec(open?.deferredRevenue ?? '0')),
+      aOpen: plus(s.aOpen, dec(open?.contractAsset ?? '0')),
+      dClose: plus(s.dClose, dec(close?.deferredRevenue ?? '0')),
+      aClose: plus(s.aClose, dec(close?.contractAsset ?? '0')),
+      billed: plus(s.billed, dec(inPeriod?.billed ?? '0')),
+      recognised: plus(s.recognised, dec(inPeriod?.recognised ?? '0')),
+    });
+  }
+  const currencies: RollforwardCurrency[] = [...sums.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([currency, s]) => {
+      const section = (opening: Dec, billed: Dec, recognised: Dec, reclassified: Dec, closing: Dec, sign: 1 | -1) => {
+        // sign −1: the contract asset grows with revenue and shrinks with billing.
+        const moved = sign === 1 ? minus(billed, recognised) : minus(recognised, billed);
+        const r: RollforwardSection = {
+          opening: formatMoney(opening, currency),
+          billed: formatMoney(billed, currency),
+          recognised: formatMoney(recognised, currency),
+          reclassified: formatMoney(reclassified, currency),
+          closing: formatMoney(closing, currency),
+          ties: plus(plus(opening, moved), reclassified).eq(closing),
+        };
+        return r;
+      };
+      return {
+        currency,
+        contracts: s.contracts,
+        deferredRevenue: section(s.dOpen, s.billed, s.recognised, minus(s.aClose, s.aOpen), s.dClose, 1),
+        contractAsset: section(s.aOpen, s.billed, s.recognised, minus(s.dClose, s.dOpen), s.aClose, -1),
+        net: section(minus(s.dOpen, s.aOpen), s.billed, s.recognised, ZERO, minus(s.dClose, s.aClose), 1),
+      };
+    });
+  return { legalEntity, period, currencies };
+}
+
+/**
+ * Per contract of a legal entity, through a period: billed vs recognised vs journaled vs posted, with the breaks
+ * between them (billing or revenue not journaled yet, journals not posted, a schedule in exception).
+ */
+export async function reconciliation(deps: AuditDeps, legalEntity: string, period: string): Promise<Reconciliation> {
+  const keys = (await contractsOf(deps.read, legalEntity)).map((c) => c.contractId);
+  const [posting, schedules, mappings] = await Promise.all([
+    docsOf<PostingStatusDoc>(deps.read, postingStatus.name, keys),
+    docsOf<RevenueScheduleDoc>(deps.read, revenueSchedule.name, keys),
+    postingMappings(deps.store),
+  ]);
+  const accounts = mappings.entities.get(legalEntity);
+  const rows: ReconciliationRow[] = [];
+  for (const contractId of keys) {
+    const schedule = schedules.get(contractId) ?? null;
+    const j = joinPostingStatus(contractId, posting.get(contractId) ?? null, schedule, { through: period });
+    const currency = j.currency;
+    const fmt = (d: Dec) => (currency === null ? d.toFixed() : formatMoney(d, currency));
+    const billedIn = (a: { [account: string]: string }) =>
+      accounts ? plus(dec(a[accounts.receivable] ?? '0'), dec(a[accounts.taxPayable] ?? '0')) : ZERO;
+    const journaledBilled = billedIn(j.accounts.journaled);
+    const postedBilled = billedIn(j.accounts.posted);
+    const breaks: ReconciliationBreak[] = [];
+    const gap = (code: ReconciliationBreak['code'], a: Dec, b: Dec, message: string) => {
+      const d = minus(a, b);
+      if (!dec(fmt(d)).isZero()) breaks.push({ code, amount: fmt(d), message });
+    };
+    if (j.scheduleStatus === 'exception') {
+      const codes = [...new Set((schedule?.schedule?.exceptions ?? []).map((x) => x.code))].join(', ');
+      breaks.push({
+        code: 'SCHEDULE_EXCEPTION',
+        amount: fmt(ZERO),
+        message: `the revenue schedule is in exception (${codes}); nothing is journaled for it`,
+      });
+    }
+    gap('BILLED_NOT_JOURNALED', dec(j.billed), journaledBilled, 'billed minus the billing the journals carry');
+    if (j.recognised !== null)
+      gap('RECOGNISED_NOT_JOURNALED', dec(j.recognised), dec(j.journaled), 'recognised minus journaled revenue');
+    const unpostedRevenue = minus(dec(j.journaled), dec(j.posted));
+    const unpostedBilling = minus(journaledBilled, postedBilled);
+    if (!dec(fmt(unpostedRevenue)).isZero() || !dec(fmt(unpostedBilling)).isZero()) {
+      breaks.push({
+        code: 'JOURNALED_NOT_POSTED',
+        amount: fmt(unpostedRevenue),
+        message: `journaled but not posted: revenue ${fmt(unpostedRevenue)}, billing ${fmt(unpostedBilling)}`,
+      });
+    }
+    const figures = [dec(j.billed), dec(j.recognised ?? '0'), journaledBilled, dec(j.journaled)];
+    if (breaks.length === 0 && figures.every((f) => f.isZero())) continue;
+    rows.push({
+      contractId,
+      currency,
+      billed: j.billed,
+      recognised: j.recognised,
+      journaledBilled: fmt(journaledBilled),
+      postedBilled: fmt(postedBilled),
+      journaled: j.journaled,
+      posted: j.posted,
+      breaks,
+    });
+  }
+  return { legalEntity, period, contracts: rows, breaks: rows.filter((r) => r.breaks.length > 0).length };
+}
