@@ -2,3 +2,4 @@
 export type { BatchWrite, DocWrite, Generation, GenerationState, ReadStore, Target } from './types.js';
 export { GenerationRetiredError } from './types.js';
 export { SqliteReadStore } from './sqlite.js';
+export type { ReadQuery, SqliteReadStoreOptions } from './sqlite.js';

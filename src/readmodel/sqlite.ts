@@ -10,6 +10,21 @@ import { GenerationRetiredError } from './types.js';
 
 const ns = (g: Generation): string => `${g.projection}@${g.generation}`;
 
+/** A read the store ran for a caller: the method, and how many SQL statements it took (chunks, generation lookup). */
+export interface ReadQuery {
+  op: 'get' | 'getMany' | 'list' | 'keysByTag' | 'count' | 'checkpoint';
+  statements: number;
+}
+
+/** A projection name costs one statement to resolve to its active generation; an explicit generation none. */
+const lookups = (target: Target): number => (typeof target === 'string' ? 1 : 0);
+
+export interface SqliteReadStoreOptions {
+  synchronous?: 'full' | 'normal';
+  /** Instrumentation: called once per read method call (GraphQL's N+1 test counts them; metrics may too). */
+  onQuery?: (query: ReadQuery) => void;
+}
+
 export class SqliteReadStore implements ReadStore {
   private readonly db: Database.Database;
   private readonly commitTx: Database.Transaction<(writes: readonly BatchWrite[]) => void>;
@@ -28,7 +43,12 @@ export class SqliteReadStore implements ReadStore {
     Database.Statement
   >;
 
-  constructor(path: string, options: { synchronous?: 'full' | 'normal' } = {}) {
+  /** Read method calls and SQL statements they ran since the store opened (writes are not counted). */
+  readonly reads = { queries: 0, statements: 0 };
+  private readonly onQuery: ((query: ReadQuery) => void) | undefined;
+
+  constructor(path: string, options: SqliteReadStoreOptions = {}) {
+    this.onQuery = options.onQuery;
     mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -114,7 +134,14 @@ export class SqliteReadStore implements ReadStore {
     return ns({ projection: target, generation: row?.active ?? 1 });
   }
 
+  private counted(op: ReadQuery['op'], statements: number): void {
+    this.reads.queries++;
+    this.reads.statements += statements;
+    this.onQuery?.({ op, statements });
+  }
+
   async get(target: Target, key: string): Promise<JsonObject | null> {
+    this.counted('get', 1 + lookups(target));
     const row = this.stmt.get.get(this.resolve(target), key) as { doc: string } | undefined;
     return Promise.resolve(row ? (JSON.parse(row.doc) as JsonObject) : null);
   }
@@ -130,10 +157,12 @@ export class SqliteReadStore implements ReadStore {
         .all(space, ...chunk) as { key: string; doc: string }[];
       for (const r of rows) out.set(r.key, JSON.parse(r.doc) as JsonObject);
     }
+    this.counted('getMany', lookups(target) + Math.ceil(keys.length / 500));
     return Promise.resolve(out);
   }
 
   async list(target: Target, options: { afterKey?: string; limit?: number } = {}) {
+    this.counted('list', 1 + lookups(target));
     const rows = this.stmt.list.all(this.resolve(target), options.afterKey ?? '', options.limit ?? -1) as {
       key: string;
       doc: string;
@@ -152,14 +181,17 @@ export class SqliteReadStore implements ReadStore {
         .all(space, ...chunk) as { key: string }[];
       for (const r of rows) keys.add(r.key);
     }
+    this.counted('keysByTag', lookups(target) + Math.ceil(tags.length / 500));
     return Promise.resolve([...keys].sort());
   }
 
   async count(target: Target): Promise<number> {
+    this.counted('count', 1 + lookups(target));
     return Promise.resolve((this.stmt.count.get(this.resolve(target)) as { n: number }).n);
   }
 
   async checkpoint(target: Target): Promise<Position | null> {
+    this.counted('checkpoint', 1 + lookups(target));
     const row = this.stmt.readCheckpoint.get(this.resolve(target)) as
       { commit_pos: bigint; prepare_pos: bigint } | undefined;
     return Promise.resolve(row ? { commit: row.commit_pos, prepare: row.prepare_pos } : null);

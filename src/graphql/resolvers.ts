@@ -1,0 +1,258 @@
+// Resolvers: thin over the read models. A Contract is only its id; each field loads the one document it reads
+// (contract-versions, revenue-schedule, posting-status) through the request's DocLoader, so a page of contracts reads
+// each projection once. Raw events come from the event store, the contract's own stream.
+import { GraphQLScalarType, Kind } from 'graphql';
+import type { ValueNode } from 'graphql';
+import type { IResolvers } from 'mercurius';
+import { contractStream } from '../../commands/contract.js';
+import { contractVersions, joinPostingStatus } from '../../projections/index.js';
+import type {
+  AccountAmounts,
+  ContractVersions,
+  PostingJournal,
+  PostingStatusDoc,
+  RevenueScheduleDoc,
+} from '../../projections/index.js';
+import type { KeyRing } from '../http/index.js';
+import type { RejectionCode } from '../posting/index.js';
+import type { ReadStore } from '../readmodel/index.js';
+import type { ExceptionCode } from '../revenue/index.js';
+import type { EventStore, JsonObject } from '../store/index.js';
+import type { ContractFilter, ContractRef } from './contracts.js';
+import { POSTINGS, SCHEDULES, VERSIONS, contractsPage } from './contracts.js';
+import { codedError } from './errors.js';
+import { ledgerEvent } from './events.js';
+import type { GraphqlContext } from './loader.js';
+import { ledgerEvents } from './subscriptions.js';
+
+export interface GraphqlDeps {
+  read: ReadStore;
+  store: EventStore;
+  keys: KeyRing;
+}
+
+/** Every schedule exception and ERP rejection code, so `exceptions` without a kind knows which tags to look up. */
+const SCHEDULE_CODES: Record<ExceptionCode, true> = {
+  NO_BOOKING: true,
+  UNMAPPED_SKU: true,
+  MISSING_SERVICE_PERIOD: true,
+  UNKNOWN_LINE: true,
+  NEGATIVE_REMAINING_CONSIDERATION: true,
+  USAGE_AFTER_CANCELLATION: true,
+  CREDIT_EXCEEDS_CONSIDERATION: true,
+};
+const REJECTION_CODES: Record<RejectionCode, true> = {
+  PERIOD_CLOSED: true,
+  UNBALANCED: true,
+  UNKNOWN_ACCOUNT: true,
+  CONNECTOR_UNAVAILABLE: true,
+};
+
+export interface ContractException {
+  contractId: string;
+  source: 'schedule' | 'posting';
+  code: string;
+  message: string;
+  lineId: string | null;
+  sku: string | null;
+  eventId: string | null;
+  journalId: string | null;
+}
+
+const amounts = (a: AccountAmounts): { account: string; amount: string }[] =>
+  Object.entries(a).map(([account, amount]) => ({ account, amount }));
+
+const journalNode = (contractId: string, j: PostingJournal) => ({
+  ...j,
+  id: j.journalId,
+  contractId,
+  accounts: amounts(j.accounts),
+});
+
+function exceptionsOf(
+  contractId: string,
+  schedule: RevenueScheduleDoc | null,
+  posting: PostingStatusDoc | null,
+): ContractException[] {
+  const out: ContractException[] = (schedule?.schedule?.exceptions ?? []).map((x) => ({
+    contractId,
+    source: 'schedule',
+    code: x.code,
+    message: x.message,
+    lineId: x.lineId ?? null,
+    sku: x.sku ?? null,
+    eventId: x.eventId ?? null,
+    journalId: null,
+  }));
+  for (const j of posting?.journals ?? []) {
+    if (j.status !== 'rejected' || !j.rejection) continue;
+    out.push({
+      contractId,
+      source: 'posting',
+      code: j.rejection.code,
+      message: j.rejection.message,
+      lineId: null,
+      sku: null,
+      eventId: j.eventId,
+      journalId: j.journalId,
+    });
+  }
+  return out;
+}
+
+const JSONScalar = new GraphQLScalarType({
+  name: 'JSON',
+  serialize: (v) => v,
+  parseValue: (v) => v,
+  parseLiteral: function literal(node: ValueNode): unknown {
+    switch (node.kind) {
+      case Kind.STRING:
+      case Kind.BOOLEAN:
+        return node.value;
+      case Kind.INT:
+      case Kind.FLOAT:
+        return Number(node.value);
+      case Kind.OBJECT:
+        return Object.fromEntries(node.fields.map((f) => [f.name.value, literal(f.value)]));
+      case Kind.LIST:
+        return node.values.map(literal);
+      default:
+        return null;
+    }
+  },
+});
+
+const MoneyScalar = new GraphQLScalarType({
+  name: 'Money',
+  serialize: (v) => {
+    if (typeof v !== 'string') throw new TypeError('money must be a decimal string');
+    return v;
+  },
+  parseValue: (v) => {
+    if (typeof v !== 'string' || !/^-?\d+(\.\d+)?$/.test(v))
+      throw codedError('INVALID_ARGUMENT', 'money is a decimal string');
+    return v;
+  },
+  parseLiteral: (node) => {
+    if (node.kind !== Kind.STRING || !/^-?\d+(\.\d+)?$/.test(node.value))
+      throw codedError('INVALID_ARGUMENT', 'money is a decimal string');
+    return node.value;
+  },
+});
+
+export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
+  const versionsOf = async (ctx: GraphqlContext, id: string): Promise<ContractVersions> =>
+    (await ctx.docs.load<ContractVersions>(VERSIONS, id)) ?? contractVersions.initial(id);
+  const scheduleOf = (ctx: GraphqlContext, id: string) => ctx.docs.load<RevenueScheduleDoc>(SCHEDULES, id);
+  const postingOf = (ctx: GraphqlContext, id: string) => ctx.docs.load<PostingStatusDoc>(POSTINGS, id);
+  const fromVersions =
+    <K extends keyof ContractVersions>(field: K) =>
+    async (c: ContractRef, _args: unknown, ctx: GraphqlContext) =>
+      (await versionsOf(ctx, c.id))[field];
+
+  return {
+    JSON: JSONScalar,
+    Money: MoneyScalar,
+    Query: {
+      contract: async (_root: unknown, { id }: { id: string }, ctx: GraphqlContext) =>
+        (await ctx.docs.load(VERSIONS, id)) ? { id } : null,
+      contracts: (
+        _root: unknown,
+        args: { filter?: ContractFilter | null; first: number; after?: string | null },
+        ctx: GraphqlContext,
+      ) => contractsPage(read, ctx.docs, args.filter ?? {}, args.first, args.after),
+      journal: async (_root: unknown, { id }: { id: string }, ctx: GraphqlContext) => {
+        const [contractId] = await read.keysByTag(POSTINGS, [`journal:${id}`]);
+        if (contractId === undefined) return null;
+        const j = (await postingOf(ctx, contractId))?.journals.find((x) => x.journalId === id);
+        return j ? journalNode(contractId, j) : null;
+      },
+      exceptions: async (_root: unknown, { kind }: { kind?: string | null }, ctx: GraphqlContext) => {
+        const scheduleCodes = kind ? [kind] : Object.keys(SCHEDULE_CODES);
+        const rejectionCodes = kind ? [kind] : Object.keys(REJECTION_CODES);
+        const [scheduled, rejected] = await Promise.all([
+          read.keysByTag(
+            SCHEDULES,
+            scheduleCodes.map((c) => `exception:${c}`),
+          ),
+          read.keysByTag(
+            POSTINGS,
+            rejectionCodes.map((c) => `rejection:${c}`),
+          ),
+        ]);
+        const inSchedules = new Set(scheduled);
+        const inPostings = new Set(rejected);
+        const ids = [...new Set([...scheduled, ...rejected])].sort();
+        const found = await Promise.all(
+          ids.map(async (id) => {
+            const [schedule, posting] = await Promise.all([
+              inSchedules.has(id) ? scheduleOf(ctx, id) : null,
+              inPostings.has(id) ? postingOf(ctx, id) : null,
+            ]);
+            return exceptionsOf(id, schedule, posting);
+          }),
+        );
+        return found.flat().filter((x) => (kind ? x.code === kind : true));
+      },
+    },
+    Subscription: {
+      ledgerEvents: ledgerEvents({ store, keys }),
+    },
+    Contract: {
+      status: fromVersions('status'),
+      legalEntity: fromVersions('legalEntity'),
+      customerId: fromVersions('customerId'),
+      currency: fromVersions('currency'),
+      bookingDate: fromVersions('bookingDate'),
+      versionInForce: fromVersions('versionInForce'),
+      heldVersions: fromVersions('heldVersions'),
+      cancelledOn: fromVersions('cancelledOn'),
+      lines: fromVersions('lines'),
+      versions: fromVersions('versions'),
+      events: async (c: ContractRef, { types }: { types?: string[] | null }) => {
+        const out: JsonObject[] = [];
+        for await (const e of store.readStream(contractStream(c.id))) {
+          if (!types || types.includes(e.type)) out.push(ledgerEvent(e));
+        }
+        return out;
+      },
+      obligations: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) =>
+        (await scheduleOf(ctx, c.id))?.schedule?.obligations ?? [],
+      schedule: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) => {
+        const s = (await scheduleOf(ctx, c.id))?.schedule;
+        if (!s) return null;
+        return {
+          ...s,
+          periods: s.periods.map((p) => ({
+            period: p.period,
+            amount: p.total,
+            cumulative: p.cumulative,
+            lines: Object.entries(p.lines).map(([lineId, amount]) => ({ lineId, amount })),
+          })),
+        };
+      },
+      balances: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) =>
+        (await scheduleOf(ctx, c.id))?.balances ?? [],
+      journals: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) =>
+        ((await postingOf(ctx, c.id))?.journals ?? []).map((j) => journalNode(c.id, j)),
+      postingStatus: async (c: ContractRef, { through }: { through?: string | null }, ctx: GraphqlContext) => {
+        if (through && !/^\d{4}-(0[1-9]|1[0-2])$/.test(through))
+          throw codedError('INVALID_ARGUMENT', 'through is a period, YYYY-MM');
+        const [posting, schedule] = await Promise.all([postingOf(ctx, c.id), scheduleOf(ctx, c.id)]);
+        const s = joinPostingStatus(c.id, posting, schedule, through ? { through } : {});
+        return {
+          ...s,
+          journaledByAccount: amounts(s.accounts.journaled),
+          postedByAccount: amounts(s.accounts.posted),
+        };
+      },
+      exceptions: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) => {
+        const [schedule, posting] = await Promise.all([scheduleOf(ctx, c.id), postingOf(ctx, c.id)]);
+        return exceptionsOf(c.id, schedule, posting);
+      },
+    },
+    Journal: {
+      contract: (j: { contractId: string }) => ({ id: j.contractId }),
+    },
+  } as IResolvers;
+}
