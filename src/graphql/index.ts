@@ -3,6 +3,7 @@
 // subscriptions over graphql-ws. A fastify plugin, encapsulated: mercurius's error handler stays on its own routes.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
+import type { IResolvers } from 'mercurius';
 import type { KeyRing } from '../http/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
@@ -13,6 +14,8 @@ import type { QueryLimits } from './limits.js';
 import { DocLoader } from './loader.js';
 import { buildResolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
+import { auditResolvers, auditTypeDefs } from './audit.js';
+import { changeResolvers, changeTypeDefs } from './changes.js';
 
 export type { GraphqlContext } from './loader.js';
 export { DocLoader } from './loader.js';
@@ -30,11 +33,30 @@ export interface GraphqlOptions {
   limits?: QueryLimits;
 }
 
+/**
+ * Resolver maps side by side: the fields of one type (Query, Subscription, ...) from several modules. A type only one
+ * module defines (a scalar, say) is taken as it is.
+ */
+function mergeResolvers(...maps: IResolvers[]): IResolvers {
+  const out: IResolvers = {};
+  for (const map of maps) {
+    for (const [type, fields] of Object.entries(map)) {
+      const before = out[type];
+      out[type] = before === undefined ? fields : ({ ...(before as object), ...(fields as object) } as typeof fields);
+    }
+  }
+  return out;
+}
+
 export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { read, store, keys, limits }) => {
   const requireRead = keys.require('read');
   await app.register(mercurius, {
-    schema: typeDefs,
-    resolvers: buildResolvers({ read, store, keys }),
+    schema: [typeDefs, auditTypeDefs, changeTypeDefs].join('\n'),
+    resolvers: mergeResolvers(
+      buildResolvers({ read, store, keys }),
+      auditResolvers({ read, store, keys }),
+      changeResolvers({ read, store, keys }),
+    ),
     path: '/graphql',
     graphiql: true,
     context: () => ({ docs: new DocLoader(read) }),
