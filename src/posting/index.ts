@@ -4,22 +4,14 @@ export type { BillingFact, EntityAccounts, JournalLineage, PrepareInput, Prepare
 export * from './connectors/index.js';
 export { postingRun } from './run.js';
 export type { PostingRunOptions, PostingRunSummary } from './run.js';
+export { bookedContracts, contractPrepareBase, postingMappings, prepareBaseOf } from './inputs.js';
+export type { ContractPrepareBase, PostingMappings } from './inputs.js';
 export {
-  bookedContracts,
   compareTrialBalances,
   contractJournals,
-  contractPrepareBase,
   contractTargets,
   postedBalances,
-  postingMappings,
   revtrailBalances,
   trialBalanceOf,
 } from './trial-balance.js';
-export type {
-  ContractPrepareBase,
-  ContractTarget,
-  PostingMappings,
-  TrialBalance,
-  TrialBalanceBreak,
-  TrialBalanceRow,
-} from './trial-balance.js';
+export type { ContractTarget, TrialBalance, TrialBalanceBreak, TrialBalanceRow } from './trial-balance.js';

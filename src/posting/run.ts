@@ -1,10 +1,17 @@
 // A posting run: for every contract (of one legal entity, or all), prepare what its balances through the period
 // still lack as a journal in its stream, then submit every journal not yet posted to the ERP connector in
-// micro-batches, retrying retryable failures with backoff. Each step is an event appended with an expected revision
-// (decideOnStream), and each event id derives from the journal id and the step, so a run killed anywhere and run
-// again continues where it stopped: nothing is prepared twice, and the connector's idempotency by journal id makes a
-// resubmission find the ERP document instead of creating a second one.
-import type { JournalState } from '../../commands/journal.js';
+// micro-batches, retrying retryable failures with backoff. Each step is an event appended with an expected revision,
+// and each event id derives from the journal id and the step, so a run killed anywhere and run again continues where
+// it stopped: nothing is prepared twice, and the connector's idempotency by journal id makes a resubmission find the
+// ERP document instead of creating a second one.
+//
+// Cost argument (bench/posting): each contract stream is read once (twice for the contracts with journals to submit
+// past the first CURSORS_KEPT, which bounds memory). What the run appends it folds into what it read, and later steps
+// decide on that, appending at the revision it stands at; a clash (the stream moved: an ingested event, another run)
+// means reading what was appended since and deciding again, as decideOnStream does. Steps are appended for many
+// contracts at once (appendMany: one transaction, one fsync on the embedded store), each at its own expected
+// revision, so one contract's clash holds up no other.
+import type { JournalEntry, JournalState } from '../../commands/journal.js';
 import {
   decideOutcome,
   decidePrepare,
@@ -17,12 +24,11 @@ import { contractStream } from '../../commands/contract.js';
 import { evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { revenueSchedule } from '../../projections/index.js';
-import { decideOnStream } from '../ingest/index.js';
 import { nextMonth } from '../revenue/index.js';
-import type { EventStore, JsonObject, ProposedEvent, RecordedEvent } from '../store/index.js';
-import { eventIdFor } from '../store/index.js';
+import type { EventStore, ProposedEvent } from '../store/index.js';
+import { WrongExpectedVersionError, eventIdFor } from '../store/index.js';
 import type { Connector, SubmitOutcome } from './connectors/index.js';
-import type { EntityAccounts } from './prepare.js';
+import { bookedContracts, postingMappings, prepareBaseOf } from './inputs.js';
 import { prepareJournal } from './prepare.js';
 
 export interface PostingRunOptions {
@@ -49,53 +55,104 @@ export interface PostingRunSummary {
   retrying: number;
 }
 
-interface ContractView {
-  schedule: RevenueScheduleDoc;
+/** Contracts whose preparations are appended together (one appendMany). */
+const PREPARE_CHUNK = 200;
+/**
+ * Contracts whose journal state is kept from preparation to submission; past this many, a contract's journals are
+ * read again when submitted, so that memory stays bounded on a large company.
+ */
+const CURSORS_KEPT = 20_000;
+/** Clashes on one step before the run gives up (decideOnStream's bound). */
+const MAX_CLASHES = 10;
+
+type Context = () => { receivedAt: string; actor: string };
+
+/** A contract stream's journals as this run last read or wrote them, and the stream revision that state is at. */
+interface Cursor {
   journals: JournalState;
-  legalEntity: string | null;
+  revision: number | null;
 }
 
-async function latest(store: EventStore, stream: string): Promise<RecordedEvent | null> {
-  for await (const e of store.readStream(stream, { direction: 'backwards', maxCount: 1 })) return e;
-  return null;
+/** A contract's preparation: the JournalPrepared event, if anything moved, and the cursor it was decided on. */
+interface Preparation {
+  legalEntity: string;
+  cursor: Cursor;
+  events: ProposedEvent[];
 }
 
-/** The mapping in force, folded the way the revenue-schedule projection folds it. */
-async function productsInForce(store: EventStore): Promise<ProductsInForce> {
-  const shared = revenueSchedule.shared!;
-  let state = shared.initial();
-  for await (const e of store.readStream('mapping-products')) state = shared.evolve(state, e);
-  return state;
+interface Pending {
+  contractId: string;
+  journalId: string;
+  legalEntity: string;
 }
 
-function viewOf(contractId: string, events: RecordedEvent[], products: ProductsInForce): ContractView {
-  let schedule = revenueSchedule.initial(contractId);
+/** One read of a contract's stream: its schedule document (not yet derived), its journals, the revision read. */
+async function readContract(
+  store: EventStore,
+  contractId: string,
+  products: ProductsInForce,
+): Promise<{ doc: RevenueScheduleDoc; cursor: Cursor }> {
+  let doc = revenueSchedule.initial(contractId);
   let journals = initialJournalState(contractId);
-  for (const e of events) {
-    schedule = revenueSchedule.evolve(schedule, e, products);
+  let revision: number | null = null;
+  for await (const e of store.readStream(contractStream(contractId))) {
+    doc = revenueSchedule.evolve(doc, e, products);
     journals = evolveJournals(journals, e);
+    revision = e.revision;
   }
-  const booked = schedule.facts.find((f) => f.type === 'ContractBooked');
-  return {
-    schedule: revenueSchedule.derive!(schedule, products),
-    journals,
-    legalEntity: (booked?.data.legalEntity as string | undefined) ?? null,
-  };
+  return { doc, cursor: { journals, revision } };
+}
+
+/** The cursor with whatever was appended to the stream after it folded in. */
+async function catchUp(store: EventStore, cursor: Cursor): Promise<Cursor> {
+  let { journals, revision } = cursor;
+  const stream = contractStream(journals.contractId);
+  for await (const e of store.readStream(stream, { fromRevision: (revision ?? -1) + 1 })) {
+    journals = evolveJournals(journals, e);
+    revision = e.revision;
+  }
+  return { journals, revision };
+}
+
+/**
+ * Appends each contract's events at the revision its cursor stands at, all in one appendMany. Per write: the cursor
+ * after it, or null when the stream had moved on (the caller decides again on a fresher state). Where the store
+ * cannot vouch that exactly these events landed right after the cursor (an idempotent no-op: another run wrote the
+ * same ids), the cursor catches up from the stream instead of folding them in.
+ */
+async function commit(
+  store: EventStore,
+  writes: readonly { cursor: Cursor; events: ProposedEvent[] }[],
+): Promise<(Cursor | null)[]> {
+  const toAppend = writes.filter((w) => w.events.length > 0);
+  const results =
+    toAppend.length === 0
+      ? []
+      : await store.appendMany(
+          toAppend.map((w) => ({
+            streamId: contractStream(w.cursor.journals.contractId),
+            events: w.events,
+            expectedRevision: w.cursor.revision ?? ('no_stream' as const),
+          })),
+        );
+  const after = new Map<(typeof writes)[number], Cursor | null>();
+  for (const [i, w] of toAppend.entries()) {
+    const r = results[i]!;
+    const from = w.cursor.revision ?? -1;
+    if (r instanceof WrongExpectedVersionError) after.set(w, null);
+    else if (r.noop || r.nextExpectedRevision !== from + w.events.length) after.set(w, await catchUp(store, w.cursor));
+    else
+      after.set(w, { journals: w.events.reduce(evolveJournals, w.cursor.journals), revision: r.nextExpectedRevision });
+  }
+  return writes.map((w) => (w.events.length === 0 ? w.cursor : after.get(w)!));
 }
 
 export async function postingRun(store: EventStore, options: PostingRunOptions): Promise<PostingRunSummary> {
   const now = options.now ?? (() => new Date());
-  const ctx = () => ({ receivedAt: now().toISOString(), actor: options.actor ?? 'posting-run' });
+  const ctx: Context = () => ({ receivedAt: now().toISOString(), actor: options.actor ?? 'posting-run' });
   const runId = eventIdFor(`posting-run|${options.period}|${options.legalEntity ?? '*'}|${now().toISOString()}`);
-  const products = await productsInForce(store);
-  const accountsEvent = await latest(store, 'mapping-accounts');
-  const entities = new Map(
-    ((accountsEvent?.data.entities as JsonObject[] | undefined) ?? []).map((x) => [
-      x.legalEntity as string,
-      x.accounts as unknown as EntityAccounts,
-    ]),
-  );
-  const accountVersion = (accountsEvent?.data.version as number | undefined) ?? 0;
+  const mappings = await postingMappings(store);
+  const products = mappings.products;
   const closedCache = new Map<string, Set<string>>();
   const closedIn = async (le: string): Promise<Set<string>> => {
     let closed = closedCache.get(le);
@@ -108,11 +165,7 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
     return closed;
   };
 
-  const contracts: string[] = [];
-  for await (const e of store.readAll({
-    filter: { streamPrefixes: ['contract-'], eventTypePrefixes: ['ContractBooked'] },
-  }))
-    contracts.push(e.data.contractId as string);
+  const contracts = await bookedContracts(store);
 
   const summary: PostingRunSummary = {
     runId,
@@ -123,111 +176,182 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
     rejected: {},
     retrying: 0,
   };
-  const pending: { contractId: string; journalId: string; legalEntity: string }[] = [];
 
-  for (const contractId of contracts) {
-    const stream = contractStream(contractId);
+  /** A contract's preparation, decided on one read of its stream; null for a contract the run passes over. */
+  const decide = async (contractId: string): Promise<Preparation | null> => {
+    const { doc, cursor } = await readContract(store, contractId, products);
+    const base = prepareBaseOf(mappings, doc, options.legalEntity);
+    if (!base) return null;
+    const le = base.contract.legalEntity;
     // The period to post in: the run's period, or the first open one after it when Revtrail has closed it.
-    const events: RecordedEvent[] = [];
-    for await (const e of store.readStream(stream)) events.push(e);
-    const view = viewOf(contractId, events, products);
-    const le = view.legalEntity;
-    const accounts = le === null ? undefined : entities.get(le);
-    const schedule = view.schedule.schedule;
-    if (!le || !accounts || !schedule || schedule.currency === null || schedule.status === 'exception') continue;
-    if (options.legalEntity && options.legalEntity !== le) continue;
-    summary.contracts++;
     const closed = await closedIn(le);
     let postIn = options.period;
     while (closed.has(postIn)) postIn = nextMonth(postIn);
-    const booking = view.schedule.facts.find((f) => f.type === 'ContractBooked')!.data;
-    const revenueOf = (sku: string): string =>
-      ((products.products[sku]?.mapping.accounts as JsonObject | undefined)?.revenue as string | undefined) ??
-      accounts.revenue;
-    const { decision } = await decideOnStream(
-      store,
-      stream,
-      initialJournalState(contractId),
-      evolveJournals,
-      (journals): { event?: ProposedEvent } => {
-        const journal = prepareJournal({
-          contract: {
-            contractId,
-            legalEntity: le,
-            customerId: booking.customerId as string,
-            currency: schedule.currency!,
-          },
-          schedule,
-          billing: view.schedule.billing,
-          accounts,
-          revenueAccountOf: revenueOf,
-          journaled: journaledLines(journals),
-          through: options.period,
-          postIn,
-          accountMappingVersion: accountVersion,
-        });
-        const event = decidePrepare(journals, journal, ctx());
-        return event ? { event } : {};
-      },
-    );
-    if (decision.event) summary.prepared++;
-    // Every journal of the contract not yet posted (this run's, and any an earlier run left behind).
-    const journals = (await decideOnStream(store, stream, initialJournalState(contractId), evolveJournals, () => ({})))
-      .state;
-    for (const j of journals.journals.values()) {
-      if (j.status === 'prepared' || j.status === 'submitted' || (j.status === 'rejected' && j.rejection?.retryable))
-        pending.push({ contractId, journalId: j.journalId, legalEntity: le });
+    const journal = prepareJournal({
+      ...base,
+      journaled: journaledLines(cursor.journals),
+      through: options.period,
+      postIn,
+    });
+    const event = decidePrepare(cursor.journals, journal, ctx());
+    return { legalEntity: le, cursor, events: event ? [event] : [] };
+  };
+
+  // Every journal of a contract not yet posted (this run's, and any an earlier run left behind), and the contract's
+  // cursor kept to submit them. The cursor keeps only those journals: the submission steps decide on the journal at
+  // hand alone, and catching up folds in whatever else happens meanwhile, so the rest of the history is dead weight.
+  const pending: Pending[] = [];
+  const cursors = new Map<string, Cursor>();
+  const ids = contracts;
+  for (let i = 0; i < ids.length; i += PREPARE_CHUNK) {
+    let todo = ids.slice(i, i + PREPARE_CHUNK);
+    for (let clashes = 0; todo.length > 0; clashes++) {
+      if (clashes > MAX_CLASHES) throw new Error(`posting run: contract streams kept changing: ${todo.join(', ')}`);
+      const decided: { id: string; d: Preparation }[] = [];
+      for (const id of todo) {
+        const d = await decide(id);
+        if (d) decided.push({ id, d });
+      }
+      const after = await commit(
+        store,
+        decided.map((x) => x.d),
+      );
+      todo = [];
+      for (const [k, { id, d }] of decided.entries()) {
+        const cursor = after[k]!;
+        if (cursor === null) {
+          // Decided on a stale read: the whole contract again (its schedule may have moved too).
+          todo.push(id);
+          continue;
+        }
+        summary.contracts++;
+        if (d.events.length > 0) summary.prepared++;
+        const open = [...cursor.journals.journals.values()].filter(
+          (j) =>
+            j.status === 'prepared' || j.status === 'submitted' || (j.status === 'rejected' && j.rejection?.retryable),
+        );
+        if (open.length === 0) continue;
+        for (const j of open) pending.push({ contractId: id, journalId: j.journalId, legalEntity: d.legalEntity });
+        if (cursors.size < CURSORS_KEPT)
+          cursors.set(id, {
+            journals: { contractId: id, journals: new Map(open.map((j) => [j.journalId, j])) },
+            revision: cursor.revision,
+          });
+      }
     }
   }
 
   const batchSize = options.batchSize ?? 50;
   for (let i = 0; i < pending.length; i += batchSize) {
-    await Promise.all(
-      pending.slice(i, i + batchSize).map((p) => submitJournal(store, options, p, runId, ctx, summary)),
-    );
+    const batch = pending.slice(i, i + batchSize);
+    await submitBatch(store, options, batch, cursors, runId, ctx, summary);
+    // A contract's journals are contiguous in `pending`: only the batch's last contract may have more to come.
+    for (const p of batch) if (pending[i + batchSize]?.contractId !== p.contractId) cursors.delete(p.contractId);
   }
   return summary;
 }
 
-async function submitJournal(
+/**
+ * For each journal, in order, the event `step` decides on its contract's state (each seeing the ones before it),
+ * appended per contract at its cursor's revision; a contract whose stream moved catches up and decides again.
+ * Returns each journal's entry as the step found it.
+ */
+async function appendSteps(
+  store: EventStore,
+  cursors: Map<string, Cursor>,
+  journals: readonly Pending[],
+  step: (state: JournalState, p: Pending, index: number) => ProposedEvent | null,
+): Promise<JournalEntry[]> {
+  const seen: JournalEntry[] = new Array<JournalEntry>(journals.length);
+  const byContract = new Map<string, number[]>();
+  journals.forEach((p, k) => byContract.set(p.contractId, [...(byContract.get(p.contractId) ?? []), k]));
+  let todo = [...byContract.keys()];
+  for (const contractId of todo) {
+    if (!cursors.has(contractId))
+      cursors.set(contractId, await catchUp(store, { journals: initialJournalState(contractId), revision: null }));
+  }
+  for (let clashes = 0; todo.length > 0; clashes++) {
+    if (clashes > MAX_CLASHES) throw new Error(`posting run: contract streams kept changing: ${todo.join(', ')}`);
+    const writes = todo.map((contractId) => {
+      const cursor = cursors.get(contractId)!;
+      let state = cursor.journals;
+      const events: ProposedEvent[] = [];
+      for (const k of byContract.get(contractId)!) {
+        seen[k] = state.journals.get(journals[k]!.journalId)!;
+        const event = step(state, journals[k]!, k);
+        if (!event) continue;
+        events.push(event);
+        state = evolveJournals(state, event);
+      }
+      return { cursor, events };
+    });
+    const after = await commit(store, writes);
+    const again: string[] = [];
+    for (const [k, contractId] of todo.entries()) {
+      const cursor = after[k];
+      if (cursor) cursors.set(contractId, cursor);
+      else {
+        cursors.set(contractId, await catchUp(store, writes[k]!.cursor));
+        again.push(contractId);
+      }
+    }
+    todo = again;
+  }
+  return seen;
+}
+
+/**
+ * Submits a micro-batch concurrently. Each attempt is recorded (JournalSubmitted) before the ERP is called and its
+ * answer after, so a run killed in between resubmits, and the connector's idempotency finds the document.
+ */
+async function submitBatch(
   store: EventStore,
   options: PostingRunOptions,
-  p: { contractId: string; journalId: string; legalEntity: string },
+  batch: readonly Pending[],
+  cursors: Map<string, Cursor>,
   runId: string,
-  ctx: () => { receivedAt: string; actor: string },
+  ctx: Context,
   summary: PostingRunSummary,
 ): Promise<void> {
-  const stream = contractStream(p.contractId);
   const connector = options.connector;
   const maxAttempts = options.maxAttempts ?? 4;
-  for (let attempt = 1; ; attempt++) {
-    const { state } = await decideOnStream(store, stream, initialJournalState(p.contractId), evolveJournals, (s) => {
+  let round = batch;
+  for (let attempt = 1; round.length > 0; attempt++) {
+    const found = await appendSteps(store, cursors, round, (s, p) => {
       const submitted = decideSubmitted(s, p.journalId, { batchId: runId, connector: connector.name }, ctx());
-      return 'eventId' in submitted ? { event: submitted } : {};
+      return 'eventId' in submitted ? submitted : null;
     });
-    const j = state.journals.get(p.journalId)!;
-    const outcome: SubmitOutcome = await connector.submit({
-      journalId: j.journalId,
-      legalEntity: p.legalEntity,
-      currency: j.currency,
-      date: j.date,
-      period: j.period,
-      description: `${p.contractId} through ${j.through}`,
-      lines: j.lines,
-    });
-    await decideOnStream(store, stream, initialJournalState(p.contractId), evolveJournals, (s) => {
-      const event = decideOutcome(s, p.journalId, outcome, connector.name, ctx());
-      return event ? { event } : {};
-    });
-    if (outcome.status === 'posted') {
-      summary.posted++;
-      return;
-    }
-    if (!outcome.retryable || attempt >= maxAttempts) {
-      if (outcome.retryable) summary.retrying++;
+    // A journal another process posted, or an accountant superseded, since this run listed it is not sent.
+    const live = round.flatMap((p, k) =>
+      found[k]!.status === 'posted' || found[k]!.status === 'superseded' ? [] : [{ p, j: found[k]! }],
+    );
+    round = live.map((x) => x.p);
+    const journals = live.map((x) => x.j);
+    const outcomes: SubmitOutcome[] = await Promise.all(
+      round.map((p, k) => {
+        const j = journals[k]!;
+        return connector.submit({
+          journalId: j.journalId,
+          legalEntity: p.legalEntity,
+          currency: j.currency,
+          date: j.date,
+          period: j.period,
+          description: `${p.contractId} through ${j.through}`,
+          lines: j.lines,
+        });
+      }),
+    );
+    await appendSteps(store, cursors, round, (s, p, k) =>
+      decideOutcome(s, p.journalId, outcomes[k]!, connector.name, ctx()),
+    );
+    const again: Pending[] = [];
+    for (const [k, outcome] of outcomes.entries()) {
+      if (outcome.status === 'posted') summary.posted++;
+      else if (outcome.retryable && attempt < maxAttempts) again.push(round[k]!);
+      else if (outcome.retryable) summary.retrying++;
       else summary.rejected[outcome.code] = (summary.rejected[outcome.code] ?? 0) + 1;
-      return;
     }
-    await new Promise((r) => setTimeout(r, (options.backoffMs ?? 200) * 2 ** (attempt - 1)));
+    if (again.length > 0) await new Promise((r) => setTimeout(r, (options.backoffMs ?? 200) * 2 ** (attempt - 1)));
+    round = again;
   }
 }

@@ -180,7 +180,7 @@ describeWithTryton('posting to a real Tryton', () => {
     });
     const exited = new Promise((r) => child.once('exit', r));
     // Kill it once some of June is posted and some is not.
-    let postedAtKill = 0;
+    let postedAtKill: number;
     for (;;) {
       const june = (await journals()).filter((j) => j.period === '2026-06');
       postedAtKill = june.filter((j) => j.status === 'posted').length;

@@ -165,7 +165,12 @@ describe('posting-status (pure)', () => {
       postedRevenue: '100.00',
       counts: { posted: 1, prepared: 0 },
     });
-    expect(postingStatus.tagsOf!(g.doc)).toEqual(['batch:B1', 'batch:B2', 'journal-status:posted']);
+    expect(postingStatus.tagsOf!(g.doc)).toEqual([
+      'batch:B1',
+      'batch:B2',
+      'journal-status:posted',
+      `journal:${j.journalId}`,
+    ]);
   });
 
   it('a journal refused for a closed period is tagged with its code until re-prepared; then it no longer counts', () => {
@@ -177,7 +182,12 @@ describe('posting-status (pure)', () => {
       rejection: { code: 'PERIOD_CLOSED', retryable: false },
     });
     expect(g.doc).toMatchObject({ journaledRevenue: '100.00', postedRevenue: '0.00' });
-    expect(postingStatus.tagsOf!(g.doc)).toEqual(['batch:B1', 'journal-status:rejected', 'rejection:PERIOD_CLOSED']);
+    expect(postingStatus.tagsOf!(g.doc)).toEqual([
+      'batch:B1',
+      'journal-status:rejected',
+      `journal:${first}`,
+      'rejection:PERIOD_CLOSED',
+    ]);
 
     const { period: _p, date: _d, ...rest } = journal('2026-01');
     const again = ok(decideReprepare(g.state, first, '2026-02', '2026-02-28', ctx, rest));
@@ -198,6 +208,7 @@ describe('posting-status (pure)', () => {
       'batch:B2',
       'journal-status:posted',
       'journal-status:superseded',
+      ...[`journal:${first}`, `journal:${second}`].sort(),
     ]);
   });
 
