@@ -5,4 +5,5 @@ export { lineage, trace } from './lineage.js';
 export { contractAsOf, effectiveDateOf } from './as-of.js';
 export { amendmentsAwaitingRecalculation, mappingDrift, postingFailures } from './questions.js';
 export { deferredRevenueRollforward, reconciliation, revenueWaterfall } from './reports.js';
+export { eventRef } from './support.js';
 export type * from './types.js';

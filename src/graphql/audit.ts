@@ -1,12 +1,549 @@
 // The audit fields (issue 6): lineage, trace, as-of, the operational questions and the reports, as thin resolvers
-// over src/audit. Their SDL extends the base schema (schema.ts).
+// over src/audit: each checks its arguments (INVALID_ARGUMENT naming the argument) and calls the audit function, whose
+// answer is the GraphQL object as it is — every type here is the src/audit/types.ts interface of the same name, field
+// for field. Their SDL extends the base schema (schema.ts) and reuses its types where the shape is the same
+// (SourceRef, ContractLine, ContractVersion, Rejection, PeriodBalance, JournalStatus, ContractStatus).
 import type { IResolvers } from 'mercurius';
+import type { ZodType } from 'zod';
+import { CalendarDate, Id, Period, SourceRef, Timestamp } from '../../schemas/index.js';
+import {
+  amendmentsAwaitingRecalculation,
+  contractAsOf,
+  deferredRevenueRollforward,
+  lineage,
+  mappingDrift,
+  postingFailures,
+  reconciliation,
+  revenueWaterfall,
+  trace,
+} from '../audit/index.js';
+import type { AsOfOptions, AuditDeps } from '../audit/index.js';
 import type { KeyRing } from '../http/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
+import { codedError } from './errors.js';
+import { REJECTION_CODES } from './resolvers.js';
 
-export const auditTypeDefs = /* GraphQL */ ``;
+export const auditTypeDefs = /* GraphQL */ `
+  extend type Query {
+    """
+    Backward from a journal: each line to its schedule line and the exact source events it stands on, the mapping
+    versions it was prepared with, its ERP document and posting status. Null for an unknown journal.
+    """
+    lineage(journalId: ID!): Lineage
+    """
+    Forward from a source record (\`system\` and its \`id\` there, e.g. billing / INV-1): the events it became, the
+    contract versions they made, the schedule periods they change, the journals whose lineage names them and their ERP
+    documents.
+    """
+    trace(system: String!, id: String!): Trace!
+    """
+    A contract bitemporally: as the ledger knew it at \`recordedAt\` (an ISO 8601 instant: events received after it are
+    ignored), as in effect on \`effectiveAt\` (YYYY-MM-DD), or both; neither: now. Null for a contract the ledger has
+    never seen; status \`unknown\` when it had not seen it yet.
+    """
+    contractAsOf(id: ID!, recordedAt: String, effectiveAt: String): ContractAsOf
+    "Amendments and cancellations whose effect is not in the revenue schedule yet: held ones, and projection lag."
+    amendmentsAwaitingRecalculation: AmendmentsAwaiting!
+    "Journals the ERP refused with \`code\` (PERIOD_CLOSED, UNBALANCED, UNKNOWN_ACCOUNT, CONNECTOR_UNAVAILABLE) and the invoices in them."
+    postingFailures(code: String!): PostingFailures!
+    "Per legal entity (absent: every one): contracts posted under an older product mapping, and unmapped SKUs."
+    mappingDrift(legalEntity: String): MappingDrift!
+    "Revenue recognised per period from \`from\` to \`to\` (YYYY-MM, inclusive, at most 120 months) by SKU, per currency."
+    revenueWaterfall(legalEntity: String!, from: String!, to: String!): RevenueWaterfall!
+    "Deferred revenue and contract asset rolled forward over one period (YYYY-MM), per currency."
+    deferredRevenueRollforward(legalEntity: String!, period: String!): DeferredRevenueRollforward!
+    "Billed vs recognised vs journaled vs posted per contract through a period (YYYY-MM), with the breaks."
+    reconciliation(legalEntity: String!, period: String!): Reconciliation!
+  }
 
-export function auditResolvers(_deps: { read: ReadStore; store: EventStore; keys: KeyRing }): IResolvers {
-  return {};
+  extend type Journal {
+    "The journal's lineage back to its schedule lines, source events and mapping versions."
+    lineage: Lineage
+  }
+
+  extend enum ContractStatus {
+    "contractAsOf only: the ledger had received no event of the contract by then."
+    unknown
+  }
+
+  "One stored event as an auditor sees it: where it sits in the log, where it came from, when it arrived."
+  type EventRef {
+    eventId: ID!
+    type: String!
+    streamId: String!
+    "The contract it belongs to (null for mapping, period and other streams)."
+    contractId: ID
+    position: String!
+    revision: Int!
+    source: SourceRef
+    "When Revtrail accepted it (the ingest clock, part of the hash chain)."
+    receivedAt: String!
+    "When the store wrote it (the store's clock)."
+    recordedAt: String!
+    "When it happened at the source, for inbound events."
+    occurredAt: String
+    actor: String
+    correlationId: String
+    contentHash: String!
+    prevHash: String!
+  }
+
+  enum MappingKind {
+    products
+    accounts
+  }
+
+  "A version of a mapping; eventId null when it is not in the log (version 0: none published)."
+  type MappingVersionRef {
+    kind: MappingKind!
+    version: Int!
+    eventId: ID
+    position: String
+    publishedAt: String
+    reason: String
+    actor: String
+  }
+
+  "One submission of a journal to the ERP and its answer."
+  type Submission {
+    attempt: Int!
+    batchId: String!
+    connector: String!
+    submittedAt: String!
+    outcome: String
+    code: String
+    answeredAt: String
+  }
+
+  "A journal and where it stands at the ERP."
+  type JournalSummary {
+    journalId: ID!
+    contractId: ID!
+    legalEntity: String!
+    currency: String!
+    period: String!
+    through: String!
+    date: String!
+    status: JournalStatus!
+    attempts: Int!
+    erpDocumentId: String
+    connector: String
+    rejection: Rejection
+    supersedes: ID
+    supersededBy: ID
+    debit: Money!
+    credit: Money!
+    productMappingVersion: Int!
+    accountMappingVersion: Int!
+    "The JournalPrepared event."
+    preparedEventId: ID!
+    preparedAt: String!
+    submissions: [Submission!]!
+  }
+
+  "A schedule line a journal's revenue line stands on: recognised to date on one obligation through a period."
+  type ScheduleLineRef {
+    "The performance obligation: the contract line id."
+    obligation: String!
+    sku: String!
+    through: String!
+    recognisedToDate: Money!
+    mappingVersion: Int!
+    productMapping: MappingVersionRef!
+  }
+
+  enum AccountRole {
+    revenue
+    receivable
+    taxPayable
+    deferredRevenue
+    contractAsset
+    other
+  }
+
+  type Dimension {
+    name: String!
+    value: String!
+  }
+
+  type JournalLineLineage {
+    "0-based position of the line in the journal."
+    index: Int!
+    account: String!
+    role: AccountRole!
+    debit: Money!
+    credit: Money!
+    description: String!
+    dimensions: [Dimension!]!
+    obligation: String
+    sku: String
+    "The schedule line behind a revenue line (null for the balance-sheet lines)."
+    scheduleLine: ScheduleLineRef
+    """
+    The source events the line stands on: a revenue line, those of its obligation; receivable and tax, the invoices
+    and credit memos; deferred revenue and contract asset, all of the journal's.
+    """
+    sourceEvents: [EventRef!]!
+  }
+
+  type Lineage {
+    journal: JournalSummary!
+    "The JournalPrepared event itself."
+    prepared: EventRef!
+    lines: [JournalLineLineage!]!
+    scheduleLines: [ScheduleLineRef!]!
+    "Every source event of the journal, in log order."
+    sourceEvents: [EventRef!]!
+    productMapping: MappingVersionRef!
+    accountMapping: MappingVersionRef!
+  }
+
+  type TracedVersion {
+    version: Int!
+    type: String!
+    effectiveDate: String!
+    eventId: ID!
+    "Applied to the contract (false while it waits for an earlier version: held)."
+    applied: Boolean!
+    inForce: Boolean!
+  }
+
+  type ObligationChange {
+    obligation: String!
+    sku: String!
+    without: Money!
+    with: Money!
+    change: Money!
+  }
+
+  "How one period of the schedule and the billing differ with the traced events and without them."
+  type PeriodChange {
+    period: String!
+    recognisedChange: Money!
+    billedChange: Money!
+    obligations: [ObligationChange!]!
+  }
+
+  type TracedJournal {
+    journal: JournalSummary!
+    "The traced events the journal's lineage names."
+    eventIds: [ID!]!
+  }
+
+  type TracedContract {
+    contractId: ID!
+    legalEntity: String
+    currency: String
+    events: [EventRef!]!
+    versions: [TracedVersion!]!
+    "The periods the source record changes: the schedule and billing now against the contract without its events."
+    scheduleChanges: [PeriodChange!]!
+    journals: [TracedJournal!]!
+  }
+
+  type Trace {
+    system: String!
+    id: String!
+    "Every event carrying the source reference (all its source versions), in log order."
+    events: [EventRef!]!
+    contracts: [TracedContract!]!
+  }
+
+  type ObligationView {
+    obligation: String!
+    sku: String!
+    pattern: String!
+    allocated: Money!
+    variable: Money!
+    recognised: Money!
+    serviceStart: String
+    serviceEnd: String
+    active: Boolean!
+  }
+
+  type ObligationAmount {
+    obligation: String!
+    amount: Money!
+  }
+
+  type SchedulePeriodView {
+    period: String!
+    total: Money!
+    cumulative: Money!
+    obligations: [ObligationAmount!]!
+  }
+
+  type ScheduleException {
+    code: String!
+    message: String!
+    obligation: String
+    sku: String
+    eventId: ID
+  }
+
+  type ScheduleView {
+    status: String!
+    currency: String
+    transactionPrice: Money!
+    mappingVersion: Int!
+    obligations: [ObligationView!]!
+    periods: [SchedulePeriodView!]!
+    exceptions: [ScheduleException!]!
+  }
+
+  type ContractAsOf {
+    contractId: ID!
+    recordedAt: String
+    effectiveAt: String
+    "Contract events the state was folded from, and the position of the last one."
+    events: Int!
+    lastPosition: String
+    status: ContractStatus!
+    legalEntity: String
+    customerId: String
+    currency: String
+    versionInForce: Int!
+    heldVersions: [Int!]!
+    versions: [ContractVersion!]!
+    lines: [ContractLine!]!
+    productMapping: MappingVersionRef!
+    schedule: ScheduleView
+    balances: [PeriodBalance!]!
+    journals: [JournalSummary!]!
+  }
+
+  enum AwaitingReason {
+    HELD_VERSION_GAP
+    PROJECTION_LAG
+  }
+
+  type AmendmentAwaiting {
+    contractId: ID!
+    event: EventRef!
+    version: Int!
+    effectiveDate: String!
+    reason: AwaitingReason!
+    "What it waits for."
+    message: String!
+    "HELD_VERSION_GAP: the version in force and the versions missing before this one."
+    versionInForce: Int
+    missingVersions: [Int!]!
+  }
+
+  type AmendmentsAwaiting {
+    "The revenue-schedule read model's checkpoint and the log's head when asked."
+    checkpoint: String
+    head: String
+    amendments: [AmendmentAwaiting!]!
+  }
+
+  type FailedInvoice {
+    "The invoice or credit memo event in the journal's lineage."
+    event: EventRef!
+    documentId: String!
+    documentDate: String!
+    amount: Money!
+  }
+
+  type PostingFailure {
+    contractId: ID!
+    journal: JournalSummary!
+    rejection: Rejection!
+    rejectedAt: String!
+    invoices: [FailedInvoice!]!
+  }
+
+  type PostingFailures {
+    code: String!
+    failures: [PostingFailure!]!
+  }
+
+  type SkuDrift {
+    sku: String!
+    "The version that published the SKU's entry in force now (null: not mapped any more)."
+    currentVersion: Int
+  }
+
+  type AccountDifference {
+    account: String!
+    target: Money!
+    posted: Money!
+    "target - posted: what an adjusting journal would move (debit positive)."
+    difference: Money!
+  }
+
+  type DriftedContract {
+    contractId: ID!
+    currency: String!
+    postedMappingVersion: Int!
+    currentMappingVersion: Int!
+    skus: [SkuDrift!]!
+    "The latest period posted; the difference is taken through it."
+    through: String!
+    pendingDifference: [AccountDifference!]!
+  }
+
+  type UnmappedContract {
+    contractId: ID!
+    skus: [String!]!
+    exceptions: [ScheduleException!]!
+  }
+
+  type EntityDrift {
+    legalEntity: String!
+    drifted: [DriftedContract!]!
+    unmapped: [UnmappedContract!]!
+  }
+
+  type MappingDrift {
+    productMapping: MappingVersionRef!
+    entities: [EntityDrift!]!
+  }
+
+  type PeriodAmount {
+    period: String!
+    amount: Money!
+  }
+
+  type WaterfallRow {
+    sku: String!
+    "Obligations of that SKU recognising revenue in the range."
+    obligations: Int!
+    periods: [PeriodAmount!]!
+    total: Money!
+  }
+
+  type WaterfallCurrency {
+    currency: String!
+    rows: [WaterfallRow!]!
+    totals: [PeriodAmount!]!
+    total: Money!
+  }
+
+  type RevenueWaterfall {
+    legalEntity: String!
+    from: String!
+    to: String!
+    periods: [String!]!
+    contracts: Int!
+    currencies: [WaterfallCurrency!]!
+  }
+
+  "opening + billed - recognised + reclassified = closing (the contract asset's reads opening - billed + recognised)."
+  type RollforwardSection {
+    opening: Money!
+    billed: Money!
+    recognised: Money!
+    reclassified: Money!
+    closing: Money!
+    ties: Boolean!
+  }
+
+  type RollforwardCurrency {
+    currency: String!
+    contracts: Int!
+    deferredRevenue: RollforwardSection!
+    contractAsset: RollforwardSection!
+    "Deferred revenue minus contract asset, nothing reclassified."
+    net: RollforwardSection!
+  }
+
+  type DeferredRevenueRollforward {
+    legalEntity: String!
+    period: String!
+    currencies: [RollforwardCurrency!]!
+  }
+
+  enum BreakCode {
+    BILLED_NOT_JOURNALED
+    RECOGNISED_NOT_JOURNALED
+    JOURNALED_NOT_POSTED
+    SCHEDULE_EXCEPTION
+  }
+
+  type ReconciliationBreak {
+    code: BreakCode!
+    "The difference (first figure minus second), in the contract's currency."
+    amount: Money!
+    message: String!
+  }
+
+  type ReconciliationRow {
+    contractId: ID!
+    currency: String
+    billed: Money!
+    recognised: Money
+    "Billing the journals carry (receivable less tax payable), of all of them and of the posted ones."
+    journaledBilled: Money!
+    postedBilled: Money!
+    journaled: Money!
+    posted: Money!
+    breaks: [ReconciliationBreak!]!
+  }
+
+  type Reconciliation {
+    legalEntity: String!
+    period: String!
+    contracts: [ReconciliationRow!]!
+    "Contracts with at least one break."
+    breaks: Int!
+  }
+`;
+
+/** Most periods a waterfall spans (ten years of months): a wider one is refused, not computed. */
+const MAX_WATERFALL_PERIODS = 120;
+
+/** The argument as the schema has it, or INVALID_ARGUMENT naming the argument and what it must be. */
+function arg<T>(name: string, schema: ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw codedError('INVALID_ARGUMENT', `${name}: ${r.error.issues[0]?.message ?? 'is not valid'}`);
+}
+
+const months = (period: string): number => Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7));
+
+export function auditResolvers({ read, store }: { read: ReadStore; store: EventStore; keys: KeyRing }): IResolvers {
+  const deps: AuditDeps = { read, store };
+  return {
+    Query: {
+      lineage: (_root: unknown, args: { journalId: string }) => lineage(deps, arg('journalId', Id, args.journalId)),
+      trace: (_root: unknown, args: { system: string; id: string }) =>
+        trace(deps, arg('system', SourceRef.shape.system, args.system), arg('id', SourceRef.shape.id, args.id)),
+      contractAsOf: (_root: unknown, args: { id: string; recordedAt?: string | null; effectiveAt?: string | null }) => {
+        const options: AsOfOptions = {};
+        if (args.recordedAt != null) options.recordedAt = arg('recordedAt', Timestamp, args.recordedAt);
+        if (args.effectiveAt != null) options.effectiveAt = arg('effectiveAt', CalendarDate, args.effectiveAt);
+        return contractAsOf(deps, arg('id', Id, args.id), options);
+      },
+      amendmentsAwaitingRecalculation: () => amendmentsAwaitingRecalculation(deps),
+      postingFailures: (_root: unknown, args: { code: string }) => {
+        if (!Object.hasOwn(REJECTION_CODES, args.code))
+          throw codedError('INVALID_ARGUMENT', `code: must be one of ${Object.keys(REJECTION_CODES).join(', ')}`);
+        return postingFailures(deps, { code: args.code });
+      },
+      mappingDrift: (_root: unknown, args: { legalEntity?: string | null }) =>
+        mappingDrift(deps, args.legalEntity == null ? {} : { legalEntity: arg('legalEntity', Id, args.legalEntity) }),
+      revenueWaterfall: (_root: unknown, args: { legalEntity: string; from: string; to: string }) => {
+        const [legalEntity, from, to] = [
+          arg('legalEntity', Id, args.legalEntity),
+          arg('from', Period, args.from),
+          arg('to', Period, args.to),
+        ];
+        const span = months(to) - months(from) + 1;
+        if (span < 1) throw codedError('INVALID_ARGUMENT', 'to: must not come before from');
+        if (span > MAX_WATERFALL_PERIODS)
+          throw codedError('INVALID_ARGUMENT', `to: must be within ${MAX_WATERFALL_PERIODS} months of from`);
+        return revenueWaterfall(deps, legalEntity, from, to);
+      },
+      deferredRevenueRollforward: (_root: unknown, args: { legalEntity: string; period: string }) =>
+        deferredRevenueRollforward(deps, arg('legalEntity', Id, args.legalEntity), arg('period', Period, args.period)),
+      reconciliation: (_root: unknown, args: { legalEntity: string; period: string }) =>
+        reconciliation(deps, arg('legalEntity', Id, args.legalEntity), arg('period', Period, args.period)),
+    },
+    Journal: {
+      // The journal's contract is known here: lineage need not look it up.
+      lineage: async (j: { id: string; contractId: string }) => lineage(deps, j.id, { contractId: j.contractId }),
+    },
+  } as IResolvers;
 }

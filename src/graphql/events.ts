@@ -1,25 +1,22 @@
 // The LedgerEvent shape: a stored event as GraphQL shows it (a contract's events and the ledgerEvents subscription).
-import type { Json, JsonObject, RecordedEvent } from '../store/index.js';
-import { formatPosition } from '../store/index.js';
+// It is the audit's EventRef (src/audit, one reading of the envelope for both) with the rest of the envelope and the
+// data.
+import { eventRef } from '../audit/index.js';
+import type { EventRef } from '../audit/index.js';
+import type { JsonObject, RecordedEvent } from '../store/index.js';
+
+export interface LedgerEvent extends EventRef {
+  schemaVersion: number;
+  causationId: string | null;
+  data: JsonObject;
+}
 
 /** A stored event as the LedgerEvent type shows it (also what subscriptions send). */
-export function ledgerEvent(e: RecordedEvent): JsonObject {
-  const m = e.metadata;
+export function ledgerEvent(e: RecordedEvent): LedgerEvent {
   return {
-    eventId: e.eventId,
-    type: e.type,
-    streamId: e.streamId,
-    revision: e.revision,
-    position: formatPosition(e.position),
-    source: (m.source ?? null) as Json,
-    schemaVersion: m.schemaVersion,
-    receivedAt: m.receivedAt,
-    recordedAt: e.recordedAt,
-    correlationId: m.correlationId ?? null,
-    causationId: m.causationId ?? null,
-    actor: m.actor ?? null,
-    contentHash: m.contentHash,
-    prevHash: m.prevHash,
+    ...eventRef(e),
+    schemaVersion: e.metadata.schemaVersion,
+    causationId: e.metadata.causationId ?? null,
     data: e.data,
   };
 }

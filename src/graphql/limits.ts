@@ -35,8 +35,29 @@ export const MAX_PAGE = 100;
 export const DEFAULT_PAGE = 20;
 /** Assumed size of a list that has no `first` argument (a contract's journals, versions, schedule periods, ...). */
 const LIST_SIZE = 10;
-/** Fields that read more than a document already loaded: the event store, a scan, a tag index. */
-const WEIGHTS: Readonly<Record<string, number>> = { events: 50, totalCount: 50, exceptions: 10, journal: 5 };
+/**
+ * Fields that read more than a document already loaded: the event store, a scan, a tag index. Keyed by field name, or
+ * by `Type.field` where the name alone would also weigh a plain field of another type (`Schedule.lineage` is data).
+ */
+const WEIGHTS: Readonly<Record<string, number>> = {
+  events: 50,
+  totalCount: 50,
+  exceptions: 10,
+  journal: 5,
+  // The audit fields (audit.ts): one contract stream and the mapping streams ...
+  'Query.lineage': 100,
+  'Journal.lineage': 100,
+  'Query.contractAsOf': 100,
+  // ... the streams of the refused contracts ...
+  'Query.postingFailures': 1_000,
+  // ... every contract of a legal entity, the log's amendments, or every contract stream of the log.
+  'Query.revenueWaterfall': 5_000,
+  'Query.deferredRevenueRollforward': 5_000,
+  'Query.reconciliation': 5_000,
+  'Query.mappingDrift': 5_000,
+  'Query.amendmentsAwaitingRecalculation': 5_000,
+  'Query.trace': 10_000,
+};
 
 function refused(code: GraphqlCode, message: string, node: FieldNode | undefined): GraphQLError {
   return new GraphQLError(message, { nodes: node ? [node] : [], extensions: { code } });
@@ -90,7 +111,7 @@ export function limitRules(limits: QueryLimits): ((context: ValidationContext) =
         if (depth + 1 > limits.maxDepth && !depthExceeded) depthExceeded = sel;
         const def = type.getFields()[name];
         if (!def) continue;
-        cost += (WEIGHTS[name] ?? 1) * multiplier;
+        cost += (WEIGHTS[`${type.name}.${name}`] ?? WEIGHTS[name] ?? 1) * multiplier;
         const size = def.args.some((a) => a.name === 'first') ? pageSizeOf(sel) : pageSize;
         const nullable = getNullableType(def.type);
         const list = isListType(nullable);

@@ -17,11 +17,12 @@ import type { KeyRing } from '../http/index.js';
 import type { RejectionCode } from '../posting/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
-import type { EventStore, JsonObject } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
 import type { ContractFilter, ContractRef } from './contracts.js';
 import { POSTINGS, SCHEDULES, VERSIONS, contractsPage } from './contracts.js';
 import { codedError } from './errors.js';
 import { ledgerEvent } from './events.js';
+import type { LedgerEvent } from './events.js';
 import type { GraphqlContext } from './loader.js';
 import { ledgerEvents } from './subscriptions.js';
 
@@ -41,7 +42,7 @@ const SCHEDULE_CODES: Record<ExceptionCode, true> = {
   USAGE_AFTER_CANCELLATION: true,
   CREDIT_EXCEEDS_CONSIDERATION: true,
 };
-const REJECTION_CODES: Record<RejectionCode, true> = {
+export const REJECTION_CODES: Record<RejectionCode, true> = {
   PERIOD_CLOSED: true,
   UNBALANCED: true,
   UNKNOWN_ACCOUNT: true,
@@ -208,9 +209,12 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
       heldVersions: fromVersions('heldVersions'),
       cancelledOn: fromVersions('cancelledOn'),
       lines: fromVersions('lines'),
-      versions: fromVersions('versions'),
+      versions: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) => {
+        const v = await versionsOf(ctx, c.id);
+        return v.versions.map((x) => ({ ...x, applied: x.version <= v.versionInForce }));
+      },
       events: async (c: ContractRef, { types }: { types?: string[] | null }) => {
-        const out: JsonObject[] = [];
+        const out: LedgerEvent[] = [];
         for await (const e of store.readStream(contractStream(c.id))) {
           if (!types || types.includes(e.type)) out.push(ledgerEvent(e));
         }

@@ -119,6 +119,8 @@ export const typeDefs = /* GraphQL */ `
     eventId: ID!
     source: SourceRef
     receivedAt: String!
+    "Applied to the contract (false while it waits for an earlier version: held)."
+    applied: Boolean!
   }
 
   "A stored event: the envelope, its place in the log and its stream, and the hash chain."

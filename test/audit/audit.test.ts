@@ -1,13 +1,12 @@
-// The audit queries over a real SQLite event store and read store on disk: a generated company posted to the
-// simulated ERP, plus seeded cases appended on a controlled clock, one per question — a held amendment, a journal the
-// ERP refused for a closed period, a mapping fix published after posting, a contract with an unmapped SKU, an
-// amendment after the posting — each question answering exactly its seeded cases.
+// The audit queries over a real SQLite event store and read store on disk, asked of the audit company
+// (test/support/audit-company.ts): a generated company posted to the simulated ERP plus one seeded case per question —
+// a held amendment, a journal the ERP refused for a closed period, a mapping fix published after posting, a contract
+// with an unmapped SKU, an amendment after the posting — each question answering exactly its seeded cases.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECTIONS, postingStatus } from '../../projections/index.js';
-import type { PostingStatusDoc } from '../../projections/index.js';
+import { PROJECTIONS } from '../../projections/index.js';
 import {
   amendmentsAwaitingRecalculation,
   contractAsOf,
@@ -20,138 +19,35 @@ import {
   trace,
 } from '../../src/audit/index.js';
 import type { AuditDeps } from '../../src/audit/index.js';
-import { publishMapping, seedDemo } from '../../src/demo.js';
-import { CATALOGUE } from '../../src/generate/index.js';
-import { Ingestor } from '../../src/ingest/index.js';
-import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
 import { dec, minus, plus, sumMoney } from '../../src/revenue/index.js';
 import { ProjectionRunner } from '../../src/runner/index.js';
-import type { RecordedEvent } from '../../src/store/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-
-const T = {
-  seeded: '2026-01-05T00:00:00.000Z',
-  booked: '2026-02-01T00:00:00.000Z',
-  posted: '2026-04-02T00:00:00.000Z',
-  refused: '2026-04-03T00:00:00.000Z',
-  amended: '2026-04-10T00:00:00.000Z',
-  fixed: '2026-04-15T00:00:00.000Z',
-  lagging: '2026-04-20T00:00:00.000Z',
-};
-const FIXED_SKU = 'SUP-PREM';
-
-const line = (amount: string, quantity: string, sku = 'PLAT-STD') => ({
-  lineId: 'L1',
-  sku,
-  quantity,
-  amount,
-  serviceStart: '2026-01-01',
-  serviceEnd: '2026-12-31',
-});
-
-function booked(contractId: string, sku = 'PLAT-STD') {
-  return {
-    type: 'ContractBooked',
-    contractId,
-    source: { system: 'salesforce', id: `OPP-${contractId}`, version: 1 },
-    occurredAt: '2026-01-01T09:00:00Z',
-    data: {
-      version: 1,
-      customerId: 'CUST-AUDIT',
-      legalEntity: 'US01',
-      currency: 'USD',
-      bookingDate: '2026-01-01',
-      lines: [line('12000.00', '10', sku)],
-    },
-  };
-}
-
-function invoiced(contractId: string, invoiceId: string, date: string, amount: string) {
-  return {
-    type: 'InvoiceIssued',
-    contractId,
-    source: { system: 'billing', id: invoiceId, version: 1 },
-    occurredAt: `${date}T10:00:00Z`,
-    data: { invoiceId, invoiceDate: date, lines: [{ lineId: 'L1', amount }] },
-  };
-}
-
-function amended(contractId: string, version: number, effectiveDate: string) {
-  return {
-    type: 'ContractAmended',
-    contractId,
-    source: { system: 'salesforce', id: `AMD-${contractId}-${version}`, version: 1 },
-    occurredAt: `${effectiveDate}T09:00:00Z`,
-    data: { version, effectiveDate, treatment: 'prospective', lines: [line('18000.00', '15')] },
-  };
-}
+import {
+  FIXED_SKU,
+  T,
+  amended,
+  expectedDrift,
+  postedJournalOf,
+  seedAuditCompany,
+  streamOf,
+} from '../support/audit-company.js';
+import type { AuditCompany } from '../support/audit-company.js';
 
 describe('audit queries', () => {
   let dir: string;
   let store: SqliteEventStore;
   let read: SqliteReadStore;
   let deps: AuditDeps;
-  let clock = T.seeded;
-  const now = () => new Date(clock);
+  let company: AuditCompany;
   const runner = () => new ProjectionRunner(store, read, PROJECTIONS);
-  const ingest = async (at: string, events: unknown[]) => {
-    clock = at;
-    return new Ingestor(store, { now }).ingest(events, { actor: 'audit-test' });
-  };
-  const streamOf = async (contractId: string) => {
-    const out: RecordedEvent[] = [];
-    for await (const e of store.readStream(`contract-${contractId}`)) out.push(e);
-    return out;
-  };
-  const erp = new SimulatedConnector();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'revtrail-audit-'));
     store = new SqliteEventStore({ path: join(dir, 'events.db'), synchronous: 'normal' });
     read = new SqliteReadStore(join(dir, 'read.db'), { synchronous: 'normal' });
     deps = { store, read };
-    await seedDemo(store, { contracts: 30, seed: 9, now });
-
-    const seeded = await ingest(T.booked, [
-      booked('A-ASOF'),
-      invoiced('A-ASOF', 'INV-ASOF-1', '2026-01-31', '12000.00'),
-      booked('A-HELD'),
-      amended('A-HELD', 3, '2026-03-01'),
-      booked('A-REJ'),
-      invoiced('A-REJ', 'INV-REJ-1', '2026-01-31', '3000.00'),
-      booked('A-UNMAPPED', 'LEGACY-SKU'),
-    ]);
-    expect(seeded.map((r) => r.status)).toEqual([
-      'appended',
-      'appended',
-      'appended',
-      'held',
-      'appended',
-      'appended',
-      'appended',
-    ]);
-
-    clock = T.posted;
-    const first = await postingRun(store, { period: '2026-03', connector: erp, backoffMs: 1, now });
-    expect(first.posted).toBe(first.prepared);
-
-    // A late March invoice, journaled after the ERP closed March: refused PERIOD_CLOSED.
-    await ingest(T.refused, [invoiced('A-REJ', 'INV-REJ-2', '2026-03-25', '3000.00')]);
-    erp.closePeriod('2026-03');
-    clock = T.refused;
-    const second = await postingRun(store, { period: '2026-03', connector: erp, backoffMs: 1, now });
-    expect(second).toMatchObject({ prepared: 1, posted: 0, rejected: { PERIOD_CLOSED: 1 } });
-
-    await ingest(T.amended, [amended('A-ASOF', 2, '2026-04-01')]);
-    const products = CATALOGUE.map((c) => (c.sku === FIXED_SKU ? { ...c, convention: 'monthly' as const } : c));
-    await publishMapping(
-      store,
-      'products',
-      { products, reason: `${FIXED_SKU} is recognised monthly` },
-      new Date(T.fixed),
-    );
-    await runner().catchUp();
+    company = await seedAuditCompany(store, () => runner().catchUp());
   }, 120_000);
 
   afterAll(async () => {
@@ -160,21 +56,16 @@ describe('audit queries', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const postedJournalOf = async (contractId: string) => {
-    const doc = (await read.get(postingStatus.name, contractId)) as PostingStatusDoc;
-    return doc.journals.find((j) => j.status === 'posted')!;
-  };
-
   it('lineage from a posted journal reaches the exact source events, and trace from its invoice comes back to it', async () => {
-    const posted = await postedJournalOf('A-ASOF');
-    const events = await streamOf('A-ASOF');
+    const posted = await postedJournalOf(read, 'A-ASOF');
+    const events = await streamOf(store, 'A-ASOF');
     const booking = events.find((e) => e.type === 'ContractBooked')!;
     const invoice = events.find((e) => e.type === 'InvoiceIssued')!;
 
     const l = (await lineage(deps, posted.journalId))!;
     expect(l.journal).toMatchObject({ contractId: 'A-ASOF', status: 'posted', period: '2026-03', through: '2026-03' });
     expect(l.journal.erpDocumentId).toBe(
-      erp.documents().find((d) => d.journal.journalId === posted.journalId)!.erpDocumentId,
+      company.erp.documents().find((d) => d.journal.journalId === posted.journalId)!.erpDocumentId,
     );
     expect(l.sourceEvents.map((e) => e.eventId)).toEqual([booking.eventId, invoice.eventId]);
     expect(l.sourceEvents[1]).toMatchObject({
@@ -296,27 +187,7 @@ describe('audit queries', () => {
   });
 
   it('mappingDrift answers the contracts posted under the old mapping of the fixed SKU, and the unmapped SKU', async () => {
-    // Expected, from the log: every contract using the SKU that has a posted journal.
-    const users = new Map<string, string>();
-    const withPosted = new Set<string>();
-    for await (const e of store.readAll({ filter: { streamPrefixes: ['contract-'] } })) {
-      if (
-        (e.type === 'ContractBooked' || e.type === 'ContractAmended') &&
-        (e.data.lines as { sku: string }[]).some((x) => x.sku === FIXED_SKU)
-      )
-        users.set(e.data.contractId as string, '');
-      if (e.type === 'JournalPosted') withPosted.add(e.data.contractId as string);
-    }
-    const entityOf = new Map<string, string>();
-    for await (const e of store.readAll({
-      filter: { streamPrefixes: ['contract-'], eventTypePrefixes: ['ContractBooked'] },
-    }))
-      entityOf.set(e.data.contractId as string, e.data.legalEntity as string);
-    const expected = new Map<string, string[]>();
-    for (const id of [...users.keys()].filter((x) => withPosted.has(x)).sort()) {
-      const le = entityOf.get(id)!;
-      expected.set(le, [...(expected.get(le) ?? []), id]);
-    }
+    const expected = await expectedDrift(store);
     expect([...expected.values()].flat().length).toBeGreaterThan(0);
 
     const drift = await mappingDrift(deps);
@@ -388,7 +259,7 @@ describe('audit queries', () => {
     ]);
     expect(held.amendments[0]).toMatchObject({ versionInForce: 1, event: { source: { id: 'AMD-A-HELD-3' } } });
 
-    await ingest(T.lagging, [amended('A-REJ', 2, '2026-05-01')]);
+    await company.ingest(T.lagging, [amended('A-REJ', 2, '2026-05-01')]);
     const lagging = await amendmentsAwaitingRecalculation(deps);
     expect(lagging.amendments.map((a) => [a.contractId, a.version, a.reason])).toEqual([
       ['A-HELD', 3, 'HELD_VERSION_GAP'],
