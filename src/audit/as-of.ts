@@ -6,8 +6,14 @@
 // event (the ingest clock, the same instant on every adapter, sealed into the hash chain), while recordedAt is the
 // backend's own write time (EventStoreDB's commit time, SQLite's clock) and may differ across adapters and restores.
 // Mapping publications are cut the same way, so the schedule is computed with the mapping in force at that time.
-import { contractVersions } from '../../projections/index.js';
-import type { ContractVersionEntry } from '../../projections/index.js';
+import { contractVersions, postingStatus } from '../../projections/index.js';
+import type {
+  ContractVersionEntry,
+  ContractVersions,
+  PostingStatusDoc,
+  ProductsInForce,
+  RevenueScheduleDoc,
+} from '../../projections/index.js';
 import type { Schedule } from '../revenue/index.js';
 import type { JsonObject, RecordedEvent } from '../store/index.js';
 import { formatPosition } from '../store/index.js';
@@ -85,25 +91,51 @@ export function scheduleView(s: Schedule): ScheduleView {
 }
 
 /** The contract as of `recordedAt` and/or `effectiveAt` (neither: now); null for a contract the log has never seen. */
-export async function contractAsOf(
+/** The contract's read-model documents as of the moment: what contract-versions, revenue-schedule and
+ * posting-status held (or would have held) then, and the events they were folded from. */
+export interface ContractDocsAsOf {
+  recordedAt: string | null;
+  effectiveAt: string | null;
+  events: RecordedEvent[];
+  products: ProductsInForce;
+  versions: ContractVersions;
+  schedule: RevenueScheduleDoc;
+  posting: PostingStatusDoc;
+}
+
+export async function contractDocsAsOf(
   deps: AuditDeps,
   contractId: string,
   options: AsOfOptions = {},
-): Promise<ContractAsOf | null> {
+): Promise<ContractDocsAsOf | null> {
   const all = await contractEvents(deps.store, contractId);
   if (all.length === 0) return null;
   const recordedAt = options.recordedAt === undefined ? null : instant(options.recordedAt);
   const effectiveAt = options.effectiveAt ?? null;
   let events = recordedAt === null ? all : all.filter((e) => instant(e.metadata.receivedAt) <= recordedAt);
   if (effectiveAt !== null) events = effectiveFilter(events, effectiveAt);
+  const products = await productsAt(deps.store, recordedAt);
+  let versions = contractVersions.initial(contractId);
+  let posting = postingStatus.initial(contractId);
+  for (const e of events) {
+    versions = contractVersions.evolve(versions, e, {});
+    posting = postingStatus.evolve(posting, e, {});
+  }
+  const schedule = scheduleOf(contractId, events, products);
+  return { recordedAt, effectiveAt, events, products, versions, schedule, posting };
+}
 
-  const [products, index] = await Promise.all([
-    productsAt(deps.store, recordedAt),
+export async function contractAsOf(
+  deps: AuditDeps,
+  contractId: string,
+  options: AsOfOptions = {},
+): Promise<ContractAsOf | null> {
+  const [docs, index] = await Promise.all([
+    contractDocsAsOf(deps, contractId, options),
     mappingIndex(deps.store, 'products'),
   ]);
-  let cv = contractVersions.initial(contractId);
-  for (const e of events) cv = contractVersions.evolve(cv, e, {});
-  const doc = scheduleOf(contractId, events, products);
+  if (!docs) return null;
+  const { recordedAt, effectiveAt, events, products, versions: cv, schedule: doc } = docs;
   const last = events[events.length - 1];
   const applied = (v: ContractVersionEntry) => v.version <= cv.versionInForce;
   return {

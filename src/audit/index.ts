@@ -2,8 +2,9 @@
 // and the reports. Plain functions over the event store and the read store returning JSON-able shapes (types.ts), one
 // per GraphQL field; src/graphql's resolvers call them.
 export { lineage, trace } from './lineage.js';
-export { contractAsOf, effectiveDateOf } from './as-of.js';
+export { contractDocsAsOf, contractAsOf, effectiveDateOf } from './as-of.js';
 export { amendmentsAwaitingRecalculation, mappingDrift, postingFailures } from './questions.js';
 export { deferredRevenueRollforward, reconciliation, revenueWaterfall } from './reports.js';
 export { eventRef } from './support.js';
 export type * from './types.js';
+export type { ContractDocsAsOf } from './as-of.js';

@@ -501,6 +501,14 @@ function arg<T>(name: string, schema: ZodType<T>, value: unknown): T {
   throw codedError('INVALID_ARGUMENT', `${name}: ${r.error.issues[0]?.message ?? 'is not valid'}`);
 }
 
+/** `recordedAt` / `effectiveAt` arguments, checked. */
+export function asOfOptions(args: { recordedAt?: string | null; effectiveAt?: string | null }): AsOfOptions {
+  const options: AsOfOptions = {};
+  if (args.recordedAt != null) options.recordedAt = arg('recordedAt', Timestamp, args.recordedAt);
+  if (args.effectiveAt != null) options.effectiveAt = arg('effectiveAt', CalendarDate, args.effectiveAt);
+  return options;
+}
+
 const months = (period: string): number => Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7));
 
 export function auditResolvers({ read, store }: { read: ReadStore; store: EventStore; keys: KeyRing }): IResolvers {
@@ -510,12 +518,8 @@ export function auditResolvers({ read, store }: { read: ReadStore; store: EventS
       lineage: (_root: unknown, args: { journalId: string }) => lineage(deps, arg('journalId', Id, args.journalId)),
       trace: (_root: unknown, args: { system: string; id: string }) =>
         trace(deps, arg('system', SourceRef.shape.system, args.system), arg('id', SourceRef.shape.id, args.id)),
-      contractAsOf: (_root: unknown, args: { id: string; recordedAt?: string | null; effectiveAt?: string | null }) => {
-        const options: AsOfOptions = {};
-        if (args.recordedAt != null) options.recordedAt = arg('recordedAt', Timestamp, args.recordedAt);
-        if (args.effectiveAt != null) options.effectiveAt = arg('effectiveAt', CalendarDate, args.effectiveAt);
-        return contractAsOf(deps, arg('id', Id, args.id), options);
-      },
+      contractAsOf: (_root: unknown, args: { id: string; recordedAt?: string | null; effectiveAt?: string | null }) =>
+        contractAsOf(deps, arg('id', Id, args.id), asOfOptions(args)),
       amendmentsAwaitingRecalculation: () => amendmentsAwaitingRecalculation(deps),
       postingFailures: (_root: unknown, args: { code: string }) => {
         if (!Object.hasOwn(REJECTION_CODES, args.code))

@@ -2,6 +2,7 @@
 // opaque cursor. SKU and exception filters come from the projections' tag index (`sku:`, `exception:` on
 // revenue-schedule documents, `rejection:` on posting-status documents); legal entity and status are read off the
 // contract-versions documents of the candidates, a chunk at a time, so a page costs a few queries whatever the filter.
+import type { ContractDocsAsOf } from '../audit/index.js';
 import type { ContractVersions } from '../../projections/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import { codedError } from './errors.js';
@@ -21,6 +22,8 @@ export interface ContractFilter {
 
 export interface ContractRef {
   id: string;
+  /** Set for `contract(id, asOf)`: the documents as of that moment, instead of the read models'. */
+  asOf?: ContractDocsAsOf;
 }
 
 export interface ContractConnection {

@@ -17,7 +17,9 @@ import type { KeyRing } from '../http/index.js';
 import type { RejectionCode } from '../posting/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
-import type { EventStore } from '../store/index.js';
+import type { EventStore, RecordedEvent } from '../store/index.js';
+import { contractDocsAsOf } from '../audit/index.js';
+import { asOfOptions } from './audit.js';
 import type { ContractFilter, ContractRef } from './contracts.js';
 import { POSTINGS, SCHEDULES, VERSIONS, contractsPage } from './contracts.js';
 import { codedError } from './errors.js';
@@ -141,22 +143,41 @@ const MoneyScalar = new GraphQLScalarType({
   },
 });
 
+async function readAllOf(store: EventStore, stream: string): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  for await (const e of store.readStream(stream)) out.push(e);
+  return out;
+}
+
 export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
-  const versionsOf = async (ctx: GraphqlContext, id: string): Promise<ContractVersions> =>
-    (await ctx.docs.load<ContractVersions>(VERSIONS, id)) ?? contractVersions.initial(id);
-  const scheduleOf = (ctx: GraphqlContext, id: string) => ctx.docs.load<RevenueScheduleDoc>(SCHEDULES, id);
-  const postingOf = (ctx: GraphqlContext, id: string) => ctx.docs.load<PostingStatusDoc>(POSTINGS, id);
+  // A contract asked for `asOf` carries its documents as of then; any other is read from the read models.
+  const versionsOf = async (ctx: GraphqlContext, c: ContractRef): Promise<ContractVersions> =>
+    c.asOf?.versions ?? (await ctx.docs.load<ContractVersions>(VERSIONS, c.id)) ?? contractVersions.initial(c.id);
+  const scheduleOf = async (ctx: GraphqlContext, c: ContractRef) =>
+    c.asOf ? c.asOf.schedule : ctx.docs.load<RevenueScheduleDoc>(SCHEDULES, c.id);
+  const postingOf = async (ctx: GraphqlContext, c: ContractRef) =>
+    c.asOf ? c.asOf.posting : ctx.docs.load<PostingStatusDoc>(POSTINGS, c.id);
   const fromVersions =
     <K extends keyof ContractVersions>(field: K) =>
     async (c: ContractRef, _args: unknown, ctx: GraphqlContext) =>
-      (await versionsOf(ctx, c.id))[field];
+      (await versionsOf(ctx, c))[field];
 
   return {
     JSON: JSONScalar,
     Money: MoneyScalar,
     Query: {
-      contract: async (_root: unknown, { id }: { id: string }, ctx: GraphqlContext) =>
-        (await ctx.docs.load(VERSIONS, id)) ? { id } : null,
+      contract: async (
+        _root: unknown,
+        { id, asOf }: { id: string; asOf?: { recordedAt?: string | null; effectiveAt?: string | null } | null },
+        ctx: GraphqlContext,
+      ): Promise<ContractRef | null> => {
+        if (asOf) {
+          const docs = await contractDocsAsOf({ read, store }, id, asOfOptions(asOf));
+          // Null, as for a contract the ledger has never heard of, when it had received none of its events by then.
+          return docs && docs.events.length > 0 ? { id, asOf: docs } : null;
+        }
+        return (await ctx.docs.load(VERSIONS, id)) ? { id } : null;
+      },
       contracts: (
         _root: unknown,
         args: { filter?: ContractFilter | null; first: number; after?: string | null },
@@ -165,7 +186,7 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
       journal: async (_root: unknown, { id }: { id: string }, ctx: GraphqlContext) => {
         const [contractId] = await read.keysByTag(POSTINGS, [`journal:${id}`]);
         if (contractId === undefined) return null;
-        const j = (await postingOf(ctx, contractId))?.journals.find((x) => x.journalId === id);
+        const j = (await postingOf(ctx, { id: contractId }))?.journals.find((x) => x.journalId === id);
         return j ? journalNode(contractId, j) : null;
       },
       exceptions: async (_root: unknown, { kind }: { kind?: string | null }, ctx: GraphqlContext) => {
@@ -187,8 +208,8 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
         const found = await Promise.all(
           ids.map(async (id) => {
             const [schedule, posting] = await Promise.all([
-              inSchedules.has(id) ? scheduleOf(ctx, id) : null,
-              inPostings.has(id) ? postingOf(ctx, id) : null,
+              inSchedules.has(id) ? scheduleOf(ctx, { id }) : null,
+              inPostings.has(id) ? postingOf(ctx, { id }) : null,
             ]);
             return exceptionsOf(id, schedule, posting);
           }),
@@ -210,20 +231,20 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
       cancelledOn: fromVersions('cancelledOn'),
       lines: fromVersions('lines'),
       versions: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) => {
-        const v = await versionsOf(ctx, c.id);
+        const v = await versionsOf(ctx, c);
         return v.versions.map((x) => ({ ...x, applied: x.version <= v.versionInForce }));
       },
       events: async (c: ContractRef, { types }: { types?: string[] | null }) => {
         const out: LedgerEvent[] = [];
-        for await (const e of store.readStream(contractStream(c.id))) {
+        for (const e of c.asOf ? c.asOf.events : await readAllOf(store, contractStream(c.id))) {
           if (!types || types.includes(e.type)) out.push(ledgerEvent(e));
         }
         return out;
       },
       obligations: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) =>
-        (await scheduleOf(ctx, c.id))?.schedule?.obligations ?? [],
+        (await scheduleOf(ctx, c))?.schedule?.obligations ?? [],
       schedule: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) => {
-        const s = (await scheduleOf(ctx, c.id))?.schedule;
+        const s = (await scheduleOf(ctx, c))?.schedule;
         if (!s) return null;
         return {
           ...s,
@@ -236,13 +257,13 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
         };
       },
       balances: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) =>
-        (await scheduleOf(ctx, c.id))?.balances ?? [],
+        (await scheduleOf(ctx, c))?.balances ?? [],
       journals: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) =>
-        ((await postingOf(ctx, c.id))?.journals ?? []).map((j) => journalNode(c.id, j)),
+        ((await postingOf(ctx, c))?.journals ?? []).map((j) => journalNode(c.id, j)),
       postingStatus: async (c: ContractRef, { through }: { through?: string | null }, ctx: GraphqlContext) => {
         if (through && !/^\d{4}-(0[1-9]|1[0-2])$/.test(through))
           throw codedError('INVALID_ARGUMENT', 'through is a period, YYYY-MM');
-        const [posting, schedule] = await Promise.all([postingOf(ctx, c.id), scheduleOf(ctx, c.id)]);
+        const [posting, schedule] = await Promise.all([postingOf(ctx, c), scheduleOf(ctx, c)]);
         const s = joinPostingStatus(c.id, posting, schedule, through ? { through } : {});
         return {
           ...s,
@@ -251,7 +272,7 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
         };
       },
       exceptions: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) => {
-        const [schedule, posting] = await Promise.all([scheduleOf(ctx, c.id), postingOf(ctx, c.id)]);
+        const [schedule, posting] = await Promise.all([scheduleOf(ctx, c), postingOf(ctx, c)]);
         return exceptionsOf(c.id, schedule, posting);
       },
     },

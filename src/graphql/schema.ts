@@ -10,8 +10,12 @@ export const typeDefs = /* GraphQL */ `
   scalar Money
 
   type Query {
-    "A contract as the read models hold it; null when the ledger holds no event of it."
-    contract(id: ID!): Contract
+    """
+    A contract as the read models hold it; null when the ledger holds no event of it. With \`asOf\`, as the ledger knew
+    it at \`recordedAt\` (events received later are ignored, and the mapping in force then is used) and/or as in
+    effect on \`effectiveAt\` (versions and facts effective on or before that date), computed from the log.
+    """
+    contract(id: ID!, asOf: AsOf): Contract
     "Contracts in contract id order, Relay-style: at most 100 per page, \`after\` an opaque cursor from a page before."
     contracts(filter: ContractFilter, first: Int = 20, after: String): ContractConnection!
     "A journal by its id, with the contract whose stream holds it."
@@ -29,6 +33,14 @@ export const typeDefs = /* GraphQL */ `
     log order and each exactly once: a subscriber that drops resumes from the last position it received.
     """
     ledgerEvents(fromPosition: String, contractId: ID, types: [String!]): LedgerEvent!
+  }
+
+  "A past moment, bitemporally: either or both."
+  input AsOf {
+    "An ISO 8601 instant: the state as the ledger knew it then."
+    recordedAt: String
+    "A date, YYYY-MM-DD: the state in effect on that day."
+    effectiveAt: String
   }
 
   input ContractFilter {

@@ -598,6 +598,32 @@ describe('the audit queries over GraphQL', () => {
     expect(d.unseen).toEqual({ status: 'unknown', events: 0, schedule: null });
     expect(d.never).toBeNull();
 
+    // The same through contract(id, asOf): the Contract type, every field as of then.
+    const fields =
+      'versionInForce versions { version } lines { amount } events { eventId } schedule { periods { period amount } } balances { period recognisedToDate }';
+    const c = await data(`{
+      before: contract(id: "A-ASOF", asOf: { recordedAt: "2026-04-05T00:00:00Z" }) { ${fields} }
+      now: contract(id: "A-ASOF") { ${fields} }
+      effectiveMarch: contract(id: "A-ASOF", asOf: { effectiveAt: "2026-03-31" }) { versionInForce }
+      unseen: contract(id: "A-ASOF", asOf: { recordedAt: "2026-01-10T00:00:00Z" }) { status events { eventId } }
+    }`);
+    type C = { schedule: { periods: { period: string; amount: string }[] }; events: unknown[] };
+    const juneOf = (x: C) => x.schedule.periods.find((p) => p.period === '2026-06')!.amount;
+    expect(c.before).toMatchObject({ versionInForce: 1, versions: [{ version: 1 }], lines: [{ amount: '12000.00' }] });
+    expect(juneOf(c.before)).toBe('1000.00');
+    expect(c.now).toMatchObject({ versionInForce: 2, lines: [{ amount: '18000.00' }] });
+    expect(juneOf(c.now)).toBe(june(d.now));
+    expect(c.before.events.length).toBe(d.before.events);
+    expect(c.now.events.length).toBeGreaterThan(c.before.events.length);
+    expect(c.before.balances).toEqual(
+      d.before.balances.map((b: { period: string; recognisedToDate: string }) => ({
+        period: b.period,
+        recognisedToDate: b.recognisedToDate,
+      })),
+    );
+    expect(c.effectiveMarch).toEqual({ versionInForce: 1 });
+    expect(c.unseen).toBeNull();
+
     // The base contract type says which of its stored versions are applied: A-HELD's version 3 waits for 2.
     const held = await data('{ contract(id: "A-HELD") { versions { version applied } } }');
     expect(held.contract.versions).toEqual([
