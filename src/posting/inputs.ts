@@ -2,6 +2,7 @@
 // mappings in force, the booked contracts, and a contract's schedule, billing and accounts.
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { revenueSchedule } from '../../projections/index.js';
+import { evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import type { EventStore, JsonObject, RecordedEvent } from '../store/index.js';
 import type { EntityAccounts, PrepareInput } from './prepare.js';
 
@@ -89,5 +90,22 @@ export function prepareBaseOf(
       ((products.products[sku]?.mapping.accounts as JsonObject | undefined)?.revenue as string | undefined) ??
       accounts.revenue,
     accountMappingVersion: mappings.accountMappingVersion,
+  };
+}
+
+/** The periods Revtrail has closed, per legal entity, each read once (for one run). */
+export function closedPeriodsReader(store: EventStore): (legalEntity: string) => Promise<Set<string>> {
+  const cache = new Map<string, Promise<Set<string>>>();
+  return (legalEntity) => {
+    let closed = cache.get(legalEntity);
+    if (!closed) {
+      closed = (async () => {
+        let s = initialPeriodsState();
+        for await (const e of store.readStream(periodsStream(legalEntity))) s = evolvePeriods(s, e);
+        return s.closed;
+      })();
+      cache.set(legalEntity, closed);
+    }
+    return closed;
   };
 }

@@ -6,11 +6,11 @@
 import type { JournalState } from '../../commands/journal.js';
 import { decideReprepare, evolveJournals, initialJournalState } from '../../commands/journal.js';
 import { contractStream } from '../../commands/contract.js';
-import { evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import { decideOnStream } from '../ingest/index.js';
 import { monthEnd, nextMonth } from '../revenue/index.js';
 import type { ErrorCode } from '../../schemas/index.js';
 import type { EventStore, JsonObject, ProposedEvent } from '../store/index.js';
+import { closedPeriodsReader } from './inputs.js';
 import type { JournalLineage, PreparedJournal } from './prepare.js';
 
 export interface ReprepareOptions {
@@ -64,17 +64,7 @@ export async function reprepareJournals(store: EventStore, options: ReprepareOpt
         message: `journal ${id} was never refused PERIOD_CLOSED by the ERP (or does not exist)`,
       });
   }
-  const closedCache = new Map<string, Set<string>>();
-  const closedIn = async (le: string): Promise<Set<string>> => {
-    let closed = closedCache.get(le);
-    if (!closed) {
-      let s = initialPeriodsState();
-      for await (const e of store.readStream(periodsStream(le))) s = evolvePeriods(s, e);
-      closed = s.closed;
-      closedCache.set(le, closed);
-    }
-    return closed;
-  };
+  const closedIn = closedPeriodsReader(store);
 
   for (const [journalId, contractId] of candidates) {
     if (wanted && !wanted.has(journalId)) continue;

@@ -21,14 +21,13 @@ import {
   journaledLines,
 } from '../../commands/journal.js';
 import { contractStream } from '../../commands/contract.js';
-import { evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { revenueSchedule } from '../../projections/index.js';
 import { nextMonth } from '../revenue/index.js';
 import type { EventStore, ProposedEvent } from '../store/index.js';
 import { WrongExpectedVersionError, eventIdFor } from '../store/index.js';
 import type { Connector, SubmitOutcome } from './connectors/index.js';
-import { bookedContracts, postingMappings, prepareBaseOf } from './inputs.js';
+import { bookedContracts, closedPeriodsReader, postingMappings, prepareBaseOf } from './inputs.js';
 import { prepareJournal } from './prepare.js';
 
 export interface PostingRunOptions {
@@ -153,17 +152,7 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
   const runId = eventIdFor(`posting-run|${options.period}|${options.legalEntity ?? '*'}|${now().toISOString()}`);
   const mappings = await postingMappings(store);
   const products = mappings.products;
-  const closedCache = new Map<string, Set<string>>();
-  const closedIn = async (le: string): Promise<Set<string>> => {
-    let closed = closedCache.get(le);
-    if (!closed) {
-      let s = initialPeriodsState();
-      for await (const e of store.readStream(periodsStream(le))) s = evolvePeriods(s, e);
-      closed = s.closed;
-      closedCache.set(le, closed);
-    }
-    return closed;
-  };
+  const closedIn = closedPeriodsReader(store);
 
   const contracts = await bookedContracts(store);
 
