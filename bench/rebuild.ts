@@ -31,7 +31,7 @@ export interface RebuildResult {
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
 
 /** Fills a store with a generated company until it holds at least `target` events (mappings first). */
-async function seed(path: string, target: number): Promise<void> {
+export async function seed(path: string, target: number): Promise<void> {
   const store = new SqliteEventStore({ path, synchronous: 'normal' });
   try {
     await publishMapping(store, 'products', { products: [...CATALOGUE], reason: 'bench' }, new Date(0), 'bench');

@@ -1,0 +1,341 @@
+// bench/graphql: latency of the audit reads through the real GraphQL endpoint — lineage(journalId), contract(id) with
+// its schedule, trace(system, id) — on a store of >= 1,000,000 events under concurrent clients, beside the same read
+// done directly in-process (the audit function, or the read store's documents): the ratio is what HTTP, GraphQL
+// parsing, validation, limits and resolvers cost on top of the read itself.
+//
+// Setup: a copy of bench/rebuild's seeded store (BENCH_REBUILD_STORE, seeded there the same way when absent); one
+// posting run for one period of one small legal entity so that journals exist; the read models built by a rebuild
+// (what `revtrail rebuild` does). The server is the real app (buildApp + listen) in a child process, projections off
+// (the read models are caught up), so the load generator here does not share its event loop.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PROJECTIONS } from '../projections/index.js';
+import type { PostingStatusDoc } from '../projections/index.js';
+import { buildApp } from '../src/app.js';
+import { lineage, trace } from '../src/audit/index.js';
+import { loadConfig } from '../src/config.js';
+import { hashKey } from '../src/http/index.js';
+import { SimulatedConnector, postingRun } from '../src/posting/index.js';
+import { SqliteReadStore } from '../src/readmodel/index.js';
+import { rebuild } from '../src/runner/index.js';
+import { SqliteEventStore } from '../src/store/index.js';
+import { seed } from './rebuild.js';
+
+export interface GraphqlRow {
+  query: string;
+  /** Requests answered through GraphQL, and their latency under `clients` concurrent clients. */
+  clients: number;
+  requests: number;
+  p50ms: number;
+  p99ms: number;
+  perSec: number;
+  /** Mean response body size. */
+  kib: number;
+  /** The same read in-process, one at a time. */
+  directP50ms: number;
+  directP99ms: number;
+  directPerSec: number;
+}
+
+export interface GraphqlBenchResult {
+  events: number;
+  contracts: number;
+  journals: number;
+  legalEntity: string;
+  period: string;
+  seconds: number;
+  postSeconds: number;
+  projectSeconds: number;
+  /** False when the schema had no `lineage` field yet (then `journal(id)` was measured in its place). */
+  lineageInSchema: boolean;
+  rows: GraphqlRow[];
+}
+
+const KEY = 'bench-graphql-reader-0123456789';
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+const LINEAGE = `query ($id: ID!) { lineage(journalId: $id) {
+  journal { journalId status erpDocumentId debit credit }
+  prepared { eventId position }
+  lines { index account role debit credit scheduleLine { obligation through recognisedToDate }
+          sourceEvents { eventId position source { system id } } }
+  sourceEvents { eventId type position }
+  productMapping { version eventId } accountMapping { version eventId }
+} }`;
+
+const JOURNAL = `query ($id: ID!) { journal(id: $id) {
+  id status erpDocumentId debit credit accounts { account amount } sourceEventIds
+} }`;
+
+const CONTRACT = `query ($id: ID!) { contract(id: $id) {
+  id status legalEntity currency versionInForce
+  schedule { status transactionPrice mappingVersion periods { period amount cumulative } }
+} }`;
+
+const TRACE = `query ($system: String!, $id: String!) { trace(system: $system, id: $id) {
+  events { eventId type position }
+  contracts { contractId versions { version applied } scheduleChanges { period recognisedChange billedChange }
+              journals { journal { journalId status erpDocumentId } eventIds } }
+} }`;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+
+/** `clients` loops posting the query until the deadline (each at least once); latencies in ms. */
+async function load(
+  url: string,
+  query: string,
+  variables: () => Record<string, unknown>,
+  clients: number,
+  seconds: number,
+): Promise<{ latencies: number[]; wallMs: number; bytes: number }> {
+  const latencies: number[] = [];
+  let bytes = 0;
+  const t0 = now();
+  const deadline = t0 + seconds * 1000;
+  const loop = async (): Promise<void> => {
+    do {
+      const start = now();
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+        body: JSON.stringify({ query, variables: variables() }),
+      });
+      const text = await res.text();
+      latencies.push(now() - start);
+      bytes += text.length;
+      const body = JSON.parse(text) as { data?: Record<string, unknown>; errors?: unknown[] };
+      if (res.status !== 200 || body.errors) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body.errors)}`);
+      const answer = body.data && Object.values(body.data)[0];
+      if (answer === null || answer === undefined) throw new Error(`GraphQL answered null for ${query.slice(0, 40)}`);
+    } while (now() < deadline);
+  };
+  await Promise.all(Array.from({ length: clients }, loop));
+  return { latencies: latencies.sort((a, b) => a - b), wallMs: now() - t0, bytes };
+}
+
+/** The read in-process, one at a time until the deadline (at least `min` times). */
+async function direct(
+  read: () => Promise<unknown>,
+  seconds: number,
+  min = 1,
+): Promise<{ latencies: number[]; wallMs: number }> {
+  const latencies: number[] = [];
+  const t0 = now();
+  const deadline = t0 + seconds * 1000;
+  while (latencies.length < min || now() < deadline) {
+    const start = now();
+    const r = await read();
+    latencies.push(now() - start);
+    if (r === null || r === undefined) throw new Error('direct read found nothing');
+  }
+  return { latencies: latencies.sort((a, b) => a - b), wallMs: now() - t0 };
+}
+
+/** The child: the real app over the prepared store and read models, listening on a free port. */
+async function serve(storePath: string, readPath: string, dir: string): Promise<void> {
+  const config = loadConfig({
+    REVTRAIL_STORE: storePath,
+    REVTRAIL_READ_STORE: readPath,
+    REVTRAIL_DATA_DIR: dir,
+    REVTRAIL_PROJECTIONS: 'off',
+    REVTRAIL_LOG_LEVEL: 'silent',
+    REVTRAIL_RATE_LIMIT_PER_MINUTE: '100000000',
+  });
+  const app = await buildApp(config, { keys: [{ name: 'bench', scopes: ['read'], sha256: hashKey(KEY) }] });
+  const url = await app.http.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`${url}\n`);
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+}
+
+async function startServer(
+  storePath: string,
+  readPath: string,
+  dir: string,
+): Promise<{ url: string; p: ChildProcess }> {
+  const p = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--serve', storePath, readPath, dir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    p.stdout.on('data', (c: Buffer) => {
+      text += c.toString();
+      const line = text.split('\n').find((l) => l.startsWith('http'));
+      if (line) resolve(line.trim());
+    });
+    p.on('exit', (code) => reject(new Error(`graphql server exited with ${code}`)));
+  });
+  return { url, p };
+}
+
+export async function benchGraphql(target: number): Promise<GraphqlBenchResult> {
+  // The first count is the load every query is measured under; the others (one client: latency without queueing)
+  // only for the quick reads, since trace scans the log.
+  const clientCounts = (process.env.BENCH_GRAPHQL_CLIENTS ?? '8,1').split(',').map(Number);
+  const seconds = Number(process.env.BENCH_GRAPHQL_SECONDS ?? 15);
+  const legalEntity = process.env.BENCH_GRAPHQL_ENTITY ?? 'BH01';
+  const period = process.env.BENCH_GRAPHQL_PERIOD ?? '2026-06';
+  const keep = process.env.BENCH_REBUILD_STORE;
+  const dir = mkdtempSync(join(tmpdir(), 'revtrail-bench-graphql-'));
+  const storePath = join(dir, 'events.db');
+  const readPath = join(dir, 'read.db');
+  let server: ChildProcess | null = null;
+  try {
+    // The seeded store is reused, never written: the posting run appends to a copy.
+    const seeded = keep ?? join(dir, 'seeded.db');
+    if (!existsSync(seeded)) await seed(seeded, target);
+    copyFileSync(seeded, storePath);
+
+    const store = new SqliteEventStore({ path: storePath, synchronous: 'normal' });
+    const read = new SqliteReadStore(readPath, { synchronous: 'normal' });
+    let t0 = now();
+    process.stderr.write(`graphql bench: posting ${period} for ${legalEntity}\n`);
+    await postingRun(store, { period, legalEntity, connector: new SimulatedConnector(), backoffMs: 1 });
+    const postSeconds = (now() - t0) / 1000;
+    t0 = now();
+    process.stderr.write('graphql bench: building the read models\n');
+    await rebuild(store, read, PROJECTIONS, { batchSize: 1_000_000 });
+    const projectSeconds = (now() - t0) / 1000;
+    const events = (await store.countAfter(null)) ?? 0;
+    const contracts = await read.count('contract-versions');
+
+    // What the clients ask for: the posted journals, a sample of contracts, the invoices of the posted contracts.
+    const posted = await read.keysByTag('posting-status', ['journal-status:posted']);
+    const docs = await read.getMany('posting-status', posted);
+    const journals = [...docs.values()].flatMap((d) => (d as PostingStatusDoc).journals.map((j) => j.journalId));
+    const sample = (await read.list('contract-versions', { limit: 100_000 })).map((r) => r.key);
+    const sources: { system: string; id: string }[] = [];
+    for (const contractId of posted.slice(0, 200)) {
+      for await (const e of store.readStream(`contract-${contractId}`)) {
+        const s = e.metadata.source;
+        if (e.type === 'InvoiceIssued' && s) sources.push({ system: s.system, id: s.id });
+      }
+    }
+    if (journals.length === 0 || sources.length === 0) throw new Error('the posting run posted nothing to look up');
+
+    const started = await startServer(storePath, readPath, dir);
+    server = started.p;
+    const url = started.url;
+    const introspect = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ query: '{ __type(name: "Query") { fields { name } } }' }),
+    });
+    const fields = new Set(
+      ((await introspect.json()) as { data: { __type: { fields: { name: string }[] } } }).data.__type.fields.map(
+        (f) => f.name,
+      ),
+    );
+    const lineageInSchema = fields.has('lineage');
+    const deps = { store, read };
+    const cases = [
+      lineageInSchema
+        ? {
+            query: 'lineage(journalId)',
+            quick: true,
+            gql: LINEAGE,
+            vars: () => ({ id: pick(journals) }),
+            direct: () => lineage(deps, pick(journals)),
+          }
+        : {
+            query: 'journal(id) (lineage not in the schema yet)',
+            quick: true,
+            gql: JOURNAL,
+            vars: () => ({ id: pick(journals) }),
+            direct: async () => {
+              const id = pick(journals);
+              const [key] = await read.keysByTag('posting-status', [`journal:${id}`]);
+              return ((await read.get('posting-status', key!)) as PostingStatusDoc).journals.find(
+                (j) => j.journalId === id,
+              );
+            },
+          },
+      {
+        query: 'contract(id) { schedule }',
+        quick: true,
+        gql: CONTRACT,
+        vars: () => ({ id: pick(sample) }),
+        direct: async () => {
+          const id = pick(sample);
+          const [versions, schedule] = await Promise.all([
+            read.get('contract-versions', id),
+            read.get('revenue-schedule', id),
+          ]);
+          return versions && schedule;
+        },
+      },
+      ...(fields.has('trace')
+        ? [
+            {
+              query: 'trace(system, id)',
+              quick: false,
+              gql: TRACE,
+              vars: () => pick(sources),
+              direct: () => {
+                const s = pick(sources);
+                return trace(deps, s.system, s.id);
+              },
+            },
+          ]
+        : []),
+    ];
+
+    const rows: GraphqlRow[] = [];
+    for (const c of cases) {
+      process.stderr.write(`graphql bench: ${c.query}\n`);
+      await direct(c.direct, Math.min(2, seconds)); // warm-up
+      const d = await direct(c.direct, seconds / 2, 3);
+      for (const clients of c.quick ? clientCounts : clientCounts.slice(0, 1)) {
+        await load(url, c.gql, c.vars, clients, Math.min(2, seconds)); // warm-up
+        const g = await load(url, c.gql, c.vars, clients, seconds);
+        rows.push({
+          query: c.query,
+          clients,
+          requests: g.latencies.length,
+          p50ms: percentile(g.latencies, 50),
+          p99ms: percentile(g.latencies, 99),
+          perSec: (g.latencies.length / g.wallMs) * 1000,
+          kib: g.bytes / g.latencies.length / 1024,
+          directP50ms: percentile(d.latencies, 50),
+          directP99ms: percentile(d.latencies, 99),
+          directPerSec: (d.latencies.length / d.wallMs) * 1000,
+        });
+      }
+    }
+    await read.close();
+    await store.close();
+    return {
+      events,
+      contracts,
+      journals: journals.length,
+      legalEntity,
+      period,
+      seconds,
+      postSeconds,
+      projectSeconds,
+      lineageInSchema,
+      rows,
+    };
+  } finally {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--serve') await serve(process.argv[3]!, process.argv[4]!, process.argv[5]!);
