@@ -1,5 +1,6 @@
 // The projections, in the order the runner brings them up.
 import { contractVersions } from './contract-versions.js';
+import { lineageIndex } from './lineage-index.js';
 import { postingStatus } from './posting-status.js';
 import { revenueSchedule } from './revenue-schedule.js';
 import type { Projection } from './types.js';
@@ -7,6 +8,8 @@ import type { Projection } from './types.js';
 export type { Projection, SharedState } from './types.js';
 export { contractVersions } from './contract-versions.js';
 export type { ContractVersions, ContractVersionEntry } from './contract-versions.js';
+export { lineageIndex, sourceTag } from './lineage-index.js';
+export type { LineageIndexDoc } from './lineage-index.js';
 export { revenueSchedule } from './revenue-schedule.js';
 export type { ProductsInForce, RevenueScheduleDoc } from './revenue-schedule.js';
 export { batchOf, batchStatus, contractPostingStatus, joinPostingStatus, postingStatus } from './posting-status.js';
@@ -21,7 +24,7 @@ export type {
 } from './posting-status.js';
 
 // Each projection is typed by its own documents; the runner handles them as plain JSON documents.
-export const PROJECTIONS: readonly Projection[] = [contractVersions, revenueSchedule, postingStatus];
+export const PROJECTIONS: readonly Projection[] = [contractVersions, revenueSchedule, postingStatus, lineageIndex];
 
 export function projectionsNamed(names: readonly string[]): Projection[] {
   if (names.length === 0) return [...PROJECTIONS];

@@ -3,12 +3,14 @@
 // and id) to the events it became, the contract versions they made, the schedule periods they move, and the journals
 // and ERP documents whose lineage names them. The contract stream is the truth read here: a journal's lines and
 // lineage live in its JournalPrepared event, its fate in the events after it.
-import type { RevenueScheduleDoc } from '../../projections/index.js';
-import { contractVersions } from '../../projections/index.js';
+import type { LineageIndexDoc, RevenueScheduleDoc } from '../../projections/index.js';
+import { contractVersions, lineageIndex, sourceTag } from '../../projections/index.js';
 import type { EntityAccounts } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
 import { dec, formatMoney, minus } from '../revenue/index.js';
+import { contractStream } from '../../commands/contract.js';
 import type { RecordedEvent } from '../store/index.js';
+import { comparePositions } from '../store/index.js';
 import { upcast } from '../../schemas/index.js';
 import {
   contractEvents,
@@ -19,7 +21,7 @@ import {
   mappingRef,
   productsAt,
   scheduleOf,
-  streamEvents,
+  mappingEvents,
 } from './support.js';
 import type {
   AccountRole,
@@ -49,7 +51,7 @@ function shapesObligation(e: RecordedEvent, lineId: string): boolean {
 }
 
 async function entityAccountsAt(deps: AuditDeps, version: number, legalEntity: string): Promise<EntityAccounts | null> {
-  for (const e of await streamEvents(deps.store, 'mapping-accounts')) {
+  for (const e of await mappingEvents(deps.store, 'mapping-accounts')) {
     if (e.data.version !== version) continue;
     const entity = (e.data.entities as unknown as { legalEntity: string; accounts: EntityAccounts }[]).find(
       (x) => x.legalEntity === legalEntity,
@@ -188,11 +190,24 @@ function periodChanges(without: RevenueScheduleDoc, withEvents: RevenueScheduleD
  * the contract streams of the log.
  */
 export async function trace(deps: AuditDeps, system: string, id: string): Promise<Trace> {
+  // The contracts the source record touched, from the lineage index; then only their streams are read.
+  const tag = sourceTag(system, id);
   const found: RecordedEvent[] = [];
-  for await (const raw of deps.store.readAll({ filter: { streamPrefixes: ['contract-'] } })) {
-    const src = raw.metadata.source;
-    if (src && src.system === system && src.id === id) found.push(upcast(raw));
+  for (const contractId of await deps.read.keysByTag(lineageIndex.name, [tag])) {
+    const doc = (await deps.read.get(lineageIndex.name, contractId)) as LineageIndexDoc | null;
+    const ids = new Set(doc?.sources[tag] ?? []);
+    for await (const raw of deps.store.readStream(contractStream(contractId))) {
+      if (ids.has(raw.eventId)) found.push(upcast(raw));
+    }
   }
+  // Events the index has not reached yet (projection lag): the log after its checkpoint.
+  const checkpoint = await deps.read.checkpoint(lineageIndex.name);
+  const seen = new Set(found.map((e) => e.eventId));
+  for await (const raw of deps.store.readAll({ after: checkpoint, filter: { streamPrefixes: ['contract-'] } })) {
+    const src = raw.metadata.source;
+    if (src && src.system === system && src.id === id && !seen.has(raw.eventId)) found.push(upcast(raw));
+  }
+  found.sort((a, b) => comparePositions(a.position, b.position));
   const byContract = new Map<string, RecordedEvent[]>();
   for (const e of found) {
     const contractId = e.data.contractId as string;

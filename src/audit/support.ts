@@ -20,6 +20,28 @@ export async function streamEvents(store: EventStore, streamId: string): Promise
   return out;
 }
 
+/**
+ * A mapping stream's events. Mapping streams are short, append-only and read on every audit query, so the events
+ * are kept per store and reused while the stream's last revision is unchanged — checked on every call (one
+ * backwards read of one event), so a version published through another node is seen at once.
+ */
+const mappingCache = new WeakMap<EventStore, Map<string, { revision: number; events: RecordedEvent[] }>>();
+
+export async function mappingEvents(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
+  let revision = -1;
+  for await (const e of store.readStream(streamId, { direction: 'backwards', maxCount: 1 })) revision = e.revision;
+  let byStream = mappingCache.get(store);
+  if (!byStream) {
+    byStream = new Map<string, { revision: number; events: RecordedEvent[] }>();
+    mappingCache.set(store, byStream);
+  }
+  const cached = byStream.get(streamId);
+  if (cached && cached.revision === revision) return cached.events;
+  const events = await streamEvents(store, streamId);
+  byStream.set(streamId, { revision: events.at(-1)?.revision ?? -1, events });
+  return events;
+}
+
 export const contractEvents = (store: EventStore, contractId: string): Promise<RecordedEvent[]> =>
   streamEvents(store, contractStream(contractId));
 
@@ -166,7 +188,7 @@ export type MappingIndex = Map<number, MappingVersionRef>;
 /** Every published version of a mapping, by version number. */
 export async function mappingIndex(store: EventStore, kind: 'products' | 'accounts'): Promise<MappingIndex> {
   const out: MappingIndex = new Map();
-  for (const e of await streamEvents(store, `mapping-${kind}`)) {
+  for (const e of await mappingEvents(store, `mapping-${kind}`)) {
     const version = e.data.version as number;
     out.set(version, {
       kind,
@@ -247,7 +269,7 @@ export function instant(text: string): string {
 export async function productsAt(store: EventStore, recordedAt: string | null): Promise<ProductsInForce> {
   const shared = revenueSchedule.shared!;
   let state = shared.initial();
-  for (const e of await streamEvents(store, 'mapping-products')) {
+  for (const e of await mappingEvents(store, 'mapping-products')) {
     if (recordedAt !== null && instant(e.metadata.receivedAt) > recordedAt) continue;
     if (shared.accepts(e)) state = shared.evolve(state, e);
   }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECTIONS } from '../../projections/index.js';
+import { PROJECTIONS, sourceTag } from '../../projections/index.js';
 import {
   amendmentsAwaitingRecalculation,
   contractAsOf,
@@ -28,6 +28,7 @@ import {
   T,
   amended,
   expectedDrift,
+  invoiced,
   postedJournalOf,
   seedAuditCompany,
   streamOf,
@@ -267,5 +268,17 @@ describe('audit queries', () => {
     ]);
     await runner().catchUp();
     expect((await amendmentsAwaitingRecalculation(deps)).amendments.map((a) => a.contractId)).toEqual(['A-HELD']);
+  });
+
+  it('trace finds a source record the lineage index has not read yet, and the same once it has', async () => {
+    await company.ingest(T.lagging, [invoiced('A-ASOF', 'INV-ASOF-LAG', '2026-02-28', '500.00')]);
+    const lagging = await trace(deps, 'billing', 'INV-ASOF-LAG');
+    expect(lagging.events.map((e) => [e.type, e.contractId])).toEqual([['InvoiceIssued', 'A-ASOF']]);
+    expect(lagging.contracts.map((c) => c.scheduleChanges)).toEqual([
+      [{ period: '2026-02', recognisedChange: '0.00', billedChange: '500.00', obligations: [] }],
+    ]);
+    await runner().catchUp();
+    expect(await read.keysByTag('lineage-index', [sourceTag('billing', 'INV-ASOF-LAG')])).toEqual(['A-ASOF']);
+    expect(await trace(deps, 'billing', 'INV-ASOF-LAG')).toEqual(lagging);
   });
 });

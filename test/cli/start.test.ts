@@ -53,6 +53,7 @@ describe('revtrail start', () => {
         ['contract-versions', 0],
         ['revenue-schedule', 0],
         ['posting-status', 0],
+        ['lineage-index', 0],
       ]);
       expect(svc.output()).toMatch(/demo company generated and imported/);
     } finally {

@@ -34,6 +34,7 @@ describe('GET /health over a listening server', () => {
         { projection: 'contract-versions', caughtUp: true, eventsBehind: 0 },
         { projection: 'revenue-schedule', caughtUp: true, eventsBehind: 0 },
         { projection: 'posting-status', caughtUp: true, eventsBehind: 0 },
+        { projection: 'lineage-index', caughtUp: true, eventsBehind: 0 },
       ],
     });
     await app.store.append(
