@@ -1,13 +1,13 @@
-// The lineage index (DESIGN.md "Projections"): per contract, which of its events each source record produced, so that
-// `trace(system, id)` finds the contracts a source record touched through the tag index instead of scanning the log.
-// A document is small (source ref -> event ids); its tags (`sourceTag`) are the index.
+// The lineage index (DESIGN.md "Projections"): per contract, the source records (system and id) its events came from,
+// so that `trace(system, id)` finds the contracts a source record touched through the tag index instead of scanning
+// the log. A document is only its tags (`sourceTag`); the events themselves are then read from those contract streams.
 import type { JsonObject, RecordedEvent } from '../src/store/types.js';
 import type { Projection } from './types.js';
 
 export interface LineageIndexDoc extends JsonObject {
   contractId: string;
-  /** Per source ref (see sourceTag), the contract events it produced, in log order. */
-  sources: Record<string, string[]>;
+  /** The source tags of the contract's events, sorted, each once. */
+  sources: string[];
 }
 
 /**
@@ -18,18 +18,30 @@ export function sourceTag(system: string, id: string): string {
   return `src:${system.length}:${system}:${id}`;
 }
 
+/** Where `tag` sits in the sorted `tags` (its index when present, else where it would go). */
+function place(tags: readonly string[], tag: string): number {
+  let lo = 0;
+  let hi = tags.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (tags[mid]! < tag) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export const lineageIndex: Projection<LineageIndexDoc> = {
   name: 'lineage-index',
   filter: { streamPrefixes: ['contract-'] },
   keyOf: (e) => (typeof e.data.contractId === 'string' && e.metadata.source ? e.data.contractId : null),
-  initial: (contractId) => ({ contractId, sources: {} }),
+  initial: (contractId) => ({ contractId, sources: [] }),
   evolve(doc, e: RecordedEvent) {
     const src = e.metadata.source;
     if (!src) return doc;
     const tag = sourceTag(src.system, src.id);
-    const ids = doc.sources[tag] ?? [];
-    if (ids.includes(e.eventId)) return doc;
-    return { ...doc, sources: { ...doc.sources, [tag]: [...ids, e.eventId] } };
+    const at = place(doc.sources, tag);
+    if (doc.sources[at] === tag) return doc;
+    return { ...doc, sources: [...doc.sources.slice(0, at), tag, ...doc.sources.slice(at)] };
   },
-  tagsOf: (doc) => Object.keys(doc.sources).sort(),
+  tagsOf: (doc) => doc.sources,
 };

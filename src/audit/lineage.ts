@@ -3,7 +3,7 @@
 // and id) to the events it became, the contract versions they made, the schedule periods they move, and the journals
 // and ERP documents whose lineage names them. The contract stream is the truth read here: a journal's lines and
 // lineage live in its JournalPrepared event, its fate in the events after it.
-import type { LineageIndexDoc, RevenueScheduleDoc } from '../../projections/index.js';
+import type { RevenueScheduleDoc } from '../../projections/index.js';
 import { contractVersions, lineageIndex, sourceTag } from '../../projections/index.js';
 import type { EntityAccounts } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
@@ -193,19 +193,16 @@ export async function trace(deps: AuditDeps, system: string, id: string): Promis
   // The contracts the source record touched, from the lineage index; then only their streams are read.
   const tag = sourceTag(system, id);
   const found: RecordedEvent[] = [];
+  const isIt = (raw: RecordedEvent) => raw.metadata.source?.system === system && raw.metadata.source.id === id;
+  // The checkpoint first: an event the index reaches after it is read is then found in its stream, and skipped below.
+  const checkpoint = await deps.read.checkpoint(lineageIndex.name);
   for (const contractId of await deps.read.keysByTag(lineageIndex.name, [tag])) {
-    const doc = (await deps.read.get(lineageIndex.name, contractId)) as LineageIndexDoc | null;
-    const ids = new Set(doc?.sources[tag] ?? []);
-    for await (const raw of deps.store.readStream(contractStream(contractId))) {
-      if (ids.has(raw.eventId)) found.push(upcast(raw));
-    }
+    for await (const raw of deps.store.readStream(contractStream(contractId))) if (isIt(raw)) found.push(upcast(raw));
   }
   // Events the index has not reached yet (projection lag): the log after its checkpoint.
-  const checkpoint = await deps.read.checkpoint(lineageIndex.name);
   const seen = new Set(found.map((e) => e.eventId));
   for await (const raw of deps.store.readAll({ after: checkpoint, filter: { streamPrefixes: ['contract-'] } })) {
-    const src = raw.metadata.source;
-    if (src && src.system === system && src.id === id && !seen.has(raw.eventId)) found.push(upcast(raw));
+    if (isIt(raw) && !seen.has(raw.eventId)) found.push(upcast(raw));
   }
   found.sort((a, b) => comparePositions(a.position, b.position));
   const byContract = new Map<string, RecordedEvent[]>();
