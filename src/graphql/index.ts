@@ -59,6 +59,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { r
     ),
     path: '/graphql',
     graphiql: true,
+    jit: 1,
     context: () => ({ docs: new DocLoader(read) }),
     validationRules: limitRules(limits ?? DEFAULT_LIMITS),
     errorFormatter,

@@ -20,7 +20,7 @@ import type { ExceptionCode } from '../revenue/index.js';
 import type { EventStore, RecordedEvent } from '../store/index.js';
 import { contractDocsAsOf } from '../audit/index.js';
 import { asOfOptions } from './audit.js';
-import type { ContractFilter, ContractRef } from './contracts.js';
+import type { ContractConnection, ContractFilter, ContractRef } from './contracts.js';
 import { POSTINGS, SCHEDULES, VERSIONS, contractsPage } from './contracts.js';
 import { codedError } from './errors.js';
 import { ledgerEvent } from './events.js';
@@ -278,6 +278,10 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
     },
     Journal: {
       contract: (j: { contractId: string }) => ({ id: j.contractId }),
+    },
+    ContractConnection: {
+      // Counted only when asked for (a resolver, not a function on the result: compiled execution does not call those).
+      totalCount: (c: ContractConnection) => c.totalCount(),
     },
   } as IResolvers;
 }

@@ -464,8 +464,14 @@ describe('the audit queries over GraphQL', () => {
   }, 120_000);
   afterAll(() => t.close());
 
-  const gql = (query: string, variables: Record<string, unknown> = {}) =>
-    t.call('POST', '/graphql', { query: withFragments(query), variables }, KEYS.reader);
+  // Every document is asked twice: interpreted the first time, compiled (graphql-jit) after; the answers must agree.
+  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
+    const body = { query: withFragments(query), variables };
+    const interpreted = await t.call('POST', '/graphql', body, KEYS.reader);
+    const compiled = await t.call('POST', '/graphql', body, KEYS.reader);
+    expect([compiled.status, compiled.body]).toEqual([interpreted.status, interpreted.body]);
+    return compiled;
+  };
   const data = async (query: string, variables: Record<string, unknown> = {}) => {
     const r = await gql(query, variables);
     expect(r.body.errors).toBeUndefined();

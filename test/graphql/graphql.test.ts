@@ -32,8 +32,14 @@ describe('GraphQL over HTTP', () => {
   }, 120_000);
   afterAll(() => t.close());
 
-  const gql = async (query: string, variables: Record<string, unknown> = {}, key: string | null = KEYS.reader) =>
-    t.call('POST', '/graphql', { query, variables }, key);
+  // Every document is asked twice: mercurius runs it interpreted the first time and compiled (graphql-jit) after, and
+  // the two answers must be the same.
+  const gql = async (query: string, variables: Record<string, unknown> = {}, key: string | null = KEYS.reader) => {
+    const interpreted = await t.call('POST', '/graphql', { query, variables }, key);
+    const compiled = await t.call('POST', '/graphql', { query, variables }, key);
+    expect([compiled.status, compiled.body]).toEqual([interpreted.status, interpreted.body]);
+    return compiled;
+  };
 
   const page = async (filter: Record<string, unknown>, first: number): Promise<string[]> => {
     const ids: string[] = [];
