@@ -183,7 +183,11 @@ async function rebuildCommand(args: string[]): Promise<number> {
       dryRun,
       batchSize: config.rebuildBatch,
       onProgress: (p) =>
-        progress.update(p.phase === 'replay' ? 'rebuild' : 'derive', p.phase === 'replay' ? 'events' : 'documents', p),
+        progress.update(
+          `${p.phase === 'replay' ? 'rebuild' : 'derive'} ${p.projection}`,
+          p.phase === 'replay' ? 'events' : 'documents',
+          p,
+        ),
       ...(diff
         ? {
             onDiff: (d) =>

@@ -10,6 +10,8 @@ import { ProjectionRunner } from './runner.js';
 
 export interface RebuildProgress {
   phase: 'replay' | 'derive';
+  /** The projection of the pass (`all` for the last pass, which catches every projection up). */
+  projection: string;
   /** Events read (replay) or documents derived (derive). */
   done: number;
   /** What there is to do, when known. */
@@ -49,26 +51,36 @@ export async function rebuild(
 ): Promise<RebuildReport> {
   let events = 0;
   let derived = 0;
-  let total: number | null = null;
-  const runner = new ProjectionRunner(store, read, projections, {
-    building: true,
-    batchSize: options.batchSize ?? 1_000_000,
-    onBatch: (b) => {
-      events += b.events;
-      options.onProgress?.({ phase: 'replay', done: events, total });
-    },
-  });
-  // Replay, then derive; repeat while the log grew in the meantime, so the swap happens caught up.
-  for (;;) {
-    const building = await Promise.all(projections.map((p) => read.startBuilding(p.name)));
-    const checkpoints = await Promise.all(building.map((g) => read.checkpoint(g)));
-    const behind = await Promise.all(checkpoints.map((c) => store.countAfter(c)));
-    total = behind.some((b) => b === null) ? null : events + Math.max(0, ...(behind as number[]));
-    const read_ = await runner.catchUp();
-    derived += await runner.deriveStale((done, of) =>
-      options.onProgress?.({ phase: 'derive', done: derived + done, total: derived + of }),
-    );
-    if (read_ === 0) break;
+  // One pass per projection, then all of them together: a pass holds its projection's documents in memory until they
+  // are derived and committed, so the peak is the largest projection's rather than the sum of all (at the price of
+  // reading the log once per projection). The last pass catches every projection up with what arrived meanwhile.
+  const passes: (readonly Projection[])[] =
+    projections.length > 1 ? [...projections.map((p) => [p]), projections] : [projections];
+  for (const pass of passes) {
+    let replayed = 0;
+    let total: number | null = null;
+    const name = pass.length === 1 ? pass[0]!.name : 'all';
+    const runner = new ProjectionRunner(store, read, pass, {
+      building: true,
+      batchSize: options.batchSize ?? 1_000_000,
+      onBatch: (b) => {
+        replayed += b.events;
+        options.onProgress?.({ phase: 'replay', projection: name, done: replayed, total });
+      },
+    });
+    // Replay, then derive; repeat while the log grew in the meantime, so the swap happens caught up.
+    for (;;) {
+      const building = await Promise.all(pass.map((p) => read.startBuilding(p.name)));
+      const checkpoints = await Promise.all(building.map((g) => read.checkpoint(g)));
+      const behind = await Promise.all(checkpoints.map((c) => store.countAfter(c)));
+      total = behind.some((b) => b === null) ? null : replayed + Math.max(0, ...(behind as number[]));
+      const read_ = await runner.catchUp();
+      derived += await runner.deriveStale((done, of) =>
+        options.onProgress?.({ phase: 'derive', projection: name, done: derived + done, total: derived + of }),
+      );
+      if (read_ === 0) break;
+    }
+    events = Math.max(events, replayed);
   }
 
   const report: RebuildReport = {
