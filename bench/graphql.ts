@@ -157,15 +157,20 @@ async function serve(storePath: string, readPath: string, dir: string): Promise<
   process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
-/** The child: the seeded store (seeded when absent) copied, one posting run, every projection rebuilt. */
-async function prepare(
-  seeded: string,
-  target: number,
-  storePath: string,
-  readPath: string,
-  period: string,
-  legalEntity: string,
-): Promise<void> {
+/** What the preparing child is given (as one JSON argument). */
+interface Preparation {
+  /** The seeded store, seeded with `target` events when absent; never written. */
+  seeded: string;
+  target: number;
+  /** The copy the posting run appends to, and the read store the projections are rebuilt into. */
+  storePath: string;
+  readPath: string;
+  period: string;
+  legalEntity: string;
+}
+
+/** The child: the seeded store copied, one posting run, every projection rebuilt. */
+async function prepare({ seeded, target, storePath, readPath, period, legalEntity }: Preparation): Promise<void> {
   if (!existsSync(seeded)) await seed(seeded, target);
   copyFileSync(seeded, storePath);
   const store = new SqliteEventStore({ path: storePath, synchronous: 'normal' });
@@ -183,27 +188,10 @@ async function prepare(
   process.stdout.write(`${JSON.stringify({ postSeconds, projectSeconds })}\n`);
 }
 
-async function prepareInChild(
-  seeded: string,
-  target: number,
-  storePath: string,
-  readPath: string,
-  period: string,
-  legalEntity: string,
-): Promise<{ postSeconds: number; projectSeconds: number }> {
+async function prepareInChild(preparation: Preparation): Promise<{ postSeconds: number; projectSeconds: number }> {
   const p = spawn(
     process.execPath,
-    [
-      ...process.execArgv,
-      fileURLToPath(import.meta.url),
-      '--prepare',
-      seeded,
-      String(target),
-      storePath,
-      readPath,
-      period,
-      legalEntity,
-    ],
+    [...process.execArgv, fileURLToPath(import.meta.url), '--prepare', JSON.stringify(preparation)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let text = '';
@@ -254,14 +242,14 @@ export async function benchGraphql(target: number): Promise<GraphqlBenchResult> 
     const seeded = keep ?? join(dir, 'seeded.db');
     // In a child, so that this process — the load generator, whose clock measures every request — starts the
     // measurements with a small heap instead of the rebuild's (its garbage collections would count as latency).
-    const { postSeconds, projectSeconds } = await prepareInChild(
+    const { postSeconds, projectSeconds } = await prepareInChild({
       seeded,
       target,
       storePath,
       readPath,
       period,
       legalEntity,
-    );
+    });
     const store = new SqliteEventStore({ path: storePath, synchronous: 'normal' });
     const read = new SqliteReadStore(readPath, { synchronous: 'normal' });
     const events = (await store.countAfter(null)) ?? 0;
@@ -395,7 +383,4 @@ export async function benchGraphql(target: number): Promise<GraphqlBenchResult> 
 }
 
 if (process.argv[2] === '--serve') await serve(process.argv[3]!, process.argv[4]!, process.argv[5]!);
-if (process.argv[2] === '--prepare') {
-  const [seeded, target, storePath, readPath, period, legalEntity] = process.argv.slice(3);
-  await prepare(seeded!, Number(target), storePath!, readPath!, period!, legalEntity!);
-}
+if (process.argv[2] === '--prepare') await prepare(JSON.parse(process.argv[3]!) as Preparation);
