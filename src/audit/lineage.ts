@@ -8,7 +8,6 @@ import { contractVersions, lineageIndex, sourceTag } from '../../projections/ind
 import type { EntityAccounts } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
 import { dec, formatMoney, minus } from '../revenue/index.js';
-import { contractStream } from '../../commands/contract.js';
 import type { RecordedEvent } from '../store/index.js';
 import { comparePositions } from '../store/index.js';
 import { upcast } from '../../schemas/index.js';
@@ -186,8 +185,8 @@ function periodChanges(without: RevenueScheduleDoc, withEvents: RevenueScheduleD
 /**
  * Forward from a source record: every event carrying `source {system, id}` (any source version), and per contract
  * the versions they made, the schedule periods they change, and the journals whose lineage names them with their
- * ERP documents. Source references are not indexed by a read model yet, so the events are found by one pass over
- * the contract streams of the log.
+ * ERP documents. The events are found in the streams of the contracts the lineage-index projection names for the
+ * source record, and in the log after that projection's checkpoint.
  */
 export async function trace(deps: AuditDeps, system: string, id: string): Promise<Trace> {
   // The contracts the source record touched, from the lineage index; then only their streams are read.
@@ -197,7 +196,7 @@ export async function trace(deps: AuditDeps, system: string, id: string): Promis
   // The checkpoint first: an event the index reaches after it is read is then found in its stream, and skipped below.
   const checkpoint = await deps.read.checkpoint(lineageIndex.name);
   for (const contractId of await deps.read.keysByTag(lineageIndex.name, [tag])) {
-    for await (const raw of deps.store.readStream(contractStream(contractId))) if (isIt(raw)) found.push(upcast(raw));
+    for (const raw of await contractEvents(deps.store, contractId)) if (isIt(raw)) found.push(upcast(raw));
   }
   // Events the index has not reached yet (projection lag): the log after its checkpoint.
   const seen = new Set(found.map((e) => e.eventId));
