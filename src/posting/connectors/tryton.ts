@@ -7,7 +7,8 @@
 // look the journal id up; a posted move is the answer, a draft one (an earlier attempt stopped between create and
 // post) is posted now. Submissions of one journal id are serialised in this process; between processes, two racing
 // creates are settled after the fact (the lowest move id wins, the other draft is deleted), so no second posted
-// move can appear.
+// move can appear. Across processes `alreadyPosted` is best effort: two that post the same draft at once both see
+// Tryton's `post` succeed (on a posted move it is a silent no-op), so both may report `alreadyPosted: false`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { TrytonServerError, TrytonSession, TrytonUserError, trytonDate, trytonDecimal } from './tryton-rpc.js';

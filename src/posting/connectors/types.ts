@@ -46,7 +46,8 @@ export interface Connector {
   readonly name: ConnectorName;
   /**
    * Posts the journal, or finds the document an earlier submission of the same journal id posted (then
-   * `alreadyPosted` is true and nothing new is written). Expected refusals are values; it throws only for bugs
+   * `alreadyPosted` is true and nothing new is written; between processes racing on one journal id the flag is
+   * best effort, the single document is not). Expected refusals are values; it throws only for bugs
    * (a malformed submission, an ERP answer the connector does not understand).
    */
   submit(journal: JournalSubmission): Promise<SubmitOutcome>;

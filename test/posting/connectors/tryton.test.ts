@@ -163,13 +163,16 @@ describeWithTryton('Tryton connector (real Tryton 6.0)', () => {
       const j = journal({ date: '2026-05-15' });
       const outcomes = await Promise.all(others.flatMap((c) => [c.submit(j), c.submit(j)]));
       const posted = outcomes.filter((o) => o.status === 'posted');
-      // SQLite may turn a racer away as busy (retryable); whoever posted agrees on one move, posted by one of them.
+      // SQLite may turn a racer away as busy (retryable); whoever posted agrees on one move. Which racer reports
+      // `alreadyPosted: false` is not settled across processes: two that post the same draft at once both see
+      // Tryton's `post` succeed (on a posted move it is a silent no-op), so only the ERP side is asserted here.
       expect(outcomes.filter((o) => o.status === 'rejected' && o.code !== 'CONNECTOR_UNAVAILABLE')).toEqual([]);
       expect(new Set(posted.map((o) => o.erpDocumentId)).size).toBeLessThanOrEqual(1);
-      expect(posted.filter((o) => !o.alreadyPosted).length).toBeLessThanOrEqual(1);
       const settled = await connector.submit(j);
-      expect(settled).toMatchObject({ status: 'posted' });
-      expect(await admin.moves(j.journalId)).toMatchObject([{ state: 'posted' }]);
+      const moves = await admin.moves(j.journalId);
+      expect(moves).toMatchObject([{ state: 'posted' }]);
+      expect(settled).toEqual({ status: 'posted', erpDocumentId: String(moves[0]!.id), alreadyPosted: true });
+      for (const o of posted) expect(o.erpDocumentId).toBe(String(moves[0]!.id));
     } finally {
       await Promise.all(others.map((c) => c.close()));
     }
