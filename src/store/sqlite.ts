@@ -40,6 +40,8 @@ export interface SqliteStoreOptions {
 }
 
 const PAGE = 1000;
+/** The page cache SQLite may keep per connection (64 MiB). */
+const PAGE_CACHE_KIB = 64 * 1024;
 
 interface FollowState {
   closed: boolean;
@@ -120,6 +122,10 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.db.pragma('busy_timeout = 5000');
+    // SQLite's page cache, per connection, is 2 MiB by default: audit reads jump between contract streams spread over
+    // the whole file, and with 8 concurrent GraphQL clients the pages of one request were evicted by the next
+    // (bench/graphql, 1M events: lineage p99 13.7 -> 11.5 ms, +20% requests/s). Pages are allocated as used.
+    this.db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.appended.setMaxListeners(0);
     this.db.exec(`
