@@ -1,7 +1,8 @@
 // `npm run bench [-- name ...]`: runs the benchmarks and prints their side-by-side ratios as Markdown for
 // BENCHMARKS.md. Sizes: BENCH_EVENTS (default 1,000,000) and BENCH_SECONDS per append measurement (default 60);
 // BENCH_POSTING_CONTRACTS (default 10,000) and BENCH_POSTING_LATENCY_MS (ERP latencies, default "0,20") for posting;
-// BENCH_GRAPHQL_CLIENTS (concurrent clients, default "8,1") and BENCH_GRAPHQL_SECONDS (per query, default 15) for graphql.
+// BENCH_GRAPHQL_CLIENTS (concurrent clients, default "8,1") and BENCH_GRAPHQL_SECONDS (per query, default 15) for graphql;
+// BENCH_GRAPHQL_PREPARED (a folder keeping its prepared store and read models) and BENCH_GRAPHQL_QUERIES (e.g. "lineage").
 import { cpus, totalmem } from 'node:os';
 import { benchAppend, benchScan } from './eventstore.js';
 import { benchGraphql } from './graphql.js';

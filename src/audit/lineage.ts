@@ -50,7 +50,7 @@ function shapesObligation(e: RecordedEvent, lineId: string): boolean {
 }
 
 async function entityAccountsAt(deps: AuditDeps, version: number, legalEntity: string): Promise<EntityAccounts | null> {
-  for (const e of await mappingEvents(deps.store, 'mapping-accounts')) {
+  for (const e of await mappingEvents(deps.store, 'mapping-accounts', [version])) {
     if (e.data.version !== version) continue;
     const entity = (e.data.entities as unknown as { legalEntity: string; accounts: EntityAccounts }[]).find(
       (x) => x.legalEntity === legalEntity,
@@ -88,9 +88,13 @@ export async function lineage(
     .map((id) => byId.get(id))
     .filter((e): e is RecordedEvent => e !== undefined)
     .sort((a, b) => a.revision - b.revision);
+  const productVersions = [
+    record.lineage.productMappingVersion,
+    ...record.lineage.scheduleLines.map((l) => l.mappingVersion),
+  ];
   const [products, accountsIndex] = await Promise.all([
-    mappingIndex(deps.store, 'products'),
-    mappingIndex(deps.store, 'accounts'),
+    mappingIndex(deps.store, 'products', productVersions),
+    mappingIndex(deps.store, 'accounts', [record.lineage.accountMappingVersion]),
   ]);
   const accounts = await entityAccountsAt(deps, record.lineage.accountMappingVersion, record.summary.legalEntity);
   const scheduleLines: ScheduleLineRef[] = record.lineage.scheduleLines.map((l) => ({

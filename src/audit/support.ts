@@ -23,11 +23,19 @@ export async function streamEvents(store: EventStore, streamId: string): Promise
 /**
  * A mapping stream's events. Mapping streams are short, append-only and read on every audit query, so the events
  * are kept per store and reused while the stream's last revision is unchanged — checked on every call (one
- * backwards read of one event), so a version published through another node is seen at once.
+ * backwards read of one event), so a version published through another node is seen at once. A caller that needs
+ * only given versions (`versions`: a journal's lineage names the ones it was prepared with) skips that check when the
+ * kept events hold all of them: a published version is an event, never changed.
  */
 const mappingCache = new WeakMap<EventStore, Map<string, { revision: number; events: RecordedEvent[] }>>();
 
-export async function mappingEvents(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
+export async function mappingEvents(
+  store: EventStore,
+  streamId: string,
+  versions?: readonly number[],
+): Promise<RecordedEvent[]> {
+  const kept = mappingCache.get(store)?.get(streamId);
+  if (kept && versions && versions.every((v) => kept.events.some((e) => e.data.version === v))) return kept.events;
   let revision = -1;
   for await (const e of store.readStream(streamId, { direction: 'backwards', maxCount: 1 })) revision = e.revision;
   let byStream = mappingCache.get(store);
@@ -185,10 +193,14 @@ export async function contractOfJournal(deps: AuditDeps, journalId: string): Pro
 
 export type MappingIndex = Map<number, MappingVersionRef>;
 
-/** Every published version of a mapping, by version number. */
-export async function mappingIndex(store: EventStore, kind: 'products' | 'accounts'): Promise<MappingIndex> {
+/** Every published version of a mapping, by version number (at least `versions`, when given: see mappingEvents). */
+export async function mappingIndex(
+  store: EventStore,
+  kind: 'products' | 'accounts',
+  versions?: readonly number[],
+): Promise<MappingIndex> {
   const out: MappingIndex = new Map();
-  for (const e of await mappingEvents(store, `mapping-${kind}`)) {
+  for (const e of await mappingEvents(store, `mapping-${kind}`, versions)) {
     const version = e.data.version as number;
     out.set(version, {
       kind,
