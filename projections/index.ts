@@ -12,7 +12,14 @@ export { lineageIndex, sourceTag } from './lineage-index.js';
 export type { LineageIndexDoc } from './lineage-index.js';
 export { revenueSchedule } from './revenue-schedule.js';
 export type { ProductsInForce, RevenueScheduleDoc } from './revenue-schedule.js';
-export { batchOf, batchStatus, contractPostingStatus, joinPostingStatus, postingStatus } from './posting-status.js';
+export {
+  batchOf,
+  batchStatus,
+  contractPostingStatus,
+  joinPostingStatus,
+  postingStatus,
+  postingTotals,
+} from './posting-status.js';
 export type {
   AccountAmounts,
   BatchJournal,

@@ -123,8 +123,10 @@ export const postingStatus: Projection<PostingStatusDoc> = {
         : BILLING.has(e.type)
           ? foldBilling(doc, e)
           : foldJournal(doc, e);
-    return { ...withTotals(next), streamRevision: e.revision };
+    return { ...next, streamRevision: e.revision };
   },
+  // The totals sum every bill and journal of the contract: once per batch (a rebuild: once, at the end), not per event.
+  derive: (doc) => postingTotals(doc),
   tagsOf: (doc) => {
     const tags = new Set<string>();
     for (const j of doc.journals) {
@@ -328,7 +330,11 @@ function billedThrough(doc: PostingStatusDoc, through: string | null): Dec {
   return sumMoney(doc.billedByPeriod.filter((b) => through === null || b.period <= through).map((b) => dec(b.amount)));
 }
 
-function withTotals(doc: PostingStatusDoc): PostingStatusDoc {
+/**
+ * The document's totals (billed, journaled, posted, counts) from its bills and journals; `derive` for the runner, and
+ * for whoever folds the events with `evolve` by hand (e.g. as-of queries).
+ */
+export function postingTotals(doc: PostingStatusDoc): PostingStatusDoc {
   const currency = doc.currency ?? doc.journals[0]?.currency ?? null;
   const counts = noCounts();
   for (const j of doc.journals) counts[j.status]++;

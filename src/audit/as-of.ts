@@ -6,7 +6,7 @@
 // event (the ingest clock, the same instant on every adapter, sealed into the hash chain), while recordedAt is the
 // backend's own write time (EventStoreDB's commit time, SQLite's clock) and may differ across adapters and restores.
 // Mapping publications are cut the same way, so the schedule is computed with the mapping in force at that time.
-import { contractVersions, postingStatus } from '../../projections/index.js';
+import { contractVersions, postingStatus, postingTotals } from '../../projections/index.js';
 import type {
   ContractVersionEntry,
   ContractVersions,
@@ -121,6 +121,7 @@ export async function contractDocsAsOf(
     versions = contractVersions.evolve(versions, e, {});
     posting = postingStatus.evolve(posting, e, {});
   }
+  posting = postingTotals(posting);
   const schedule = scheduleOf(contractId, events, products);
   return { recordedAt, effectiveAt, events, products, versions, schedule, posting };
 }
