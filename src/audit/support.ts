@@ -34,17 +34,16 @@ export async function mappingEvents(
   streamId: string,
   versions?: readonly number[],
 ): Promise<RecordedEvent[]> {
-  const kept = mappingCache.get(store)?.get(streamId);
-  if (kept && versions && versions.every((v) => kept.events.some((e) => e.data.version === v))) return kept.events;
-  let revision = -1;
-  for await (const e of store.readStream(streamId, { direction: 'backwards', maxCount: 1 })) revision = e.revision;
   let byStream = mappingCache.get(store);
   if (!byStream) {
     byStream = new Map<string, { revision: number; events: RecordedEvent[] }>();
     mappingCache.set(store, byStream);
   }
-  const cached = byStream.get(streamId);
-  if (cached && cached.revision === revision) return cached.events;
+  const kept = byStream.get(streamId);
+  if (kept && versions && versions.every((v) => kept.events.some((e) => e.data.version === v))) return kept.events;
+  let revision = -1;
+  for await (const e of store.readStream(streamId, { direction: 'backwards', maxCount: 1 })) revision = e.revision;
+  if (kept && kept.revision === revision) return kept.events;
   const events = await streamEvents(store, streamId);
   byStream.set(streamId, { revision: events.at(-1)?.revision ?? -1, events });
   return events;
