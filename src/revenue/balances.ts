@@ -36,21 +36,39 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
   const recognisedIn = new Map(schedule.periods.map((p) => [p.period, dec(p.total)]));
   const months = [...billedIn.keys(), ...recognisedIn.keys()].sort();
   if (months.length === 0) return [];
+  const zero = formatMoney(ZERO, currency);
   let billedToDate = ZERO;
   let recognisedToDate = ZERO;
+  // Most months change one side or neither: amounts are formatted only when they change.
+  let billedText = zero;
+  let recognisedText = zero;
+  let deferred = zero;
+  let asset = zero;
   return monthsBetween(months[0]!, months[months.length - 1]!).map((period) => {
-    const billed = sumMoney(billedIn.get(period) ?? []);
-    const recognised = recognisedIn.get(period) ?? ZERO;
-    billedToDate = plus(billedToDate, billed);
-    recognisedToDate = plus(recognisedToDate, recognised);
+    const bills = billedIn.get(period);
+    const billed = bills === undefined ? ZERO : sumMoney(bills);
+    const recognised = recognisedIn.get(period);
+    if (bills !== undefined) {
+      billedToDate = plus(billedToDate, billed);
+      billedText = formatMoney(billedToDate, currency);
+    }
+    if (recognised !== undefined) {
+      recognisedToDate = plus(recognisedToDate, recognised);
+      recognisedText = formatMoney(recognisedToDate, currency);
+    }
+    if (bills !== undefined || recognised !== undefined) {
+      const ahead = minus(billedToDate, recognisedToDate);
+      deferred = formatMoney(maxMoney(ahead, ZERO), currency);
+      asset = formatMoney(maxMoney(ahead.neg(), ZERO), currency);
+    }
     return {
       period,
-      billed: formatMoney(billed, currency),
-      recognised: formatMoney(recognised, currency),
-      billedToDate: formatMoney(billedToDate, currency),
-      recognisedToDate: formatMoney(recognisedToDate, currency),
-      deferredRevenue: formatMoney(maxMoney(minus(billedToDate, recognisedToDate), ZERO), currency),
-      contractAsset: formatMoney(maxMoney(minus(recognisedToDate, billedToDate), ZERO), currency),
+      billed: bills === undefined ? zero : formatMoney(billed, currency),
+      recognised: recognised === undefined ? zero : formatMoney(recognised, currency),
+      billedToDate: billedText,
+      recognisedToDate: recognisedText,
+      deferredRevenue: deferred,
+      contractAsset: asset,
     };
   });
 }

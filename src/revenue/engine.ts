@@ -189,6 +189,8 @@ function progress(s: Terms, facts: Facts, from: string, date: string): Fraction 
       const end = line.serviceEnd ?? line.serviceStart;
       const start = from > line.serviceStart ? from : line.serviceStart;
       if (date < start) return NONE;
+      // Once the period is over the share is exactly the whole (fractionOf(w, w) is 1): no division needed.
+      if (date >= end) return WHOLE;
       const convention = mapping.convention ?? 'daily';
       const whole = weight(start, end, convention);
       if (whole.n === 0) return WHOLE;
@@ -230,17 +232,20 @@ function cumOf(phases: readonly Phase[], date: string): Dec {
 
 /** Unrounded usage revenue recognised by `date`: each record spread evenly over the days of its usage period. */
 function usageAt(facts: Facts, lineId: string, date: string): Dec {
-  return sumMoney(
-    (facts.usage.get(lineId) ?? []).map((u) =>
-      date < u.start || u.until < u.start
-        ? ZERO
-        : scale(
-            u.amount,
-            weight(u.start, date < u.until ? date : u.until, 'daily').n,
-            weight(u.start, u.end, 'daily').n,
-          ),
-    ),
-  );
+  const records = facts.usage.get(lineId);
+  if (records === undefined) return ZERO;
+  let sum = ZERO;
+  for (const u of records) {
+    if (date < u.start || u.until < u.start) continue;
+    // A record whose whole period is over counts in full (its share is days / days, exactly 1).
+    if (u.until === u.end && date >= u.end) sum = plus(sum, u.amount);
+    else
+      sum = plus(
+        sum,
+        scale(u.amount, weight(u.start, date < u.until ? date : u.until, 'daily').n, weight(u.start, u.end, 'daily').n),
+      );
+  }
+  return sum;
 }
 
 /**
@@ -364,8 +369,10 @@ export function computeSchedule(input: ScheduleInput): Schedule {
   const round = (x: Dec): Dec => roundMoney(x, currency);
   const money = (x: Dec): string => formatMoney(x, currency);
   const recognisedBy = (s: LineState, date: string): Dec => round(cumOf(s.phases, date));
-  const creditedBy = (lineId: string, date: string): Dec =>
-    sumMoney((usageCredits.get(lineId) ?? []).filter((c) => c.date <= date).map((c) => c.amount));
+  const creditedBy = (lineId: string, date: string): Dec => {
+    const credits = usageCredits.get(lineId);
+    return credits === undefined ? ZERO : sumMoney(credits.filter((c) => c.date <= date).map((c) => c.amount));
+  };
 
   const apply = (s: LineState, phase: Phase) => {
     s.phases.push(phase);
@@ -375,10 +382,15 @@ export function computeSchedule(input: ScheduleInput): Schedule {
   /** A phase from `from` that recognises `amount` over the line's remaining performance, on top of `base`. */
   const curve = (s: LineState, from: string, base: Dec, amount: Dec, eventId: string): Phase => {
     const terms: Terms = { line: s.line, mapping: s.mapping };
+    const allocated = plus(base, amount);
     return {
       from,
-      cum: (date) => plus(base, share(amount, progress(terms, facts, from, date))),
-      allocated: plus(base, amount),
+      cum: (date) => {
+        // None or all of it (the common answers once a period is over) need no arithmetic.
+        const f = progress(terms, facts, from, date);
+        return f === WHOLE ? allocated : f === NONE ? base : plus(base, share(amount, f));
+      },
+      allocated,
       eventId,
     };
   };
@@ -672,8 +684,12 @@ export function computeSchedule(input: ScheduleInput): Schedule {
   dates.sort();
   const months =
     dates.length === 0 ? [] : monthsBetween(monthOf(dates[0] as string), monthOf(dates[dates.length - 1] as string));
-  const totalAt = (s: LineState, date: string) =>
-    minus(round(plus(cumOf(s.phases, date), usageAt(facts, s.line.lineId, date))), creditedBy(s.line.lineId, date));
+  const totalAt = (s: LineState, date: string) => {
+    const id = s.line.lineId;
+    const fixed = cumOf(s.phases, date);
+    const recognised = round(facts.usage.has(id) ? plus(fixed, usageAt(facts, id, date)) : fixed);
+    return usageCredits.has(id) ? minus(recognised, creditedBy(id, date)) : recognised;
+  };
 
   const previous = new Map(states.map((s) => [s.line.lineId, ZERO]));
   let cumulative = ZERO;

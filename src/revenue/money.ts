@@ -23,9 +23,12 @@ export function roundMoney(value: Dec, currency: string): Dec {
  * amount that rounds to zero is "0.00", never "-0.00".
  */
 export function formatMoney(value: Dec, currency: string): string {
-  const rounded = roundMoney(value, currency);
-  return (rounded.isZero() ? ZERO : rounded).toFixed(minorUnits(currency));
+  // toFixed rounds half up to the minor unit itself (one rounding, not two); only a negative amount can spell "-0".
+  const text = value.toFixed(minorUnits(currency), Dec.ROUND_HALF_UP);
+  return text.charCodeAt(0) === 45 && NEGATIVE_ZERO.test(text) ? text.slice(1) : text;
 }
+
+const NEGATIVE_ZERO = /^-0(\.0*)?$/;
 
 export function sumMoney(values: readonly Dec[]): Dec {
   return values.reduce((a, b) => a.plus(b), ZERO);
