@@ -39,6 +39,7 @@ const VERSION_TYPES = new Set(['ContractBooked', 'ContractAmended', 'ContractCan
 export const contractVersions: Projection<ContractVersions> = {
   name: 'contract-versions',
   filter: { streamPrefixes: ['contract-'] },
+  documentsByStream: 'contract-',
   keyOf: (e) => (typeof e.data.contractId === 'string' ? e.data.contractId : null),
   initial: (contractId) => ({
     contractId,

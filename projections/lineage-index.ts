@@ -33,6 +33,7 @@ function place(tags: readonly string[], tag: string): number {
 export const lineageIndex: Projection<LineageIndexDoc> = {
   name: 'lineage-index',
   filter: { streamPrefixes: ['contract-'] },
+  documentsByStream: 'contract-',
   keyOf: (e) => (typeof e.data.contractId === 'string' && e.metadata.source ? e.data.contractId : null),
   initial: (contractId) => ({ contractId, sources: [] }),
   evolve(doc, e: RecordedEvent) {

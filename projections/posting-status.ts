@@ -97,6 +97,7 @@ const noCounts = (): PostingStatusDoc['counts'] => ({
 export const postingStatus: Projection<PostingStatusDoc> = {
   name: 'posting-status',
   filter: { streamPrefixes: ['contract-'] },
+  documentsByStream: 'contract-',
   keyOf: (e) =>
     e.streamId.startsWith('contract-') && FOLDED.has(e.type) && typeof e.data.contractId === 'string'
       ? e.data.contractId

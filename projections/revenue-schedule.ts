@@ -83,6 +83,7 @@ const skuTag = (sku: string): string => `sku:${sku}`;
 export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = {
   name: 'revenue-schedule',
   filter: { streamPrefixes: ['contract-', 'mapping-products'] },
+  documentsByStream: 'contract-',
   shared: productsInForce,
   keyOf: (e) =>
     e.streamId.startsWith('contract-') && typeof e.data.contractId === 'string' ? e.data.contractId : null,

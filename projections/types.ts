@@ -38,6 +38,13 @@ export interface Projection<D extends JsonObject = JsonObject, S extends JsonObj
    * (a rebuild derives once, at the end) gives the same document as deriving after every batch.
    */
   derive?(doc: D, shared: S): D;
+  /**
+   * A stream prefix, set when every document is folded from the events of one stream with that prefix (e.g. one
+   * contract's stream) plus shared-state changes, which are then the only events it reads from other streams. A
+   * rebuild may then fold stream after stream, deriving and writing each document once, instead of holding every
+   * document until the end of the log.
+   */
+  readonly documentsByStream?: string;
   /** Human-readable differences between two versions of a document, for `rebuild --dry-run --diff`. */
   diff?(before: D | null, after: D | null): string[];
 }

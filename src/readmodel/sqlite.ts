@@ -110,11 +110,12 @@ export class SqliteReadStore implements ReadStore {
           throw new GenerationRetiredError(w.target);
         const space = ns(w.target);
         for (const [key, write] of w.docs) {
-          if (write.doc === null) this.stmt.remove.run(space, key);
-          else this.stmt.upsert.run(space, key, JSON.stringify(write.doc));
-          if (write.tags !== undefined || write.doc === null) {
+          const json = 'json' in write ? write.json : write.doc === null ? null : JSON.stringify(write.doc);
+          if (json === null) this.stmt.remove.run(space, key);
+          else this.stmt.upsert.run(space, key, json);
+          if (write.tags !== undefined || json === null) {
             this.stmt.clearTags.run(space, key);
-            if (write.doc !== null) for (const tag of write.tags ?? []) this.stmt.addTag.run(space, tag, key);
+            if (json !== null) for (const tag of write.tags ?? []) this.stmt.addTag.run(space, tag, key);
           }
         }
         if (w.checkpoint) this.stmt.checkpoint.run(space, w.checkpoint.commit, w.checkpoint.prepare);

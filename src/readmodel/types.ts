@@ -19,9 +19,15 @@ export interface DocWrite {
   tags?: readonly string[];
 }
 
+/** A document already serialised (e.g. in a worker thread): its JSON text is stored as it is. */
+export interface JsonDocWrite {
+  json: string;
+  tags?: readonly string[];
+}
+
 export interface BatchWrite {
   target: Generation;
-  docs: ReadonlyMap<string, DocWrite>;
+  docs: ReadonlyMap<string, DocWrite | JsonDocWrite>;
   /** The position the generation has now applied every event up to; null leaves it where it is. */
   checkpoint: Position | null;
 }

@@ -2,4 +2,5 @@
 export { ProjectionRunner, STALE } from './runner.js';
 export type { ProjectionStatus, RunnerOptions } from './runner.js';
 export { rebuild } from './rebuild.js';
+export { PROGRESS_KEY } from './by-stream.js';
 export type { DocumentDiff, RebuildOptions, RebuildProgress, RebuildReport } from './rebuild.js';

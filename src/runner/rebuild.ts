@@ -6,7 +6,11 @@ import type { Projection } from '../../projections/types.js';
 import { canonicalJson } from '../store/chain.js';
 import type { EventStore, JsonObject } from '../store/index.js';
 import type { ReadStore } from '../readmodel/index.js';
+import { replayByStream } from './by-stream.js';
 import { ProjectionRunner } from './runner.js';
+
+/** Events per commit of a by-stream replay (at most): its documents are final, nothing is kept between commits. */
+const BY_STREAM_COMMIT = 20_000;
 
 export interface RebuildProgress {
   phase: 'replay' | 'derive';
@@ -33,12 +37,16 @@ export interface RebuildReport {
   activated: boolean;
   compared: number;
   changed: number;
+  /** Worker threads the stream-by-stream replay folded in (0: none, or it folded in this thread). */
+  workers: number;
 }
 
 export interface RebuildOptions {
   dryRun?: boolean;
   batchSize?: number;
   onProgress?: (p: RebuildProgress) => void;
+  /** Worker threads for the stream-by-stream replay (default: by the machine's parallelism; 0: this thread). */
+  workers?: number;
   /** Called for each document of the new generation that differs from the active one (before any swap). */
   onDiff?: (d: DocumentDiff) => void;
 }
@@ -49,8 +57,16 @@ export async function rebuild(
   projections: readonly Projection[],
   options: RebuildOptions = {},
 ): Promise<RebuildReport> {
-  let events = 0;
-  let derived = 0;
+  // Projections whose documents each come from one stream are replayed stream by stream first (./by-stream.ts): one
+  // read of the log for all of them, each document derived and written once. The passes below then only catch them up
+  // with what arrived since, and do the whole work for any other projection.
+  const byStream = await replayByStream(store, read, projections, {
+    commitEvery: Math.min(options.batchSize ?? 1_000_000, BY_STREAM_COMMIT),
+    onProgress: (done, total) => options.onProgress?.({ phase: 'replay', projection: 'all', done, total }),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+  });
+  let events = byStream?.events ?? 0;
+  let derived = byStream?.derived ?? 0;
   // One pass per projection, then all of them together: a pass holds its projection's documents in memory until they
   // are derived and committed, so the peak is the largest projection's rather than the sum of all (at the price of
   // reading the log once per projection). The last pass catches every projection up with what arrived meanwhile.
@@ -80,7 +96,7 @@ export async function rebuild(
       );
       if (read_ === 0) break;
     }
-    events = Math.max(events, replayed);
+    events = Math.max(events, (byStream?.events ?? 0) + replayed);
   }
 
   const report: RebuildReport = {
@@ -90,6 +106,7 @@ export async function rebuild(
     activated: false,
     compared: 0,
     changed: 0,
+    workers: byStream?.workers ?? 0,
   };
   for (const p of projections) {
     const building = await read.startBuilding(p.name);

@@ -20,6 +20,7 @@ import type {
   Position,
   ProposedEvent,
   ReadAllOptions,
+  ReadByStreamOptions,
   ReadStreamOptions,
   RecordedEvent,
   SubscribeOptions,
@@ -74,6 +75,11 @@ function toEvent(r: Row): RecordedEvent {
   };
 }
 
+/** The least string after every string that starts with `prefix` (its last character raised by one). */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
 function filterSql(filter: AllFilter | undefined): { sql: string; params: string[] } {
   const clauses: string[] = [];
   const params: string[] = [];
@@ -107,6 +113,7 @@ export class SqliteEventStore implements EventStore {
     maxPosition: Database.Statement<[], { p: number | null }>;
     forwards: Database.Statement<[string, number, number], Row>;
     backwards: Database.Statement<[string, number, number], Row>;
+    byStream: Database.Statement<[string, number, string, number, number], Row>;
   };
   /** The whole append as one IMMEDIATE transaction (takes the write lock before reading the head). */
   private readonly appendTx: Database.Transaction<SqliteEventStore['appendInTx']>;
@@ -115,8 +122,12 @@ export class SqliteEventStore implements EventStore {
   >;
   private readonly allStmts = new Map<string, Database.Statement<unknown[], Row>>();
 
+  /** The file, for another connection to the same store (e.g. a rebuild's worker threads). */
+  readonly path: string;
+
   constructor(options: SqliteStoreOptions) {
     if (options.path === ':memory:' || options.path === '') throw new Error('the embedded store needs a file path');
+    this.path = options.path;
     mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
@@ -165,6 +176,12 @@ export class SqliteEventStore implements EventStore {
       backwards: this.db
         .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)
         .raw(true) as unknown as Database.Statement<[string, number, number], Row>,
+      byStream: this.db
+        .prepare(
+          `SELECT ${COLUMNS} FROM events WHERE (stream_id, revision) > (?, ?) AND stream_id < ? AND position <= ? ` +
+            'ORDER BY stream_id, revision LIMIT ?',
+        )
+        .raw(true) as unknown as Database.Statement<[string, number, string, number, number], Row>,
     };
     this.appendTx = this.db.transaction(this.appendInTx.bind(this));
     // Each request runs as a nested transaction, which better-sqlite3 makes a SAVEPOINT: a clash rolls back that
@@ -317,6 +334,38 @@ export class SqliteEventStore implements EventStore {
       remaining -= rows.length;
       if (rows.length < limit) return;
       after = rows[rows.length - 1]![0];
+    }
+  }
+
+  async listStreams(streamPrefix: string): Promise<{ streamId: string; revision: number }[]> {
+    this.assertOpen();
+    if (streamPrefix.length === 0) throw new Error('listStreams needs a stream prefix');
+    const rows = this.db
+      .prepare('SELECT stream_id, revision FROM streams WHERE stream_id >= ? AND stream_id < ? ORDER BY stream_id')
+      .raw(true)
+      .all(streamPrefix, prefixEnd(streamPrefix)) as [string, number][];
+    return Promise.resolve(rows.map(([streamId, revision]) => ({ streamId, revision })));
+  }
+
+  async *readByStream(options: ReadByStreamOptions): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    const prefix = options.streamPrefix;
+    if (prefix.length === 0) throw new Error('readByStream needs a stream prefix');
+    // Every id starting with the prefix sorts at or after it and before the prefix with its last character raised.
+    const afterPrefix = prefixEnd(prefix);
+    const end =
+      options.beforeStream !== undefined && options.beforeStream < afterPrefix ? options.beforeStream : afterPrefix;
+    const upTo = Number(options.upTo.commit);
+    let stream = options.afterStream ?? prefix;
+    let revision = options.afterStream === undefined ? -1 : Number.MAX_SAFE_INTEGER;
+    for (;;) {
+      // A range on the (stream_id, revision) index: resuming after the last row of the page needs no offset.
+      const rows = this.stmts.byStream.all(stream, revision, end, upTo, PAGE);
+      for (const r of rows) yield toEvent(r);
+      if (rows.length < PAGE) return;
+      const last = rows[rows.length - 1]!;
+      stream = last[1];
+      revision = last[2];
     }
   }
 

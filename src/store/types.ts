@@ -152,7 +152,27 @@ export interface EventStore {
    * where the backend cannot count without reading them (EventStoreDB positions are byte offsets).
    */
   countAfter(after: Position | null): Promise<number | null>;
+  /**
+   * Optional (the embedded store has it): the events of every stream whose id starts with `streamPrefix`, stream
+   * after stream in stream-id order and each stream in revision order, keeping only those at or before `upTo`, and
+   * starting after the stream `afterStream`. A rebuild folds one stream's documents at a time this way instead of
+   * holding every document until the end of the log.
+   */
+  readByStream?(options: ReadByStreamOptions): AsyncIterable<RecordedEvent>;
+  /** Optional, beside readByStream: the streams whose id starts with the prefix and their head revisions, in id order. */
+  listStreams?(streamPrefix: string): Promise<{ streamId: string; revision: number }[]>;
   close(): Promise<void>;
+}
+
+export interface ReadByStreamOptions {
+  /** Not empty. */
+  streamPrefix: string;
+  /** Inclusive: events at later positions are left out. */
+  upTo: Position;
+  /** Exclusive: resume after this stream. */
+  afterStream?: string;
+  /** Exclusive: stop before this stream. */
+  beforeStream?: string;
 }
 
 export class WrongExpectedVersionError extends Error {
