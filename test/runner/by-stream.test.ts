@@ -3,7 +3,7 @@
 // prepared and posted part way through, the documents and their tags equal those the live runner folded in log
 // order, and those the log-order rebuild gives; a replay stopped after a commit resumes to the same read models.
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +15,10 @@ import { Ingestor } from '../../src/ingest/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
 import { PROGRESS_KEY, ProjectionRunner, rebuild } from '../../src/runner/index.js';
-import type { EventStore } from '../../src/store/index.js';
+import type { EventStore, ReadByStreamOptions } from '../../src/store/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { run } from '../support/cli.js';
+import { PLATFORM_LINE, booking } from '../support/fixtures.js';
 
 const CONTRACTS = 300;
 
@@ -132,6 +133,56 @@ describe('rebuild stream by stream', () => {
     expect(report.workers).toBeGreaterThanOrEqual(2);
     expect(await dump(path)).toEqual(live);
   });
+
+  it(
+    'events appended while the replay runs, a mapping change among them, are caught up before the swap',
+    { timeout: 300_000 },
+    async () => {
+      const path = join(dir, 'growing-events.db');
+      copyFileSync(events, path);
+      const store = new SqliteEventStore({ path });
+      const late = [
+        booking('LATE-1', [{ ...PLATFORM_LINE, sku: 'PLAT-ENT' }]),
+        booking('LATE-2', [{ ...PLATFORM_LINE, sku: 'SUP-PREM', amount: '6000.00' }]),
+      ];
+      // Part way through the contract streams, new events land: two bookings, and premium support daily again.
+      let appended = false;
+      const growing = new Proxy(store, {
+        get(target, key) {
+          if (key === 'readByStream')
+            return async function* (options: ReadByStreamOptions) {
+              let n = 0;
+              for await (const e of target.readByStream(options)) {
+                if (options.streamPrefix === 'contract-' && ++n === 5000) {
+                  await new Ingestor(target).ingest(late, { actor: 'test' });
+                  const products = { products: [...CATALOGUE], reason: 'SUP-PREM daily again' };
+                  await publishMapping(target, 'products', products, new Date('2026-06-01T00:00:00Z'));
+                  appended = true;
+                }
+                yield e;
+              }
+            };
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const readPath = join(dir, 'growing.db');
+      const read = new SqliteReadStore(readPath, { synchronous: 'normal' });
+      expect((await rebuild(growing, read, PROJECTIONS, { batchSize: 2000 })).activated).toBe(true);
+      expect(appended).toBe(true);
+      await read.close();
+
+      const livePath = join(dir, 'growing-live.db');
+      const liveRead = new SqliteReadStore(livePath, { synchronous: 'normal' });
+      await new ProjectionRunner(store, liveRead, PROJECTIONS, { batchSize: 500 }).catchUp();
+      await liveRead.close();
+      await store.close();
+      const rebuilt = await dump(readPath);
+      expect(rebuilt).toEqual(await dump(livePath));
+      const keys = (rebuilt['revenue-schedule'] as { docs: { key: string }[] }).docs.map((d) => d.key);
+      expect(keys).toEqual(expect.arrayContaining(['LATE-1', 'LATE-2']));
+    },
+  );
 
   it(
     'a replay stopped after a commit resumes after its last stream to the same read models',
