@@ -1,7 +1,8 @@
 // Blue/green rebuild: replays the whole log into a fresh generation of each projection while the active generation
 // keeps serving, derives what was deferred, catches up with whatever arrived meanwhile, then swaps the new generation
-// in (one read-store transaction). A killed rebuild resumes its generation from its checkpoint. A dry run compares
-// the new generation with the active one, document by document, and throws it away instead of swapping.
+// in (one read-store transaction). A killed rebuild resumes its generation from its checkpoint (stream by stream:
+// after the last streams it wrote, see ./by-stream.ts). A dry run compares the new generation with the active one,
+// document by document, and throws it away instead of swapping.
 import type { Projection } from '../../projections/types.js';
 import { canonicalJson } from '../store/chain.js';
 import type { EventStore, JsonObject } from '../store/index.js';

@@ -356,8 +356,10 @@ export class SqliteEventStore implements EventStore {
     const end =
       options.beforeStream !== undefined && options.beforeStream < afterPrefix ? options.beforeStream : afterPrefix;
     const upTo = Number(options.upTo.commit);
-    let stream = options.afterStream ?? prefix;
-    let revision = options.afterStream === undefined ? -1 : Number.MAX_SAFE_INTEGER;
+    // Start at the prefix, or after `afterStream` when that lies within the prefix's range.
+    const resume = options.afterStream !== undefined && options.afterStream >= prefix;
+    let stream = resume ? options.afterStream! : prefix;
+    let revision = resume ? Number.MAX_SAFE_INTEGER : -1;
     for (;;) {
       // A range on the (stream_id, revision) index: resuming after the last row of the page needs no offset.
       const rows = this.stmts.byStream.all(stream, revision, end, upTo, PAGE);
