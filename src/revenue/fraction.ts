@@ -11,7 +11,7 @@ export const WHOLE: Fraction = new Dec(1);
 
 /** `part / whole` for two calendar weights, with a single division so that `x / x` is exactly 1. */
 export function fractionOf(part: Ratio, whole: Ratio): Fraction {
-  return new Dec(String(part.n * whole.d)).div(part.d * whole.n);
+  return new Dec(part.n * whole.d).div(part.d * whole.n);
 }
 
 export function fractionFrom(decimal: string): Fraction {

@@ -15,7 +15,9 @@ export function dec(value: string | Dec): Dec {
 
 /** Rounds to the currency's minor unit, half up. */
 export function roundMoney(value: Dec, currency: string): Dec {
-  return value.toDecimalPlaces(minorUnits(currency), Dec.ROUND_HALF_UP);
+  const places = minorUnits(currency);
+  // Most amounts are already whole minor units (sums and differences of rounded amounts): their own rounding.
+  return value.decimalPlaces() <= places ? value : value.toDecimalPlaces(places, Dec.ROUND_HALF_UP);
 }
 
 /**
@@ -23,12 +25,16 @@ export function roundMoney(value: Dec, currency: string): Dec {
  * amount that rounds to zero is "0.00", never "-0.00".
  */
 export function formatMoney(value: Dec, currency: string): string {
+  const places = minorUnits(currency);
+  if (value.isZero()) return ZERO_TEXT[places] ?? ZERO.toFixed(places);
   // toFixed rounds half up to the minor unit itself (one rounding, not two); only a negative amount can spell "-0".
-  const text = value.toFixed(minorUnits(currency), Dec.ROUND_HALF_UP);
+  const text = value.toFixed(places, Dec.ROUND_HALF_UP);
   return text.charCodeAt(0) === 45 && NEGATIVE_ZERO.test(text) ? text.slice(1) : text;
 }
 
 const NEGATIVE_ZERO = /^-0(\.0*)?$/;
+/** Zero spelled with 0 to 4 minor-unit digits. */
+const ZERO_TEXT = [0, 1, 2, 3, 4].map((places) => ZERO.toFixed(places));
 
 export function sumMoney(values: readonly Dec[]): Dec {
   return values.reduce((a, b) => a.plus(b), ZERO);
