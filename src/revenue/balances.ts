@@ -33,7 +33,8 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
     const m = monthOf(b.date);
     billedIn.set(m, [...(billedIn.get(m) ?? []), dec(b.amount)]);
   }
-  const recognisedIn = new Map(schedule.periods.map((p) => [p.period, dec(p.total)]));
+  // Each period's total as the schedule spells it (already in minor units) and as an amount.
+  const recognisedIn = new Map(schedule.periods.map((p) => [p.period, { text: p.total, amount: dec(p.total) }]));
   const months = [...billedIn.keys(), ...recognisedIn.keys()].sort();
   if (months.length === 0) return [];
   const zero = formatMoney(ZERO, currency);
@@ -53,7 +54,7 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
       billedText = formatMoney(billedToDate, currency);
     }
     if (recognised !== undefined) {
-      recognisedToDate = plus(recognisedToDate, recognised);
+      recognisedToDate = plus(recognisedToDate, recognised.amount);
       recognisedText = formatMoney(recognisedToDate, currency);
     }
     if (bills !== undefined || recognised !== undefined) {
@@ -64,7 +65,7 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
     return {
       period,
       billed: bills === undefined ? zero : formatMoney(billed, currency),
-      recognised: recognised === undefined ? zero : formatMoney(recognised, currency),
+      recognised: recognised === undefined ? zero : recognised.text,
       billedToDate: billedText,
       recognisedToDate: recognisedText,
       deferredRevenue: deferred,
