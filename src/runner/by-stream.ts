@@ -188,14 +188,10 @@ async function splitStreams(store: EventStore, prefix: string, parts: number): P
 
 /** Folds streams into their projections' documents; the same code runs in the calling thread or in a worker. */
 export class StreamFolder {
-  private readonly seen: Set<string>[];
-
   constructor(
     private readonly projections: readonly Projection[],
     private readonly specs: readonly LaneSpec[],
-  ) {
-    this.seen = projections.map(() => new Set());
-  }
+  ) {}
 
   /** One stream's events (revision order) to its documents, derived and serialised; counts what it derived. */
   fold(raw: readonly RecordedEvent[], out: FoldedDoc[]): number {
@@ -226,9 +222,6 @@ export class StreamFolder {
       }
       changesBefore(null);
       for (const [key, doc] of docs) {
-        if (this.seen[lane]!.has(key))
-          throw new Error(`projection ${p.name} declares its documents by stream but ${key} is fed by more than one`);
-        this.seen[lane]!.add(key);
         const final = p.derive ? p.derive(doc, spec.finalShared) : doc;
         if (p.derive) derived++;
         const tags = p.tagsOf?.(final);
@@ -322,9 +315,11 @@ async function pass(
   const commit = async (chunk: FoldedChunk) => {
     const writes = targets.map(() => new Map<string, JsonDocWrite | { doc: JsonObject | null }>());
     for (const d of chunk.docs) {
-      // Ranges are folded apart: a key met in two of them means two streams feed it.
+      // Each stream is folded on its own: a key met twice means two streams feed it, against the declaration.
       if (seen[d.lane]!.has(d.key))
-        throw new Error(`projection ${projections[d.lane]!.name}: ${d.key} is fed by more than one stream`);
+        throw new Error(
+          `projection ${projections[d.lane]!.name} declares its documents by stream but ${d.key} is fed by more than one`,
+        );
       seen[d.lane]!.add(d.key);
       writes[d.lane]!.set(d.key, d.tags === undefined ? { json: d.json } : { json: d.json, tags: d.tags });
     }
