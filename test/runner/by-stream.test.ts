@@ -42,16 +42,19 @@ async function dump(path: string) {
   }
 }
 
-/** The same store without `readByStream`: a rebuild then replays the log in position order. */
-function inLogOrder(store: SqliteEventStore): EventStore {
+/** The store with its `readByStream` replaced (undefined: none). */
+function withReadByStream(store: SqliteEventStore, readByStream: EventStore['readByStream']): EventStore {
   return new Proxy(store, {
     get(target, key) {
-      if (key === 'readByStream') return undefined;
+      if (key === 'readByStream') return readByStream;
       const value: unknown = Reflect.get(target, key, target);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
+
+/** The same store without `readByStream`: a rebuild then replays the log in position order. */
+const inLogOrder = (store: SqliteEventStore): EventStore => withReadByStream(store, undefined);
 
 describe('rebuild stream by stream', () => {
   let dir: string;
@@ -147,24 +150,17 @@ describe('rebuild stream by stream', () => {
       ];
       // Part way through the contract streams, new events land: two bookings, and premium support daily again.
       let appended = false;
-      const growing = new Proxy(store, {
-        get(target, key) {
-          if (key === 'readByStream')
-            return async function* (options: ReadByStreamOptions) {
-              let n = 0;
-              for await (const e of target.readByStream(options)) {
-                if (options.streamPrefix === 'contract-' && ++n === 5000) {
-                  await new Ingestor(target).ingest(late, { actor: 'test' });
-                  const products = { products: [...CATALOGUE], reason: 'SUP-PREM daily again' };
-                  await publishMapping(target, 'products', products, new Date('2026-06-01T00:00:00Z'));
-                  appended = true;
-                }
-                yield e;
-              }
-            };
-          const value: unknown = Reflect.get(target, key, target);
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
+      const growing = withReadByStream(store, async function* (options: ReadByStreamOptions) {
+        let n = 0;
+        for await (const e of store.readByStream(options)) {
+          if (options.streamPrefix === 'contract-' && ++n === 5000) {
+            await new Ingestor(store).ingest(late, { actor: 'test' });
+            const products = { products: [...CATALOGUE], reason: 'SUP-PREM daily again' };
+            await publishMapping(store, 'products', products, new Date('2026-06-01T00:00:00Z'));
+            appended = true;
+          }
+          yield e;
+        }
       });
       const readPath = join(dir, 'growing.db');
       const read = new SqliteReadStore(readPath, { synchronous: 'normal' });
