@@ -71,6 +71,8 @@ export interface FoldedChunk {
 }
 
 export interface ByStreamReport {
+  /** The projections it replayed. */
+  projections: string[];
   events: number;
   derived: number;
   /** Worker threads that folded (0: folded in the calling thread). */
@@ -113,7 +115,7 @@ export async function replayByStream(
   if (groups.size === 0) return null;
   const head = await store.headPosition();
   if (head === null) return null;
-  const report: ByStreamReport = { events: 0, derived: 0, workers: 0 };
+  const report: ByStreamReport = { projections: [], events: 0, derived: 0, workers: 0 };
   for (const g of groups.values()) {
     const upTo = g.progress ? parsePosition(g.progress.upTo) : head;
     const specs: LaneSpec[] = [];
@@ -124,6 +126,7 @@ export async function replayByStream(
       ...options,
       workers: threads,
     });
+    report.projections.push(...g.projections.map((p) => p.name));
     report.events += done.events;
     report.derived += done.derived;
     report.workers = Math.max(report.workers, done.workers);
@@ -303,7 +306,7 @@ async function pass(
   upTo: Position,
   ranges: StreamRange[],
   options: ByStreamOptions & { workers: number },
-): Promise<ByStreamReport> {
+): Promise<Omit<ByStreamReport, 'projections'>> {
   const total = await store.countAfter(null);
   const targets: Generation[] = [];
   for (const p of projections) targets.push(await read.startBuilding(p.name));

@@ -68,11 +68,14 @@ export async function rebuild(
   });
   let events = byStream?.events ?? 0;
   let derived = byStream?.derived ?? 0;
-  // One pass per projection, then all of them together: a pass holds its projection's documents in memory until they
-  // are derived and committed, so the peak is the largest projection's rather than the sum of all (at the price of
-  // reading the log once per projection). The last pass catches every projection up with what arrived meanwhile.
+  // One pass per projection not replayed stream by stream, then all of them together: a pass holds its projection's
+  // documents in memory until they are derived and committed, so the peak is the largest projection's rather than the
+  // sum of all (at the price of reading the log once per projection). The last pass catches every projection up with
+  // what arrived meanwhile.
+  const replayedByStream = new Set(byStream?.projections ?? []);
+  const alone = projections.filter((p) => !replayedByStream.has(p.name));
   const passes: (readonly Projection[])[] =
-    projections.length > 1 ? [...projections.map((p) => [p]), projections] : [projections];
+    projections.length > 1 && alone.length > 0 ? [...alone.map((p) => [p]), projections] : [projections];
   for (const pass of passes) {
     let replayed = 0;
     let total: number | null = null;
