@@ -121,10 +121,14 @@ export async function replayByStream(
     const specs: LaneSpec[] = [];
     for (const p of g.projections) specs.push(await laneSpec(store, p, g.prefix, upTo));
     const threads = options.workers ?? Math.min(4, Math.max(2, availableParallelism()));
-    const ranges = g.progress?.ranges ?? (await splitStreams(store, g.prefix, threads));
+    const streams = store.listStreams ? await store.listStreams(g.prefix) : [];
+    const ranges = g.progress?.ranges ?? splitStreams(streams, threads);
+    // For the progress bar: the streams' events now (a count of the log to `upTo` would cost a scan of its own).
+    const total = streams.length === 0 ? null : streams.reduce((n, s) => n + s.revision + 1, 0);
     const done = await pass(store, read, g.projections, specs, g.prefix, upTo, ranges, {
       ...options,
       workers: threads,
+      total,
     });
     report.projections.push(...g.projections.map((p) => p.name));
     report.events += done.events;
@@ -170,9 +174,8 @@ async function laneSpec(store: EventStore, p: Projection, prefix: string, upTo: 
   return { name: p.name, changes, initialShared: initial, finalShared: state };
 }
 
-/** Ranges of about equal numbers of events (one range when the store cannot list its streams). */
-async function splitStreams(store: EventStore, prefix: string, parts: number): Promise<StreamRange[]> {
-  const streams = store.listStreams ? await store.listStreams(prefix) : [];
+/** Ranges of about equal numbers of events (one range when the store could not list its streams). */
+function splitStreams(streams: readonly { streamId: string; revision: number }[], parts: number): StreamRange[] {
   if (parts < 2 || streams.length < parts) return [{ after: null, before: null }];
   const total = streams.reduce((n, s) => n + s.revision + 1, 0);
   const ranges: StreamRange[] = [];
@@ -305,9 +308,9 @@ async function pass(
   prefix: string,
   upTo: Position,
   ranges: StreamRange[],
-  options: ByStreamOptions & { workers: number },
+  options: ByStreamOptions & { workers: number; total: number | null },
 ): Promise<Omit<ByStreamReport, 'projections'>> {
-  const total = await store.countAfter(null);
+  const total = options.total === null ? null : options.total + Math.max(0, ...specs.map((s) => s.changes.length));
   const targets: Generation[] = [];
   for (const p of projections) targets.push(await read.startBuilding(p.name));
   const progress: Progress = { upTo: formatPosition(upTo), ranges: ranges.map((r) => ({ ...r })) };
