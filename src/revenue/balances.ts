@@ -3,7 +3,7 @@
 // of billing) — ASC 606-10-45-1..4. Pure; money only through ./money.ts.
 import type { Schedule } from './engine.js';
 import { monthOf, monthsBetween } from './calendar.js';
-import { ZERO, dec, formatMoney, maxMoney, minus, plus, sumMoney } from './money.js';
+import { ZERO, dec, formatMoney, minus, plus, sumMoney } from './money.js';
 import type { Dec } from './money.js';
 
 export interface BillingEntry {
@@ -58,9 +58,10 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
       recognisedText = formatMoney(recognisedToDate, currency);
     }
     if (bills !== undefined || recognised !== undefined) {
+      // Billed ahead of performance is deferred revenue, performance ahead of billing a contract asset.
       const ahead = minus(billedToDate, recognisedToDate);
-      deferred = formatMoney(maxMoney(ahead, ZERO), currency);
-      asset = formatMoney(maxMoney(ahead.neg(), ZERO), currency);
+      deferred = ahead.gt(0) ? formatMoney(ahead, currency) : zero;
+      asset = ahead.lt(0) ? formatMoney(ahead.neg(), currency) : zero;
     }
     return {
       period,

@@ -14,7 +14,7 @@ function parts(date: string): [number, number, number] {
  * Memoises a pure function of a string key. A schedule asks the same few questions (a service period against each
  * month end) for every line and month, and a rebuild asks them for every contract; bounded by clearing when full.
  */
-function memo<T>(fn: (key: string) => T, max = 100_000): (key: string) => T {
+export function memo<T>(fn: (key: string) => T, max = 100_000): (key: string) => T {
   const cache = new Map<string, T>();
   return (key) => {
     let v = cache.get(key);

@@ -10,7 +10,7 @@
 // previous end), so every sum is exact to the minor unit.
 import type { InboundOf, InboundType, Line, ProductMapping, Treatment } from '../../schemas/index.js';
 import type { Convention } from './calendar.js';
-import { addDays, monthEnd, monthOf, monthsBetween, weight } from './calendar.js';
+import { addDays, memo, monthEnd, monthOf, monthsBetween, weight } from './calendar.js';
 import type { Fraction } from './fraction.js';
 import { NONE, WHOLE, completed, fractionFrom, fractionOf, progressSince, remainderOf } from './fraction.js';
 import type { Dec } from './money.js';
@@ -165,6 +165,8 @@ interface Facts {
   activations: Map<string, string>;
   milestones: Map<string, { date: string; fraction: Fraction }[]>;
   usage: Map<string, UsageRecord[]>;
+  /** Per usage line, its records that run to their end (not cut by a cancellation), by end date, with running sums. */
+  usageDone: Map<string, { ends: string[]; sums: Dec[] }>;
 }
 
 function dataOf<T extends InboundType>(e: ContractEvent, _type: T): Data<T> {
@@ -191,10 +193,7 @@ function progress(s: Terms, facts: Facts, from: string, date: string): Fraction 
       if (date < start) return NONE;
       // Once the period is over the share is exactly the whole (fractionOf(w, w) is 1): no division needed.
       if (date >= end) return WHOLE;
-      const convention = mapping.convention ?? 'daily';
-      const whole = weight(start, end, convention);
-      if (whole.n === 0) return WHOLE;
-      return fractionOf(weight(start, date < end ? date : end, convention), whole);
+      return ratableShare(`${mapping.convention ?? 'daily'}|${start}|${end}|${date}`);
     }
     case 'point_in_time': {
       // ASC 606-10-25-30: control passes at a point in time: on activation, or on the service start date.
@@ -205,12 +204,24 @@ function progress(s: Terms, facts: Facts, from: string, date: string): Fraction 
       // An output method (ASC 606-10-55-17): each completed milestone's fraction, capped at the whole obligation.
       const done = (d: string) =>
         completed((facts.milestones.get(line.lineId) ?? []).filter((m) => m.date <= d).map((m) => m.fraction));
-      return progressSince(done(date), done(addDays(from === BEGINNING ? '1970-01-02' : from, -1)));
+      // From inception nothing was done before: no date arithmetic for the common case.
+      return progressSince(done(date), from === BEGINNING ? NONE : done(addDays(from, -1)));
     }
     case 'usage':
       return NONE;
   }
 }
+
+/**
+ * The share of a service period `start..end` transferred by `date` (start <= date < end), keyed
+ * `convention|start|end|date`: contracts share service periods and month ends, so a rebuild asks the same few
+ * thousand questions for tens of thousands of lines.
+ */
+const ratableShare = memo((key): Fraction => {
+  const [convention, start, end, date] = key.split('|') as [Convention, string, string, string];
+  const whole = weight(start, end, convention);
+  return whole.n === 0 ? WHOLE : fractionOf(weight(start, date, convention), whole);
+});
 
 function satisfiedOn(s: Terms, facts: Facts): string | undefined {
   const activated = facts.activations.get(s.line.lineId);
@@ -234,16 +245,21 @@ function cumOf(phases: readonly Phase[], date: string): Dec {
 function usageAt(facts: Facts, lineId: string, date: string): Dec {
   const records = facts.usage.get(lineId);
   if (records === undefined) return ZERO;
-  let sum = ZERO;
+  // Records whose whole period is over count in full (their share is days / days, exactly 1): a running sum.
+  const done = facts.usageDone.get(lineId)!;
+  let over = 0;
+  for (let hi = done.ends.length; over < hi;) {
+    const mid = (over + hi) >>> 1;
+    if (done.ends[mid]! <= date) over = mid + 1;
+    else hi = mid;
+  }
+  let sum = over === 0 ? ZERO : done.sums[over - 1]!;
   for (const u of records) {
-    if (date < u.start || u.until < u.start) continue;
-    // A record whose whole period is over counts in full (its share is days / days, exactly 1).
-    if (u.until === u.end && date >= u.end) sum = plus(sum, u.amount);
-    else
-      sum = plus(
-        sum,
-        scale(u.amount, weight(u.start, date < u.until ? date : u.until, 'daily').n, weight(u.start, u.end, 'daily').n),
-      );
+    if (date < u.start || u.until < u.start || (u.until === u.end && date >= u.end)) continue;
+    sum = plus(
+      sum,
+      scale(u.amount, weight(u.start, date < u.until ? date : u.until, 'daily').n, weight(u.start, u.end, 'daily').n),
+    );
   }
   return sum;
 }
@@ -259,7 +275,7 @@ function gatherFacts(
   cancelledOn: string | undefined,
   exceptions: ScheduleException[],
 ): Facts {
-  const facts: Facts = { activations: new Map(), milestones: new Map(), usage: new Map() };
+  const facts: Facts = { activations: new Map(), milestones: new Map(), usage: new Map(), usageDone: new Map() };
   const seenMilestones = new Set<string>();
   for (const e of events) {
     if (e.type === 'ServiceActivated') {
@@ -296,6 +312,14 @@ function gatherFacts(
         { start: d.periodStart, end: d.periodEnd, until, amount: dec(d.amount) },
       ]);
     }
+  }
+  for (const [lineId, records] of facts.usage) {
+    const full = records
+      .filter((u) => u.until === u.end && u.start <= u.end)
+      .sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
+    const sums: Dec[] = [];
+    for (const u of full) sums.push(plus(sums[sums.length - 1] ?? ZERO, u.amount));
+    facts.usageDone.set(lineId, { ends: full.map((u) => u.end), sums });
   }
   return facts;
 }
@@ -692,21 +716,32 @@ export function computeSchedule(input: ScheduleInput): Schedule {
   };
 
   const previous = new Map(states.map((s) => [s.line.lineId, ZERO]));
+  const zero = money(ZERO);
   let cumulative = ZERO;
+  let cumulativeText = zero;
   const periods: SchedulePeriod[] = months.map((period) => {
     const end = monthEnd(period);
     const amounts: Record<string, string> = {};
-    const all: Dec[] = [];
+    let total = ZERO;
     for (const s of states) {
+      const id = s.line.lineId;
+      const was = previous.get(id) ?? ZERO;
       const now = totalAt(s, end);
-      const amount = minus(now, previous.get(s.line.lineId) ?? ZERO);
-      previous.set(s.line.lineId, now);
-      amounts[s.line.lineId] = money(amount);
-      all.push(amount);
+      // Most lines recognise nothing in most months (not started yet, or done): no arithmetic for them.
+      if (now === was || now.eq(was)) {
+        amounts[id] = zero;
+        continue;
+      }
+      const amount = minus(now, was);
+      previous.set(id, now);
+      amounts[id] = money(amount);
+      total = plus(total, amount);
     }
-    const total = sumMoney(all);
-    cumulative = plus(cumulative, total);
-    return { period, lines: amounts, total: money(total), cumulative: money(cumulative) };
+    if (total !== ZERO) {
+      cumulative = plus(cumulative, total);
+      cumulativeText = money(cumulative);
+    }
+    return { period, lines: amounts, total: total === ZERO ? zero : money(total), cumulative: cumulativeText };
   });
 
   const last = months[months.length - 1];

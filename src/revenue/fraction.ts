@@ -36,6 +36,8 @@ export function remainderOf(done: Fraction): Fraction {
  * nothing remained (a prospective modification measures only what is still to be performed, ASC 606-10-25-13(a)).
  */
 export function progressSince(now: Fraction, before: Fraction): Fraction {
+  // Nothing done before: progress is simply what is done now.
+  if (before.isZero()) return now.isNegative() ? NONE : now;
   const rest = remainderOf(before);
   if (rest.lte(0)) return WHOLE;
   return Dec.max(NONE, now.minus(before)).div(rest);
