@@ -27,6 +27,13 @@ export function roundMoney(value: Dec, currency: string): Dec {
 export function formatMoney(value: Dec, currency: string): string {
   const places = minorUnits(currency);
   if (value.isZero()) return ZERO_TEXT[places] ?? ZERO.toFixed(places);
+  // Most amounts are already in minor units: spelled as they are and padded, without the rounded copy toFixed(places)
+  // makes (a non-zero amount in minor units is never "-0").
+  const dp = value.decimalPlaces();
+  if (dp <= places) {
+    const text = value.toFixed();
+    return dp === places ? text : `${text}${dp === 0 ? '.' : ''}${'0'.repeat(places - dp)}`;
+  }
   // toFixed rounds half up to the minor unit itself (one rounding, not two); only a negative amount can spell "-0".
   const text = value.toFixed(places, Dec.ROUND_HALF_UP);
   return text.charCodeAt(0) === 45 && NEGATIVE_ZERO.test(text) ? text.slice(1) : text;

@@ -1,7 +1,9 @@
 // Rules of the revenue engine, one at a time (the invariants for any contract are in properties.test.ts).
+import { Decimal } from 'decimal.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Line, ProductMapping } from '../../schemas/index.js';
-import { allocateLargestRemainder, dec, sumMoney } from '../../src/revenue/index.js';
+import { allocateLargestRemainder, dec, formatMoney, sumMoney } from '../../src/revenue/index.js';
 import { amountIn, booked, ev, idOf, schedule } from './support.js';
 
 const ratable = (sku: string, ssp: string, convention?: 'daily' | 'monthly'): ProductMapping => ({
@@ -31,6 +33,31 @@ const serviceCredit = (amount: string, approvedOn: string, lineId?: string) =>
     approvedOn,
     reason: 'x',
   });
+
+describe('money spelling', () => {
+  it('spells any amount with exactly the minor-unit digits, rounded half up, never "-0"', () => {
+    const amounts = fc
+      .tuple(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.integer({ min: 0, max: 8 }))
+      .map(([units, places]) => dec(`${units}e-${places}`));
+    fc.assert(
+      fc.property(amounts, fc.constantFrom('JPY', 'USD', 'BHD'), (amount, currency) => {
+        const places = currency === 'JPY' ? 0 : currency === 'USD' ? 2 : 3;
+        const expected = amount.toFixed(places, Decimal.ROUND_HALF_UP).replace(/^-(0\.?0*)$/, '$1');
+        expect(formatMoney(amount, currency)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(['1200', '1200.5', '-0.004', '-0.005', '0.1'].map((a) => formatMoney(dec(a), 'USD'))).toEqual([
+      '1200.00',
+      '1200.50',
+      '0.00',
+      '-0.01',
+      '0.10',
+    ]);
+    expect(formatMoney(dec('7'), 'BHD')).toBe('7.000');
+    expect(formatMoney(dec('7.5'), 'JPY')).toBe('8');
+  });
+});
 
 describe('largest-remainder allocation', () => {
   it('gives the leftover minor units to the largest remainders, ties in input order, summing exactly', () => {
