@@ -33,8 +33,8 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
     const m = monthOf(b.date);
     billedIn.set(m, [...(billedIn.get(m) ?? []), dec(b.amount)]);
   }
-  // Each period's total as the schedule spells it (already in minor units) and as an amount.
-  const recognisedIn = new Map(schedule.periods.map((p) => [p.period, { text: p.total, amount: dec(p.total) }]));
+  // Each period's total and the cumulative total through it, as the schedule spells them (in minor units).
+  const recognisedIn = new Map(schedule.periods.map((p) => [p.period, p]));
   const months = [...billedIn.keys(), ...recognisedIn.keys()].sort();
   if (months.length === 0) return [];
   const zero = formatMoney(ZERO, currency);
@@ -54,8 +54,8 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
       billedText = formatMoney(billedToDate, currency);
     }
     if (recognised !== undefined) {
-      recognisedToDate = plus(recognisedToDate, recognised.amount);
-      recognisedText = formatMoney(recognisedToDate, currency);
+      recognisedToDate = dec(recognised.cumulative);
+      recognisedText = recognised.cumulative;
     }
     if (bills !== undefined || recognised !== undefined) {
       // Billed ahead of performance is deferred revenue, performance ahead of billing a contract asset.
@@ -66,7 +66,7 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
     return {
       period,
       billed: bills === undefined ? zero : formatMoney(billed, currency),
-      recognised: recognised === undefined ? zero : recognised.text,
+      recognised: recognised === undefined ? zero : recognised.total,
       billedToDate: billedText,
       recognisedToDate: recognisedText,
       deferredRevenue: deferred,

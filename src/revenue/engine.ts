@@ -412,7 +412,9 @@ export function computeSchedule(input: ScheduleInput): Schedule {
       cum: (date) => {
         // None or all of it (the common answers once a period is over) need no arithmetic.
         const f = progress(terms, facts, from, date);
-        return f === WHOLE ? allocated : f === NONE ? base : plus(base, share(amount, f));
+        if (f === WHOLE) return allocated;
+        if (f === NONE) return base;
+        return base.isZero() ? share(amount, f) : plus(base, share(amount, f));
       },
       allocated,
       eventId,
