@@ -10,8 +10,13 @@ import type { ReadStore } from '../readmodel/index.js';
 import { replayByStream } from './by-stream.js';
 import { ProjectionRunner } from './runner.js';
 
-/** Events per commit of a by-stream replay (at most): its documents are final, nothing is kept between commits. */
-const BY_STREAM_COMMIT = 20_000;
+/**
+ * Events per commit of a by-stream replay (at most): its documents are final, nothing is kept between commits. Small
+ * chunks are handed over before the workers' garbage collector promotes them, and the writer holds less
+ * (bench/rebuild: 5,000 instead of 20,000 took 100–250 MiB off the peak RSS, and 0–2 s off the time, within the
+ * machine's noise; 1,000–2,000 were no faster).
+ */
+const BY_STREAM_COMMIT = 5_000;
 
 export interface RebuildProgress {
   phase: 'replay' | 'derive';
