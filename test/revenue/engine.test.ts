@@ -319,6 +319,20 @@ describe('milestones and usage', () => {
     ]);
   });
 
+  it('a milestone dated before 1970 counts from inception like any other', () => {
+    const s = schedule(
+      'C-1',
+      [
+        booked([{ lineId: 'M', sku: 'IMPL', quantity: '1', amount: '100.00' }]),
+        ev('MilestoneCompleted', { lineId: 'M', milestoneId: 'a', completedOn: '1969-12-31', fraction: '0.5' }),
+        ev('MilestoneCompleted', { lineId: 'M', milestoneId: 'b', completedOn: '2026-03-10', fraction: '0.25' }),
+      ],
+      [{ sku: 'IMPL', pattern: 'milestone', ssp: '100.00' }],
+    );
+    expect([amountIn(s, '1969-12', 'M'), amountIn(s, '2026-03', 'M')]).toEqual(['50.00', '25.00']);
+    expect(s.obligations[0]!.recognised).toBe('75.00');
+  });
+
   it('usage is variable consideration recognised over its usage period, outside the allocation', () => {
     const s = schedule(
       'C-1',
