@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTIONS } from '../../projections/index.js';
-import type { RevenueScheduleDoc } from '../../projections/index.js';
+import type { Projection, RevenueScheduleDoc } from '../../projections/index.js';
+import { contractVersions } from '../../projections/contract-versions.js';
 import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
 import { CATALOGUE, generateCompany } from '../../src/generate/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
@@ -213,4 +214,20 @@ describe('rebuild stream by stream', () => {
       expect(await dump(path)).toEqual(live);
     },
   );
+
+  it('refuses a projection that declares its documents by stream but folds two streams into one', async () => {
+    // Every contract's events into one document, against the declaration: found within one commit and across commits.
+    const merged: Projection = { ...contractVersions, name: 'merged', keyOf: () => 'all' };
+    for (const batchSize of [1_000_000, 1]) {
+      const store = new SqliteEventStore({ path: events });
+      const read = new SqliteReadStore(join(dir, `merged-${batchSize}.db`), { synchronous: 'normal' });
+      await expect(rebuild(store, read, [merged], { batchSize })).rejects.toThrow(
+        'projection merged declares its documents by stream but all is fed by more than one',
+      );
+      const building = await read.generations('merged');
+      expect(await read.checkpoint({ projection: 'merged', generation: building.building! })).toBeNull();
+      await read.close();
+      await store.close();
+    }
+  });
 });
