@@ -122,9 +122,11 @@ export async function replayByStream(
     for (const p of g.projections) specs.push(await laneSpec(store, p, g.prefix, upTo));
     const threads = options.workers ?? Math.min(4, Math.max(2, availableParallelism()));
     const streams = store.listStreams ? await store.listStreams(g.prefix) : [];
-    const ranges = g.progress?.ranges ?? splitStreams(streams, threads);
-    // For the progress bar: the streams' events now (a count of the log to `upTo` would cost a scan of its own).
-    const total = streams.length === 0 ? null : streams.reduce((n, s) => n + s.revision + 1, 0);
+    // The streams' events now: for the ranges, and for the progress bar (a count of the log to `upTo` would cost a
+    // scan of its own).
+    const events = streams.reduce((n, s) => n + s.revision + 1, 0);
+    const ranges = g.progress?.ranges ?? splitStreams(streams, events, threads);
+    const total = streams.length === 0 ? null : events;
     const done = await pass(store, read, g.projections, specs, g.prefix, upTo, ranges, {
       ...options,
       workers: threads,
@@ -174,10 +176,13 @@ async function laneSpec(store: EventStore, p: Projection, prefix: string, upTo: 
   return { name: p.name, changes, initialShared: initial, finalShared: state };
 }
 
-/** Ranges of about equal numbers of events (one range when the store could not list its streams). */
-function splitStreams(streams: readonly { streamId: string; revision: number }[], parts: number): StreamRange[] {
+/** Ranges of about equal numbers of events, of `total` in `streams` (one range when the store could not list them). */
+function splitStreams(
+  streams: readonly { streamId: string; revision: number }[],
+  total: number,
+  parts: number,
+): StreamRange[] {
   if (parts < 2 || streams.length < parts) return [{ after: null, before: null }];
-  const total = streams.reduce((n, s) => n + s.revision + 1, 0);
   const ranges: StreamRange[] = [];
   let after: string | null = null;
   let seen = 0;
@@ -310,12 +315,14 @@ async function pass(
   ranges: StreamRange[],
   options: ByStreamOptions & { workers: number; total: number | null },
 ): Promise<Omit<ByStreamReport, 'projections'>> {
-  const total = options.total === null ? null : options.total + Math.max(0, ...specs.map((s) => s.changes.length));
+  // The shared-state changes read first count as events read too: the most of any projection's, not their sum.
+  const changes = Math.max(0, ...specs.map((s) => s.changes.length));
+  const total = options.total === null ? null : options.total + changes;
   const targets: Generation[] = [];
   for (const p of projections) targets.push(await read.startBuilding(p.name));
   const progress: Progress = { upTo: formatPosition(upTo), ranges: ranges.map((r) => ({ ...r })) };
   const seen = projections.map(() => new Set<string>());
-  let events = Math.max(0, ...specs.map((s) => s.changes.length));
+  let events = changes;
   let derived = 0;
 
   const commit = async (chunk: FoldedChunk) => {
