@@ -51,6 +51,11 @@ export class SqliteReadStore implements ReadStore {
     this.onQuery = options.onQuery;
     mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
+    // A new file gets 32 KiB pages (an existing one keeps its own: WAL mode fixes the page size): documents run to
+    // tens of kilobytes, and with SQLite's 4 KiB default each spans a chain of overflow pages (bench/rebuild: writing a
+    // full rebuild's 570 MB of documents took ~5.1 s of CPU instead of ~6.5-6.9 s; point reads by key and by tag
+    // measured the same, ~13 and ~4 µs).
+    this.db.pragma('page_size = 32768');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.db.pragma('busy_timeout = 10000');

@@ -193,7 +193,7 @@ function progress(s: Terms, facts: Facts, from: string, date: string): Fraction 
       if (date < start) return NONE;
       // Once the period is over the share is exactly the whole (fractionOf(w, w) is 1): no division needed.
       if (date >= end) return WHOLE;
-      return ratableShare(`${mapping.convention ?? 'daily'}|${start}|${end}|${date}`);
+      return ratableShare(ratableShares(`${mapping.convention ?? 'daily'}|${start}|${end}`), date);
     }
     case 'point_in_time': {
       // ASC 606-10-25-30: control passes at a point in time: on activation, or on the service start date.
@@ -213,15 +213,46 @@ function progress(s: Terms, facts: Facts, from: string, date: string): Fraction 
 }
 
 /**
- * The share of a service period `start..end` transferred by `date` (start <= date < end), keyed
- * `convention|start|end|date`: contracts share service periods and month ends, so a rebuild asks the same few
- * thousand questions for tens of thousands of lines.
+ * `progress` of one phase as a function of the date alone: a phase asks it at every month end, and for a ratable line
+ * the service period is fixed, so its shares are looked up by date in the period's table.
  */
-const ratableShare = memo((key): Fraction => {
-  const [convention, start, end, date] = key.split('|') as [Convention, string, string, string];
-  const whole = weight(start, end, convention);
-  return whole.n === 0 ? WHOLE : fractionOf(weight(start, date, convention), whole);
-});
+function progressOf(s: Terms, facts: Facts, from: string): (date: string) => Fraction {
+  const { line, mapping } = s;
+  if (mapping.pattern !== 'ratable' || line.serviceStart === undefined)
+    return (date) => progress(s, facts, from, date);
+  const end = line.serviceEnd ?? line.serviceStart;
+  const start = from > line.serviceStart ? from : line.serviceStart;
+  const shares = ratableShares(`${mapping.convention ?? 'daily'}|${start}|${end}`);
+  return (date) => (date < start ? NONE : date >= end ? WHOLE : ratableShare(shares, date));
+}
+
+/** The shares of one service period transferred by each date asked so far, and the period (`convention|start|end`). */
+interface RatableShares {
+  convention: Convention;
+  start: string;
+  end: string;
+  byDate: Map<string, Fraction>;
+}
+
+/**
+ * The table of a service period, shared across contracts: they share service periods and month ends, so a rebuild
+ * asks the same few thousand questions for tens of thousands of lines (bounded: at most 10,000 periods).
+ */
+const ratableShares = memo((key): RatableShares => {
+  const [convention, start, end] = key.split('|') as [Convention, string, string];
+  return { convention, start, end, byDate: new Map() };
+}, 10_000);
+
+/** The share of the service period transferred by `date` (start <= date < end). */
+function ratableShare(shares: RatableShares, date: string): Fraction {
+  let f = shares.byDate.get(date);
+  if (f === undefined) {
+    const whole = weight(shares.start, shares.end, shares.convention);
+    f = whole.n === 0 ? WHOLE : fractionOf(weight(shares.start, date, shares.convention), whole);
+    shares.byDate.set(date, f);
+  }
+  return f;
+}
 
 function satisfiedOn(s: Terms, facts: Facts): string | undefined {
   const activated = facts.activations.get(s.line.lineId);
@@ -405,13 +436,13 @@ export function computeSchedule(input: ScheduleInput): Schedule {
 
   /** A phase from `from` that recognises `amount` over the line's remaining performance, on top of `base`. */
   const curve = (s: LineState, from: string, base: Dec, amount: Dec, eventId: string): Phase => {
-    const terms: Terms = { line: s.line, mapping: s.mapping };
+    const progressAt = progressOf({ line: s.line, mapping: s.mapping }, facts, from);
     const allocated = plus(base, amount);
     return {
       from,
       cum: (date) => {
         // None or all of it (the common answers once a period is over) need no arithmetic.
-        const f = progress(terms, facts, from, date);
+        const f = progressAt(date);
         if (f === WHOLE) return allocated;
         if (f === NONE) return base;
         return base.isZero() ? share(amount, f) : plus(base, share(amount, f));
