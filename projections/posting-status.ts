@@ -16,6 +16,7 @@ import type { ReadStore } from '../src/readmodel/index.js';
 import type { Dec } from '../src/revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus, sumMoney } from '../src/revenue/index.js';
 import type { JsonObject, RecordedEvent } from '../src/store/types.js';
+import { linesTotal } from './billing.js';
 import type { Projection } from './types.js';
 import type { RevenueScheduleDoc } from './revenue-schedule.js';
 
@@ -153,15 +154,20 @@ function foldBooking(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc 
 
 function foldBilling(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc {
   // Billed revenue excludes tax; a credit memo takes back what it credits (as in the revenue schedule's balances).
-  const total = sumMoney((e.data.lines as { amount: string }[]).map((l) => dec(l.amount)));
+  const total = linesTotal(e);
   const invoice = e.type === 'InvoiceIssued';
   const period = ((invoice ? e.data.invoiceDate : e.data.issuedOn) as string).slice(0, 7);
-  const was = doc.billedByPeriod.find((b) => b.period === period);
+  // Months in order, each once: the month's entry is replaced, or a new one goes in its place.
+  const periods = doc.billedByPeriod;
+  let at = 0;
+  while (at < periods.length && periods[at]!.period < period) at++;
+  const was = periods[at]?.period === period ? periods[at] : undefined;
   const amount = plus(was ? dec(was.amount) : ZERO, invoice ? total : total.neg());
   const billedByPeriod = [
-    ...doc.billedByPeriod.filter((b) => b.period !== period),
+    ...periods.slice(0, at),
     { period, amount: amount.toFixed() },
-  ].sort((a, b) => (a.period < b.period ? -1 : 1));
+    ...periods.slice(was ? at + 1 : at),
+  ];
   return { ...doc, billedByPeriod };
 }
 

@@ -8,9 +8,10 @@
 // published in, so a contract the change does not concern keeps its lineage.
 import type { ProductMapping } from '../schemas/index.js';
 import type { BillingEntry, PeriodBalance, Schedule } from '../src/revenue/index.js';
-import { balancesOf, computeSchedule, diffSchedules, negateMoney, sumMoneyStrings } from '../src/revenue/index.js';
+import { balancesOf, computeSchedule, diffSchedules } from '../src/revenue/index.js';
 import { canonicalJson } from '../src/store/chain.js';
 import type { JsonObject, RecordedEvent } from '../src/store/types.js';
+import { linesTotal } from './billing.js';
 import type { Projection, SharedState } from './types.js';
 
 /** The product mapping in force: each SKU's entry and the version that published it as it now stands. */
@@ -139,8 +140,7 @@ function fold(doc: RevenueScheduleDoc, e: RecordedEvent): RevenueScheduleDoc {
   let next = doc;
   if (e.type === 'InvoiceIssued' || e.type === 'CreditMemoIssued') {
     // Billed revenue excludes tax; a credit memo takes back what it credits whether or not it reduces the price.
-    const amounts = (data.lines as { amount: string }[]).map((l) => l.amount);
-    const total = sumMoneyStrings(amounts);
+    const total = linesTotal(e);
     const date = (e.type === 'InvoiceIssued' ? data.invoiceDate : data.issuedOn) as string;
     next = {
       ...next,
@@ -148,7 +148,7 @@ function fold(doc: RevenueScheduleDoc, e: RecordedEvent): RevenueScheduleDoc {
         ...next.billing,
         {
           date,
-          amount: e.type === 'InvoiceIssued' ? total : negateMoney(total),
+          amount: (e.type === 'InvoiceIssued' ? total : total.neg()).toString(),
           tax: e.type === 'InvoiceIssued' ? ((data.taxAmount as string | undefined) ?? '0') : '0',
           eventId: e.eventId,
         },

@@ -15,6 +15,6 @@ export type { Dec } from './money.js';
 export { balancesOf } from './balances.js';
 export type { BillingEntry, PeriodBalance } from './balances.js';
 export { diffSchedules } from './diff.js';
-export { changeOf, negateMoney, sumMoneyStrings } from './money.js';
+export { changeOf, negateMoney } from './money.js';
 export { ZERO, minus, plus } from './money.js';
 export { monthEnd, monthsBetween, nextMonth } from './calendar.js';

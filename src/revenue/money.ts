@@ -115,11 +115,6 @@ export function allocateLargestRemainder(total: Dec, weights: readonly Dec[], cu
   return floors.map((f) => f.div(scale));
 }
 
-/** The sum of decimal strings, unrounded (a currency may not be known yet, e.g. before a booking arrives). */
-export function sumMoneyStrings(values: readonly string[]): string {
-  return sumMoney(values.map((v) => dec(v))).toString();
-}
-
 export function negateMoney(value: string): string {
   return dec(value).neg().toString();
 }
