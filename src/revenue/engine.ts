@@ -218,8 +218,7 @@ function progress(s: Terms, facts: Facts, from: string, date: string): Fraction 
  */
 function progressOf(s: Terms, facts: Facts, from: string): (date: string) => Fraction {
   const { line, mapping } = s;
-  if (mapping.pattern !== 'ratable' || line.serviceStart === undefined)
-    return (date) => progress(s, facts, from, date);
+  if (mapping.pattern !== 'ratable' || line.serviceStart === undefined) return (date) => progress(s, facts, from, date);
   const end = line.serviceEnd ?? line.serviceStart;
   const start = from > line.serviceStart ? from : line.serviceStart;
   const shares = ratableShares(`${mapping.convention ?? 'daily'}|${start}|${end}`);
