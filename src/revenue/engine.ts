@@ -188,12 +188,7 @@ function progress(s: Terms, facts: Facts, from: string, date: string): Fraction 
     case 'ratable': {
       // ASC 606-10-25-27(a), 55-17: a stand-ready service transfers evenly over its service period.
       if (line.serviceStart === undefined) return NONE;
-      const end = line.serviceEnd ?? line.serviceStart;
-      const start = from > line.serviceStart ? from : line.serviceStart;
-      if (date < start) return NONE;
-      // Once the period is over the share is exactly the whole (fractionOf(w, w) is 1): no division needed.
-      if (date >= end) return WHOLE;
-      return ratableShare(ratableShares(`${mapping.convention ?? 'daily'}|${start}|${end}`), date);
+      return progressOf(s, facts, from)(date);
     }
     case 'point_in_time': {
       // ASC 606-10-25-30: control passes at a point in time: on activation, or on the service start date.
@@ -222,6 +217,7 @@ function progressOf(s: Terms, facts: Facts, from: string): (date: string) => Fra
   const end = line.serviceEnd ?? line.serviceStart;
   const start = from > line.serviceStart ? from : line.serviceStart;
   const shares = ratableShares(`${mapping.convention ?? 'daily'}|${start}|${end}`);
+  // Once the period is over the share is exactly the whole (fractionOf(w, w) is 1): no division needed.
   return (date) => (date < start ? NONE : date >= end ? WHOLE : ratableShare(shares, date));
 }
 
