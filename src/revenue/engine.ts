@@ -12,13 +12,23 @@ import type { InboundOf, InboundType, Line, ProductMapping, Treatment } from '..
 import type { Convention } from './calendar.js';
 import { addDays, memo, monthEnd, monthOf, monthsBetween, weight } from './calendar.js';
 import type { Fraction } from './fraction.js';
-import { NONE, WHOLE, completed, fractionFrom, fractionOf, progressSince, remainderOf } from './fraction.js';
-import type { Dec } from './money.js';
+import {
+  NONE,
+  WHOLE,
+  completed,
+  fractionFrom,
+  fractionOf,
+  progressSince,
+  rationalOf,
+  remainderOf,
+} from './fraction.js';
+import type { Dec, Minor } from './money.js';
 import {
   ZERO,
   allocateLargestRemainder,
   dec,
   extend,
+  formatMinor,
   formatMoney,
   maxMoney,
   minMoney,
@@ -28,7 +38,9 @@ import {
   sameAmount,
   scale,
   share,
+  shareMinor,
   sumMoney,
+  toMinor,
 } from './money.js';
 
 type Data<T extends InboundType> = InboundOf<T>['data'];
@@ -132,6 +144,8 @@ interface Phase {
   from: string;
   /** Unrounded cumulative fixed revenue of the line at a date on or after `from`. */
   cum: (date: string) => Dec;
+  /** The same rounded to minor units, where that is known without decimal.js; undefined: round `cum`. */
+  minor?: (date: string) => Minor | undefined;
   /** The line's allocation while this phase is in force (rounded to the minor unit). */
   allocated: Dec;
   eventId: string;
@@ -164,6 +178,8 @@ interface UsageRecord {
 interface Facts {
   activations: Map<string, string>;
   milestones: Map<string, { date: string; fraction: Fraction }[]>;
+  /** Per milestone line, the share completed by each date asked, keyed by how many milestone dates are on or before it. */
+  milestonesDone: Map<string, { dates: string[]; done: Map<number, Fraction> }>;
   usage: Map<string, UsageRecord[]>;
   /** Per usage line, its records that run to their end (not cut by a cancellation), by end date, with running sums. */
   usageDone: Map<string, { ends: string[]; sums: Dec[] }>;
@@ -197,8 +213,7 @@ function progress(s: Terms, facts: Facts, from: string, date: string): Fraction 
     }
     case 'milestone': {
       // An output method (ASC 606-10-55-17): each completed milestone's fraction, capped at the whole obligation.
-      const done = (d: string) =>
-        completed((facts.milestones.get(line.lineId) ?? []).filter((m) => m.date <= d).map((m) => m.fraction));
+      const done = (d: string) => completedBy(facts, line.lineId, d);
       // From inception nothing was done before: no date arithmetic for the common case.
       return progressSince(done(date), from === BEGINNING ? NONE : done(addDays(from, -1)));
     }
@@ -257,6 +272,27 @@ function satisfiedOn(s: Terms, facts: Facts): string | undefined {
   return activated ?? s.line.serviceStart;
 }
 
+/**
+ * The share of a milestone line completed by `date`. The milestones completed by a date change only on a milestone
+ * date, so the share is summed once per milestone date (a line is asked at every month end).
+ */
+function completedBy(facts: Facts, lineId: string, date: string): Fraction {
+  const milestones = facts.milestones.get(lineId) ?? [];
+  let memo = facts.milestonesDone.get(lineId);
+  if (memo === undefined) {
+    memo = { dates: [...new Set(milestones.map((m) => m.date))].sort(), done: new Map() };
+    facts.milestonesDone.set(lineId, memo);
+  }
+  let reached = 0;
+  while (reached < memo.dates.length && memo.dates[reached]! <= date) reached++;
+  let done = memo.done.get(reached);
+  if (done === undefined) {
+    done = completed(milestones.filter((m) => m.date <= date).map((m) => m.fraction));
+    memo.done.set(reached, done);
+  }
+  return done;
+}
+
 /** The phase in force at `date`: the last one applied that starts on or before it. */
 function phaseAt(phases: readonly Phase[], date: string): Phase | undefined {
   let phase: Phase | undefined;
@@ -302,7 +338,13 @@ function gatherFacts(
   cancelledOn: string | undefined,
   exceptions: ScheduleException[],
 ): Facts {
-  const facts: Facts = { activations: new Map(), milestones: new Map(), usage: new Map(), usageDone: new Map() };
+  const facts: Facts = {
+    activations: new Map(),
+    milestones: new Map(),
+    milestonesDone: new Map(),
+    usage: new Map(),
+    usageDone: new Map(),
+  };
   const seenMilestones = new Set<string>();
   for (const e of events) {
     if (e.type === 'ServiceActivated') {
@@ -420,6 +462,7 @@ export function computeSchedule(input: ScheduleInput): Schedule {
   const round = (x: Dec): Dec => roundMoney(x, currency);
   const money = (x: Dec): string => formatMoney(x, currency);
   const recognisedBy = (s: LineState, date: string): Dec => round(cumOf(s.phases, date));
+  const minor = (x: Dec): Minor | undefined => toMinor(x, currency);
   const creditedBy = (lineId: string, date: string): Dec => {
     const credits = usageCredits.get(lineId);
     return credits === undefined ? ZERO : sumMoney(credits.filter((c) => c.date <= date).map((c) => c.amount));
@@ -434,6 +477,9 @@ export function computeSchedule(input: ScheduleInput): Schedule {
   const curve = (s: LineState, from: string, base: Dec, amount: Dec, eventId: string): Phase => {
     const progressAt = progressOf({ line: s.line, mapping: s.mapping }, facts, from);
     const allocated = plus(base, amount);
+    const baseMinor = minor(base);
+    const amountMinor = minor(amount);
+    const allocatedMinor = minor(allocated);
     return {
       from,
       cum: (date) => {
@@ -443,6 +489,15 @@ export function computeSchedule(input: ScheduleInput): Schedule {
         if (f === NONE) return base;
         return base.isZero() ? share(amount, f) : plus(base, share(amount, f));
       },
+      // The same in whole minor units: a fraction of a service period is an exact quotient of day counts.
+      minor: (date) => {
+        const f = progressAt(date);
+        if (f === WHOLE) return allocatedMinor;
+        if (f === NONE) return baseMinor;
+        const r = rationalOf(f);
+        if (r === undefined || baseMinor === undefined || amountMinor === undefined) return undefined;
+        return shareMinor(baseMinor, amountMinor, r.n, r.d);
+      },
       allocated,
       eventId,
     };
@@ -451,7 +506,8 @@ export function computeSchedule(input: ScheduleInput): Schedule {
   /** A line stops on `from`: it keeps what it recognised before, and that is its allocation from then on. */
   const freeze = (s: LineState, from: string, eventId: string) => {
     const frozen = recognisedBy(s, addDays(from, -1));
-    apply(s, { from, cum: () => frozen, allocated: frozen, eventId });
+    const frozenMinor = minor(frozen);
+    apply(s, { from, cum: () => frozen, minor: () => frozenMinor, allocated: frozen, eventId });
   };
 
   /** Allocation of fixed consideration by relative standalone selling price (ASC 606-10-32-28, 32-31). */
@@ -737,46 +793,53 @@ export function computeSchedule(input: ScheduleInput): Schedule {
   dates.sort();
   const months =
     dates.length === 0 ? [] : monthsBetween(monthOf(dates[0] as string), monthOf(dates[dates.length - 1] as string));
-  const totalAt = (s: LineState, date: string) => {
+  /** What a line recognised by `date`, net of its credits, in whole minor units (the amounts below are rounded). */
+  const totalAt = (s: LineState, date: string): Minor => {
     const id = s.line.lineId;
+    if (!facts.usage.has(id) && !usageCredits.has(id)) {
+      const phase = phaseAt(s.phases, date);
+      if (phase === undefined) return 0n;
+      const known = phase.minor?.(date);
+      if (known !== undefined) return known;
+    }
     const fixed = cumOf(s.phases, date);
     const recognised = round(facts.usage.has(id) ? plus(fixed, usageAt(facts, id, date)) : fixed);
-    return usageCredits.has(id) ? minus(recognised, creditedBy(id, date)) : recognised;
+    return minor(usageCredits.has(id) ? minus(recognised, creditedBy(id, date)) : recognised)!;
   };
 
-  const previous = new Map(states.map((s) => [s.line.lineId, ZERO]));
+  // Month by month, in whole minor units: each month's revenue is a difference of rounded cumulatives, so the sums
+  // are integer sums.
+  const previous = new Map(states.map((s) => [s.line.lineId, 0n]));
   const zero = money(ZERO);
-  let cumulative = ZERO;
+  let cumulative = 0n;
   let cumulativeText = zero;
   const periods: SchedulePeriod[] = months.map((period) => {
     const end = monthEnd(period);
     const amounts: Record<string, string> = {};
-    let total = ZERO;
+    let total = 0n;
     for (const s of states) {
       const id = s.line.lineId;
-      const was = previous.get(id) ?? ZERO;
+      const was = previous.get(id) ?? 0n;
       const now = totalAt(s, end);
-      // Most lines recognise nothing in most months (not started yet, or done): no arithmetic for them.
-      if (now === was || now.eq(was)) {
+      if (now === was) {
         amounts[id] = zero;
         continue;
       }
-      const amount = minus(now, was);
       previous.set(id, now);
-      amounts[id] = money(amount);
-      total = plus(total, amount);
+      amounts[id] = formatMinor(now - was, currency);
+      total += now - was;
     }
-    if (total !== ZERO) {
-      cumulative = plus(cumulative, total);
-      cumulativeText = money(cumulative);
+    if (total !== 0n) {
+      cumulative += total;
+      cumulativeText = formatMinor(cumulative, currency);
     }
-    return { period, lines: amounts, total: total === ZERO ? zero : money(total), cumulative: cumulativeText };
+    return { period, lines: amounts, total: formatMinor(total, currency), cumulative: cumulativeText };
   });
 
   const last = months[months.length - 1];
   const obligations: Obligation[] = states.map((s) => {
-    const recognised = previous.get(s.line.lineId) ?? ZERO;
-    const fixed = last ? recognisedBy(s, monthEnd(last)) : ZERO;
+    const recognised = previous.get(s.line.lineId) ?? 0n;
+    const fixed = last ? minor(recognisedBy(s, monthEnd(last)))! : 0n;
     return {
       lineId: s.line.lineId,
       sku: s.line.sku,
@@ -788,8 +851,8 @@ export function computeSchedule(input: ScheduleInput): Schedule {
         allocated: money(p.allocated),
         eventId: p.eventId,
       })),
-      variable: money(minus(recognised, fixed)),
-      recognised: money(recognised),
+      variable: formatMinor(recognised - fixed, currency),
+      recognised: formatMinor(recognised, currency),
       ...(s.line.serviceStart ? { serviceStart: s.line.serviceStart } : {}),
       ...(s.line.serviceEnd ? { serviceEnd: s.line.serviceEnd } : {}),
       active: s.active,

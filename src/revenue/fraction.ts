@@ -9,9 +9,34 @@ export type Fraction = Dec;
 export const NONE: Fraction = new Dec(0);
 export const WHOLE: Fraction = new Dec(1);
 
+/** A fraction as the exact quotient it was computed from: `n / d`, integers, `d` > 0. */
+export interface Rational {
+  n: bigint;
+  d: bigint;
+}
+
+/**
+ * The exact quotient behind each fraction `fractionOf` made (and behind NONE and WHOLE). The decimal is that quotient
+ * to 34 significant digits; money.ts's `shareMinor` rounds with the quotient itself wherever both roundings agree.
+ */
+const rationals = new WeakMap<Fraction, Rational>([
+  [NONE, { n: 0n, d: 1n }],
+  [WHOLE, { n: 1n, d: 1n }],
+]);
+
+/** The exact quotient a fraction was computed from; undefined for a fraction read from a decimal string. */
+export function rationalOf(f: Fraction): Rational | undefined {
+  return rationals.get(f);
+}
+
 /** `part / whole` for two calendar weights, with a single division so that `x / x` is exactly 1. */
 export function fractionOf(part: Ratio, whole: Ratio): Fraction {
-  return new Dec(part.n * whole.d).div(part.d * whole.n);
+  const n = part.n * whole.d;
+  const d = part.d * whole.n;
+  const f = new Dec(n).div(d);
+  // Weights are small integers: their products are exact, and the quotient is the one the decimal was divided from.
+  if (Number.isSafeInteger(n) && Number.isSafeInteger(d) && d > 0) rationals.set(f, { n: BigInt(n), d: BigInt(d) });
+  return f;
 }
 
 export function fractionFrom(decimal: string): Fraction {

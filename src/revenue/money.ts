@@ -43,6 +43,57 @@ const NEGATIVE_ZERO = /^-0(\.0*)?$/;
 /** Zero spelled with 0 to 4 minor-unit digits. */
 const ZERO_TEXT = [0, 1, 2, 3, 4].map((places) => ZERO.toFixed(places));
 
+/**
+ * A whole number of minor units (cents for USD, fils for KWD): the engine's month-by-month loop adds and subtracts
+ * rounded amounts as exact integers (bigint, never number); every quotient is still a decimal.js one, or an exact
+ * rational rounded as decimal.js would round it (`shareMinor`).
+ */
+export type Minor = bigint;
+
+/** An amount that is a whole number of minor units, as that count; undefined when it is not one. */
+export function toMinor(value: Dec, currency: string): Minor | undefined {
+  const places = minorUnits(currency);
+  const dp = value.decimalPlaces();
+  if (dp > places) return undefined;
+  // The amount's own digits without the point, padded to the minor unit (toFixed() spells it without rounding).
+  const text = value.toFixed();
+  const digits = dp === 0 ? text : text.slice(0, text.length - dp - 1) + text.slice(text.length - dp);
+  return BigInt(places === dp ? digits : digits + '0'.repeat(places - dp));
+}
+
+/** `formatMoney` of a count of minor units: the same string for the same amount. */
+export function formatMinor(value: Minor, currency: string): string {
+  const places = minorUnits(currency);
+  if (places === 0) return value.toString();
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(places + 1, '0');
+  const point = digits.length - places;
+  return `${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** Sizes within which `shareMinor` proves its answer equal to decimal.js's (see there). */
+const SHARE_MINOR_LIMIT = 10n ** 20n;
+const SHARE_DIVISOR_LIMIT = 10n ** 10n;
+
+/**
+ * `base + amount × n / d` rounded half up to a whole number of minor units, for non-negative counts and 0 <= n <= d:
+ * the amount `roundMoney(plus(base, share(amount, f)))` gives when `f` is the decimal of n / d (`fractionOf`).
+ * Undefined where the two could differ, and the caller asks decimal.js instead: decimal.js rounds n / d, the product
+ * and the sum to 34 significant digits, which moves the result by less than 2e-33 of base + amount (< 1e20 minor
+ * units here), i.e. by less than 2e-13 of a minor unit; the exact quotient is at least 1 / 2d (> 5e-11, d < 1e10)
+ * away from the half-way point unless it is exactly on it. So both round the same way except exactly on a half,
+ * where the decimal's last digit decides and this returns undefined.
+ */
+export function shareMinor(base: Minor, amount: Minor, n: bigint, d: bigint): Minor | undefined {
+  if (base < 0n || amount < 0n || n < 0n || n > d || base + amount >= SHARE_MINOR_LIMIT) return undefined;
+  if (d >= SHARE_DIVISOR_LIMIT) return undefined;
+  const product = amount * n;
+  const whole = product / d;
+  const twiceRest = 2n * (product - whole * d);
+  if (twiceRest === d) return undefined;
+  return base + whole + (twiceRest > d ? 1n : 0n);
+}
+
 export function sumMoney(values: readonly Dec[]): Dec {
   return values.reduce((a, b) => a.plus(b), ZERO);
 }

@@ -94,6 +94,16 @@ describe('ratable recognition', () => {
     expect(s.obligations[0]?.convention).toBe('daily');
   });
 
+  it('a month whose cumulative falls exactly on half a cent is rounded as the 34-digit decimal share rounds it', () => {
+    // 0.21 × 5/14 is exactly 0.075; 5/14 to 34 digits, and its product, are a little less: 0.07, not 0.08.
+    const l = { ...line, amount: '0.21', serviceStart: '2026-01-27', serviceEnd: '2026-02-09' };
+    const s = schedule('C-1', [booked([l])], [ratable('SUB', '0.21')]);
+    expect(s.periods.map((p) => [p.period, p.lines.L, p.cumulative])).toEqual([
+      ['2026-01', '0.07', '0.07'],
+      ['2026-02', '0.14', '0.21'],
+    ]);
+  });
+
   it('a leap-year February has 29 days under the daily convention', () => {
     const l = { ...line, amount: '366.00', serviceStart: '2028-01-01', serviceEnd: '2028-12-31' };
     const s = schedule('C-1', [booked([l])], [ratable('SUB', '366.00')]);
