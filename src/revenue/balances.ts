@@ -3,8 +3,7 @@
 // of billing) — ASC 606-10-45-1..4. Pure; money only through ./money.ts.
 import type { Schedule } from './engine.js';
 import { monthOf, monthsBetween } from './calendar.js';
-import { ZERO, dec, formatMoney, minus, plus, sumMoney } from './money.js';
-import type { Dec } from './money.js';
+import { dec, formatUnits, toUnits, unitScale, unitsOfText } from './money.js';
 
 export interface BillingEntry {
   /** YYYY-MM-DD */
@@ -28,44 +27,48 @@ export interface PeriodBalance {
 export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[]): PeriodBalance[] {
   const currency = schedule.currency;
   if (currency === null) return [];
-  const billedIn = new Map<string, Dec[]>();
-  for (const b of billing) {
-    const m = monthOf(b.date);
-    billedIn.set(m, [...(billedIn.get(m) ?? []), dec(b.amount)]);
-  }
+  // Counted exactly in units of the finest digit any bill has (the minor unit, unless a bill has more digits), and
+  // spelled rounded to the minor unit.
+  const bills = billing.map((b) => ({ month: monthOf(b.date), amount: dec(b.amount) }));
+  const scale = unitScale(
+    bills.map((b) => b.amount),
+    currency,
+  );
+  const spell = (units: bigint): string => formatUnits(units, scale, currency);
+  const billedIn = new Map<string, bigint>();
+  for (const b of bills) billedIn.set(b.month, (billedIn.get(b.month) ?? 0n) + toUnits(b.amount, scale));
   // Each period's total and the cumulative total through it, as the schedule spells them (in minor units).
   const recognisedIn = new Map(schedule.periods.map((p) => [p.period, p]));
   const months = [...billedIn.keys(), ...recognisedIn.keys()].sort();
   if (months.length === 0) return [];
-  const zero = formatMoney(ZERO, currency);
-  let billedToDate = ZERO;
-  let recognisedToDate = ZERO;
-  // Most months change one side or neither: amounts are formatted only when they change.
+  const zero = spell(0n);
+  let billedToDate = 0n;
+  let recognisedToDate = 0n;
+  // Most months change one side or neither: amounts are spelled only when they change.
   let billedText = zero;
   let recognisedText = zero;
   let deferred = zero;
   let asset = zero;
   return monthsBetween(months[0]!, months[months.length - 1]!).map((period) => {
-    const bills = billedIn.get(period);
-    const billed = bills === undefined ? ZERO : sumMoney(bills);
+    const billed = billedIn.get(period);
     const recognised = recognisedIn.get(period);
-    if (bills !== undefined) {
-      billedToDate = plus(billedToDate, billed);
-      billedText = formatMoney(billedToDate, currency);
+    if (billed !== undefined) {
+      billedToDate += billed;
+      billedText = spell(billedToDate);
     }
     if (recognised !== undefined) {
-      recognisedToDate = dec(recognised.cumulative);
+      recognisedToDate = unitsOfText(recognised.cumulative, scale);
       recognisedText = recognised.cumulative;
     }
-    if (bills !== undefined || recognised !== undefined) {
+    if (billed !== undefined || recognised !== undefined) {
       // Billed ahead of performance is deferred revenue, performance ahead of billing a contract asset.
-      const ahead = minus(billedToDate, recognisedToDate);
-      deferred = ahead.gt(0) ? formatMoney(ahead, currency) : zero;
-      asset = ahead.lt(0) ? formatMoney(ahead.neg(), currency) : zero;
+      const ahead = billedToDate - recognisedToDate;
+      deferred = ahead > 0n ? spell(ahead) : zero;
+      asset = ahead < 0n ? spell(-ahead) : zero;
     }
     return {
       period,
-      billed: bills === undefined ? zero : formatMoney(billed, currency),
+      billed: billed === undefined ? zero : spell(billed),
       recognised: recognised === undefined ? zero : recognised.total,
       billedToDate: billedText,
       recognisedToDate: recognisedText,

@@ -53,12 +53,39 @@ export type Minor = bigint;
 /** An amount that is a whole number of minor units, as that count; undefined when it is not one. */
 export function toMinor(value: Dec, currency: string): Minor | undefined {
   const places = minorUnits(currency);
-  const dp = value.decimalPlaces();
-  if (dp > places) return undefined;
-  // The amount's own digits without the point, padded to the minor unit (toFixed() spells it without rounding).
-  const text = value.toFixed();
-  const digits = dp === 0 ? text : text.slice(0, text.length - dp - 1) + text.slice(text.length - dp);
-  return BigInt(places === dp ? digits : digits + '0'.repeat(places - dp));
+  // toFixed() spells the amount's own digits, without rounding and without an exponent.
+  return value.decimalPlaces() > places ? undefined : unitsOfText(value.toFixed(), places);
+}
+
+/**
+ * A plain decimal string ("-12.5", "300") with at most `scale` digits after the point, as a count of 10^-scale
+ * units: its digits without the point, padded.
+ */
+export function unitsOfText(text: string, scale: number): bigint {
+  const point = text.indexOf('.');
+  const dp = point < 0 ? 0 : text.length - point - 1;
+  const digits = point < 0 ? text : text.slice(0, point) + text.slice(point + 1);
+  return BigInt(dp === scale ? digits : digits + '0'.repeat(scale - dp));
+}
+
+/** The fewest digits after the point that count every one of `amounts` exactly, and at least the minor unit's. */
+export function unitScale(amounts: readonly Dec[], currency: string): number {
+  return amounts.reduce((scale, a) => Math.max(scale, a.decimalPlaces()), minorUnits(currency));
+}
+
+/** An amount with at most `scale` digits after the point, as a count of 10^-scale units. */
+export function toUnits(value: Dec, scale: number): bigint {
+  return unitsOfText(value.toFixed(), scale);
+}
+
+/** `formatMoney` of a count of 10^-scale units (scale >= the minor unit): rounded half up to the minor unit. */
+export function formatUnits(units: bigint, scale: number, currency: string): string {
+  const extra = scale - minorUnits(currency);
+  if (extra === 0) return formatMinor(units, currency);
+  const unit = 10n ** BigInt(extra);
+  const magnitude = units < 0n ? -units : units;
+  const rounded = magnitude / unit + (2n * (magnitude % unit) >= unit ? 1n : 0n);
+  return formatMinor(units < 0n ? -rounded : rounded, currency);
 }
 
 /** `formatMoney` of a count of minor units: the same string for the same amount. */

@@ -117,6 +117,20 @@ describe('balances per period end', () => {
     ]);
   });
 
+  it('given bills with more digits than the currency has, then they are summed exactly and each amount is rounded half up', () => {
+    // An invoice held before its booking is not checked against the currency's precision at ingestion.
+    const b = balancesOf(annual, [
+      bill('2026-01-05', '100.005'),
+      bill('2026-01-20', '0.0004'),
+      bill('2026-02-01', '-0.0054'),
+    ]);
+    expect(b.slice(0, 3).map((p) => [p.billed, p.billedToDate, p.deferredRevenue, p.contractAsset])).toEqual([
+      ['100.01', '100.01', '0.01', '0.00'], // 100.0054 billed against 100.00 recognised: 0.0054 ahead
+      ['-0.01', '100.00', '0.00', '100.00'], // 100.0000 billed against 200.00
+      ['0.00', '100.00', '0.00', '200.00'],
+    ]);
+  });
+
   it('given a schedule without a currency (no booking yet), then there are no balances', () => {
     expect(balancesOf(schedule('C-1', [], products), [bill('2026-01-05', '300.00')])).toEqual([]);
   });
