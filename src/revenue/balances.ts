@@ -3,7 +3,8 @@
 // of billing) — ASC 606-10-45-1..4. Pure; money only through ./money.ts.
 import type { Schedule } from './engine.js';
 import { monthOf, monthsBetween } from './calendar.js';
-import { dec, formatUnits, toUnits, unitScale, unitsOfText } from './money.js';
+import type { Minor } from './money.js';
+import { dec, formatUnits, minusMinor, plusMinor, toUnits, unitScale, unitsOfText } from './money.js';
 
 export interface BillingEntry {
   /** YYYY-MM-DD */
@@ -34,9 +35,9 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
     bills.map((b) => b.amount),
     currency,
   );
-  const spell = (units: bigint): string => formatUnits(units, scale, currency);
-  const billedIn = new Map<string, bigint>();
-  for (const b of bills) billedIn.set(b.month, (billedIn.get(b.month) ?? 0n) + toUnits(b.amount, scale));
+  const spell = (units: Minor): string => formatUnits(units, scale, currency);
+  const billedIn = new Map<string, Minor>();
+  for (const b of bills) billedIn.set(b.month, plusMinor(billedIn.get(b.month) ?? 0n, toUnits(b.amount, scale)));
   // Each period's total and the cumulative total through it, as the schedule spells them (in minor units).
   const recognisedIn = new Map(schedule.periods.map((p) => [p.period, p]));
   const months = [...billedIn.keys(), ...recognisedIn.keys()].sort();
@@ -53,7 +54,7 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
     const billed = billedIn.get(period);
     const recognised = recognisedIn.get(period);
     if (billed !== undefined) {
-      billedToDate += billed;
+      billedToDate = plusMinor(billedToDate, billed);
       billedText = spell(billedToDate);
     }
     if (recognised !== undefined) {
@@ -62,9 +63,9 @@ export function balancesOf(schedule: Schedule, billing: readonly BillingEntry[])
     }
     if (billed !== undefined || recognised !== undefined) {
       // Billed ahead of performance is deferred revenue, performance ahead of billing a contract asset.
-      const ahead = billedToDate - recognisedToDate;
+      const ahead = minusMinor(billedToDate, recognisedToDate);
       deferred = ahead > 0n ? spell(ahead) : zero;
-      asset = ahead < 0n ? spell(-ahead) : zero;
+      asset = ahead < 0n ? spell(minusMinor(0n, ahead)) : zero;
     }
     return {
       period,

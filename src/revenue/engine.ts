@@ -33,7 +33,9 @@ import {
   maxMoney,
   minMoney,
   minus,
+  minusMinor,
   plus,
+  plusMinor,
   roundMoney,
   sameAmount,
   scale,
@@ -826,11 +828,12 @@ export function computeSchedule(input: ScheduleInput): Schedule {
         continue;
       }
       previous.set(id, now);
-      amounts[id] = formatMinor(now - was, currency);
-      total += now - was;
+      const amount = minusMinor(now, was);
+      amounts[id] = formatMinor(amount, currency);
+      total = plusMinor(total, amount);
     }
     if (total !== 0n) {
-      cumulative += total;
+      cumulative = plusMinor(cumulative, total);
       cumulativeText = formatMinor(cumulative, currency);
     }
     return { period, lines: amounts, total: formatMinor(total, currency), cumulative: cumulativeText };
@@ -851,7 +854,7 @@ export function computeSchedule(input: ScheduleInput): Schedule {
         allocated: money(p.allocated),
         eventId: p.eventId,
       })),
-      variable: formatMinor(recognised - fixed, currency),
+      variable: formatMinor(minusMinor(recognised, fixed), currency),
       recognised: formatMinor(recognised, currency),
       ...(s.line.serviceStart ? { serviceStart: s.line.serviceStart } : {}),
       ...(s.line.serviceEnd ? { serviceEnd: s.line.serviceEnd } : {}),

@@ -50,6 +50,16 @@ const ZERO_TEXT = [0, 1, 2, 3, 4].map((places) => ZERO.toFixed(places));
  */
 export type Minor = bigint;
 
+/** Sum of two counts of the same unit (minor units, or the finer unit of `toUnits`). */
+export function plusMinor(a: Minor, b: Minor): Minor {
+  return a + b;
+}
+
+/** Difference of two counts of the same unit. */
+export function minusMinor(a: Minor, b: Minor): Minor {
+  return a - b;
+}
+
 /** An amount that is a whole number of minor units, as that count; undefined when it is not one. */
 export function toMinor(value: Dec, currency: string): Minor | undefined {
   const places = minorUnits(currency);
@@ -61,7 +71,7 @@ export function toMinor(value: Dec, currency: string): Minor | undefined {
  * A plain decimal string ("-12.5", "300") with at most `scale` digits after the point, as a count of 10^-scale
  * units: its digits without the point, padded.
  */
-export function unitsOfText(text: string, scale: number): bigint {
+export function unitsOfText(text: string, scale: number): Minor {
   const point = text.indexOf('.');
   const dp = point < 0 ? 0 : text.length - point - 1;
   const digits = point < 0 ? text : text.slice(0, point) + text.slice(point + 1);
@@ -74,12 +84,12 @@ export function unitScale(amounts: readonly Dec[], currency: string): number {
 }
 
 /** An amount with at most `scale` digits after the point, as a count of 10^-scale units. */
-export function toUnits(value: Dec, scale: number): bigint {
+export function toUnits(value: Dec, scale: number): Minor {
   return unitsOfText(value.toFixed(), scale);
 }
 
 /** `formatMoney` of a count of 10^-scale units (scale >= the minor unit): rounded half up to the minor unit. */
-export function formatUnits(units: bigint, scale: number, currency: string): string {
+export function formatUnits(units: Minor, scale: number, currency: string): string {
   const extra = scale - minorUnits(currency);
   if (extra === 0) return formatMinor(units, currency);
   const unit = 10n ** BigInt(extra);
