@@ -8,11 +8,14 @@ import {
   dec,
   formatMinor,
   formatMoney,
+  formatUnits,
   plus,
   roundMoney,
   share,
   shareMinor,
   toMinor,
+  toUnits,
+  unitScale,
 } from '../../src/revenue/money.js';
 
 const currencies = ['JPY', 'USD', 'BHD', 'CLF'] as const; // 0, 2, 3 and 4 minor-unit digits
@@ -52,6 +55,18 @@ describe('amounts in whole minor units', () => {
     );
   });
 
+  it('given an amount with more digits than the currency has, when it is counted in a finer unit and spelled, then it reads as formatMoney rounds it', () => {
+    fc.assert(
+      fc.property(currency, fc.integer({ min: 0, max: 4 }), count, fc.boolean(), (cur, extra, c, negative) => {
+        const scale = places[cur] + extra;
+        const value = dec((negative ? -c : c).toString()).div(10 ** scale);
+        expect(unitScale([value], cur)).toBeLessThanOrEqual(scale);
+        expect(formatUnits(toUnits(value, scale), scale, cur)).toBe(formatMoney(value, cur));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('given an amount with more digits than the currency has, then it is not a count of minor units', () => {
     expect(toMinor(dec('1.005'), 'USD')).toBeUndefined();
     expect(toMinor(dec('1.5'), 'JPY')).toBeUndefined();
@@ -60,8 +75,12 @@ describe('amounts in whole minor units', () => {
   });
 
   it('given a base and a share n/d of an amount, then the rounded sum in minor units is the one decimal.js rounds, or none', () => {
+    // Day counts, and the products of month weights (days covered / days in the month) that reach the billions.
     const quotient = fc
-      .tuple(fc.integer({ min: 1, max: 400_000 }), fc.integer({ min: 0, max: 400_000 }))
+      .oneof(
+        fc.tuple(fc.integer({ min: 1, max: 400_000 }), fc.integer({ min: 0, max: 400_000 })),
+        fc.tuple(fc.integer({ min: 1, max: 9_999_999_999 }), fc.integer({ min: 0, max: 9_999_999_999 })),
+      )
       .map(([d, n]) => ({ n: n % (d + 1), d }));
     fc.assert(
       fc.property(currency, count, count, quotient, (cur, base, amount, { n, d }) => {
