@@ -63,8 +63,7 @@ export function minusMinor(a: Minor, b: Minor): Minor {
 /** An amount that is a whole number of minor units, as that count; undefined when it is not one. */
 export function toMinor(value: Dec, currency: string): Minor | undefined {
   const places = minorUnits(currency);
-  // toFixed() spells the amount's own digits, without rounding and without an exponent.
-  return value.decimalPlaces() > places ? undefined : unitsOfText(value.toFixed(), places);
+  return value.decimalPlaces() > places ? undefined : toUnits(value, places);
 }
 
 /**
@@ -85,6 +84,7 @@ export function unitScale(amounts: readonly Dec[], currency: string): number {
 
 /** An amount with at most `scale` digits after the point, as a count of 10^-scale units. */
 export function toUnits(value: Dec, scale: number): Minor {
+  // toFixed() spells the amount's own digits, without rounding and without an exponent.
   return unitsOfText(value.toFixed(), scale);
 }
 
