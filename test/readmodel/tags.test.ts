@@ -51,6 +51,13 @@ describe('read store tags', () => {
     expect(await read.get('p', 'B')).toEqual({ n: 5 });
   });
 
+  it('finds a tag spelled with any characters, a lone surrogate and NUL included, as it was written', async () => {
+    const odd = ['src:6:system:\ud800', 'nul:\u0000x', 'é/\\"', '\u2028'];
+    await write([['A', { doc: {}, tags: odd }]]);
+    for (const tag of odd) expect(await tagged(tag)).toEqual(['A']);
+    expect(await tagged('src:6:system:\ufffd')).toEqual([]);
+  });
+
   it('stores a tag given twice once, so a document is listed once', async () => {
     await write([['A', { doc: {}, tags: ['t', 't', 'u'] }]]);
     expect(await read.keysByTag('p', ['t', 'u'])).toEqual(['A']);
