@@ -1,5 +1,6 @@
 // The read store's tag index on a real SQLite file: a write's tags replace the document's previous ones, a write
-// without tags keeps them, deleting the document drops them, and a tag given twice is stored once.
+// without tags keeps them, deleting the document drops them, a tag given twice is stored once, and a tag is found
+// spelled exactly as written, whatever its characters (the tags reach SQLite as one JSON array per document).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
