@@ -4,8 +4,16 @@
 // Sequencing (DESIGN.md): contract versions apply in version order. An event that cannot apply yet — an amendment
 // whose predecessor is missing, anything before the booking — is still appended (nothing accepted is lost) and
 // answered `held`; the contract-versions projection applies it when the gap fills.
-import type { DomainError, InboundEvent, InboundOf } from '../schemas/index.js';
-import { domainError, idempotencyKey, moneyPrecisionProblem, upcast } from '../schemas/index.js';
+import type { ContractLimits, DomainError, InboundEvent, InboundOf } from '../schemas/index.js';
+import {
+  DEFAULT_LIMITS,
+  contractBoundProblems,
+  datesOf,
+  domainError,
+  idempotencyKey,
+  moneyPrecisionProblem,
+  upcast,
+} from '../schemas/index.js';
 import { contentHashOf, eventIdFor } from '../src/store/chain.js';
 import type { JsonObject, ProposedEvent, RecordedEvent } from '../src/store/types.js';
 
@@ -30,6 +38,9 @@ export interface ContractState {
   invoices: Set<string>;
   /** Contract versions stored but waiting for an earlier one. */
   held: number;
+  /** The earliest and latest date any stored event of the contract carries (bounds the schedule's months). */
+  firstDate: string | null;
+  lastDate: string | null;
 }
 
 export function initialContractState(contractId: string): ContractState {
@@ -44,6 +55,8 @@ export function initialContractState(contractId: string): ContractState {
     lines: new Map(),
     invoices: new Set(),
     held: 0,
+    firstDate: null,
+    lastDate: null,
   };
 }
 
@@ -69,7 +82,7 @@ export function toStored(e: InboundEvent): { type: string; data: StoredContractD
   return { type: e.type, data: { contractId: e.contractId, occurredAt: e.occurredAt, ...(e.data as JsonObject) } };
 }
 
-export function decide(state: ContractState, cmd: ContractCommand): Decision {
+export function decide(state: ContractState, cmd: ContractCommand, limits: ContractLimits = DEFAULT_LIMITS): Decision {
   const e = cmd.event;
   const key = idempotencyKey(e);
   const stored = toStored(e);
@@ -96,6 +109,15 @@ export function decide(state: ContractState, cmd: ContractCommand): Decision {
     };
   }
 
+  const size = {
+    events: state.revision === null ? 0 : state.revision + 1,
+    versions: state.versions.size,
+    lines: state.lines,
+    firstDate: state.firstDate,
+    lastDate: state.lastDate,
+  };
+  const bounds = contractBoundProblems(size, e, limits);
+  if (bounds.length > 0) return { outcome: 'rejected', errors: bounds };
   const errors = check(state, e);
   if (errors.length > 0) return { outcome: 'rejected', errors };
 
@@ -268,6 +290,10 @@ function applyInPlace(s: ContractState, e: Foldable): void {
     for (const l of (d.lines as { lineId: string; sku: string }[] | undefined) ?? []) s.lines.set(l.lineId, l.sku);
   }
   if (e.type === 'InvoiceIssued') s.invoices.add(d.invoiceId as string);
+  for (const { date } of datesOf(e.type, d)) {
+    if (s.firstDate === null || date < s.firstDate) s.firstDate = date;
+    if (s.lastDate === null || date > s.lastDate) s.lastDate = date;
+  }
   // Versions and held events: recount what now waits (cheap: versions are few).
   while (s.versions.has(s.appliedVersion + 1)) s.appliedVersion++;
   s.held = [...s.versions.keys()].filter((v) => v > s.appliedVersion).length;

@@ -19,6 +19,14 @@ export const ErrorCodes = [
   'DATE_ORDER',
   'DUPLICATE_LINE_ID',
   'INVALID_VALUE',
+  'INVALID_TEXT',
+  // bounds on the work one event causes (schemas/bounds.ts)
+  'NUMBER_TOO_LARGE',
+  'DATE_OUT_OF_RANGE',
+  'SERVICE_TERM_TOO_LONG',
+  'USAGE_PERIOD_TOO_LONG',
+  'CONTRACT_TOO_LARGE',
+  'CONTRACT_SPAN_TOO_LONG',
   // contract rules
   'IDEMPOTENCY_CONFLICT',
   'UNKNOWN_LINE_ID',

@@ -13,9 +13,12 @@ import {
   NonNegativeDecimal,
   PositiveMoney,
   SourceRef,
+  Text,
   Timestamp,
   moneyPrecisionProblem,
 } from './primitives.js';
+import { DEFAULT_LIMITS, eventBoundProblems } from './bounds.js';
+import type { InboundLimits } from './bounds.js';
 
 export const Line = z
   .strictObject({
@@ -159,8 +162,8 @@ export const ServiceCreditApprovedData = z.strictObject({
   lineId: Id.optional(),
   amount: PositiveMoney,
   approvedOn: CalendarDate,
-  caseId: z.string().min(1).max(256).optional(),
-  reason: z.string().min(1).max(2000),
+  caseId: Text(256).optional(),
+  reason: Text(2000),
 });
 
 /** Every inbound type with its data schema: one name per concept across layers (STYLE.md). */
@@ -184,7 +187,7 @@ const envelope = <T extends InboundType>(type: T) =>
     contractId: Id,
     source: SourceRef,
     occurredAt: Timestamp,
-    correlationId: z.string().min(1).max(128).optional(),
+    correlationId: Text(128).optional(),
     data: InboundDataSchemas[type],
   });
 
@@ -227,8 +230,11 @@ export function idempotencyKey(e: Pick<InboundEvent, 'type' | 'source'>): string
 
 export type ParseResult = { ok: true; event: InboundEvent } | { ok: false; errors: DomainError[] };
 
-/** Validates one inbound event; errors carry paths relative to the event. */
-export function parseInbound(raw: unknown): ParseResult {
+/**
+ * Validates one inbound event: its shape, then the bounds on the work it can cause (schemas/bounds.ts). Errors
+ * carry paths relative to the event.
+ */
+export function parseInbound(raw: unknown, limits: InboundLimits = DEFAULT_LIMITS): ParseResult {
   const type = (raw as { type?: unknown } | null)?.type;
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
     if (type === undefined) return { ok: false, errors: [domainError('REQUIRED', 'event type is required', ['type'])] };
@@ -244,5 +250,7 @@ export function parseInbound(raw: unknown): ParseResult {
     }
   }
   const r = InboundEvent.safeParse(raw);
-  return r.success ? { ok: true, event: r.data } : { ok: false, errors: fromZodIssues(r.error.issues, raw) };
+  if (!r.success) return { ok: false, errors: fromZodIssues(r.error.issues, raw) };
+  const bounds = eventBoundProblems(r.data, limits);
+  return bounds.length > 0 ? { ok: false, errors: bounds } : { ok: true, event: r.data };
 }

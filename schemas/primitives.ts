@@ -27,12 +27,25 @@ export const Currency = z.string().refine((c) => /^[A-Z]{3}$/.test(c) && KNOWN_C
 
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 
+/** Digits a decimal string may have before and after the point: amounts to a quintillion, rates to 1e-12. */
+export const MAX_INTEGER_DIGITS = 18;
+export const MAX_DECIMAL_PLACES = 12;
+
 /** A decimal number written as a string ("1200.00", "0.5"); never a JS number, so nothing is lost to floats. */
 export const DecimalString = z
   .string({
     error: (i) => (i.input === undefined ? 'required' : 'must be a decimal string such as "1200.00", not a number'),
   })
-  .regex(DECIMAL, { message: 'must be a decimal string such as "1200.00"' });
+  .regex(DECIMAL, { message: 'must be a decimal string such as "1200.00"' })
+  // Bounded so that no single number makes the decimal arithmetic downstream slow (or its text huge).
+  .refine((s) => !DECIMAL.test(s) || s.split('.')[0]!.replace('-', '').length <= MAX_INTEGER_DIGITS, {
+    message: `must have at most ${MAX_INTEGER_DIGITS} digits before the decimal point`,
+    ...issueParams('NUMBER_TOO_LARGE'),
+  })
+  .refine((s) => !DECIMAL.test(s) || decimalPlaces(s) <= MAX_DECIMAL_PLACES, {
+    message: `must have at most ${MAX_DECIMAL_PLACES} decimal places`,
+    ...issueParams('NUMBER_TOO_LARGE'),
+  });
 
 export const NonNegativeDecimal = DecimalString.refine((s) => !s.startsWith('-'), {
   message: 'must not be negative',
@@ -90,9 +103,27 @@ export const Id = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@#-]*$/, { message: 'must be letters, digits and . _ : / @ # - (no spaces)' });
 
+/**
+ * Free text (reasons, case ids, source ids): bounded, and well-formed — no NUL or other control characters and no
+ * lone UTF-16 surrogates, which downstream systems (ERP references, CSV exports, logs) mishandle.
+ */
+const CONTROL_OR_LONE_SURROGATE =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export const Text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !CONTROL_OR_LONE_SURROGATE.test(s), {
+      message: 'must be text without control characters or lone surrogates',
+      ...issueParams('INVALID_TEXT'),
+    });
+
 export const SourceRef = z.strictObject({
-  system: z.string().min(1).max(64),
-  id: z.string().min(1).max(256),
+  system: Text(64),
+  id: Text(256),
   version: z.number().int().min(0),
 });
 export type SourceRef = z.infer<typeof SourceRef>;

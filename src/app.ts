@@ -59,7 +59,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const store = deps.store ?? openStore(config.store, { synchronous: config.sqliteSync });
   const keys = new KeyRing(deps.keys ?? configuredKeys(config));
   const now = deps.now ?? (() => new Date());
-  const ingestor = new Ingestor(store, { now });
+  const ingestor = new Ingestor(store, { now, limits: config.limits });
   const http = Fastify({
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
     bodyLimit: config.bodyLimitBytes,

@@ -1,6 +1,8 @@
 // Configuration from the environment, validated once at start-up: a bad value names the variable and the rule.
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_LIMITS } from '../schemas/index.js';
+import type { Limits } from '../schemas/index.js';
 
 const Env = z.object({
   REVTRAIL_STORE: z
@@ -36,6 +38,23 @@ const Env = z.object({
   REVTRAIL_POSTING_BATCH: z.coerce.number().int().min(1).max(1000).default(50),
   REVTRAIL_POSTING_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   REVTRAIL_POSTING_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  // Bounds on the work one inbound event can cause (README "Bounds"); raising them raises the worst case too.
+  REVTRAIL_MAX_SERVICE_TERM_YEARS: z.coerce.number().int().min(1).max(100).default(DEFAULT_LIMITS.maxServiceTermYears),
+  REVTRAIL_MAX_USAGE_PERIOD_DAYS: z.coerce.number().int().min(1).max(3660).default(DEFAULT_LIMITS.maxUsagePeriodDays),
+  REVTRAIL_MAX_CONTRACT_SPAN_YEARS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(DEFAULT_LIMITS.maxContractSpanYears),
+  REVTRAIL_MAX_CONTRACT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxContractEvents),
+  REVTRAIL_MAX_CONTRACT_VERSIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(DEFAULT_LIMITS.maxContractVersions),
+  REVTRAIL_MAX_CONTRACT_LINES: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_LIMITS.maxContractLines),
 });
 
 export interface Config {
@@ -64,6 +83,8 @@ export interface Config {
   /** The ERP posting runs post to. */
   connector: ConnectorConfig;
   posting: { batchSize: number; maxAttempts: number; backoffMs: number };
+  /** Bounds on inbound events and on each contract (schemas/bounds.ts). */
+  limits: Limits;
 }
 
 export type ConnectorConfig =
@@ -107,6 +128,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runnerBatch: e.REVTRAIL_RUNNER_BATCH,
     rebuildBatch: e.REVTRAIL_REBUILD_BATCH,
     liveProjections: e.REVTRAIL_PROJECTIONS === 'live',
+    limits: {
+      maxServiceTermYears: e.REVTRAIL_MAX_SERVICE_TERM_YEARS,
+      maxUsagePeriodDays: e.REVTRAIL_MAX_USAGE_PERIOD_DAYS,
+      maxContractSpanYears: e.REVTRAIL_MAX_CONTRACT_SPAN_YEARS,
+      maxContractEvents: e.REVTRAIL_MAX_CONTRACT_EVENTS,
+      maxContractVersions: e.REVTRAIL_MAX_CONTRACT_VERSIONS,
+      maxContractLines: e.REVTRAIL_MAX_CONTRACT_LINES,
+    },
   };
 }
 

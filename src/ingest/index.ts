@@ -6,15 +6,17 @@
 // duplicate delivered concurrently becomes `duplicate`, never a second copy. An in-process lock per contract only avoids needless clashes between requests on this node; other
 // nodes are handled by the expected revision alone. The state cache is an optimisation checked against the stream
 // on every use (we read what was appended after the cached revision), so a second API node needs nothing from it.
-import { randomUUID } from 'node:crypto';
 import type { ContractState, Decision, Foldable } from '../../commands/contract.js';
 import { asFoldable, contractStream, decide, fold, initialContractState } from '../../commands/contract.js';
-import type { DomainError, InboundEvent } from '../../schemas/index.js';
-import { domainError, parseInbound } from '../../schemas/index.js';
-import type { EventStore, JsonObject, Position, ProposedEvent } from '../store/index.js';
+import type { DomainError, InboundEvent, Limits } from '../../schemas/index.js';
+import { DEFAULT_LIMITS, domainError, parseInbound } from '../../schemas/index.js';
+import type { AppendRequest, EventStore, Position, ProposedEvent } from '../store/index.js';
 import { WrongExpectedVersionError, formatPosition } from '../store/index.js';
+import type { Refusal } from './rejection.js';
+import { rejectionEvents, rejectionStream } from './rejection.js';
 
 export { decideOnStream } from './stream.js';
+export { MAX_KEPT_INPUT_BYTES, keptInput } from './rejection.js';
 
 export type IngestStatus = 'appended' | 'duplicate' | 'held' | 'rejected';
 
@@ -30,6 +32,8 @@ export interface IngestContext {
   /** Who sent it (API key name); recorded on every event. */
   actor: string;
   requestId?: string;
+  /** Where a failure to keep refusals after a commit is reported (the request's answer stands). */
+  log?: { error(obj: object, msg: string): void };
 }
 
 export interface IngestOptions {
@@ -37,6 +41,8 @@ export interface IngestOptions {
   now?: () => Date;
   maxRetries?: number;
   cacheSize?: number;
+  /** Bounds on each event and contract; default DEFAULT_LIMITS. */
+  limits?: Limits;
 }
 
 type Group = { index: number; event: InboundEvent }[];
@@ -80,6 +86,7 @@ export class Ingestor {
   private readonly now: () => Date;
   private readonly maxRetries: number;
   private readonly cacheSize: number;
+  private readonly limits: Limits;
   private readonly cache = new Map<string, ContractState>();
   private readonly locks = new KeyedLock();
 
@@ -90,19 +97,25 @@ export class Ingestor {
     this.now = options.now ?? (() => new Date());
     this.maxRetries = options.maxRetries ?? 20;
     this.cacheSize = options.cacheSize ?? 10_000;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
   }
 
-  /** Validates and applies a batch; one result per input, in input order. */
+  /**
+   * Validates and applies a batch; one result per input, in input order. Refusals are kept in rejections-<day>:
+   * those known before the append in the same appendMany as the accepted events (one transaction on the embedded
+   * store), so an answer never follows a commit without them; only refusals that depend on the append's outcome are
+   * kept after it, and a failure to keep those is logged rather than turning a committed request into an error.
+   */
   async ingest(inputs: readonly unknown[], ctx: IngestContext): Promise<IngestResult[]> {
     const receivedAt = this.now().toISOString();
     const results: IngestResult[] = new Array<IngestResult>(inputs.length);
     const groups = new Map<string, Group>();
-    const rejected: { index: number; input: unknown; errors: DomainError[] }[] = [];
+    const refused: Refusal[] = [];
 
     inputs.forEach((input, index) => {
-      const parsed = parseInbound(input);
+      const parsed = parseInbound(input, this.limits);
       if (!parsed.ok) {
-        rejected.push({ index, input, errors: parsed.errors });
+        refused.push({ index, input, errors: parsed.errors });
         return;
       }
       const group = groups.get(parsed.event.contractId) ?? [];
@@ -111,14 +124,16 @@ export class Ingestor {
     });
 
     const contractIds = [...groups.keys()].sort();
-    const outcomes = await this.locks.runMany(contractIds, () => this.commit(groups, receivedAt, ctx));
-    for (const o of outcomes) {
-      if (o.status === 'rejected') rejected.push({ index: o.index, input: inputs[o.index], errors: o.errors! });
-      else results[o.index] = o;
+    const run = { inputs, receivedAt, ctx, unkept: refused };
+    if (groups.size === 0) {
+      // Nothing to commit: keeping the refusals is the whole request, and a failure to keep them is its failure.
+      await this.store.appendMany(this.keepRequest(refused, run));
+    } else {
+      const outcomes = await this.locks.runMany(contractIds, () => this.commit(groups, run));
+      for (const o of outcomes) results[o.index] = o;
+      if (run.unkept.length > 0) await this.keepAfterCommit(run.unkept, run);
     }
-
-    if (rejected.length > 0) await this.keepRejections(rejected, receivedAt, ctx);
-    for (const r of rejected) results[r.index] = { index: r.index, status: 'rejected', errors: r.errors };
+    for (const r of refused) results[r.index] = { index: r.index, status: 'rejected', errors: r.errors };
     return results;
   }
 
@@ -153,28 +168,30 @@ export class Ingestor {
 
   /**
    * Decides every contract group on its current state and appends all of them in one appendMany (one transaction,
-   * one fsync, on the embedded store). Groups whose append clashed, or turned out to be already written by another
-   * delivery, are decided again on the caught-up state; the others are final.
+   * one fsync, on the embedded store), with the refusals already final. Groups whose append clashed, or turned out
+   * to be already written by another delivery, are decided again on the caught-up state; the others are final.
+   * Refusals of groups that appended are final only once their append succeeded: they are left in `run.unkept`.
    */
-  private async commit(groups: Map<string, Group>, receivedAt: string, ctx: IngestContext): Promise<IngestResult[]> {
+  private async commit(groups: Map<string, Group>, run: Run): Promise<IngestResult[]> {
     const out: IngestResult[] = [];
     let pending = [...groups.entries()];
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > this.maxRetries) {
-        for (const [, group] of pending) out.push(...this.exhausted(group));
+        const exhausted = pending.flatMap(([, group]) => this.exhausted(group));
+        out.push(...exhausted);
+        run.unkept.push(...exhausted.map((r) => ({ index: r.index, input: run.inputs[r.index], errors: r.errors! })));
         break;
       }
       const prepared = await Promise.all(
-        pending.map(([contractId, group]) => this.prepare(contractId, group, receivedAt, ctx)),
+        pending.map(([contractId, group]) => this.prepare(contractId, group, run.receivedAt, run.ctx)),
       );
       const writes = prepared.filter((p) => p.toAppend.length > 0);
-      const appended = await this.store.appendMany(
-        writes.map((p) => ({
-          streamId: contractStream(p.contractId),
-          events: p.toAppend,
-          expectedRevision: p.base.revision ?? 'no_stream',
-        })),
-      );
+      const final = [
+        ...run.unkept,
+        ...prepared.filter((p) => p.toAppend.length === 0).flatMap((p) => refusalsOf(p, run)),
+      ];
+      run.unkept = [];
+      const appended = await this.store.appendMany([...writes.map(appendRequestOf), ...this.keepRequest(final, run)]);
       const retry = new Set<string>();
       writes.forEach((p, i) => {
         const r = appended[i]!;
@@ -185,6 +202,7 @@ export class Ingestor {
           return;
         }
         p.last = r.position;
+        run.unkept.push(...refusalsOf(p, run));
       });
       for (const p of prepared) {
         if (retry.has(p.contractId)) continue;
@@ -204,7 +222,8 @@ export class Ingestor {
     const toAppend: ProposedEvent[] = [];
     const decided: Prepared['decided'] = [];
     for (const { index, event } of group) {
-      const decision = decide(state, { event, receivedAt, actor: ctx.actor, correlationId: event.correlationId });
+      const command = { event, receivedAt, actor: ctx.actor, correlationId: event.correlationId };
+      const decision = decide(state, command, this.limits);
       decided.push({ index, decision });
       if (decision.outcome === 'appended' || decision.outcome === 'held') {
         // Later events of the same request see this one (a booking then its invoice, a repeat in one batch).
@@ -246,38 +265,48 @@ export class Ingestor {
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 
-  /** Refused inputs are kept for audit in rejections-<yyyy-mm-dd>: what came, when, from whom, and why. */
-  private async keepRejections(
-    rejected: { index: number; input: unknown; errors: DomainError[] }[],
-    receivedAt: string,
-    ctx: IngestContext,
-  ): Promise<void> {
-    const events: ProposedEvent[] = rejected.map((r) => ({
-      eventId: randomUUID(),
-      type: 'InputRejected',
-      data: {
-        index: r.index,
-        input: jsonOrText(r.input),
-        errors: r.errors as unknown as JsonObject[],
-        requestId: ctx.requestId ?? null,
-      },
-      metadata: {
-        schemaVersion: 1,
-        source: null,
-        receivedAt,
-        correlationId: null,
-        causationId: null,
-        actor: ctx.actor,
-      },
-    }));
-    await this.store.append(`rejections-${receivedAt.slice(0, 10)}`, events, { expectedRevision: 'any' });
+  /** The append request keeping refusals (rejections-<day> takes any revision, so it never clashes). */
+  private keepRequest(refusals: readonly Refusal[], run: Run): AppendRequest[] {
+    if (refusals.length === 0) return [];
+    const events = rejectionEvents(refusals, run.receivedAt, run.ctx);
+    return [{ streamId: rejectionStream(run.receivedAt), events, expectedRevision: 'any' }];
+  }
+
+  /**
+   * Keeps refusals that were final only after a commit. The accepted events are stored and answered either way:
+   * a failure here is logged with what was refused, not turned into an error for a request that was committed.
+   */
+  private async keepAfterCommit(refusals: readonly Refusal[], run: Run): Promise<void> {
+    const [request] = this.keepRequest(refusals, run);
+    try {
+      await this.store.appendMany([request!]);
+    } catch (err) {
+      const refused = refusals.map((r) => ({ index: r.index, errors: r.errors }));
+      run.ctx.log?.error({ err, refused }, 'could not keep refused inputs after the accepted ones were committed');
+    }
   }
 }
 
-function jsonOrText(input: unknown): JsonObject | string {
-  return input !== null && typeof input === 'object' && !Array.isArray(input)
-    ? (input as JsonObject)
-    : (JSON.stringify(input) ?? 'undefined');
+/** One request's inputs and context through the commit loop; `unkept` holds refusals not yet appended. */
+interface Run {
+  inputs: readonly unknown[];
+  receivedAt: string;
+  ctx: IngestContext;
+  unkept: Refusal[];
+}
+
+function appendRequestOf(p: Prepared): AppendRequest {
+  return {
+    streamId: contractStream(p.contractId),
+    events: p.toAppend,
+    expectedRevision: p.base.revision ?? 'no_stream',
+  };
+}
+
+function refusalsOf(p: Prepared, run: Run): Refusal[] {
+  return p.decided.flatMap(({ index, decision }) =>
+    decision.outcome === 'rejected' ? [{ index, input: run.inputs[index], errors: decision.errors }] : [],
+  );
 }
 
 function toResult(index: number, decision: Decision, appended: ProposedEvent[], last: Position | null): IngestResult {

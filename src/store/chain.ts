@@ -19,8 +19,17 @@ export const REVTRAIL_EVENT_NAMESPACE = '6f1b1e8c-3d5a-5b0e-9c61-2a7f4e0d9b13';
 /**
  * Deterministic JSON: object keys sorted by UTF-16 code unit (as RFC 8785), no whitespace, undefined members
  * dropped. Same value => same text => same hash. A BigInt or other non-JSON value throws (nothing is stored).
+ * Depth-safe: values nested deeper than a few hundred levels are written with an explicit stack, so no input can
+ * overflow the call stack.
  */
 export function canonicalJson(value: Json): string {
+  return canonicalAt(value, 0);
+}
+
+/** Levels written by recursion (fast, and what every real event needs) before the explicit stack takes over. */
+const RECURSION_DEPTH = 256;
+
+function canonicalAt(value: Json, depth: number): string {
   switch (typeof value) {
     case 'string':
     case 'number':
@@ -28,27 +37,66 @@ export function canonicalJson(value: Json): string {
       return JSON.stringify(value);
     case 'object': {
       if (value === null) return 'null';
+      if (depth >= RECURSION_DEPTH) return canonicalDeep(value);
       if (Array.isArray(value)) {
         let out = '[';
-        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]!);
+        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalAt(value[i]!, depth + 1);
         return `${out}]`;
       }
-      const keys = Object.keys(value);
-      if (!isSorted(keys)) keys.sort();
       let out = '{';
       let first = true;
-      for (const k of keys) {
+      for (const k of sortedKeys(value)) {
         const v = value[k];
         if (v === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += quotedKey(k) + ':' + canonicalJson(v);
+        out += quotedKey(k) + ':' + canonicalAt(v, depth + 1);
       }
       return out + '}';
     }
     default:
       throw new TypeError(`not a JSON value: ${typeof value}`);
   }
+}
+
+/** The same text as canonicalAt, from a work stack of values still to write and literal text between them. */
+function canonicalDeep(root: Json): string {
+  const out: string[] = [];
+  const work: ({ literal: string } | { value: Json })[] = [{ value: root }];
+  for (let item = work.pop(); item !== undefined; item = work.pop()) {
+    if ('literal' in item) {
+      out.push(item.literal);
+      continue;
+    }
+    const value = item.value;
+    if (value === null || typeof value !== 'object') {
+      out.push(canonicalAt(value, 0));
+      continue;
+    }
+    if (Array.isArray(value)) {
+      work.push({ literal: ']' });
+      for (let i = value.length - 1; i >= 0; i--) {
+        work.push({ value: value[i]! });
+        if (i > 0) work.push({ literal: ',' });
+      }
+      work.push({ literal: '[' });
+      continue;
+    }
+    const keys = sortedKeys(value).filter((k) => value[k] !== undefined);
+    work.push({ literal: '}' });
+    for (let i = keys.length - 1; i >= 0; i--) {
+      work.push({ value: value[keys[i]!]! });
+      work.push({ literal: (i > 0 ? ',' : '') + quotedKey(keys[i]!) + ':' });
+    }
+    work.push({ literal: '{' });
+  }
+  return out.join('');
+}
+
+function sortedKeys(value: JsonObject): string[] {
+  const keys = Object.keys(value);
+  if (!isSorted(keys)) keys.sort();
+  return keys;
 }
 
 /** Quoted object keys, memoised: events repeat the same few dozen keys millions of times. */
