@@ -14,6 +14,7 @@ import {
   keysFromFile,
   eventRoutes,
   healthRoutes,
+  installJsonBody,
   installProblemHandlers,
   postingRoutes,
   readModelRoutes,
@@ -65,7 +66,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     bodyLimit: config.bodyLimitBytes,
     // Request ids: the caller's X-Request-Id when given (so logs join across systems), else generated.
     requestIdHeader: 'x-request-id',
+    // Bodies with prototype keys are refused as a whole (fastify's default, stated so it cannot drift).
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
   });
+  installJsonBody(http);
   // zod validates (per event, with domain codes); route JSON Schemas exist for the OpenAPI document only.
   http.setValidatorCompiler(() => () => true);
   installProblemHandlers(http);

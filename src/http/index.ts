@@ -9,3 +9,4 @@ export type { PostingRoutesOptions } from './posting.js';
 export { KeyRing, Scope, ensureDemoKey, hashKey, keysFromEnv, keysFromFile } from './auth.js';
 export type { ApiKey } from './auth.js';
 export { installProblemHandlers, sendProblem } from './problem.js';
+export { MAX_BODY_DEPTH, installJsonBody } from './body.js';

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { fromZodIssues } from '../../schemas/index.js';
 import type { DomainError } from '../../schemas/index.js';
+import { BodyError } from './body.js';
 
 export interface Problem {
   type: string;
@@ -39,6 +40,11 @@ export function parseOrReply<T>(schema: z.ZodType<T>, value: unknown, reply: Fas
 /** Installs the error handler and the 404 handler: nothing leaves as HTML or as a stack trace. */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof BodyError) {
+      const { statusCode: status, problemCode: code, message: detail, path } = err;
+      const errors = path === undefined ? undefined : [{ code, message: detail, path } as unknown as DomainError];
+      return sendProblem(reply, { title: titleFor(status), status, code, detail, ...(errors ? { errors } : {}) });
+    }
     const status = err.statusCode ?? 500;
     if (status >= 500) {
       req.log.error({ err }, 'request failed');

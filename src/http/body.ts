@@ -1,0 +1,84 @@
+// Request bodies: JSON only, UTF-8 only, and bounded in depth — refused as a whole (problem+json) before any route
+// sees them, so nothing of a refused body is stored and nothing downstream walks an unbounded structure.
+import type { FastifyInstance } from 'fastify';
+
+/** Deepest nesting a body may have: the body object is level 1; an event's line is level 6. */
+export const MAX_BODY_DEPTH = 32;
+
+/** A refusal of the body as a whole; the problem handler answers it with its status and code. */
+export class BodyError extends Error {
+  override readonly name = 'BodyError';
+  constructor(
+    readonly statusCode: 400 | 415,
+    readonly problemCode: string,
+    message: string,
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Replaces fastify's JSON parser (and drops its text/plain one, so any other media type is 415). Prototype keys
+ * (`__proto__`, `constructor.prototype`) are refused, not stripped: a body that tries them is not what it says.
+ */
+export function installJsonBody(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const charset = charsetOf(req.headers['content-type'] ?? '');
+    if (charset !== null && charset !== 'utf-8' && charset !== 'utf8') {
+      done(new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `JSON bodies are UTF-8; charset=${charset} is not accepted`));
+      return;
+    }
+    void parse(req, body as string, (err, value) => {
+      if (err) return done(forbiddenKey(body as string) ?? err, undefined);
+      const tooDeep = pathDeeperThan(value, MAX_BODY_DEPTH);
+      if (tooDeep !== null) {
+        const where = tooDeep === '' ? 'the body' : tooDeep;
+        return done(
+          new BodyError(
+            400,
+            'BODY_TOO_DEEP',
+            `JSON is nested at most ${MAX_BODY_DEPTH} levels; ${where} is deeper`,
+            tooDeep,
+          ),
+        );
+      }
+      done(null, value);
+    });
+  });
+}
+
+/** The charset parameter of a Content-Type, lower-cased and unquoted; null when there is none. */
+function charsetOf(contentType: string): string | null {
+  for (const param of contentType.split(';').slice(1)) {
+    const [name, value] = param.split('=').map((s) => s.trim());
+    if (name?.toLowerCase() === 'charset') return (value ?? '').replace(/^"(.*)"$/, '$1').toLowerCase();
+  }
+  return null;
+}
+
+/** Valid JSON refused by the secure parser holds a prototype key: say so rather than "not valid JSON". */
+function forbiddenKey(body: string): BodyError | null {
+  try {
+    JSON.parse(body);
+  } catch {
+    return null;
+  }
+  return new BodyError(400, 'FORBIDDEN_KEY', 'the body holds a "__proto__" or "constructor.prototype" key');
+}
+
+/** The path (a.0.b) of the first value nested deeper than `max` levels, or null; walked with a stack. */
+function pathDeeperThan(root: unknown, max: number): string | null {
+  const stack: [unknown, string[]][] = [[root, []]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [value, path] = item;
+    if (value === null || typeof value !== 'object') continue;
+    if (path.length >= max) return path.join('.');
+    for (const [key, child] of Object.entries(value)) {
+      if (child !== null && typeof child === 'object') stack.push([child, [...path, key]]);
+    }
+  }
+  return null;
+}
