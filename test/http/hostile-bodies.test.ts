@@ -145,6 +145,9 @@ describe('kept refusals', () => {
       requests.every((r) => r.streamId.startsWith('rejections-'))
         ? Promise.reject(new Error('disk full'))
         : appendMany(requests);
+    const append = store.append.bind(store);
+    store.append = (streamId, events, options) =>
+      streamId.startsWith('rejections-') ? Promise.reject(new Error('disk full')) : append(streamId, events, options);
     t = await startTestApp({}, { store });
     // The invoice's unknown line is found only when deciding with the booking of the same request.
     const res = await t.post([booking('C-KEEP'), invoice('C-KEEP', 'INV-1', 'NO-SUCH-LINE')]);
