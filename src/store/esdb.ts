@@ -9,6 +9,10 @@
 // Idempotent retries rely on EventStoreDB itself: the same event ids at the same expected revision are acknowledged
 // without writing (documented server behaviour; sealing is deterministic, so a retry proposes identical events).
 //
+// Integrity: EventStoreDB assigns an event's log position when it commits, after the client sealed it, and has no
+// transaction spanning a stream and a record beside it; so this adapter keeps the per-stream chains only — no stored
+// chain over the log, no head table. `verify` still computes the log's chain for an anchor (see verify.ts).
+//
 // Positions: the client's readAll (6.x) has no server-side filter, so readAll pages through $all and filters here;
 // subscriptions use the server's stream-name / event-type prefix filters. Reads from a position are inclusive in
 // EventStoreDB and subscriptions exclusive; the port's `after` is exclusive for both, and every event at or before the
@@ -36,6 +40,7 @@ import type {
   EventMetadata,
   EventStore,
   ExpectedRevision,
+  IntegrityView,
   JsonObject,
   LogEntry,
   Position,
@@ -306,8 +311,16 @@ class EsdbEventStore implements EventStore {
     }
   }
 
-  async *readLog(options: { streamId?: string } = {}): AsyncIterable<LogEntry> {
+  /** EventStoreDB keeps no heads beside the log (see the top of this file): the view is the log itself. */
+  async integrity(): Promise<IntegrityView> {
     this.assertOpen();
+    return Promise.resolve({
+      readLog: (options?: { streamId?: string }) => this.readLog(options),
+      close: () => Promise.resolve(),
+    });
+  }
+
+  private async *readLog(options: { streamId?: string } = {}): AsyncIterable<LogEntry> {
     if (options.streamId === undefined) {
       for await (const { e, commitPosition } of this.userEvents(null)) yield toLogEntry(e, commitPosition);
       return;

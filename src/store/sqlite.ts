@@ -21,9 +21,9 @@ import type {
   EventMetadata,
   EventStore,
   ExpectedRevision,
+  IntegrityView,
   JsonObject,
   LogEntry,
-  LogHead,
   Position,
   ProposedEvent,
   ReadAllOptions,
@@ -83,13 +83,50 @@ function toEvent(r: Row): RecordedEvent {
   };
 }
 
-type LogRow = [...Row, logPrev: string | null, logHash: string | null];
+type LogRow = [...Row, logPrev: Buffer | null, logHash: Buffer | null];
+
+async function* readLog(db: Database.Database, streamId: string | undefined): AsyncIterable<LogEntry> {
+  const page = db
+    .prepare(
+      `SELECT ${COLUMNS}, log_prev, log_hash FROM events WHERE position > ?` +
+        `${streamId === undefined ? '' : ' AND stream_id = ?'} ORDER BY position LIMIT ?`,
+    )
+    .raw(true);
+  let after = 0;
+  for (;;) {
+    const rows = page.all(...(streamId === undefined ? [after, PAGE] : [after, streamId, PAGE])) as LogRow[];
+    for (const r of rows) yield toLogEntry(r);
+    if (rows.length < PAGE) return;
+    after = rows[rows.length - 1]![0];
+  }
+}
+
+async function* streamHeads(db: Database.Database, streamId: string | undefined): AsyncIterable<StreamHead> {
+  const page = db
+    .prepare(
+      'SELECT stream_id, revision, head_hash FROM streams WHERE stream_id > ?' +
+        `${streamId === undefined ? '' : ' AND stream_id = ?'} ORDER BY stream_id LIMIT ?`,
+    )
+    .raw(true);
+  let after = '';
+  for (;;) {
+    const rows = page.all(...(streamId === undefined ? [after, PAGE] : [after, streamId, PAGE])) as [
+      string,
+      number,
+      string,
+    ][];
+    for (const [id, revision, hash] of rows) yield { streamId: id, revision, hash };
+    if (rows.length < PAGE) return;
+    after = rows[rows.length - 1]![0];
+  }
+}
 
 /** A row as `verify` reads it: one whose data or metadata no longer parses is handed out with the reason. */
 function toLogEntry(r: LogRow): LogEntry {
   const p = BigInt(r[0]);
   const at = { position: { commit: p, prepare: p }, streamId: r[1], revision: r[2], eventId: r[3] };
-  const links = { logPrev: r[8], logHash: r[9] };
+  const hex = (b: Buffer | null): string | null => (b === null ? null : b.toString('hex'));
+  const links = { logPrev: hex(r[8]), logHash: hex(r[9]) };
   try {
     const event = toEvent(r.slice(0, 8) as Row);
     if (!isObject(event.data) || !isObject(event.metadata)) throw new Error('data or metadata is not a JSON object');
@@ -136,7 +173,7 @@ export class SqliteEventStore implements EventStore {
   private readonly stmts: {
     head: Database.Statement<[string], { revision: number; head_hash: string }>;
     tailIds: Database.Statement<[string, number, number], { event_id: string }>;
-    insert: Database.Statement<[number, string, number, string, string, string, string, string, string, string]>;
+    insert: Database.Statement<[number, string, number, string, string, string, string, string, Buffer, Buffer]>;
     upsertHead: Database.Statement<[string, number, string]>;
     logHead: Database.Statement<[], { chain_start: number; position: number; hash: string }>;
     setLogHead: Database.Statement<[number, string]>;
@@ -179,8 +216,8 @@ export class SqliteEventStore implements EventStore {
         data        TEXT    NOT NULL,
         metadata    TEXT    NOT NULL,
         recorded_at TEXT    NOT NULL,
-        log_prev    TEXT,
-        log_hash    TEXT
+        log_prev    BLOB,
+        log_hash    BLOB
       );
       CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream_id, revision);
       CREATE TABLE IF NOT EXISTS streams (
@@ -282,8 +319,9 @@ export class SqliteEventStore implements EventStore {
         e.dataJson,
         e.metadataJson,
         recordedAt,
-        prev,
-        link,
+        // 32 bytes each rather than 64 hex characters: every byte of a row is written and fsynced on append.
+        Buffer.from(prev, 'hex'),
+        Buffer.from(link, 'hex'),
       );
     }
     const revision = first + sealed.length - 1;
@@ -304,7 +342,7 @@ export class SqliteEventStore implements EventStore {
       .transaction(() => {
         const columns = this.db.prepare("SELECT name FROM pragma_table_info('events')").pluck().all() as string[];
         if (!columns.includes('log_hash')) {
-          this.db.exec('ALTER TABLE events ADD COLUMN log_prev TEXT; ALTER TABLE events ADD COLUMN log_hash TEXT;');
+          this.db.exec('ALTER TABLE events ADD COLUMN log_prev BLOB; ALTER TABLE events ADD COLUMN log_hash BLOB;');
         }
         this.db.exec(`
           CREATE TABLE IF NOT EXISTS log_head (
@@ -450,49 +488,34 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  async *readLog(options: { streamId?: string } = {}): AsyncIterable<LogEntry> {
+  /**
+   * A snapshot for `verify`: a read transaction on a connection of its own (WAL readers see the database as of their
+   * first read), so the log, the stream heads and the log head agree with each other while appends go on.
+   */
+  async integrity(): Promise<IntegrityView> {
     this.assertOpen();
-    const sql =
-      `SELECT ${COLUMNS}, log_prev, log_hash FROM events WHERE position > ?` +
-      `${options.streamId === undefined ? '' : ' AND stream_id = ?'} ORDER BY position LIMIT ?`;
-    const page = this.db.prepare(sql).raw(true);
-    let after = 0;
-    for (;;) {
-      const params = options.streamId === undefined ? [after, PAGE] : [after, options.streamId, PAGE];
-      const rows = page.all(...params) as LogRow[];
-      for (const r of rows) yield toLogEntry(r);
-      if (rows.length < PAGE) return;
-      after = rows[rows.length - 1]![0];
-    }
-  }
-
-  async *streamHeads(streamId?: string): AsyncIterable<StreamHead> {
-    this.assertOpen();
-    if (streamId !== undefined) {
-      const head = this.stmts.head.get(streamId);
-      if (head) yield { streamId, revision: head.revision, hash: head.head_hash };
-      return;
-    }
-    const page = this.db
-      .prepare('SELECT stream_id, revision, head_hash FROM streams WHERE stream_id > ? ORDER BY stream_id LIMIT ?')
-      .raw(true);
-    let after = '';
-    for (;;) {
-      const rows = page.all(after, PAGE) as [string, number, string][];
-      for (const [id, revision, hash] of rows) yield { streamId: id, revision, hash };
-      if (rows.length < PAGE) return;
-      after = rows[rows.length - 1]![0];
-    }
-  }
-
-  async logHead(): Promise<LogHead> {
-    this.assertOpen();
-    const head = this.stmts.logHead.get()!;
+    const db = new Database(this.path, { readonly: true });
+    db.exec('BEGIN');
+    const head = db.prepare('SELECT chain_start, position, hash FROM log_head WHERE id = 1').get() as {
+      chain_start: number;
+      position: number;
+      hash: string;
+    };
     const at = (p: number): Position => ({ commit: BigInt(p), prepare: BigInt(p) });
     return Promise.resolve({
-      chainStart: at(head.chain_start),
-      position: head.position === 0 ? null : at(head.position),
-      hash: head.hash,
+      readLog: (options?: { streamId?: string }) => readLog(db, options?.streamId),
+      streamHeads: (streamId?: string) => streamHeads(db, streamId),
+      logHead: () =>
+        Promise.resolve({
+          chainStart: at(head.chain_start),
+          position: head.position === 0 ? null : at(head.position),
+          hash: head.hash,
+        }),
+      close: () => {
+        db.exec('COMMIT');
+        db.close();
+        return Promise.resolve();
+      },
     });
   }
 

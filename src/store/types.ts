@@ -162,8 +162,17 @@ export interface EventStore {
   /** Optional, beside readByStream: the streams whose id starts with the prefix and their head revisions, in id order. */
   listStreams?(streamPrefix: string): Promise<{ streamId: string; revision: number }[]>;
   /**
-   * What `verify` reads: every stored event of the log (or of one stream) in position order, with rows that no longer
-   * parse handed out as such instead of ending the read, and each row's global-chain link where the adapter keeps one.
+   * What `verify` reads (see IntegrityView), from one consistent snapshot where the backend can take one, so appends
+   * made meanwhile neither show nor race the heads. The caller closes it.
+   */
+  integrity(): Promise<IntegrityView>;
+  close(): Promise<void>;
+}
+
+export interface IntegrityView {
+  /**
+   * Every stored event of the log (or of one stream) in position order, with rows that no longer parse handed out as
+   * such instead of ending the read, and each row's global-chain link where the adapter keeps one.
    */
   readLog(options?: { streamId?: string }): AsyncIterable<LogEntry>;
   /**

@@ -10,7 +10,7 @@
 // - the anchor: the same chain computed here over the whole log; its head is the digest `verify --anchor` prints, and
 //   `verify --against` recomputes the chain up to the anchored position and compares.
 import { GENESIS_HASH, contentHashOf, eventHash, logLinkHash } from './chain.js';
-import type { EventStore, LogEntry, LogHead, Position, RecordedEvent, StreamHead } from './types.js';
+import type { EventStore, IntegrityView, LogEntry, LogHead, Position, RecordedEvent, StreamHead } from './types.js';
 import { comparePositions, formatPosition, parsePosition } from './types.js';
 
 export type ProblemKind =
@@ -291,6 +291,7 @@ interface ChainRow {
 class StoredChain {
   private previous: ChainRow | null = null;
   private last: ChainRow | null = null;
+  private startMoved = false;
   constructor(
     private readonly problems: Problems,
     private readonly head: LogHead,
@@ -300,8 +301,18 @@ class StoredChain {
   add(entry: LogEntry, link: string | null): void {
     const at = { streamId: entry.streamId, revision: entry.revision, position: entry.position, eventId: entry.eventId };
     if (comparePositions(entry.position, this.head.chainStart) < 0) {
+      // Stored before the chain started, so it cannot carry a chain hash: if it does, the start was moved.
+      if (entry.logHash !== null && !this.startMoved) {
+        this.startMoved = true;
+        this.problems.add(
+          'LOG_HEAD_MISMATCH',
+          at,
+          `the row carries a global chain hash, but the chain is recorded to start later ` +
+            `(position ${formatPosition(this.head.chainStart)}): the log head was reset`,
+        );
+      }
       this.last = { position: entry.position, logHash: null, intact: true };
-      return; // stored before the chain started
+      return;
     }
     if (entry.logHash === null || entry.logPrev === null) {
       this.problems.add('LOG_HASH_MISSING', at, 'no global chain hash: the row was not appended through the store');
@@ -446,18 +457,27 @@ function checkEvent(entry: LogEntry, e: RecordedEvent, problems: Problems, at: A
  * only for failures to read it at all.
  */
 export async function verify(
-  store: Pick<EventStore, 'readLog' | 'streamHeads' | 'logHead'>,
+  store: Pick<EventStore, 'integrity'>,
   streamOrOptions: string | VerifyOptions = {},
 ): Promise<VerifyReport> {
   const options = typeof streamOrOptions === 'string' ? { streamId: streamOrOptions } : streamOrOptions;
+  const view = await store.integrity();
+  try {
+    return await verifyView(view, options);
+  } finally {
+    await view.close();
+  }
+}
+
+async function verifyView(view: IntegrityView, options: VerifyOptions): Promise<VerifyReport> {
   const whole = options.streamId === undefined;
   const problems = new Problems(options.maxProblems ?? 1000);
   const streams = new StreamChains(problems);
-  const logHead = whole && store.logHead ? await store.logHead() : null;
+  const logHead = whole && view.logHead ? await view.logHead() : null;
   const stored = logHead ? new StoredChain(problems, logHead) : null;
   const computed = whole ? new ComputedChain(problems, options.against) : null;
   let eventsChecked = 0;
-  for await (const entry of store.readLog(whole ? {} : { streamId: options.streamId! })) {
+  for await (const entry of view.readLog(whole ? {} : { streamId: options.streamId! })) {
     eventsChecked++;
     const at = { streamId: entry.streamId, revision: entry.revision, position: entry.position, eventId: entry.eventId };
     let hash: string | null = null;
@@ -479,7 +499,7 @@ export async function verify(
     computed?.add(entry, hash, link);
   }
   streams.finish();
-  if (store.streamHeads) await streams.checkHeads(store.streamHeads(options.streamId));
+  if (view.streamHeads) await streams.checkHeads(view.streamHeads(options.streamId));
   stored?.finish();
   computed?.finish();
   const ok = problems.count === 0;
@@ -488,7 +508,7 @@ export async function verify(
     stream: options.streamId ?? null,
     eventsChecked,
     streamsChecked: streams.streams.size,
-    checked: { streamHeads: store.streamHeads !== undefined, logChain: stored !== null, anchor: !!options.against },
+    checked: { streamHeads: view.streamHeads !== undefined, logChain: stored !== null, anchor: !!options.against },
     logChainFrom: logHead ? formatPosition(logHead.chainStart) : null,
     anchor:
       ok && computed?.position && computed.hash
@@ -501,13 +521,17 @@ export async function verify(
 
 /** The per-stream checks over events already read (no head table, no global chain): e.g. a filtered part of the log. */
 export async function verifyEvents(events: AsyncIterable<RecordedEvent>): Promise<VerifyReport> {
-  const report = await verify({
-    async *readLog(): AsyncIterable<LogEntry> {
-      for await (const event of events) {
-        const { position, streamId, revision, eventId } = event;
-        yield { position, streamId, revision, eventId, event, logPrev: null, logHash: null };
-      }
+  const report = await verifyView(
+    {
+      async *readLog(): AsyncIterable<LogEntry> {
+        for await (const event of events) {
+          const { position, streamId, revision, eventId } = event;
+          yield { position, streamId, revision, eventId, event, logPrev: null, logHash: null };
+        }
+      },
+      close: () => Promise.resolve(),
     },
-  });
+    {},
+  );
   return { ...report, anchor: null };
 }

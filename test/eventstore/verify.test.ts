@@ -267,12 +267,21 @@ describe('verify finds every tamper at its stream, revision and position', () =>
     const { prevHash } = JSON.parse(newest.metadata) as { prevHash: string };
     sql('DELETE FROM events WHERE position = 6');
     sql("UPDATE streams SET revision = 0, head_hash = ? WHERE stream_id = 'contract-C-2'", prevHash);
-    sql('UPDATE log_head SET position = 5, hash = (SELECT log_hash FROM events WHERE position = 5)');
+    sql('UPDATE log_head SET position = 5, hash = (SELECT lower(hex(log_hash)) FROM events WHERE position = 5)');
 
     const plain = await run(['verify'], { REVTRAIL_STORE: path });
     expect(plain.code).toBe(0);
     expect(await cliProblems('--against', digest)).toEqual([
       { kind: 'ANCHOR_MISMATCH', streamId: null, revision: null, position: '6' },
+    ]);
+  });
+
+  it('a log head reset to start the chain later is found at the first row that carries a chain hash', async () => {
+    sql('DELETE FROM log_head');
+    const store = new SqliteEventStore({ path }); // opening starts a new chain after the newest event
+    await store.close();
+    expect(await cliProblems()).toEqual([
+      { kind: 'LOG_HEAD_MISMATCH', streamId: 'contract-C-1', revision: 0, position: '1' },
     ]);
   });
 
@@ -294,6 +303,29 @@ describe('verify finds every tamper at its stream, revision and position', () =>
       { kind: 'LOG_HASH_MISMATCH', streamId: 'contract-C-2', revision: 2, position: '7' },
       { kind: 'STREAM_HEAD_MISMATCH', streamId: 'contract-C-2', revision: 2, position: '7' },
     ]);
+  });
+});
+
+describe('verify on a store in use', () => {
+  it('reads one snapshot: events appended while it reads raise no alarm', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'revtrail-verify-'));
+    const store = new SqliteEventStore({ path: join(dir, 'revtrail.db') });
+    try {
+      await store.append('contract-C-1', [event('s-1'), event('s-2')], { expectedRevision: 'no_stream' });
+      const appendingMeanwhile = {
+        integrity: async () => {
+          const view = await store.integrity();
+          await store.append('contract-C-1', [event('s-3')], { expectedRevision: 1 });
+          await store.append('contract-C-9', [event('s-4')], { expectedRevision: 'no_stream' });
+          return view;
+        },
+      };
+      expect(await verify(appendingMeanwhile)).toMatchObject({ ok: true, eventsChecked: 2, streamsChecked: 1 });
+      expect(await verify(store)).toMatchObject({ ok: true, eventsChecked: 4, streamsChecked: 2 });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
