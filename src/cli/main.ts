@@ -7,7 +7,7 @@ import { seedDemo } from '../demo.js';
 import { SqliteReadStore } from '../readmodel/index.js';
 import { ProjectionRunner, rebuild } from '../runner/index.js';
 import { generateCompany, writeJsonl } from '../generate/index.js';
-import { openStore, verify } from '../store/index.js';
+import { openStore, parseAnchor, verify } from '../store/index.js';
 import type { z } from 'zod';
 import { Id, Period } from '../../schemas/index.js';
 import { erpFrom, runNameFor } from '../posting/erp.js';
@@ -18,7 +18,10 @@ import { phasedProgress, progressBar } from './progress.js';
 
 const USAGE = `usage: revtrail <command>
   start              start the HTTP service (REVTRAIL_STORE, REVTRAIL_HOST, REVTRAIL_PORT)
-  verify [stream]    check the hash chain of one stream or of the whole store; exit 1 on a broken link
+  verify [stream] [--anchor] [--against DIGEST]
+                     check the store's hash chains and heads (one stream's, or the whole log's); prints every problem
+                     at its stream, revision and position and exits 1 if there is one; --anchor prints only the digest
+                     of the log's head, to keep elsewhere; --against DIGEST checks the log up to it is unchanged
   project            bring every projection up to the log's end (REVTRAIL_READ_STORE), then exit
   rebuild [name...] [--dry-run] [--diff]
                      replay the log into fresh read-model tables while the current ones keep serving, then swap
@@ -61,12 +64,38 @@ async function start(): Promise<void> {
   await app.http.listen({ host: config.host, port: config.port });
 }
 
-async function verifyCommand(stream: string | undefined): Promise<number> {
+function anchorFlag(text: string): ReturnType<typeof parseAnchor> {
+  try {
+    return parseAnchor(text);
+  } catch (err) {
+    throw new Error(`--against: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function verifyCommand(args: string[]): Promise<number> {
+  const anchorOnly = args.includes('--anchor');
+  const rest = args.filter((a) => a !== '--anchor');
+  const againstAt = rest.indexOf('--against');
+  const against = againstAt < 0 ? undefined : rest.splice(againstAt, 2)[1];
+  if (againstAt >= 0 && against === undefined) throw new Error('--against needs the digest printed by verify --anchor');
+  const unknown = rest.find((a) => a.startsWith('--'));
+  if (unknown) throw new Error(`unexpected flag ${unknown}; flags: --anchor --against DIGEST`);
+  if (rest.length > 1) throw new Error(`unexpected argument ${JSON.stringify(rest[1])}; usage: verify [stream]`);
+  const stream = rest[0];
+  if (stream !== undefined && (anchorOnly || against !== undefined)) {
+    throw new Error('--anchor and --against cover the whole log: give no stream');
+  }
+  const anchor = against === undefined ? undefined : anchorFlag(against);
   const config = loadConfig();
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   try {
-    const report = await verify(store, stream);
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const report = await verify(store, {
+      ...(stream === undefined ? {} : { streamId: stream }),
+      ...(anchor ? { against: anchor } : {}),
+    });
+    // An anchor is only given for a log that verified clean: the digest of a tampered log would vouch for it.
+    if (anchorOnly && report.anchor) process.stdout.write(`${report.anchor}\n`);
+    else process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.ok ? 0 : 1;
   } finally {
     await store.close();
@@ -270,7 +299,7 @@ async function main(argv: string[]): Promise<number> {
       await start();
       return -1; // keeps running
     case 'verify':
-      return verifyCommand(args[0]);
+      return verifyCommand(args);
     case 'import':
       return importCommand(args[0]);
     case 'project':

@@ -1,15 +1,16 @@
-// The stored envelope's integrity: canonical JSON, content hashes, the per-stream hash chain, event ids from
-// idempotency keys, and `verify`, which walks streams and reports the first broken link.
+// The stored envelope's integrity: canonical JSON, content hashes, the per-stream hash chain, the global chain over
+// the log, and event ids from idempotency keys. `verify` (verify.ts) checks them.
 //
 // Why a chain and not just per-event hashes: a content hash shows an event was not altered, but not that none was
 // removed, inserted or reordered. Each event's metadata.prevHash is the hash of the previous event of its stream
 // (over its id, type, metadata — which holds the content hash of its data — stream and revision), so any such
-// change breaks the next link.
-// Limit: removing the newest event(s) of a stream leaves a valid shorter chain; that needs an external anchor
-// (e.g. the stream revisions recorded in ERP postings), which the ledger's lineage provides later.
+// change breaks the next link. A chain cannot show its own newest links were cut off or rewritten: the stores record
+// each stream's head hash, the embedded store also a chain over the whole log in position order and its head, and
+// `verify --anchor` prints a digest of the log's head to keep elsewhere (see README, "What verify proves").
 import { hash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import type { EventMetadata, EventMetadataInput, Json, JsonObject, ProposedEvent, RecordedEvent } from './types.js';
+import type { EventMetadata, EventMetadataInput, Json, JsonObject, Position, ProposedEvent } from './types.js';
+import { formatPosition } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -133,6 +134,8 @@ export interface SealedEvent {
   /** canonicalJson(data) and canonicalJson(metadata): valid JSON, so adapters store these very strings. */
   dataJson: string;
   metadataJson: string;
+  /** This event's own hash (eventHash): what the next event of the stream points to. */
+  hash: string;
 }
 
 /*
@@ -191,108 +194,21 @@ export function sealEvents(
     const dataJson = canonicalJson(e.data);
     const metadata = storedMetadata(e.metadata, contentHashOfCanonical(e.type, dataJson), link);
     const metadataJson = canonicalJson(metadata as unknown as JsonObject);
-    sealed.push({ eventId: e.eventId, type: e.type, data: e.data, metadata, dataJson, metadataJson });
     link = eventHashOfCanonical(e, metadataJson, streamId, firstRevision + i);
+    sealed.push({ eventId: e.eventId, type: e.type, data: e.data, metadata, dataJson, metadataJson, hash: link });
   });
   return { sealed, headHash: link };
 }
 
-export type BrokenLinkReason = 'CONTENT_HASH_MISMATCH' | 'PREV_HASH_MISMATCH' | 'REVISION_GAP' | 'UNREADABLE';
-
-export interface BrokenLink {
-  streamId: string;
-  revision: number;
-  eventId: string;
-  reason: BrokenLinkReason;
-  message: string;
-}
-
-export interface VerifyReport {
-  ok: boolean;
-  eventsChecked: number;
-  streamsChecked: number;
-  /** The first broken link in global order (null when every chain holds). */
-  firstBroken: BrokenLink | null;
-  /** The first broken link of each stream that has one. */
-  brokenStreams: BrokenLink[];
-}
-
-interface ChainCursor {
-  revision: number;
-  hash: string;
-}
-
-/** Checks one event against the cursor of its stream; returns the break, if any, and advances the cursor. */
-function checkLink(
-  e: RecordedEvent,
-  cursor: ChainCursor | undefined,
-): { broken: BrokenLink | null; next: ChainCursor } {
-  const expectedRevision = cursor ? cursor.revision + 1 : 0;
-  const expectedPrev = cursor ? cursor.hash : GENESIS_HASH;
-  const next = { revision: e.revision, hash: eventHash(e, e.streamId, e.revision) };
-  const at = { streamId: e.streamId, revision: e.revision, eventId: e.eventId };
-  if (e.revision !== expectedRevision) {
-    return {
-      broken: { ...at, reason: 'REVISION_GAP', message: `expected revision ${expectedRevision}, found ${e.revision}` },
-      next,
-    };
-  }
-  if (e.metadata.contentHash !== contentHashOf(e.type, e.data)) {
-    return {
-      broken: {
-        ...at,
-        reason: 'CONTENT_HASH_MISMATCH',
-        message: 'type or data differ from what was hashed when stored',
-      },
-      next,
-    };
-  }
-  if (e.metadata.prevHash !== expectedPrev) {
-    return {
-      broken: {
-        ...at,
-        reason: 'PREV_HASH_MISMATCH',
-        message: 'prevHash does not match the previous event: an earlier event was altered, removed or reordered',
-      },
-      next,
-    };
-  }
-  return { broken: null, next };
-}
-
-/** Verifies events in position order (one stream's, or the whole log's); reports the first break per stream. */
-export async function verifyEvents(events: AsyncIterable<RecordedEvent>): Promise<VerifyReport> {
-  const cursors = new Map<string, ChainCursor>();
-  const brokenByStream = new Map<string, BrokenLink>();
-  let firstBroken: BrokenLink | null = null;
-  let eventsChecked = 0;
-  try {
-    for await (const e of events) {
-      eventsChecked++;
-      const { broken, next } = checkLink(e, cursors.get(e.streamId));
-      cursors.set(e.streamId, next);
-      if (broken && !brokenByStream.has(e.streamId)) {
-        brokenByStream.set(e.streamId, broken);
-        firstBroken ??= broken;
-      }
-    }
-  } catch (err) {
-    // A stored row that no longer parses is itself evidence of tampering or corruption.
-    const broken: BrokenLink = {
-      streamId: '?',
-      revision: -1,
-      eventId: '?',
-      reason: 'UNREADABLE',
-      message: `reading stopped after ${eventsChecked} events: ${(err as Error).message}`,
-    };
-    brokenByStream.set('?', broken);
-    firstBroken ??= broken;
-  }
-  return {
-    ok: firstBroken === null,
-    eventsChecked,
-    streamsChecked: cursors.size,
-    firstBroken,
-    brokenStreams: [...brokenByStream.values()],
-  };
+/**
+ * One link of the global chain: sha256 of canonical {eventHash, position, prev, recordedAt}, where prev is the link
+ * of the event at the previous position (GENESIS_HASH for the first). eventHash covers stream, revision, id, type
+ * and metadata (so the content hash and the stream link), the position pins the event to its place in the log, and
+ * recordedAt is the one stored field nothing else covers.
+ */
+export function logLinkHash(prev: string, position: Position, eventHash: string, recordedAt: string): string {
+  return sha256Hex(
+    `{"eventHash":${JSON.stringify(eventHash)},"position":${JSON.stringify(formatPosition(position))},` +
+      `"prev":${JSON.stringify(prev)},"recordedAt":${JSON.stringify(recordedAt)}}`,
+  );
 }

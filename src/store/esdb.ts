@@ -9,6 +9,10 @@
 // Idempotent retries rely on EventStoreDB itself: the same event ids at the same expected revision are acknowledged
 // without writing (documented server behaviour; sealing is deterministic, so a retry proposes identical events).
 //
+// Integrity: EventStoreDB assigns an event's log position when it commits, after the client sealed it, and has no
+// transaction spanning a stream and a record beside it; so this adapter keeps the per-stream chains only — no stored
+// chain over the log, no head table. `verify` still computes the log's chain for an anchor (see verify.ts).
+//
 // Positions: the client's readAll (6.x) has no server-side filter, so readAll pages through $all and filters here;
 // subscriptions use the server's stream-name / event-type prefix filters. Reads from a position are inclusive in
 // EventStoreDB and subscriptions exclusive; the port's `after` is exclusive for both, and every event at or before the
@@ -36,7 +40,9 @@ import type {
   EventMetadata,
   EventStore,
   ExpectedRevision,
+  IntegrityView,
   JsonObject,
+  LogEntry,
   Position,
   ProposedEvent,
   ReadAllOptions,
@@ -83,15 +89,20 @@ function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
+/** The event's log position: stream reads carry it from EventStoreDB 22.6 on, the commit position on older servers. */
+function positionOf(e: WireEvent, commitPosition: bigint | undefined): Position {
+  const position =
+    e.position ?? (commitPosition === undefined ? undefined : { commit: commitPosition, prepare: commitPosition });
+  if (!position) throw new Error(`event ${e.id}: the server returned no log position (EventStoreDB >= 22.6 needed)`);
+  return { commit: position.commit, prepare: position.prepare };
+}
+
 /** The port's event from the client's; throws on an event this store did not write (it cannot be verified). */
 function toRecordedEvent(e: WireEvent, commitPosition: bigint | undefined): RecordedEvent {
   if (!e.isJson || !isJsonObject(e.data) || !isJsonObject(e.metadata)) {
     throw new Error(`event ${e.id} (${e.streamId}@${e.revision}) is not a Revtrail event: data or metadata not JSON`);
   }
-  // Stream reads carry positions from EventStoreDB 22.6 on; the read event's commit position covers older servers.
-  const position =
-    e.position ?? (commitPosition === undefined ? undefined : { commit: commitPosition, prepare: commitPosition });
-  if (!position) throw new Error(`event ${e.id}: the server returned no log position (EventStoreDB >= 22.6 needed)`);
+  const position = positionOf(e, commitPosition);
   return {
     eventId: e.id,
     type: e.type,
@@ -99,9 +110,27 @@ function toRecordedEvent(e: WireEvent, commitPosition: bigint | undefined): Reco
     metadata: e.metadata as unknown as EventMetadata,
     streamId: e.streamId,
     revision: Number(e.revision),
-    position: { commit: position.commit, prepare: position.prepare },
+    position,
     recordedAt: new Date(e.created).toISOString(),
   };
+}
+
+/** What `verify` reads: an event this store did not write is handed out as unreadable, at its stream and revision. */
+function toLogEntry(e: WireEvent, commitPosition: bigint | undefined): LogEntry {
+  const at = {
+    position: positionOf(e, commitPosition),
+    streamId: e.streamId,
+    revision: Number(e.revision),
+    eventId: e.id,
+    // EventStoreDB assigns positions when it commits, after the client sealed the events: no stored global chain.
+    logPrev: null,
+    logHash: null,
+  };
+  try {
+    return { ...at, event: toRecordedEvent(e, commitPosition) };
+  } catch (err) {
+    return { ...at, event: null, unreadable: (err as Error).message };
+  }
 }
 
 function wireEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): WireEvent | undefined {
@@ -274,13 +303,47 @@ class EsdbEventStore implements EventStore {
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     this.assertOpen();
     let remaining = options.maxCount ?? Number.MAX_SAFE_INTEGER;
-    let cursor = options.after ?? null;
-    while (remaining > 0) {
-      const read = this.client.readAll({
-        direction: FORWARDS,
-        fromPosition: cursor ?? START,
-        maxCount: PAGE,
-      });
+    if (remaining <= 0) return;
+    for await (const { e, commitPosition } of this.userEvents(options.after ?? null)) {
+      if (!matchesFilter(e.streamId, e.type, options.filter)) continue;
+      yield toRecordedEvent(e, commitPosition);
+      if (--remaining === 0) return;
+    }
+  }
+
+  /** EventStoreDB keeps no heads beside the log (see the top of this file): the view is the log itself. */
+  async integrity(): Promise<IntegrityView> {
+    this.assertOpen();
+    return Promise.resolve({
+      readLog: (options?: { streamId?: string }) => this.readLog(options),
+      close: () => Promise.resolve(),
+    });
+  }
+
+  private async *readLog(options: { streamId?: string } = {}): AsyncIterable<LogEntry> {
+    if (options.streamId === undefined) {
+      for await (const { e, commitPosition } of this.userEvents(null)) yield toLogEntry(e, commitPosition);
+      return;
+    }
+    const read = this.client.readStream(options.streamId, { direction: FORWARDS, fromRevision: START });
+    try {
+      for await (const resolved of this.track<ResolvedEvent>(read)) {
+        const e = wireEvent(resolved);
+        if (e) yield toLogEntry(e, resolved.commitPosition);
+      }
+    } catch (err) {
+      if (err instanceof StreamNotFoundError) return;
+      throw err;
+    }
+  }
+
+  /** The user events of $all after `after`, in position order, paged. */
+  private async *userEvents(
+    after: Position | null,
+  ): AsyncGenerator<{ e: WireEvent; commitPosition: bigint | undefined }> {
+    let cursor = after;
+    for (;;) {
+      const read = this.client.readAll({ direction: FORWARDS, fromPosition: cursor ?? START, maxCount: PAGE });
       let seen = 0;
       for await (const resolved of this.track<AllStreamResolvedEvent>(read)) {
         seen++;
@@ -288,9 +351,7 @@ class EsdbEventStore implements EventStore {
         // fromPosition is inclusive: the event at the cursor was handed out already (or is the caller's checkpoint).
         if (!e?.position || !isAfter(e.position, cursor)) continue;
         cursor = e.position;
-        if (isSystem(e) || !matchesFilter(e.streamId, e.type, options.filter)) continue;
-        yield toRecordedEvent(e, resolved.commitPosition);
-        if (--remaining === 0) break;
+        if (!isSystem(e)) yield { e, commitPosition: resolved.commitPosition };
       }
       if (seen < PAGE) return;
     }

@@ -1,11 +1,11 @@
 // The event store's public face: the port, the hash chain, and `openStore` choosing the adapter from configuration.
-import { verifyEvents, type VerifyReport } from './chain.js';
 import { openEsdbStore } from './esdb.js';
 import { SqliteEventStore } from './sqlite.js';
 import type { EventStore } from './types.js';
 
 export * from './types.js';
 export * from './chain.js';
+export * from './verify.js';
 export { SqliteEventStore } from './sqlite.js';
 export { openEsdbStore } from './esdb.js';
 
@@ -16,9 +16,4 @@ export { openEsdbStore } from './esdb.js';
 export function openStore(location: string, options: { synchronous?: 'full' | 'normal' } = {}): EventStore {
   if (/^esdb(\+discover)?:\/\//.test(location)) return openEsdbStore(location);
   return new SqliteEventStore({ path: location, ...options });
-}
-
-/** Verifies one stream's chain, or the whole store's when no stream is given; reports the first broken links. */
-export function verify(store: EventStore, streamId?: string): Promise<VerifyReport> {
-  return verifyEvents(streamId === undefined ? store.readAll() : store.readStream(streamId));
 }

@@ -4,11 +4,16 @@
 // appenders (across connections and processes). Inside it we read the stream head, check the expected revision, and
 // insert; so revisions are gap-free and a position (the rowid) is never committed after a higher one becomes visible,
 // which is what lets subscriptions track progress with a single "last position seen".
+//
+// Integrity: the same transaction extends the global chain (each row's log_prev / log_hash, chain.ts logLinkHash)
+// and records the heads — the stream's newest revision and hash in `streams`, the log's newest position and chain
+// hash in `log_head` — so `verify` can tell a cut-off tail from a short log. The position is assigned here (the
+// next rowid, as SQLite would) because the chain hash covers it.
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { GENESIS_HASH, sealEvents } from './chain.js';
+import { GENESIS_HASH, logLinkHash, sealEvents } from './chain.js';
 import type {
   AllFilter,
   AppendRequest,
@@ -16,7 +21,9 @@ import type {
   EventMetadata,
   EventStore,
   ExpectedRevision,
+  IntegrityView,
   JsonObject,
+  LogEntry,
   Position,
   ProposedEvent,
   ReadAllOptions,
@@ -24,6 +31,7 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
   SubscribeOptions,
+  StreamHead,
   Subscription,
 } from './types.js';
 import { WrongExpectedVersionError } from './types.js';
@@ -75,6 +83,63 @@ function toEvent(r: Row): RecordedEvent {
   };
 }
 
+type LogRow = [...Row, logPrev: Buffer | null, logHash: Buffer | null];
+
+async function* readLog(db: Database.Database, streamId: string | undefined): AsyncIterable<LogEntry> {
+  const page = db
+    .prepare(
+      `SELECT ${COLUMNS}, log_prev, log_hash FROM events WHERE position > ?` +
+        `${streamId === undefined ? '' : ' AND stream_id = ?'} ORDER BY position LIMIT ?`,
+    )
+    .raw(true);
+  let after = 0;
+  for (;;) {
+    const rows = page.all(...(streamId === undefined ? [after, PAGE] : [after, streamId, PAGE])) as LogRow[];
+    for (const r of rows) yield toLogEntry(r);
+    if (rows.length < PAGE) return;
+    after = rows[rows.length - 1]![0];
+  }
+}
+
+async function* streamHeads(db: Database.Database, streamId: string | undefined): AsyncIterable<StreamHead> {
+  const page = db
+    .prepare(
+      'SELECT stream_id, revision, head_hash FROM streams WHERE stream_id > ?' +
+        `${streamId === undefined ? '' : ' AND stream_id = ?'} ORDER BY stream_id LIMIT ?`,
+    )
+    .raw(true);
+  let after = '';
+  for (;;) {
+    const rows = page.all(...(streamId === undefined ? [after, PAGE] : [after, streamId, PAGE])) as [
+      string,
+      number,
+      string,
+    ][];
+    for (const [id, revision, hash] of rows) yield { streamId: id, revision, hash };
+    if (rows.length < PAGE) return;
+    after = rows[rows.length - 1]![0];
+  }
+}
+
+/** A row as `verify` reads it: one whose data or metadata no longer parses is handed out with the reason. */
+function toLogEntry(r: LogRow): LogEntry {
+  const p = BigInt(r[0]);
+  const at = { position: { commit: p, prepare: p }, streamId: r[1], revision: r[2], eventId: r[3] };
+  const hex = (b: Buffer | null): string | null => (b === null ? null : b.toString('hex'));
+  const links = { logPrev: hex(r[8]), logHash: hex(r[9]) };
+  try {
+    const event = toEvent(r.slice(0, 8) as Row);
+    if (!isObject(event.data) || !isObject(event.metadata)) throw new Error('data or metadata is not a JSON object');
+    return { ...at, event, ...links };
+  } catch (err) {
+    return { ...at, event: null, unreadable: (err as Error).message, ...links };
+  }
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The least string after every string that starts with `prefix` (its last character raised by one). */
 function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
@@ -108,8 +173,10 @@ export class SqliteEventStore implements EventStore {
   private readonly stmts: {
     head: Database.Statement<[string], { revision: number; head_hash: string }>;
     tailIds: Database.Statement<[string, number, number], { event_id: string }>;
-    insert: Database.Statement<[string, number, string, string, string, string, string]>;
+    insert: Database.Statement<[number, string, number, string, string, string, string, string, Buffer, Buffer]>;
     upsertHead: Database.Statement<[string, number, string]>;
+    logHead: Database.Statement<[], { chain_start: number; position: number; hash: string }>;
+    setLogHead: Database.Statement<[number, string]>;
     maxPosition: Database.Statement<[], { p: number | null }>;
     forwards: Database.Statement<[string, number, number], Row>;
     backwards: Database.Statement<[string, number, number], Row>;
@@ -148,7 +215,9 @@ export class SqliteEventStore implements EventStore {
         type        TEXT    NOT NULL,
         data        TEXT    NOT NULL,
         metadata    TEXT    NOT NULL,
-        recorded_at TEXT    NOT NULL
+        recorded_at TEXT    NOT NULL,
+        log_prev    BLOB,
+        log_hash    BLOB
       );
       CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream_id, revision);
       CREATE TABLE IF NOT EXISTS streams (
@@ -157,18 +226,22 @@ export class SqliteEventStore implements EventStore {
         head_hash TEXT    NOT NULL
       ) WITHOUT ROWID;
     `);
+    this.startLogChain();
     this.stmts = {
       head: this.db.prepare('SELECT revision, head_hash FROM streams WHERE stream_id = ?'),
       tailIds: this.db.prepare(
         'SELECT event_id FROM events WHERE stream_id = ? AND revision > ? ORDER BY revision LIMIT ?',
       ),
       insert: this.db.prepare(
-        'INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO events (position, stream_id, revision, event_id, type, data, metadata, recorded_at, log_prev, log_hash) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertHead: this.db.prepare(
         'INSERT INTO streams (stream_id, revision, head_hash) VALUES (?, ?, ?) ' +
           'ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, head_hash = excluded.head_hash',
       ),
+      logHead: this.db.prepare('SELECT chain_start, position, hash FROM log_head WHERE id = 1'),
+      setLogHead: this.db.prepare('UPDATE log_head SET position = ?, hash = ? WHERE id = 1'),
       maxPosition: this.db.prepare('SELECT max(position) AS p FROM events'),
       forwards: this.db
         .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`)
@@ -229,17 +302,61 @@ export class SqliteEventStore implements EventStore {
     const first = (current ?? -1) + 1;
     const { sealed, headHash } = sealEvents(streamId, events, first, head ? head.head_hash : GENESIS_HASH);
     const recordedAt = new Date().toISOString();
-    let last = 0;
-    sealed.forEach((e, i) => {
-      last = Number(
-        this.stmts.insert.run(streamId, first + i, e.eventId, e.type, e.dataJson, e.metadataJson, recordedAt)
-          .lastInsertRowid,
+    // The chain goes on from the recorded log head, even when rows after it were removed: the break then shows.
+    let link = this.stmts.logHead.get()!.hash;
+    let position = this.stmts.maxPosition.get()?.p ?? 0;
+    for (let i = 0; i < sealed.length; i++) {
+      const e = sealed[i]!;
+      position++;
+      const prev = link;
+      link = logLinkHash(prev, { commit: BigInt(position), prepare: BigInt(position) }, e.hash, recordedAt);
+      this.stmts.insert.run(
+        position,
+        streamId,
+        first + i,
+        e.eventId,
+        e.type,
+        e.dataJson,
+        e.metadataJson,
+        recordedAt,
+        // 32 bytes each rather than 64 hex characters: every byte of a row is written and fsynced on append.
+        Buffer.from(prev, 'hex'),
+        Buffer.from(link, 'hex'),
       );
-    });
+    }
     const revision = first + sealed.length - 1;
     this.stmts.upsertHead.run(streamId, revision, headHash);
-    const p = BigInt(last);
+    this.stmts.setLogHead.run(position, link);
+    const p = BigInt(position);
     return { wrote: true, result: { nextExpectedRevision: revision, position: { commit: p, prepare: p } } };
+  }
+
+  /**
+   * Creates the log head on a new store, and on a store created before the global chain existed adds the chain's
+   * columns and starts the chain after its newest event: older events keep the per-stream chains and stream heads
+   * they were stored with, and `verify` reports where the global chain starts. Adding a column is a schema change
+   * only (no rewrite of existing rows); under the write lock, so two processes opening the store do it once.
+   */
+  private startLogChain(): void {
+    this.db
+      .transaction(() => {
+        const columns = this.db.prepare("SELECT name FROM pragma_table_info('events')").pluck().all() as string[];
+        if (!columns.includes('log_hash')) {
+          this.db.exec('ALTER TABLE events ADD COLUMN log_prev BLOB; ALTER TABLE events ADD COLUMN log_hash BLOB;');
+        }
+        this.db.exec(`
+          CREATE TABLE IF NOT EXISTS log_head (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            chain_start INTEGER NOT NULL,
+            position    INTEGER NOT NULL,
+            hash        TEXT    NOT NULL
+          );`);
+        const newest = (this.db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
+        this.db
+          .prepare('INSERT OR IGNORE INTO log_head (id, chain_start, position, hash) VALUES (1, ?, ?, ?)')
+          .run(newest + 1, newest, GENESIS_HASH);
+      })
+      .immediate();
   }
 
   async appendMany(requests: readonly AppendRequest[]): Promise<(AppendResult | WrongExpectedVersionError)[]> {
@@ -369,6 +486,37 @@ export class SqliteEventStore implements EventStore {
       stream = last[1];
       revision = last[2];
     }
+  }
+
+  /**
+   * A snapshot for `verify`: a read transaction on a connection of its own (WAL readers see the database as of their
+   * first read), so the log, the stream heads and the log head agree with each other while appends go on.
+   */
+  async integrity(): Promise<IntegrityView> {
+    this.assertOpen();
+    const db = new Database(this.path, { readonly: true });
+    db.exec('BEGIN');
+    const head = db.prepare('SELECT chain_start, position, hash FROM log_head WHERE id = 1').get() as {
+      chain_start: number;
+      position: number;
+      hash: string;
+    };
+    const at = (p: number): Position => ({ commit: BigInt(p), prepare: BigInt(p) });
+    return Promise.resolve({
+      readLog: (options?: { streamId?: string }) => readLog(db, options?.streamId),
+      streamHeads: (streamId?: string) => streamHeads(db, streamId),
+      logHead: () =>
+        Promise.resolve({
+          chainStart: at(head.chain_start),
+          position: head.position === 0 ? null : at(head.position),
+          hash: head.hash,
+        }),
+      close: () => {
+        db.exec('COMMIT');
+        db.close();
+        return Promise.resolve();
+      },
+    });
   }
 
   /** Rows with after < position <= upTo matching the filter, in position order. */

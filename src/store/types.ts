@@ -161,7 +161,63 @@ export interface EventStore {
   readByStream?(options: ReadByStreamOptions): AsyncIterable<RecordedEvent>;
   /** Optional, beside readByStream: the streams whose id starts with the prefix and their head revisions, in id order. */
   listStreams?(streamPrefix: string): Promise<{ streamId: string; revision: number }[]>;
+  /**
+   * What `verify` reads (see IntegrityView), from one consistent snapshot where the backend can take one, so appends
+   * made meanwhile neither show nor race the heads. The caller closes it.
+   */
+  integrity(): Promise<IntegrityView>;
   close(): Promise<void>;
+}
+
+export interface IntegrityView {
+  /**
+   * Every stored event of the log (or of one stream) in position order, with rows that no longer parse handed out as
+   * such instead of ending the read, and each row's global-chain link where the adapter keeps one.
+   */
+  readLog(options?: { streamId?: string }): AsyncIterable<LogEntry>;
+  /**
+   * Optional (the embedded store has it): the head table, which records each stream's newest revision and its hash in
+   * the append transaction, so a stream's missing tail or a missing stream shows. All streams, or the one asked for.
+   */
+  streamHeads?(streamId?: string): AsyncIterable<StreamHead>;
+  /** Optional (the embedded store has it): the recorded head of the stored global chain. */
+  logHead?(): Promise<LogHead>;
+  close(): Promise<void>;
+}
+
+/** One stored row as `verify` sees it. */
+export interface LogEntry {
+  position: Position;
+  streamId: string;
+  revision: number;
+  eventId: string;
+  /** The event, or null when its data or metadata is not a JSON object (`unreadable` says why). */
+  event: RecordedEvent | null;
+  unreadable?: string;
+  /**
+   * The global chain (embedded store): `logPrev` is the chain hash of the event appended before this one, and
+   * `logHash` this event's own (see chain.ts logLinkHash). Null where the adapter keeps no global chain and for rows
+   * stored before the chain started.
+   */
+  logPrev: string | null;
+  logHash: string | null;
+}
+
+export interface StreamHead {
+  streamId: string;
+  /** The stream's newest revision. */
+  revision: number;
+  /** The newest event's hash (chain.ts eventHash): what the next event's prevHash will be. */
+  hash: string;
+}
+
+export interface LogHead {
+  /** First position covered by the stored global chain (a store created before the chain existed starts it later). */
+  chainStart: Position;
+  /** The newest position appended through the store, or null before the first append. */
+  position: Position | null;
+  /** Its chain hash (GENESIS_HASH before the first chained append). */
+  hash: string;
 }
 
 export interface ReadByStreamOptions {

@@ -9,6 +9,7 @@ import {
   comparePositions,
   contentHashOf,
   eventIdFor,
+  parseAnchor,
   verify,
   verifyEvents,
 } from '../../src/store/index.js';
@@ -353,7 +354,7 @@ export function conformanceSuite(adapter: AdapterUnderTest): void {
         expect(second!.metadata.prevHash).not.toBe(GENESIS_HASH);
         expect(Number.isNaN(Date.parse(first!.recordedAt))).toBe(false);
         const report = await verify(store, s);
-        expect(report).toMatchObject({ ok: true, eventsChecked: 2, streamsChecked: 1, firstBroken: null });
+        expect(report).toMatchObject({ ok: true, eventsChecked: 2, streamsChecked: 1, problems: [] });
       });
 
       it('round-trips unicode and 1 MB payloads byte for byte', async () => {
@@ -468,6 +469,21 @@ export function conformanceSuite(adapter: AdapterUnderTest): void {
           })(),
         );
         expect(report).toMatchObject({ ok: true, eventsChecked: 12, streamsChecked: 2 });
+      });
+
+      it('verify proves the whole log intact, and its anchor still holds after more appends', async () => {
+        await store.append(`${ns}a`, batch('a', 3), { expectedRevision: 'no_stream' });
+        const first = await verify(store);
+        expect(first).toMatchObject({ ok: true, problems: [] });
+        expect(first.anchor).toMatch(/^rt1:\d+(\/\d+)?:[0-9a-f]{64}$/);
+        await store.append(`${ns}b`, batch('b', 2), { expectedRevision: 'no_stream' });
+        const again = await verify(store, { against: parseAnchor(first.anchor!) });
+        expect(again).toMatchObject({ ok: true, checked: { anchor: true }, problems: [] });
+        expect(again.anchor).not.toBe(first.anchor);
+        const view = await store.integrity();
+        const log = await collect(view.readLog({ streamId: `${ns}a` }));
+        await view.close();
+        expect(log.map((e) => [e.revision, e.event?.eventId])).toEqual(batch('a', 3).map((e, i) => [i, e.eventId]));
       });
     });
   });
