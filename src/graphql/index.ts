@@ -1,7 +1,9 @@
 // GraphQL (mercurius) — the audit surface: the schema, thin resolvers over the read models with per-request
-// batching, depth and cost limits, the `read` scope over HTTP and the websocket, GraphiQL at /graphiql, and
-// subscriptions over graphql-ws. A fastify plugin, encapsulated: mercurius's error handler stays on its own routes.
+// batching, query limits (size, depth, fields, aliases, reports, cost), the `read` scope over HTTP and the websocket,
+// GraphiQL at /graphiql, and subscriptions over graphql-ws. A fastify plugin, encapsulated: mercurius's error handler
+// stays on its own routes.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { GraphQLError, specifiedRules, validate } from 'graphql';
 import mercurius from 'mercurius';
 import type { IResolvers } from 'mercurius';
 import type { KeyRing } from '../http/index.js';
@@ -9,7 +11,8 @@ import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import { authorize, payloadAuthorization } from './auth.js';
 import { errorFormatter } from './errors.js';
-import { DEFAULT_LIMITS, limitRules } from './limits.js';
+import type { GraphqlCode } from './errors.js';
+import { DEFAULT_LIMITS, documentRefusal, sourceRefusal } from './limits.js';
 import type { QueryLimits } from './limits.js';
 import { DocLoader } from './loader.js';
 import { buildResolvers } from './resolvers.js';
@@ -48,7 +51,15 @@ function mergeResolvers(...maps: IResolvers[]): IResolvers {
   return out;
 }
 
-export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { read, store, keys, limits }) => {
+/**
+ * Parsed documents kept per cache (mercurius keeps one for valid documents, one for refused ones): a document of
+ * `maxTokens` tokens holds ~0.75 MB parsed, so the caches stay under ~200 MB whatever a client sends.
+ */
+const CACHED_DOCUMENTS = 128;
+
+export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, options) => {
+  const { read, store, keys } = options;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const requireRead = keys.require('read');
   await app.register(mercurius, {
     schema: [typeDefs, auditTypeDefs, changeTypeDefs].join('\n'),
@@ -61,9 +72,12 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { r
     graphiql: true,
     jit: 1,
     context: () => ({ docs: new DocLoader(read) }),
-    validationRules: limitRules(limits ?? DEFAULT_LIMITS),
+    cache: CACHED_DOCUMENTS,
+    // Refused before this by the source limit (preParsing below); kept for any path that parses without it.
+    graphql: { parseOptions: { maxTokens: limits.maxTokens } },
     errorFormatter,
     additionalRouteOptions: {
+      bodyLimit: limits.maxBodyBytes,
       // Over HTTP: 401/403 problem+json like every route. A websocket upgrade is let through: browsers cannot set its
       // headers, so its key is checked at connection_init and again when a subscription starts.
       preHandler: async function (this: unknown, req: FastifyRequest, reply: FastifyReply) {
@@ -82,5 +96,32 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { r
         return a.ok ? { apiKey: a.apiKey } : false;
       },
     },
+  });
+
+  // The limits, before anything is parsed or validated: the source on every request (cache hits included, which
+  // costs a lexing of a few hundred tokens), the parsed document when it is not cached yet.
+  app.graphql.addHook('preParsing', async (_schema, source) => {
+    const refusal = sourceRefusal(source, limits);
+    if (refusal) throw refusal;
+  });
+  app.graphql.addHook('preValidation', async (schema, document) => {
+    const refusal = documentRefusal(schema, document, limits);
+    if (refusal) throw refusal;
+  });
+  // Over the websocket mercurius parses a subscription (a message is at most 1 MiB) and executes it without
+  // validating it: the same limits, then graphql's own validation, before it starts.
+  app.graphql.addHook('preSubscriptionParsing', async (_schema, source) => {
+    const refusal = sourceRefusal(source, limits);
+    if (refusal) throw refusal;
+  });
+  app.graphql.addHook('preSubscriptionExecution', async (schema, document) => {
+    const refusal = documentRefusal(schema, document, limits);
+    if (refusal) throw refusal;
+    const [invalid] = validate(schema, document, specifiedRules);
+    if (invalid)
+      throw new GraphQLError(invalid.message, {
+        nodes: invalid.nodes,
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' satisfies GraphqlCode },
+      });
   });
 };

@@ -112,4 +112,18 @@ describe('ledgerEvents over graphql-ws', () => {
     expect(refused).toMatchObject([{ path: ['ledgerEvents'], extensions: { code: 'UNAUTHENTICATED' } }]);
     await expect(take(client('Bearer not-a-valid-key-0123456789'), {}, 1)).rejects.toBeDefined();
   });
+
+  it('a subscription is held to the query limits and validated before it starts, with a code', async () => {
+    const codeOf = async (query: string): Promise<unknown> => {
+      for await (const r of client().iterate({ query })) return r;
+      return null;
+    };
+    const refusal = (query: string) => codeOf(query).catch((e: unknown) => (e as { extensions?: unknown }[])[0]);
+    const many = `subscription { ledgerEvents { ${'__typename '.repeat(1_001)} } }`;
+    expect(await refusal(many)).toMatchObject({ extensions: { code: 'TOO_MANY_FIELDS' } });
+    const large = `subscription { ledgerEvents { ${'eventId '.repeat(6_000)} } }`;
+    expect(await refusal(large)).toMatchObject({ extensions: { code: 'QUERY_TOO_LARGE' } });
+    const unknown = 'subscription { ledgerEvents { noSuchField } }';
+    expect(await refusal(unknown)).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  });
 });
