@@ -9,7 +9,7 @@ import type { IResolvers } from 'mercurius';
 import type { KeyRing } from '../http/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
-import { authorize, payloadAuthorization } from './auth.js';
+import { authorize, closeForbidden, payloadAuthorization } from './auth.js';
 import { errorFormatter } from './errors.js';
 import type { GraphqlCode } from './errors.js';
 import { DEFAULT_LIMITS, documentRefusal, sourceRefusal } from './limits.js';
@@ -88,12 +88,15 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
     subscription: {
       context: () => ({ docs: new DocLoader(read) }),
       // A key in the connection_init payload must be a valid one with the `read` scope (else the connection is
-      // refused); without one, the upgrade request's header must carry it (checked when a subscription starts).
-      onConnect: async ({ payload }: { payload: unknown }) => {
+      // closed, 4403); without one, the upgrade request's header must carry it (checked when a subscription starts).
+      // mercurius calls this as a method of the connection, which is how the refusal reaches its socket.
+      onConnect: async function (this: unknown, { payload }: { payload: unknown }) {
         const header = payloadAuthorization(payload);
         if (header === undefined) return true;
         const a = await authorize(keys, header);
-        return a.ok ? { apiKey: a.apiKey } : false;
+        if (a.ok) return { apiKey: a.apiKey };
+        closeForbidden(this);
+        return false;
       },
     },
   });
