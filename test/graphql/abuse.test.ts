@@ -2,6 +2,7 @@
 // validation or the resolvers do work out of proportion to their size are refused with a code, before anything is
 // read — through a real listening server and fetch. An ordinary query, GraphiQL's introspection and /health still
 // answer after all of them.
+import { request } from 'node:http';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../src/demo.js';
@@ -39,6 +40,38 @@ describe('GraphQL refuses abusive documents with a code', () => {
     return { status: r.status, codes: (body.errors ?? []).map((e) => e.extensions?.code ?? '(none)'), data: body.data };
   };
 
+  /**
+   * POSTs a body larger than the route takes the way a careful client does: headers first, the body only if no answer
+   * came within a second. The server answers 413 from the Content-Length and closes the connection; a client still
+   * writing the body would race that close (EPIPE or a reset instead of the answer).
+   */
+  const gqlHeadersFirst = (query: string): Promise<GraphqlAnswer> =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify({ query });
+      const headers = {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        authorization: `Bearer ${KEYS.reader}`,
+      };
+      const req = request(new URL('/graphql', t.url), { method: 'POST', headers }, (res) => {
+        clearTimeout(timer);
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const answer = JSON.parse(Buffer.concat(chunks).toString()) as {
+            data?: Record<string, unknown> | null;
+            errors?: { extensions?: { code?: string } }[];
+          };
+          const codes = (answer.errors ?? []).map((e) => e.extensions?.code ?? '(none)');
+          resolve({ status: res.statusCode ?? 0, codes, data: answer.data });
+          req.destroy();
+        });
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      const timer = setTimeout(() => req.end(body), 1_000);
+    });
+
   const stillAnswers = async (): Promise<void> => {
     const normal = await gql('{ contracts(first: 3) { totalCount edges { node { id status } } } }');
     expect(normal.codes).toEqual([]);
@@ -67,13 +100,13 @@ describe('GraphQL refuses abusive documents with a code', () => {
 
   it('300,000 __typename aliases (a 5 MB body) are refused as too large, before the body is read', async () => {
     const query = repeat(300_000, (i) => `a${i}: __typename`);
-    expect(await gql(query)).toMatchObject({ status: 413, codes: ['QUERY_TOO_LARGE'] });
+    expect(await gqlHeadersFirst(query)).toMatchObject({ status: 413, codes: ['QUERY_TOO_LARGE'] });
     await stillAnswers();
   });
 
   it('20,000 contract(id) aliases are refused as too large', async () => {
     const query = repeat(20_000, (i) => `c${i}: contract(id: "C-${i}") { id }`);
-    expect(await gql(query)).toMatchObject({ status: 413, codes: ['QUERY_TOO_LARGE'] });
+    expect(await gqlHeadersFirst(query)).toMatchObject({ status: 413, codes: ['QUERY_TOO_LARGE'] });
     await stillAnswers();
   });
 
