@@ -4,6 +4,7 @@
 // stays on its own routes.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError, specifiedRules, validate } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { IResolvers } from 'mercurius';
 import type { KeyRing } from '../http/index.js';
@@ -103,23 +104,21 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
 
   // The limits, before anything is parsed or validated: the source on every request (cache hits included, which
   // costs a lexing of a few hundred tokens), the parsed document when it is not cached yet.
-  app.graphql.addHook('preParsing', async (_schema, source) => {
+  const checkSource = async (_schema: GraphQLSchema, source: string): Promise<void> => {
     const refusal = sourceRefusal(source, limits);
     if (refusal) throw refusal;
-  });
-  app.graphql.addHook('preValidation', async (schema, document) => {
+  };
+  const checkDocument = async (schema: GraphQLSchema, document: DocumentNode): Promise<void> => {
     const refusal = documentRefusal(schema, document, limits);
     if (refusal) throw refusal;
-  });
+  };
+  app.graphql.addHook('preParsing', checkSource);
+  app.graphql.addHook('preValidation', checkDocument);
   // Over the websocket mercurius parses a subscription (a message is at most 1 MiB) and executes it without
   // validating it: the same limits, then graphql's own validation, before it starts.
-  app.graphql.addHook('preSubscriptionParsing', async (_schema, source) => {
-    const refusal = sourceRefusal(source, limits);
-    if (refusal) throw refusal;
-  });
+  app.graphql.addHook('preSubscriptionParsing', checkSource);
   app.graphql.addHook('preSubscriptionExecution', async (schema, document) => {
-    const refusal = documentRefusal(schema, document, limits);
-    if (refusal) throw refusal;
+    await checkDocument(schema, document);
     const [invalid] = validate(schema, document, specifiedRules);
     if (invalid)
       throw new GraphQLError(invalid.message, {
