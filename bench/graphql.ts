@@ -20,6 +20,7 @@ import type { PostingStatusDoc } from '../projections/index.js';
 import { buildApp } from '../src/app.js';
 import { lineage, trace } from '../src/audit/index.js';
 import { loadConfig } from '../src/config.js';
+import { DEFAULT_LIMITS } from '../src/graphql/index.js';
 import { hashKey } from '../src/http/index.js';
 import { SimulatedConnector, postingRun } from '../src/posting/index.js';
 import { SqliteReadStore } from '../src/readmodel/index.js';
@@ -91,6 +92,46 @@ function percentile(sorted: number[], p: number): number {
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 
+/**
+ * One request over `agent`, answered in full. node:http over keep-alive sockets, one per client: fetch's streams cost
+ * the load generator several times the CPU per request, and its garbage collections showed up as server latency.
+ * `headersFirst`: the body is sent only if no answer came within a second of the headers — a body over the server's
+ * limit is answered 413 from its Content-Length and the connection closed, and a client still writing the body then
+ * races that close (EPIPE or a reset instead of the answer).
+ */
+function send(
+  agent: Agent,
+  target: URL,
+  method: string,
+  body?: string,
+  headersFirst = false,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { authorization: `Bearer ${KEY}` };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    const req = request(target, { method, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() });
+        if (!req.writableEnded) req.destroy();
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (!headersFirst) {
+      req.end(body);
+      return;
+    }
+    req.flushHeaders();
+    const timer = setTimeout(() => req.end(body), 1000);
+    req.once('response', () => clearTimeout(timer));
+  });
+}
+
 /** `clients` loops posting the query until the deadline (each at least once); latencies in ms. */
 async function load(
   url: string,
@@ -101,33 +142,9 @@ async function load(
 ): Promise<{ latencies: number[]; wallMs: number; bytes: number }> {
   const latencies: number[] = [];
   let bytes = 0;
-  // node:http over keep-alive sockets, one per client: fetch's streams cost the load generator several times the
-  // CPU per request, and its garbage collections showed up as server latency.
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const target = new URL(`${url}/graphql`);
-  const post = (body: string) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        target,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            authorization: `Bearer ${KEY}`,
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (body: string) => send(agent, target, 'POST', body);
   const t0 = now();
   const deadline = t0 + seconds * 1000;
   const loop = async (): Promise<void> => {
@@ -249,6 +266,231 @@ async function startServer(
     p.on('exit', (code) => reject(new Error(`graphql server exited with ${code}`)));
   });
   return { url, p };
+}
+
+/** A document built to make GraphQL work out of proportion to its size, and the refusal it must get. */
+interface Abuse {
+  query: string;
+  body: string;
+  status: number;
+  code: string | null;
+}
+
+const repeat = (n: number, selection: (i: number) => string): string =>
+  `{ ${Array.from({ length: n }, (_, i) => selection(i)).join(' ')} }`;
+
+function abuses(): Abuse[] {
+  const fanOut = (n: number): string =>
+    `query { ...F0 } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(' ')} ` +
+    `fragment F${n} on Query { __typename }`;
+  const cases: [string, string, number, string | null][] = [
+    [
+      'an ordinary query (a page of 20 contracts), for comparison',
+      '{ contracts { edges { node { id status } } } }',
+      200,
+      null,
+    ],
+    ['22 fragments, each spreading the next twice', fanOut(22), 400, 'TOO_MANY_FIELDS'],
+    ['24 fragments, each spreading the next twice', fanOut(24), 400, 'TOO_MANY_FIELDS'],
+    ['300,000 `__typename` aliases', repeat(300_000, (i) => `a${i}: __typename`), 413, 'QUERY_TOO_LARGE'],
+    [
+      '20,000 `contract(id)` aliases',
+      repeat(20_000, (i) => `c${i}: contract(id: "C-${i}") { id }`),
+      413,
+      'QUERY_TOO_LARGE',
+    ],
+    [
+      '3,000 `__typename` aliases (within the body limit)',
+      repeat(3_000, (i) => `a${i}: __typename`),
+      400,
+      'QUERY_TOO_LARGE',
+    ],
+    [
+      '20 `revenueWaterfall` aliases',
+      repeat(20, (i) => `r${i}: revenueWaterfall(legalEntity: "US01", from: "2026-01", to: "2026-12") { contracts }`),
+      400,
+      'QUERY_TOO_COSTLY',
+    ],
+    [
+      '2,000 levels of nesting',
+      `{${'contract(id: "x") {'.repeat(2_000)} id ${'}'.repeat(2_000)}}`,
+      400,
+      'QUERY_TOO_DEEP',
+    ],
+  ];
+  return cases.map(([query, text, status, code]) => ({ query, body: JSON.stringify({ query: text }), status, code }));
+}
+
+/**
+ * Sends an abusive document and checks that it got its refusal (an ordinary one: its answer); latency in ms. A body
+ * over the limit goes headers first (see `send`).
+ */
+async function abuseOnce(agent: Agent, target: URL, abuse: Abuse): Promise<number> {
+  const start = now();
+  const res = await send(
+    agent,
+    target,
+    'POST',
+    abuse.body,
+    Buffer.byteLength(abuse.body) > DEFAULT_LIMITS.maxBodyBytes,
+  );
+  const ms = now() - start;
+  const body = JSON.parse(res.text) as { errors?: { extensions?: { code?: string } }[] };
+  const code = body.errors?.[0]?.extensions?.code ?? null;
+  if (res.status !== abuse.status || code !== abuse.code)
+    throw new Error(`${abuse.query}: answered ${res.status} ${code}, expected ${abuse.status} ${abuse.code}`);
+  return ms;
+}
+
+/**
+ * The child: one client sending the abusive documents in turn (from the `offset`-th) until SIGTERM, then printing how
+ * many were refused. In a child, so that its garbage collections do not count as /health latency here.
+ */
+async function abuser(url: string, offset: number): Promise<void> {
+  const cases = abuses().filter((a) => a.code !== null);
+  let refused = 0;
+  process.on('SIGTERM', () => {
+    process.stdout.write(`${refused}\n`);
+    process.exit(0);
+  });
+  process.stdout.write('ready\n');
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = offset; ; i++) {
+    await abuseOnce(agent, new URL(`${url}/graphql`), cases[i % cases.length]!);
+    refused++;
+  }
+}
+
+/** Starts an abuser child; resolves once it sends; `stop()` ends it and resolves to what it refused. */
+async function startAbuser(url: string, offset: number): Promise<{ stop(): Promise<number> }> {
+  const p = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--abuse', url, `${offset}`],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let text = '';
+  p.stdout.on('data', (c: Buffer) => (text += c.toString()));
+  const exited = new Promise<number | null>((resolve) => p.on('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    p.stdout.on('data', () => text.startsWith('ready') && resolve());
+    void exited.then((code) => reject(new Error(`abuser exited with ${code}`)));
+  });
+  return {
+    async stop() {
+      p.kill('SIGTERM');
+      if ((await exited) !== 0) throw new Error('abuser failed');
+      return Number(text.split('\n')[1]);
+    },
+  };
+}
+
+export interface AbuseRow {
+  query: string;
+  kib: number;
+  status: number;
+  code: string | null;
+  requests: number;
+  p50ms: number;
+  maxMs: number;
+}
+
+export interface HealthRow {
+  load: string;
+  requests: number;
+  p50ms: number;
+  p99ms: number;
+  maxMs: number;
+  /** Abusive documents refused meanwhile, per second. */
+  abusivePerSec: number;
+}
+
+export interface GraphqlAbuseResult {
+  repeat: number;
+  seconds: number;
+  abusers: number;
+  rows: AbuseRow[];
+  health: HealthRow[];
+}
+
+/** GET /health, one at a time, until `stop()` says so (at least once); latencies in ms. */
+async function healthLoop(url: string, stop: () => boolean): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(`${url}/health`);
+  const latencies: number[] = [];
+  do {
+    const start = now();
+    const res = await send(agent, target, 'GET');
+    latencies.push(now() - start);
+    if (res.status !== 200) throw new Error(`/health answered ${res.status}`);
+  } while (!stop());
+  agent.destroy();
+  return latencies.sort((a, b) => a - b);
+}
+
+/**
+ * The abusive documents against the real app over an empty store (they are refused before anything is read, so the
+ * store's size does not matter): each sent `repeat` times one at a time, then /health's latency for `seconds` idle
+ * and for `seconds` while `abusers` clients send them in a loop.
+ */
+export async function benchGraphqlAbuse(): Promise<GraphqlAbuseResult> {
+  const repeatCount = Number(process.env.BENCH_GRAPHQL_ABUSE_REPEAT ?? 50);
+  const seconds = Number(process.env.BENCH_GRAPHQL_ABUSE_SECONDS ?? 15);
+  const abusers = Number(process.env.BENCH_GRAPHQL_ABUSERS ?? 2);
+  const dir = mkdtempSync(join(tmpdir(), 'revtrail-bench-graphql-abuse-'));
+  let server: ChildProcess | null = null;
+  try {
+    const started = await startServer(join(dir, 'events.db'), join(dir, 'read.db'), dir);
+    server = started.p;
+    const target = new URL(`${started.url}/graphql`);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const rows: AbuseRow[] = [];
+    for (const abuse of abuses()) {
+      process.stderr.write(`graphql abuse bench: ${abuse.query}\n`);
+      for (let i = 0; i < 3; i++) await abuseOnce(agent, target, abuse); // warm-up
+      const latencies: number[] = [];
+      for (let i = 0; i < repeatCount; i++) latencies.push(await abuseOnce(agent, target, abuse));
+      latencies.sort((a, b) => a - b);
+      rows.push({
+        query: abuse.query,
+        kib: Buffer.byteLength(abuse.body) / 1024,
+        status: abuse.status,
+        code: abuse.code,
+        requests: latencies.length,
+        p50ms: percentile(latencies, 50),
+        maxMs: latencies[latencies.length - 1]!,
+      });
+    }
+    const health: HealthRow[] = [];
+    const measure = async (load: string, abuserCount: number): Promise<void> => {
+      process.stderr.write(`graphql abuse bench: /health, ${load}\n`);
+      const running = await Promise.all(Array.from({ length: abuserCount }, (_, k) => startAbuser(started.url, k * 3)));
+      const t0 = now();
+      const latencies = await healthLoop(started.url, () => now() >= t0 + seconds * 1000);
+      const wallMs = now() - t0;
+      const refused = (await Promise.all(running.map((a) => a.stop()))).reduce((x, y) => x + y, 0);
+      health.push({
+        load,
+        requests: latencies.length,
+        p50ms: percentile(latencies, 50),
+        p99ms: percentile(latencies, 99),
+        maxMs: latencies[latencies.length - 1]!,
+        abusivePerSec: (refused / wallMs) * 1000,
+      });
+    };
+    await measure('idle', 0);
+    await measure(`${abusers} clients sending the abusive documents in a loop`, abusers);
+    agent.destroy();
+    return { repeat: repeatCount, seconds, abusers, rows, health };
+  } finally {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function benchGraphql(target: number): Promise<GraphqlBenchResult> {
@@ -415,3 +657,4 @@ export async function benchGraphql(target: number): Promise<GraphqlBenchResult> 
 
 if (process.argv[2] === '--serve') await serve(process.argv[3]!, process.argv[4]!, process.argv[5]!);
 if (process.argv[2] === '--prepare') await prepare(JSON.parse(process.argv[3]!) as Preparation);
+if (process.argv[2] === '--abuse') await abuser(process.argv[3]!, Number(process.argv[4]));

@@ -2,10 +2,11 @@
 // BENCHMARKS.md. Sizes: BENCH_EVENTS (default 1,000,000) and BENCH_SECONDS per append measurement (default 60);
 // BENCH_POSTING_CONTRACTS (default 10,000) and BENCH_POSTING_LATENCY_MS (ERP latencies, default "0,20") for posting;
 // BENCH_GRAPHQL_CLIENTS (concurrent clients, default "8,1") and BENCH_GRAPHQL_SECONDS (per query, default 15) for graphql;
-// BENCH_GRAPHQL_PREPARED (a folder keeping its prepared store and read models) and BENCH_GRAPHQL_QUERIES (e.g. "lineage").
+// BENCH_GRAPHQL_PREPARED (a folder keeping its prepared store and read models) and BENCH_GRAPHQL_QUERIES (e.g. "lineage";
+// "abuse": only the abusive documents, BENCH_GRAPHQL_ABUSE_REPEAT / _ABUSE_SECONDS / _ABUSERS, defaults 50 / 15 / 2).
 import { cpus, totalmem } from 'node:os';
 import { benchAppend, benchScan } from './eventstore.js';
-import { benchGraphql } from './graphql.js';
+import { benchGraphql, benchGraphqlAbuse } from './graphql.js';
 import { benchIngest } from './ingest.js';
 import { benchPosting } from './posting.js';
 import { benchRebuild } from './rebuild.js';
@@ -186,6 +187,36 @@ async function graphql(events: number): Promise<boolean> {
   return ok;
 }
 
+async function graphqlAbuse(): Promise<boolean> {
+  console.log('## bench/graphql — abusive documents refused, and /health while they are sent\n');
+  const r = await benchGraphqlAbuse();
+  const ms = (x: number): string => `${x.toFixed(1)} ms`;
+  table(
+    ['document', 'body', 'answer', 'requests', 'p50', 'max'],
+    r.rows.map((x) => [
+      x.query,
+      `${x.kib.toFixed(1)} KiB`,
+      `${x.status} ${x.code ?? '(data)'}`,
+      fmt(x.requests),
+      ms(x.p50ms),
+      ms(x.maxMs),
+    ]),
+  );
+  console.log('');
+  table(
+    ['/health', 'requests', 'p50', 'p99', 'max', 'abusive documents refused/s'],
+    r.health.map((h) => [h.load, fmt(h.requests), ms(h.p50ms), ms(h.p99ms), ms(h.maxMs), fmt(h.abusivePerSec)]),
+  );
+  const refusals = r.rows.filter((x) => x.code !== null);
+  const ok = refusals.every((x) => x.maxMs < 100);
+  console.log(
+    `\nEach document sent ${r.repeat} times, one at a time, after 3 warm-ups; /health for ${r.seconds} s idle, then ` +
+      `for ${r.seconds} s beside ${r.abusers} clients cycling through the abusive documents.`,
+  );
+  console.log(`Target: every refusal under 100 ms: ${ok ? 'met' : 'NOT met'}\n`);
+  return ok;
+}
+
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const maxEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -203,7 +234,10 @@ async function main(): Promise<void> {
     const latencies = (process.env.BENCH_POSTING_LATENCY_MS ?? '0,20').split(',').map(Number);
     ok = (await posting(Number(process.env.BENCH_POSTING_CONTRACTS ?? 10_000), latencies)) && ok;
   }
-  if (wanted.length === 0 || wanted.includes('graphql')) ok = (await graphql(maxEvents)) && ok;
+  if (wanted.length === 0 || wanted.includes('graphql')) {
+    if (process.env.BENCH_GRAPHQL_QUERIES !== 'abuse') ok = (await graphql(maxEvents)) && ok;
+    ok = (await graphqlAbuse()) && ok;
+  }
   process.exitCode = ok ? 0 : 1;
 }
 

@@ -1,5 +1,6 @@
 // One place maps GraphQL failures to `extensions.code`: what resolvers refuse (a bad cursor, a missing scope), what the
-// limits refuse (too deep, too costly), what the GraphQL validation refuses, and bugs (INTERNAL, message withheld).
+// limits refuse (too large, too deep, too many fields, aliases or reports, too costly), what the GraphQL validation
+// refuses, and bugs (INTERNAL, message withheld).
 import type { FastifyReply } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql';
@@ -9,8 +10,12 @@ import type { MercuriusContext } from 'mercurius';
 export const GraphqlCodes = [
   'UNAUTHENTICATED',
   'MISSING_SCOPE',
+  'QUERY_TOO_LARGE',
   'QUERY_TOO_DEEP',
+  'TOO_MANY_FIELDS',
+  'TOO_MANY_ALIASES',
   'QUERY_TOO_COSTLY',
+  'TOO_MANY_REPORTS',
   'INVALID_CURSOR',
   'INVALID_ARGUMENT',
   'GRAPHQL_VALIDATION_FAILED',
@@ -33,12 +38,20 @@ interface JsonError {
 /**
  * mercurius's formatter, then a code on every error: validation errors (no path: the document was refused before
  * execution) are GRAPHQL_VALIDATION_FAILED unless a rule gave its own code; an uncoded execution error is a bug, logged
- * and answered as INTERNAL without its message.
+ * and answered as INTERNAL without its message. A body over the route's limit (refused by fastify before it is read)
+ * is QUERY_TOO_LARGE, with its 413.
  */
 export function errorFormatter(
   execution: ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>,
   context: MercuriusContext,
 ): Formatted {
+  const tooLarge = execution.errors.find(
+    (e) => (e.originalError as { code?: unknown } | undefined)?.code === 'FST_ERR_CTP_BODY_TOO_LARGE',
+  );
+  if (tooLarge) {
+    const code: GraphqlCode = 'QUERY_TOO_LARGE';
+    return { statusCode: 413, response: { data: null, errors: [{ message: tooLarge.message, extensions: { code } }] } };
+  }
   const formatted = mercurius.defaultErrorFormatter(execution, context);
   const response = formatted.response as { data?: unknown; errors?: JsonError[] };
   const errors = (response.errors ?? []).map((e): JsonError => {

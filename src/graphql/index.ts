@@ -1,15 +1,19 @@
 // GraphQL (mercurius) — the audit surface: the schema, thin resolvers over the read models with per-request
-// batching, depth and cost limits, the `read` scope over HTTP and the websocket, GraphiQL at /graphiql, and
-// subscriptions over graphql-ws. A fastify plugin, encapsulated: mercurius's error handler stays on its own routes.
+// batching, query limits (size, depth, fields, aliases, reports, cost), the `read` scope over HTTP and the websocket,
+// GraphiQL at /graphiql, and subscriptions over graphql-ws. A fastify plugin, encapsulated: mercurius's error handler
+// stays on its own routes.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { GraphQLError, specifiedRules, validate } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { IResolvers } from 'mercurius';
 import type { KeyRing } from '../http/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
-import { authorize, payloadAuthorization } from './auth.js';
+import { authorize, closeForbidden, payloadAuthorization } from './auth.js';
 import { errorFormatter } from './errors.js';
-import { DEFAULT_LIMITS, limitRules } from './limits.js';
+import type { GraphqlCode } from './errors.js';
+import { DEFAULT_LIMITS, documentRefusal, sourceRefusal } from './limits.js';
 import type { QueryLimits } from './limits.js';
 import { DocLoader } from './loader.js';
 import { buildResolvers } from './resolvers.js';
@@ -48,7 +52,15 @@ function mergeResolvers(...maps: IResolvers[]): IResolvers {
   return out;
 }
 
-export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { read, store, keys, limits }) => {
+/**
+ * Parsed documents kept per cache (mercurius keeps one for valid documents, one for refused ones): a document of
+ * `maxTokens` tokens holds ~0.75 MB parsed, so the caches stay under ~200 MB whatever a client sends.
+ */
+const CACHED_DOCUMENTS = 128;
+
+export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, options) => {
+  const { read, store, keys } = options;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const requireRead = keys.require('read');
   await app.register(mercurius, {
     schema: [typeDefs, auditTypeDefs, changeTypeDefs].join('\n'),
@@ -61,9 +73,12 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { r
     graphiql: true,
     jit: 1,
     context: () => ({ docs: new DocLoader(read) }),
-    validationRules: limitRules(limits ?? DEFAULT_LIMITS),
+    cache: CACHED_DOCUMENTS,
+    // Refused before this by the source limit (preParsing below); kept for any path that parses without it.
+    graphql: { parseOptions: { maxTokens: limits.maxTokens } },
     errorFormatter,
     additionalRouteOptions: {
+      bodyLimit: limits.maxBodyBytes,
       // Over HTTP: 401/403 problem+json like every route. A websocket upgrade is let through: browsers cannot set its
       // headers, so its key is checked at connection_init and again when a subscription starts.
       preHandler: async function (this: unknown, req: FastifyRequest, reply: FastifyReply) {
@@ -74,13 +89,41 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { r
     subscription: {
       context: () => ({ docs: new DocLoader(read) }),
       // A key in the connection_init payload must be a valid one with the `read` scope (else the connection is
-      // refused); without one, the upgrade request's header must carry it (checked when a subscription starts).
-      onConnect: async ({ payload }: { payload: unknown }) => {
+      // closed, 4403); without one, the upgrade request's header must carry it (checked when a subscription starts).
+      // mercurius calls this as a method of the connection, which is how the refusal reaches its socket.
+      onConnect: async function (this: unknown, { payload }: { payload: unknown }) {
         const header = payloadAuthorization(payload);
         if (header === undefined) return true;
         const a = await authorize(keys, header);
-        return a.ok ? { apiKey: a.apiKey } : false;
+        if (a.ok) return { apiKey: a.apiKey };
+        closeForbidden(this);
+        return false;
       },
     },
+  });
+
+  // The limits, before anything is parsed or validated: the source on every request (cache hits included, which
+  // costs a lexing of a few hundred tokens), the parsed document when it is not cached yet.
+  const checkSource = async (_schema: GraphQLSchema, source: string): Promise<void> => {
+    const refusal = sourceRefusal(source, limits);
+    if (refusal) throw refusal;
+  };
+  const checkDocument = async (schema: GraphQLSchema, document: DocumentNode): Promise<void> => {
+    const refusal = documentRefusal(schema, document, limits);
+    if (refusal) throw refusal;
+  };
+  app.graphql.addHook('preParsing', checkSource);
+  app.graphql.addHook('preValidation', checkDocument);
+  // Over the websocket mercurius parses a subscription (a message is at most 1 MiB) and executes it without
+  // validating it: the same limits, then graphql's own validation, before it starts.
+  app.graphql.addHook('preSubscriptionParsing', checkSource);
+  app.graphql.addHook('preSubscriptionExecution', async (schema, document) => {
+    await checkDocument(schema, document);
+    const [invalid] = validate(schema, document, specifiedRules);
+    if (invalid)
+      throw new GraphQLError(invalid.message, {
+        nodes: invalid.nodes,
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' satisfies GraphqlCode },
+      });
   });
 };

@@ -112,4 +112,35 @@ describe('ledgerEvents over graphql-ws', () => {
     expect(refused).toMatchObject([{ path: ['ledgerEvents'], extensions: { code: 'UNAUTHENTICATED' } }]);
     await expect(take(client('Bearer not-a-valid-key-0123456789'), {}, 1)).rejects.toBeDefined();
   });
+
+  it('a bad key in connection_init closes the socket with 4403 Forbidden, as graphql-transport-ws asks', async () => {
+    let closedWith: number | undefined;
+    const c = createClient({
+      url: `${t.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocketImpl,
+      connectionParams: { authorization: 'Bearer not-a-valid-key-0123456789' },
+      retryAttempts: 0,
+      on: { closed: (event) => (closedWith = (event as { code: number }).code) },
+    });
+    clients.push(c);
+    const refused = await take(c, {}, 1).catch((e: unknown) => e);
+    // The client fails on the close itself, not on a message it cannot read.
+    expect(refused).not.toBeInstanceOf(Error);
+    expect(refused).toMatchObject({ code: 4403, reason: 'Forbidden' });
+    expect(closedWith).toBe(4403);
+  });
+
+  it('a subscription is held to the query limits and validated before it starts, with a code', async () => {
+    const codeOf = async (query: string): Promise<unknown> => {
+      for await (const r of client().iterate({ query })) return r;
+      return null;
+    };
+    const refusal = (query: string) => codeOf(query).catch((e: unknown) => (e as { extensions?: unknown }[])[0]);
+    const many = `subscription { ledgerEvents { ${'__typename '.repeat(1_001)} } }`;
+    expect(await refusal(many)).toMatchObject({ extensions: { code: 'TOO_MANY_FIELDS' } });
+    const large = `subscription { ledgerEvents { ${'eventId '.repeat(6_000)} } }`;
+    expect(await refusal(large)).toMatchObject({ extensions: { code: 'QUERY_TOO_LARGE' } });
+    const unknown = 'subscription { ledgerEvents { noSuchField } }';
+    expect(await refusal(unknown)).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  });
 });
