@@ -9,3 +9,5 @@ export type { PostingRoutesOptions } from './posting.js';
 export { KeyRing, Scope, ensureDemoKey, hashKey, keysFromEnv, keysFromFile } from './auth.js';
 export type { ApiKey } from './auth.js';
 export { installProblemHandlers, sendProblem } from './problem.js';
+export { loggerOptions, redactUrl } from './redact.js';
+export type { LogDestination } from './redact.js';

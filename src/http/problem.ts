@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { fromZodIssues } from '../../schemas/index.js';
 import type { DomainError } from '../../schemas/index.js';
+import { redactUrl } from './redact.js';
 
 export interface Problem {
   type: string;
@@ -54,8 +55,14 @@ export function installProblemHandlers(app: FastifyInstance): void {
             : 'MALFORMED_BODY';
     return sendProblem(reply, { title: titleFor(status), status, code, detail: err.message });
   });
+  // The URL is echoed redacted: proxies and clients log problem bodies too.
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, { title: 'Not Found', status: 404, code: 'NOT_FOUND', detail: `${req.method} ${req.url}` }),
+    sendProblem(reply, {
+      title: 'Not Found',
+      status: 404,
+      code: 'NOT_FOUND',
+      detail: `${req.method} ${redactUrl(req.url)}`,
+    }),
   );
 }
 
