@@ -57,14 +57,18 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * A finished log line with any URL userinfo, query string and `Bearer`/`Basic` credential in it redacted. A URL part
- * ends at what cannot be part of one inside a JSON string: whitespace, a quote, a backslash (an escape) or `#`.
+ * A finished log line with any URL userinfo, query string and credential of the `Bearer` or `Basic` scheme in it
+ * redacted. A URL part ends at what cannot be part of one inside a JSON string: whitespace, a quote, a backslash (an
+ * escape) or `#`. A `Basic` credential is one only when it decodes to `user:password`, so prose ("Basic support") stays.
  */
 export function redactLogLine(line: string): string {
   return line
     .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s"'\\]*@/gi, USERINFO)
     .replace(/\?([^\s"'\\#<>]*)/g, (_match, query: string) => `?${redactQuery(query)}`)
-    .replace(/\b(Bearer|Basic)(\s+)[^\s"'\\,;]+/gi, `$1$2${REDACTED}`);
+    .replace(/\b(Bearer\s+)[^\s"'\\,;]+/gi, `$1${REDACTED}`)
+    .replace(/\b(Basic\s+)([A-Za-z0-9+/]+=*)/gi, (match, scheme: string, credential: string) =>
+      Buffer.from(credential, 'base64').toString('utf8').includes(':') ? `${scheme}${REDACTED}` : match,
+    );
 }
 
 /** The request as a log line shows it: fastify's default fields, with the URL redacted. */
