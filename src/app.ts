@@ -13,13 +13,14 @@ import {
   keysFromEnv,
   keysFromFile,
   eventRoutes,
+  loggerOptions,
   healthRoutes,
   installJsonBody,
   installProblemHandlers,
   postingRoutes,
   readModelRoutes,
 } from './http/index.js';
-import type { ApiKey } from './http/index.js';
+import type { ApiKey, LogDestination } from './http/index.js';
 import { graphqlRoutes } from './graphql/index.js';
 import { Ingestor } from './ingest/index.js';
 import type { Erp } from './posting/erp.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
   now?: () => Date;
   /** The ERP; default: from configuration. */
   erp?: Erp;
+  /** Where log lines go; default: stdout. Tests pass a destination to read what would be logged. */
+  logDestination?: LogDestination;
 }
 
 function configuredKeys(config: Config): ApiKey[] {
@@ -62,7 +65,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const now = deps.now ?? (() => new Date());
   const ingestor = new Ingestor(store, { now, limits: config.limits });
   const http = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+    // Secrets (keys in headers, query parameters, connection payloads) are redacted from every line: see http/redact.ts.
+    logger: loggerOptions(config.logLevel, deps.logDestination),
     bodyLimit: config.bodyLimitBytes,
     // Request ids: the caller's X-Request-Id when given (so logs join across systems), else generated.
     requestIdHeader: 'x-request-id',

@@ -158,7 +158,11 @@ function connectorConfig(e: z.infer<typeof Env>): ConnectorConfig {
   };
 }
 
-/** The store location safe to show: a connection string without credentials. */
-export function redactStoreLocation(location: string): string {
-  return location.replace(/^(esdb(?:\+discover)?:\/\/)[^@/]*@/, '$1***@');
+/**
+ * What an unauthenticated caller may learn of where the log lives: for EventStoreDB its scheme and host:port list,
+ * without credentials or options; for the embedded SQLite file nothing, since a path tells how the host is laid out.
+ */
+export function redactStoreLocation(location: string): string | undefined {
+  const esdb = /^(esdb(?:\+discover)?:\/\/)(?:[^@/?#]*@)?([^/?#]*)/i.exec(location);
+  return esdb ? `${esdb[1]!.toLowerCase()}${esdb[2]!}` : undefined;
 }

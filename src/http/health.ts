@@ -6,12 +6,14 @@ import { formatPosition } from '../store/index.js';
 
 export interface HealthOptions {
   store: EventStore;
-  storeLocation: string;
+  /** What may be shown of the store's location (see redactStoreLocation); nothing when undefined. */
+  storeLocation?: string;
   /** Lag of each projection, when the node runs them. */
   projections?: () => Promise<{ projection: string; caughtUp: boolean; eventsBehind: number | null }[]>;
 }
 
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { store, storeLocation, projections }) => {
+  const location = storeLocation === undefined ? {} : { location: storeLocation };
   app.get('/health', async (_req, reply) => {
     try {
       const head = await store.headPosition();
@@ -24,14 +26,14 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { sto
         : undefined;
       return {
         status: 'ok',
-        store: { kind: store.kind, location: storeLocation, head: head && formatPosition(head) },
+        store: { kind: store.kind, ...location, head: head && formatPosition(head) },
         ...(lag ? { projections: lag } : {}),
       };
     } catch (err) {
       app.log.error({ err }, 'health check: event store unreachable');
       return reply
         .code(503)
-        .send({ status: 'unavailable', store: { kind: store.kind, location: storeLocation, error: 'unreachable' } });
+        .send({ status: 'unavailable', store: { kind: store.kind, ...location, error: 'unreachable' } });
     }
   });
 };

@@ -10,3 +10,5 @@ export { KeyRing, Scope, ensureDemoKey, hashKey, keysFromEnv, keysFromFile } fro
 export type { ApiKey } from './auth.js';
 export { installProblemHandlers, sendProblem } from './problem.js';
 export { MAX_BODY_DEPTH, installJsonBody } from './body.js';
+export { loggerOptions, redactUrl } from './redact.js';
+export type { LogDestination } from './redact.js';

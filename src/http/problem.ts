@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { fromZodIssues } from '../../schemas/index.js';
 import type { DomainError } from '../../schemas/index.js';
 import { BodyError } from './body.js';
+import { redactUrl } from './redact.js';
 
 export interface Problem {
   type: string;
@@ -60,8 +61,14 @@ export function installProblemHandlers(app: FastifyInstance): void {
             : 'MALFORMED_BODY';
     return sendProblem(reply, { title: titleFor(status), status, code, detail: err.message });
   });
+  // The URL is echoed redacted: proxies and clients log problem bodies too.
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, { title: 'Not Found', status: 404, code: 'NOT_FOUND', detail: `${req.method} ${req.url}` }),
+    sendProblem(reply, {
+      title: 'Not Found',
+      status: 404,
+      code: 'NOT_FOUND',
+      detail: `${req.method} ${redactUrl(req.url)}`,
+    }),
   );
 }
 

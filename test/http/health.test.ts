@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, redactStoreLocation } from '../../src/config.js';
 import { eventIdFor } from '../../src/store/index.js';
 
 describe('GET /health over a listening server', () => {
@@ -29,7 +29,7 @@ describe('GET /health over a listening server', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       status: 'ok',
-      store: { kind: 'sqlite', location: join(dir, 'r.db'), head: null },
+      store: { kind: 'sqlite', head: null },
       projections: [
         { projection: 'contract-versions', caughtUp: true, eventsBehind: 0 },
         { projection: 'revenue-schedule', caughtUp: true, eventsBehind: 0 },
@@ -58,6 +58,36 @@ describe('GET /health over a listening server', () => {
     const res = await fetch(`${url}/health`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'unavailable', store: { kind: 'sqlite' } });
+  });
+
+  it("shows no part of the embedded store's path, up or down, to a caller without a key", async () => {
+    const up = await (await fetch(`${url}/health`)).text();
+    expect(up).toContain('"kind":"sqlite"');
+    await app.store.close();
+    const down = await (await fetch(`${url}/health`)).text();
+    expect(down).toContain('"status":"unavailable"');
+    for (const body of [up, down]) {
+      expect(body).not.toContain(dir);
+      expect(body).not.toContain('r.db');
+      expect(body).not.toContain('location');
+    }
+  });
+});
+
+describe('what /health may show of an EventStoreDB location', () => {
+  it('shows the scheme and host:port list, never the credentials or the options', () => {
+    expect(redactStoreLocation('esdb://admin:changeit@db.internal:2113?tls=true&tlsCAFile=/etc/ca.pem')).toBe(
+      'esdb://db.internal:2113',
+    );
+    expect(redactStoreLocation('esdb+discover://ops:s3cret@a:2113,b:2113/?nodePreference=leader')).toBe(
+      'esdb+discover://a:2113,b:2113',
+    );
+    expect(redactStoreLocation('esdb://127.0.0.1:2113?tls=false')).toBe('esdb://127.0.0.1:2113');
+  });
+
+  it('shows nothing of an embedded file, relative or absolute', () => {
+    expect(redactStoreLocation('/srv/revtrail/data/revtrail.db')).toBeUndefined();
+    expect(redactStoreLocation('./data/revtrail.db')).toBeUndefined();
   });
 });
 
