@@ -115,7 +115,7 @@ export function deriveGuarded(
   position: string | null,
 ): JsonObject {
   if (!p.derive || frozen(doc)) return doc;
-  const at = typeof doc[FOLDED_AT] === 'string' ? (doc[FOLDED_AT]) : position;
+  const at = typeof doc[FOLDED_AT] === 'string' ? doc[FOLDED_AT] : position;
   const facts = bare(doc);
   try {
     return p.derive(facts, shared, budget);
