@@ -15,6 +15,7 @@ import { SqliteReadStore } from '../../src/readmodel/index.js';
 import { ProjectionRunner, QUARANTINE_TAG, rebuild } from '../../src/runner/index.js';
 import { SqliteEventStore, comparePositions, formatPosition } from '../../src/store/index.js';
 import type { RecordedEvent } from '../../src/store/index.js';
+import { KEYS, startTestApp } from '../support/app.js';
 import { CLI, run, startService, stop } from '../support/cli.js';
 import { PLATFORM_LINE, booking, invoice } from '../support/fixtures.js';
 
@@ -271,4 +272,49 @@ describe('quarantine', () => {
       }
     },
   );
+
+  it('a quarantined contract shows in GraphQL exceptions and in /v1/projections', async () => {
+    const t = await startTestApp({ REVTRAIL_DERIVE_BUDGET: '100' });
+    try {
+      await publishMapping(t.app.store, 'products', PRODUCTS, new Date(0));
+      await t.post([booking('C-1'), booking('C-LONG', [{ ...PLATFORM_LINE, serviceEnd: '2033-12-31' }])]);
+      let status: { projection: string; caughtUp: boolean; quarantined: number }[] = [];
+      for (let i = 0; i < 400; i++) {
+        status = (await t.call('GET', '/v1/projections', undefined, KEYS.reader)).body.projections as typeof status;
+        if (status.every((p) => p.caughtUp)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status.map((p) => [p.projection, p.caughtUp, p.quarantined])).toEqual([
+        ['contract-versions', true, 0],
+        ['revenue-schedule', true, 1],
+        ['posting-status', true, 0],
+        ['lineage-index', true, 0],
+      ]);
+      const query = '{ exceptions(kind: "PROJECTION_FAILED") { contractId source code message } }';
+      const all = '{ exceptions { contractId code } }';
+      const [one, every] = (await Promise.all(
+        [query, all].map((q) => t.call('POST', '/graphql', { query: q }, KEYS.reader)),
+      )) as [Awaited<ReturnType<typeof t.call>>, Awaited<ReturnType<typeof t.call>>];
+      const [booked] = await (async () => {
+        const out: RecordedEvent[] = [];
+        for await (const e of t.app.store.readStream('contract-C-LONG')) out.push(e);
+        return out;
+      })();
+      expect(one.body).toEqual({
+        data: {
+          exceptions: [
+            {
+              contractId: 'C-LONG',
+              source: 'schedule',
+              code: 'PROJECTION_FAILED',
+              message: `the schedule needs 192 steps (96 months) and the derivation budget allows 100 (derive at position ${formatPosition(booked!.position)})`,
+            },
+          ],
+        },
+      });
+      expect(every.body.data.exceptions).toContainEqual({ contractId: 'C-LONG', code: 'PROJECTION_FAILED' });
+    } finally {
+      await t.close();
+    }
+  });
 });
