@@ -5,7 +5,7 @@ import { postingStatus } from './posting-status.js';
 import { revenueSchedule } from './revenue-schedule.js';
 import type { Projection } from './types.js';
 
-export type { Projection, SharedState } from './types.js';
+export type { DeriveBudget, Projection, SharedState } from './types.js';
 export { contractVersions } from './contract-versions.js';
 export type { ContractVersions, ContractVersionEntry } from './contract-versions.js';
 export { lineageIndex, sourceTag } from './lineage-index.js';

@@ -79,6 +79,9 @@ const productsInForce: SharedState<ProductsInForce> = {
   },
 };
 
+/** The derived part as `evolve` leaves it: `derive` fills it from the facts. */
+const UNDERIVED = { schedule: null, balances: [] } as const satisfies Partial<RevenueScheduleDoc>;
+
 const skuTag = (sku: string): string => `sku:${sku}`;
 
 export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = {
@@ -101,14 +104,14 @@ export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = 
   }),
   evolve: (doc, e) => {
     // A mapping change that concerns the contract changes nothing in its facts: `derive` recomputes the schedule.
-    if (!e.streamId.startsWith('contract-')) return doc;
-    return { ...fold(doc, e), eventCount: doc.eventCount + 1 };
+    if (!e.streamId.startsWith('contract-')) return { ...doc, ...UNDERIVED };
+    return { ...fold(doc, e), eventCount: doc.eventCount + 1, ...UNDERIVED };
   },
   tagsOf: (doc) => [
     ...doc.skus.map(skuTag),
     ...new Set((doc.schedule?.exceptions ?? []).map((x) => `exception:${x.code}`)),
   ],
-  derive: (doc, shared) => {
+  derive: (doc, shared, budget) => {
     const products: ProductMapping[] = [];
     let mappingVersion = 0;
     const since = new Map<string, number>();
@@ -119,7 +122,13 @@ export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = 
       since.set(sku, entry.since);
       mappingVersion = Math.max(mappingVersion, entry.since);
     }
-    const computed = computeSchedule({ contractId: doc.contractId, events: doc.facts, products, mappingVersion });
+    const computed = computeSchedule({
+      contractId: doc.contractId,
+      events: doc.facts,
+      products,
+      mappingVersion,
+      ...(budget ? { maxSteps: budget.maxSteps } : {}),
+    });
     const skuOf = new Map(computed.obligations.map((o) => [o.lineId, o.sku]));
     const schedule: Schedule = {
       ...computed,

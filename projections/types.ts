@@ -19,6 +19,14 @@ export interface SharedState<S extends JsonObject> {
   affected(before: S, after: S): string[];
 }
 
+/**
+ * The most work one derivation may do: a projection's `derive` throws when a document would need more (the revenue
+ * engine counts schedule steps, see ScheduleInput.maxSteps). The runner configures it and quarantines the document.
+ */
+export interface DeriveBudget {
+  readonly maxSteps: number;
+}
+
 export interface Projection<D extends JsonObject = JsonObject, S extends JsonObject = JsonObject> {
   /** Stable name: the read-model namespace and the checkpoint's key. */
   readonly name: string;
@@ -35,9 +43,11 @@ export interface Projection<D extends JsonObject = JsonObject, S extends JsonObj
   /**
    * The expensive part of a document (e.g. the revenue schedule), computed from its folded facts and the shared
    * state once per committed batch rather than once per event. Must depend on nothing else, so that deriving late
-   * (a rebuild derives once, at the end) gives the same document as deriving after every batch.
+   * (a rebuild derives once, at the end) gives the same document as deriving after every batch. `evolve` leaves the
+   * derived part empty, so a document folded but not (or not successfully) derived is the same however it was batched.
+   * Without a budget the work is unbounded.
    */
-  derive?(doc: D, shared: S): D;
+  derive?(doc: D, shared: S, budget?: DeriveBudget): D;
   /**
    * A stream prefix, set when every document is folded from the events of one stream with that prefix (e.g. one
    * contract's stream) plus shared-state changes, which are then the only events it reads from other streams. A

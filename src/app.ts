@@ -88,7 +88,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
   const read = new SqliteReadStore(config.readStore, { synchronous: config.sqliteSync });
-  const projections = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: config.runnerBatch });
+  const projections = new ProjectionRunner(store, read, PROJECTIONS, {
+    batchSize: config.runnerBatch,
+    deriveBudget: { maxSteps: config.deriveBudget },
+  });
   const status = () => projections.status();
   await http.register(healthRoutes, { store, storeLocation: redactStoreLocation(config.store), projections: status });
   await http.register(eventRoutes, { store, ingestor, keys });

@@ -27,6 +27,7 @@ const Env = z.object({
   REVTRAIL_READ_STORE: z.string().min(1).optional(),
   REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
   REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
+  REVTRAIL_DERIVE_BUDGET: z.coerce.number().int().min(1).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
   REVTRAIL_CONNECTOR: z.enum(['simulated', 'file', 'tryton']).default('simulated'),
   REVTRAIL_ERP_DIR: z.string().min(1).optional(),
@@ -78,6 +79,11 @@ export interface Config {
   runnerBatch: number;
   /** Events per committed batch of a rebuild (documents are derived once at the end, so larger is cheaper). */
   rebuildBatch: number;
+  /**
+   * The most revenue-engine steps one document's derivation may take (one per obligation per month, times its phases
+   * and usage records); a document over it is quarantined (PROJECTION_FAILED) instead of holding up the runner.
+   */
+  deriveBudget: number;
   /** Run the projections live inside the service (`start`). */
   liveProjections: boolean;
   /** The ERP posting runs post to. */
@@ -127,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readStore: e.REVTRAIL_READ_STORE ?? join(e.REVTRAIL_DATA_DIR, 'readmodel.db'),
     runnerBatch: e.REVTRAIL_RUNNER_BATCH,
     rebuildBatch: e.REVTRAIL_REBUILD_BATCH,
+    deriveBudget: e.REVTRAIL_DERIVE_BUDGET,
     liveProjections: e.REVTRAIL_PROJECTIONS === 'live',
     limits: {
       maxServiceTermYears: e.REVTRAIL_MAX_SERVICE_TERM_YEARS,

@@ -187,7 +187,10 @@ async function projectCommand(): Promise<number> {
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   const read = new SqliteReadStore(config.readStore, { synchronous: config.sqliteSync });
   try {
-    const runner = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: config.runnerBatch });
+    const runner = new ProjectionRunner(store, read, PROJECTIONS, {
+      batchSize: config.runnerBatch,
+      deriveBudget: { maxSteps: config.deriveBudget },
+    });
     const events = await runner.catchUp();
     process.stdout.write(`${JSON.stringify({ events, projections: await runner.status() })}\n`);
     return 0;
@@ -211,6 +214,7 @@ async function rebuildCommand(args: string[]): Promise<number> {
     const report = await rebuild(store, read, projections, {
       dryRun,
       batchSize: config.rebuildBatch,
+      deriveBudget: { maxSteps: config.deriveBudget },
       onProgress: (p) =>
         progress.update(
           `${p.phase === 'replay' ? 'rebuild' : 'derive'} ${p.projection}`,

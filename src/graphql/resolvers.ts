@@ -17,6 +17,7 @@ import type { KeyRing } from '../http/index.js';
 import type { RejectionCode } from '../posting/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
+import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';
 import type { EventStore, RecordedEvent } from '../store/index.js';
 import { contractDocsAsOf } from '../audit/index.js';
 import { asOfOptions } from './audit.js';
@@ -87,6 +88,24 @@ function exceptionsOf(
     eventId: x.eventId ?? null,
     journalId: null,
   }));
+  // A document its projection could not fold or derive (quarantined): the error and the event position it names.
+  for (const [source, doc] of [
+    ['schedule', schedule],
+    ['posting', posting],
+  ] as const) {
+    const mark = doc && markOf(doc);
+    if (!mark) continue;
+    out.push({
+      contractId,
+      source,
+      code: mark.code,
+      message: `${mark.message} (${mark.stage} at position ${mark.position})`,
+      lineId: null,
+      sku: null,
+      eventId: mark.eventId,
+      journalId: null,
+    });
+  }
   for (const j of posting?.journals ?? []) {
     if (j.status !== 'rejected' || !j.rejection) continue;
     out.push({
@@ -190,17 +209,15 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
         return j ? journalNode(contractId, j) : null;
       },
       exceptions: async (_root: unknown, { kind }: { kind?: string | null }, ctx: GraphqlContext) => {
-        const scheduleCodes = kind ? [kind] : Object.keys(SCHEDULE_CODES);
+        const scheduleCodes = kind ? [kind] : [...Object.keys(SCHEDULE_CODES), PROJECTION_FAILED];
         const rejectionCodes = kind ? [kind] : Object.keys(REJECTION_CODES);
+        const quarantined = !kind || kind === PROJECTION_FAILED ? [QUARANTINE_TAG] : [];
         const [scheduled, rejected] = await Promise.all([
           read.keysByTag(
             SCHEDULES,
             scheduleCodes.map((c) => `exception:${c}`),
           ),
-          read.keysByTag(
-            POSTINGS,
-            rejectionCodes.map((c) => `rejection:${c}`),
-          ),
+          read.keysByTag(POSTINGS, [...rejectionCodes.map((c) => `rejection:${c}`), ...quarantined]),
         ]);
         const inSchedules = new Set(scheduled);
         const inPostings = new Set(rejected);

@@ -10,7 +10,7 @@
 // previous end), so every sum is exact to the minor unit.
 import type { InboundOf, InboundType, Line, ProductMapping, Treatment } from '../../schemas/index.js';
 import type { Convention } from './calendar.js';
-import { addDays, memo, monthEnd, monthOf, monthsBetween, weight } from './calendar.js';
+import { addDays, memo, monthEnd, monthIndex, monthOf, monthsBetween, weight } from './calendar.js';
 import type { Fraction } from './fraction.js';
 import {
   NONE,
@@ -60,6 +60,26 @@ export interface ScheduleInput {
   events: readonly ContractEvent[];
   products: readonly ProductMapping[];
   mappingVersion: number;
+  /**
+   * The most work the schedule may take, in steps (default: unbounded): one step per obligation per month of the
+   * schedule, times the phases and usage records that obligation's cumulative is computed from at each month end.
+   * Counted from the facts before the months are computed, so a contract over budget costs almost nothing and the
+   * outcome does not depend on what earlier contracts left in the engine's caches.
+   */
+  maxSteps?: number;
+}
+
+/** A schedule that would take more steps than `ScheduleInput.maxSteps` allows; nothing of it is computed. */
+export class ScheduleBudgetExceededError extends Error {
+  readonly code = 'SCHEDULE_BUDGET_EXCEEDED';
+  constructor(
+    readonly steps: number,
+    readonly maxSteps: number,
+    readonly months: number,
+  ) {
+    super(`the schedule needs ${steps} steps (${months} months) and the derivation budget allows ${maxSteps}`);
+    this.name = 'ScheduleBudgetExceededError';
+  }
 }
 
 export type ExceptionCode =
@@ -793,8 +813,15 @@ export function computeSchedule(input: ScheduleInput): Schedule {
     for (const p of s.phases) if (p.from !== BEGINNING) dates.push(p.from);
   }
   dates.sort();
-  const months =
-    dates.length === 0 ? [] : monthsBetween(monthOf(dates[0] as string), monthOf(dates[dates.length - 1] as string));
+  const first = dates.length === 0 ? null : monthOf(dates[0]!);
+  const final = dates.length === 0 ? null : monthOf(dates[dates.length - 1]!);
+  if (input.maxSteps !== undefined && first !== null && final !== null) {
+    const count = monthIndex(final) - monthIndex(first) + 1;
+    let steps = 0;
+    for (const s of states) steps += count * (1 + s.phases.length + (facts.usage.get(s.line.lineId)?.length ?? 0));
+    if (steps > input.maxSteps) throw new ScheduleBudgetExceededError(steps, input.maxSteps, count);
+  }
+  const months = first === null || final === null ? [] : monthsBetween(first, final);
   /** What a line recognised by `date`, net of its credits, in whole minor units (the amounts below are rounded). */
   const totalAt = (s: LineState, date: string): Minor => {
     const id = s.line.lineId;

@@ -1,5 +1,5 @@
 // The revenue engine's public face: compute a contract's ASC 606 schedule from its stored facts and the mappings.
-export { computeSchedule, recognisedThrough, revenueByYear } from './engine.js';
+export { ScheduleBudgetExceededError, computeSchedule, recognisedThrough, revenueByYear } from './engine.js';
 export type {
   ContractEvent,
   ExceptionCode,

@@ -26,7 +26,7 @@ port.on('message', () => {
 
 const store = new SqliteEventStore({ path: task.path });
 try {
-  const folder = new StreamFolder(projections, task.specs);
+  const folder = new StreamFolder(projections, task.specs, task.budget);
   let sent = 0;
   for await (const chunk of foldRange(
     store,

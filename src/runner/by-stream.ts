@@ -15,11 +15,12 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PROJECTIONS } from '../../projections/index.js';
-import type { Projection } from '../../projections/types.js';
+import type { DeriveBudget, Projection } from '../../projections/types.js';
 import { upcast } from '../../schemas/index.js';
 import type { Generation, JsonDocWrite, ReadStore } from '../readmodel/index.js';
 import type { EventStore, JsonObject, Position, RecordedEvent } from '../store/index.js';
 import { formatPosition, matchesFilter, parsePosition } from '../store/index.js';
+import { deriveGuarded, evolveGuarded, tagsFor } from './quarantine.js';
 
 /** Key of the progress document a by-stream pass keeps in each building generation while it runs. */
 export const PROGRESS_KEY = '$rebuild';
@@ -84,6 +85,8 @@ export interface ByStreamOptions {
   onProgress?: (done: number, total: number | null) => void;
   /** Worker threads to fold in; default: the machine's parallelism, at least 2, at most 4; 0 folds in this thread. */
   workers?: number;
+  /** The derivation budget, as the live runner's (a document over it is quarantined the same way). */
+  budget: DeriveBudget;
 }
 
 /**
@@ -202,6 +205,7 @@ export class StreamFolder {
   constructor(
     private readonly projections: readonly Projection[],
     private readonly specs: readonly LaneSpec[],
+    private readonly budget: DeriveBudget,
   ) {}
 
   /** One stream's events (revision order) to its documents, derived and serialised; counts what it derived. */
@@ -211,6 +215,8 @@ export class StreamFolder {
     this.projections.forEach((p, lane) => {
       const spec = this.specs[lane]!;
       const docs = new Map<string, JsonObject>();
+      /** The newest event folded into each document: what a derivation failure is marked with. */
+      const foldedAt = new Map<string, RecordedEvent>();
       let shared = spec.initialShared;
       let next = 0;
       // Shared-state changes before `position` (all of them for null), applied as the runner applies them.
@@ -220,7 +226,9 @@ export class StreamFolder {
           shared = c.after;
           if (c.tags.length === 0) continue;
           for (const [key, doc] of docs) {
-            if ((p.tagsOf?.(doc) ?? []).some((t) => c.tags.includes(t))) docs.set(key, p.evolve(doc, c.event, shared));
+            if (!(p.tagsOf?.(doc) ?? []).some((t) => c.tags.includes(t))) continue;
+            docs.set(key, evolveGuarded(p, key, doc, c.event, shared));
+            foldedAt.set(key, c.event);
           }
         }
       };
@@ -229,13 +237,15 @@ export class StreamFolder {
         if (!matchesFilter(e.streamId, e.type, p.filter)) continue;
         const key = p.keyOf(e);
         if (key === null) continue;
-        docs.set(key, p.evolve(docs.get(key) ?? p.initial(key), e, shared));
+        docs.set(key, evolveGuarded(p, key, docs.get(key) ?? p.initial(key), e, shared));
+        foldedAt.set(key, e);
       }
       changesBefore(null);
       for (const [key, doc] of docs) {
-        const final = p.derive ? p.derive(doc, spec.finalShared) : doc;
+        const at = formatPosition(foldedAt.get(key)!.position);
+        const final = deriveGuarded(p, doc, spec.finalShared, this.budget, at);
         if (p.derive) derived++;
-        const tags = p.tagsOf?.(final);
+        const tags = tagsFor(p, final);
         out.push(
           tags === undefined
             ? { lane, key, json: JSON.stringify(final) }
@@ -348,9 +358,9 @@ async function pass(
   let workers = 0;
   if (options.workers > 0 && canUseWorkers(store, projections)) {
     workers = ranges.length;
-    await inWorkers(store.path, projections, specs, prefix, upTo, progress.ranges, options.commitEvery, commit);
+    await inWorkers(store.path, projections, specs, prefix, upTo, progress.ranges, options, commit);
   } else {
-    const folder = new StreamFolder(projections, specs);
+    const folder = new StreamFolder(projections, specs, options.budget);
     for (const [i, range] of progress.ranges.entries()) {
       for await (const chunk of foldRange(store, folder, prefix, upTo, { ...range }, i, options.commitEvery))
         await commit(chunk);
@@ -378,6 +388,7 @@ export interface WorkerTask {
   range: StreamRange;
   index: number;
   commitEvery: number;
+  budget: DeriveBudget;
 }
 
 /** Messages from a worker: a chunk to write, or the end of its range. */
@@ -391,7 +402,7 @@ async function inWorkers(
   prefix: string,
   upTo: Position,
   ranges: readonly StreamRange[],
-  commitEvery: number,
+  { commitEvery, budget }: { commitEvery: number; budget: DeriveBudget },
   commit: (chunk: FoldedChunk) => Promise<void>,
 ): Promise<void> {
   const threads: Worker[] = [];
@@ -419,6 +430,7 @@ async function inWorkers(
           range,
           index,
           commitEvery,
+          budget,
         };
         const w = new Worker(WORKER, { workerData: task, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MIB } });
         threads.push(w);

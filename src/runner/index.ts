@@ -4,3 +4,5 @@ export type { ProjectionStatus, RunnerOptions } from './runner.js';
 export { rebuild } from './rebuild.js';
 export { PROGRESS_KEY } from './by-stream.js';
 export type { DocumentDiff, RebuildOptions, RebuildProgress, RebuildReport } from './rebuild.js';
+export { DEFAULT_DERIVE_STEPS, PROJECTION_FAILED, QUARANTINE_FIELD, QUARANTINE_TAG, markOf } from './quarantine.js';
+export type { QuarantineMark } from './quarantine.js';

@@ -3,11 +3,12 @@
 // in (one read-store transaction). A killed rebuild resumes its generation from its checkpoint (stream by stream:
 // after the last streams it wrote, see ./by-stream.ts). A dry run compares the new generation with the active one,
 // document by document, and throws it away instead of swapping.
-import type { Projection } from '../../projections/types.js';
+import type { DeriveBudget, Projection } from '../../projections/types.js';
 import { canonicalJson } from '../store/chain.js';
 import type { EventStore, JsonObject } from '../store/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import { replayByStream } from './by-stream.js';
+import { DEFAULT_DERIVE_STEPS } from './quarantine.js';
 import { ProjectionRunner } from './runner.js';
 
 /**
@@ -55,6 +56,8 @@ export interface RebuildOptions {
   workers?: number;
   /** Called for each document of the new generation that differs from the active one (before any swap). */
   onDiff?: (d: DocumentDiff) => void;
+  /** The derivation budget (default DEFAULT_DERIVE_STEPS): the live runner's, so both quarantine the same documents. */
+  deriveBudget?: DeriveBudget;
 }
 
 export async function rebuild(
@@ -66,7 +69,9 @@ export async function rebuild(
   // Projections whose documents each come from one stream are replayed stream by stream first (./by-stream.ts): one
   // read of the log for all of them, each document derived and written once. The passes below then only catch them up
   // with what arrived since, and do the whole work for any other projection.
+  const budget = options.deriveBudget ?? { maxSteps: DEFAULT_DERIVE_STEPS };
   const byStream = await replayByStream(store, read, projections, {
+    budget,
     commitEvery: Math.min(options.batchSize ?? 1_000_000, BY_STREAM_COMMIT),
     onProgress: (done, total) => options.onProgress?.({ phase: 'replay', projection: 'all', done, total }),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
@@ -87,6 +92,7 @@ export async function rebuild(
     const name = pass.length === 1 ? pass[0]!.name : 'all';
     const runner = new ProjectionRunner(store, read, pass, {
       building: true,
+      deriveBudget: budget,
       batchSize: options.batchSize ?? 1_000_000,
       onBatch: (b) => {
         replayed += b.events;

@@ -6,12 +6,24 @@
 // Derivation: a projection's expensive part (`derive`, e.g. the revenue schedule) runs once per changed document per
 // batch. A rebuild defers it (documents are written tagged STALE) and derives every stale document once when caught
 // up — the result is the same because `derive` depends only on the document and the shared state.
-import type { Projection } from '../../projections/types.js';
+//
+// A document its projection cannot fold or derive (a throw, or a derivation over budget) is quarantined, not retried
+// (./quarantine.ts): the batch commits with it marked, and the runner goes on.
+import type { DeriveBudget, Projection } from '../../projections/types.js';
 import { upcast } from '../../schemas/index.js';
 import type { DocWrite, Generation, ReadStore } from '../readmodel/index.js';
 import { GenerationRetiredError } from '../readmodel/index.js';
 import type { AllFilter, EventStore, JsonObject, Position, RecordedEvent } from '../store/index.js';
 import { comparePositions, formatPosition, matchesFilter } from '../store/index.js';
+import {
+  DEFAULT_DERIVE_STEPS,
+  FOLDED_AT,
+  QUARANTINE_TAG,
+  deriveGuarded,
+  evolveGuarded,
+  frozen,
+  tagsFor,
+} from './quarantine.js';
 
 /** Tag of a document written by a rebuild before its derived part is computed. */
 export const STALE = '$stale';
@@ -23,6 +35,8 @@ export interface RunnerOptions {
   idleMs?: number;
   /** Feed the generations being rebuilt (deriving once at the end) instead of the active ones. */
   building?: boolean;
+  /** The most work one document's derivation may do (default DEFAULT_DERIVE_STEPS); over it, it is quarantined. */
+  deriveBudget?: DeriveBudget;
   onBatch?: (info: { events: number; checkpoint: Position }) => void;
 }
 
@@ -33,9 +47,15 @@ export interface ProjectionStatus {
   building: number | null;
   checkpoint: string | null;
   head: string | null;
-  /** Events in the log after the checkpoint (null where the store cannot count them). */
+  /**
+   * Events in the log after the checkpoint (null where the store cannot count them); 0 when none of them is one the
+   * projection reads, as then it has nothing to do (it may still count other streams' events in between).
+   */
   eventsBehind: number | null;
+  /** No event the projection reads lies after its checkpoint. */
   caughtUp: boolean;
+  /** Documents in quarantine (PROJECTION_FAILED): the projection could not fold or derive them. */
+  quarantined: number;
 }
 
 interface Slot {
@@ -60,6 +80,7 @@ export class ProjectionRunner {
   private readonly projections: readonly Projection[];
   private readonly batchSize: number;
   private readonly idleMs: number;
+  private readonly budget: DeriveBudget;
   private stopping: (() => Promise<void>) | null = null;
   private readonly caches = new Map<string, { generation: number; docs: Map<string, JsonObject> }>();
 
@@ -72,6 +93,7 @@ export class ProjectionRunner {
     this.projections = Array.isArray(projections) ? projections : [projections as Projection];
     this.batchSize = options.batchSize ?? 500;
     this.idleMs = options.idleMs ?? 20;
+    this.budget = options.deriveBudget ?? { maxSteps: DEFAULT_DERIVE_STEPS };
   }
 
   /** Applies everything in the log after the checkpoints, up to the log's end as it is now; returns events read. */
@@ -157,14 +179,18 @@ export class ProjectionRunner {
     await this.stopping?.();
   }
 
-  /** Where each projection stands against the log's head. */
+  /**
+   * Where each projection stands against the log's head. Lag counts against the events a projection reads: a log
+   * that ends in events of other streams (e.g. an account mapping, which no projection follows) leaves it caught up.
+   */
   async status(): Promise<ProjectionStatus[]> {
     const head = await this.store.headPosition();
     return Promise.all(
       this.projections.map(async (p) => {
         const g = await this.read.generations(p.name);
-        const checkpoint = await this.read.checkpoint({ projection: p.name, generation: g.active });
-        const caughtUp = head === null || (checkpoint !== null && comparePositions(checkpoint, head) >= 0);
+        const target = { projection: p.name, generation: g.active };
+        const checkpoint = await this.read.checkpoint(target);
+        const caughtUp = head === null || !(await this.followsAfter(p, checkpoint, head));
         return {
           projection: p.name,
           generation: g.active,
@@ -173,9 +199,23 @@ export class ProjectionRunner {
           head: head && formatPosition(head),
           eventsBehind: caughtUp ? 0 : await this.store.countAfter(checkpoint),
           caughtUp,
+          quarantined: (await this.read.keysByTag(target, [QUARANTINE_TAG])).length,
         };
       }),
     );
+  }
+
+  /** Whether the log holds an event the projection reads after `checkpoint` (one filtered read of one event). */
+  private async followsAfter(p: Projection, checkpoint: Position | null, head: Position): Promise<boolean> {
+    if (checkpoint !== null && comparePositions(checkpoint, head) >= 0) return false;
+    for await (const e of this.store.readAll({
+      ...(checkpoint ? { after: checkpoint } : {}),
+      filter: p.filter,
+      maxCount: 1,
+    })) {
+      return matchesFilter(e.streamId, e.type, p.filter);
+    }
+    return false;
   }
 
   /** Rebuild only: derives every document written STALE, in committed chunks (resumable after a crash). */
@@ -189,8 +229,8 @@ export class ProjectionRunner {
         const docs = await this.load(slot, keys.slice(i, i + 500));
         const writes = new Map<string, DocWrite>();
         for (const [key, doc] of docs) {
-          const derived = p.derive(doc, slot.shared);
-          writes.set(key, { doc: derived, tags: p.tagsOf?.(derived) ?? [] });
+          const derived = deriveGuarded(p, doc, slot.shared, this.budget, null);
+          writes.set(key, { doc: derived, tags: tagsFor(p, derived) ?? [] });
         }
         await this.read.commit([{ target: slot.target, docs: writes, checkpoint: null }]);
         for (const key of writes.keys()) slot.cache?.delete(key); // derived documents are final: free them
@@ -286,7 +326,13 @@ export class ProjectionRunner {
     }
     const stored = await this.load(slot, [...keys]);
     const changed = new Map<string, JsonObject>();
+    /** The newest event folded into each changed document: what a derivation failure is marked with. */
+    const foldedAt = new Map<string, string>();
     const current = (key: string): JsonObject => changed.get(key) ?? stored.get(key) ?? p.initial(key);
+    const evolve = (key: string, doc: JsonObject, e: RecordedEvent): void => {
+      changed.set(key, evolveGuarded(p, key, doc, e, shared));
+      foldedAt.set(key, formatPosition(e.position));
+    };
     for (const e of events) {
       if (sharedDef?.accepts(e)) {
         const before = shared;
@@ -307,20 +353,22 @@ export class ProjectionRunner {
           const doc = changed.get(key) ?? stored.get(key);
           if (doc === undefined) continue;
           if (!(p.tagsOf?.(doc) ?? []).some((t) => wanted.has(t))) continue;
-          changed.set(key, p.evolve(doc, e, shared));
+          evolve(key, doc, e);
         }
         continue;
       }
       const key = p.keyOf(e);
-      if (key !== null) changed.set(key, p.evolve(current(key), e, shared));
+      if (key !== null) evolve(key, current(key), e);
     }
     const docs = new Map<string, DocWrite>();
     for (const [key, doc] of changed) {
-      if (p.derive && this.options.building) {
-        docs.set(key, { doc, tags: [...(p.tagsOf?.(doc) ?? []), STALE] });
+      if (p.derive && this.options.building && !frozen(doc)) {
+        const folded = { ...doc, [FOLDED_AT]: foldedAt.get(key)! };
+        docs.set(key, { doc: folded, tags: [...(tagsFor(p, folded) ?? []), STALE] });
       } else {
-        const derived = p.derive ? p.derive(doc, shared) : doc;
-        docs.set(key, p.tagsOf ? { doc: derived, tags: p.tagsOf(derived) } : { doc: derived });
+        const derived = deriveGuarded(p, doc, shared, this.budget, foldedAt.get(key)!);
+        const tags = tagsFor(p, derived);
+        docs.set(key, tags ? { doc: derived, tags } : { doc: derived });
       }
     }
     if (sharedDef && shared !== slot.shared) docs.set(sharedDef.key, { doc: shared });
