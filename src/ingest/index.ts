@@ -8,7 +8,15 @@
 // on every use (we read what was appended after the cached revision), so a second API node needs nothing from it.
 import { randomUUID } from 'node:crypto';
 import type { ContractState, Decision, Foldable } from '../../commands/contract.js';
-import { asFoldable, contractStream, decide, fold, initialContractState } from '../../commands/contract.js';
+import {
+  asFoldable,
+  contractStream,
+  decide,
+  fold,
+  heldRejections,
+  initialContractState,
+  proposedAsFoldable,
+} from '../../commands/contract.js';
 import type { DomainError, InboundEvent } from '../../schemas/index.js';
 import { domainError, parseInbound } from '../../schemas/index.js';
 import type { EventStore, JsonObject, Position, ProposedEvent } from '../store/index.js';
@@ -41,12 +49,23 @@ export interface IngestOptions {
 
 type Group = { index: number; event: InboundEvent }[];
 
+/** A refused input kept in rejections-*: one of the request (`index`), or a held event rejected on apply. */
+interface Refusal {
+  index: number | null;
+  input: unknown;
+  errors: DomainError[];
+  /** A held event rejected on apply: its stored id. */
+  heldEventId?: string;
+}
+
 interface Prepared {
   contractId: string;
   base: ContractState;
   state: ContractState;
   decided: { index: number; decision: Decision }[];
   toAppend: ProposedEvent[];
+  /** Held events this request's events resolved and that failed validation then. */
+  heldRejected: Refusal[];
   last: Position | null;
 }
 
@@ -97,7 +116,7 @@ export class Ingestor {
     const receivedAt = this.now().toISOString();
     const results: IngestResult[] = new Array<IngestResult>(inputs.length);
     const groups = new Map<string, Group>();
-    const rejected: { index: number; input: unknown; errors: DomainError[] }[] = [];
+    const rejected: Refusal[] = [];
 
     inputs.forEach((input, index) => {
       const parsed = parseInbound(input);
@@ -111,14 +130,15 @@ export class Ingestor {
     });
 
     const contractIds = [...groups.keys()].sort();
-    const outcomes = await this.locks.runMany(contractIds, () => this.commit(groups, receivedAt, ctx));
+    const outcomes = await this.locks.runMany(contractIds, () => this.commit(groups, receivedAt, ctx, rejected));
     for (const o of outcomes) {
       if (o.status === 'rejected') rejected.push({ index: o.index, input: inputs[o.index], errors: o.errors! });
       else results[o.index] = o;
     }
 
     if (rejected.length > 0) await this.keepRejections(rejected, receivedAt, ctx);
-    for (const r of rejected) results[r.index] = { index: r.index, status: 'rejected', errors: r.errors };
+    for (const r of rejected)
+      if (r.index !== null) results[r.index] = { index: r.index, status: 'rejected', errors: r.errors };
     return results;
   }
 
@@ -154,9 +174,15 @@ export class Ingestor {
   /**
    * Decides every contract group on its current state and appends all of them in one appendMany (one transaction,
    * one fsync, on the embedded store). Groups whose append clashed, or turned out to be already written by another
-   * delivery, are decided again on the caught-up state; the others are final.
+   * delivery, are decided again on the caught-up state; the others are final. Held events they rejected on apply go
+   * to `kept`.
    */
-  private async commit(groups: Map<string, Group>, receivedAt: string, ctx: IngestContext): Promise<IngestResult[]> {
+  private async commit(
+    groups: Map<string, Group>,
+    receivedAt: string,
+    ctx: IngestContext,
+    kept: Refusal[],
+  ): Promise<IngestResult[]> {
     const out: IngestResult[] = [];
     let pending = [...groups.entries()];
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -190,6 +216,7 @@ export class Ingestor {
         if (retry.has(p.contractId)) continue;
         // The stream now holds exactly what `state` folded (at the same revisions): it is the cache's new entry.
         this.remember(p.contractId, p.state);
+        kept.push(...p.heldRejected);
         out.push(...p.decided.map(({ index, decision }) => toResult(index, decision, p.toAppend, p.last)));
       }
       pending = pending.filter(([contractId]) => retry.has(contractId));
@@ -203,6 +230,7 @@ export class Ingestor {
     let state = base;
     const toAppend: ProposedEvent[] = [];
     const decided: Prepared['decided'] = [];
+    const owed: ProposedEvent[] = [];
     for (const { index, event } of group) {
       const decision = decide(state, { event, receivedAt, actor: ctx.actor, correlationId: event.correlationId });
       decided.push({ index, decision });
@@ -210,9 +238,40 @@ export class Ingestor {
         // Later events of the same request see this one (a booking then its invoice, a repeat in one batch).
         state = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
         toAppend.push(decision.event);
+        // Held events it resolved that fail validation now: their rejection goes in the same append.
+        const rejections = heldRejections(state, { receivedAt, actor: ctx.actor });
+        if (rejections.length > 0) {
+          state = fold(
+            state,
+            rejections.map((r, i) => proposedAsFoldable(r, (state.revision ?? -1) + 1 + i)),
+          );
+          toAppend.push(...rejections);
+          owed.push(...rejections);
+        }
       }
     }
-    return { contractId, base, state, decided, toAppend, last: null };
+    const heldRejected = owed.length === 0 ? [] : await this.refusalsOf(contractId, owed, toAppend);
+    return { contractId, base, state, decided, toAppend, heldRejected, last: null };
+  }
+
+  /** The inputs behind HeldEventRejected events, as they were sent, for rejections-*. */
+  private async refusalsOf(contractId: string, owed: ProposedEvent[], appending: ProposedEvent[]): Promise<Refusal[]> {
+    const wanted = new Set(owed.map((r) => r.data.rejectedEventId as string));
+    const found = new Map<string, Pick<ProposedEvent, 'type' | 'data' | 'metadata'>>();
+    for (const e of appending) if (wanted.has(e.eventId)) found.set(e.eventId, e);
+    if (found.size < wanted.size)
+      for await (const e of this.store.readStream(contractStream(contractId)))
+        if (wanted.has(e.eventId)) found.set(e.eventId, e);
+    return owed.map((r) => {
+      const heldEventId = r.data.rejectedEventId as string;
+      const stored = found.get(heldEventId);
+      return {
+        index: null,
+        input: stored ? inboundOf(stored) : { eventId: heldEventId },
+        errors: r.data.errors as unknown as DomainError[],
+        heldEventId,
+      };
+    });
   }
 
   private exhausted(group: Group): IngestResult[] {
@@ -247,11 +306,7 @@ export class Ingestor {
   }
 
   /** Refused inputs are kept for audit in rejections-<yyyy-mm-dd>: what came, when, from whom, and why. */
-  private async keepRejections(
-    rejected: { index: number; input: unknown; errors: DomainError[] }[],
-    receivedAt: string,
-    ctx: IngestContext,
-  ): Promise<void> {
+  private async keepRejections(rejected: Refusal[], receivedAt: string, ctx: IngestContext): Promise<void> {
     const events: ProposedEvent[] = rejected.map((r) => ({
       eventId: randomUUID(),
       type: 'InputRejected',
@@ -260,6 +315,7 @@ export class Ingestor {
         input: jsonOrText(r.input),
         errors: r.errors as unknown as JsonObject[],
         requestId: ctx.requestId ?? null,
+        ...(r.heldEventId === undefined ? {} : { heldEventId: r.heldEventId }),
       },
       metadata: {
         schemaVersion: 1,
@@ -272,6 +328,18 @@ export class Ingestor {
     }));
     await this.store.append(`rejections-${receivedAt.slice(0, 10)}`, events, { expectedRevision: 'any' });
   }
+}
+
+/** A stored contract event in the form it was sent (POST /v1/events). */
+function inboundOf(e: Pick<ProposedEvent, 'type' | 'data' | 'metadata'>): JsonObject {
+  const { contractId, occurredAt, ...data } = e.data;
+  return {
+    type: e.type,
+    contractId: contractId ?? null,
+    source: (e.metadata.source as unknown as JsonObject | null) ?? null,
+    occurredAt: occurredAt ?? null,
+    data,
+  };
 }
 
 function jsonOrText(input: unknown): JsonObject | string {

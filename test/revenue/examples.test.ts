@@ -1,4 +1,4 @@
-// The worked ASC 606 / IFRS 15 examples in ../shared/examples/asc606 reproduced to the cent, and the engine's rules.
+// The worked ASC 606 / IFRS 15 examples in test/fixtures/asc606 reproduced to the cent, and the engine's rules.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
@@ -8,7 +8,7 @@ import { recognisedThrough, revenueByYear } from '../../src/revenue/index.js';
 import { amountIn, schedule } from './support.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const examplesDir = join(repoRoot, '..', 'shared', 'examples', 'asc606');
+const examplesDir = join(repoRoot, 'test', 'fixtures', 'asc606');
 
 interface Example {
   name: string;
