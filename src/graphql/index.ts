@@ -4,6 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
 import type { IResolvers } from 'mercurius';
+import type { HeldAge } from '../audit/index.js';
 import type { KeyRing } from '../http/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
@@ -31,6 +32,8 @@ export interface GraphqlOptions {
   store: EventStore;
   keys: KeyRing;
   limits?: QueryLimits;
+  /** The clock and the age past which a held event is listed as HELD_TOO_LONG. */
+  held?: HeldAge;
 }
 
 /**
@@ -48,13 +51,13 @@ function mergeResolvers(...maps: IResolvers[]): IResolvers {
   return out;
 }
 
-export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { read, store, keys, limits }) => {
+export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, { read, store, keys, limits, held }) => {
   const requireRead = keys.require('read');
   await app.register(mercurius, {
     schema: [typeDefs, auditTypeDefs, changeTypeDefs].join('\n'),
     resolvers: mergeResolvers(
-      buildResolvers({ read, store, keys }),
-      auditResolvers({ read, store, keys }),
+      buildResolvers({ read, store, keys, ...(held ? { held } : {}) }),
+      auditResolvers({ read, store, keys, ...(held ? { held } : {}) }),
       changeResolvers({ read, store, keys }),
     ),
     path: '/graphql',
