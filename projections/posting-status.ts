@@ -163,7 +163,12 @@ function foldBooking(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc 
 
 function foldSequenced(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc {
   const fact = summarise(e.type as FactSummary['type'], e.eventId, e.data, e.metadata.receivedAt);
-  return { ...doc, sequencing: [...doc.sequencing, fact as FactSummary & JsonObject] };
+  return { ...doc, sequencing: byEventId([...doc.sequencing, fact as FactSummary & JsonObject]) };
+}
+
+/** Kept in event id order: the document is the same whatever order the events arrived in. */
+function byEventId<T extends { eventId: string }>(xs: T[]): T[] {
+  return xs.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
 }
 
 function foldBilling(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc {
@@ -172,7 +177,7 @@ function foldBilling(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc 
   const invoice = e.type === 'InvoiceIssued';
   const period = ((invoice ? e.data.invoiceDate : e.data.issuedOn) as string).slice(0, 7);
   const amount = (invoice ? total : total.neg()).toFixed();
-  return { ...doc, bills: [...doc.bills, { eventId: e.eventId, period, amount }] };
+  return { ...doc, bills: byEventId([...doc.bills, { eventId: e.eventId, period, amount }]) };
 }
 
 /** Billed per month by the bills that apply (sequenced from the whole set: the same whatever the arrival order). */
