@@ -1,21 +1,25 @@
 // The contract command: decides what one inbound event does to a contract stream, given the contract's state folded
 // from that stream. Pure: no I/O, no clock (receivedAt and the actor come in with the command).
 //
-// Sequencing (DESIGN.md): contract versions apply in version order. An event that cannot apply yet — an amendment
-// whose predecessor is missing, anything before the booking — is still appended (nothing accepted is lost) and
-// answered `held`; the contract-versions projection applies it when the gap fills.
-import type { ContractLimits, DomainError, InboundEvent, InboundOf } from '../schemas/index.js';
+// Sequencing (commands/versions.ts, docs/sequencing.md): an event is validated against the contract as its stored
+// facts make it known, exactly as a held event is when its references arrive. What can never become valid is
+// rejected; what cannot apply yet (an amendment whose predecessor is missing, anything before the booking, a line an
+// amendment not yet stored adds, an invoice a credit memo names) is still appended (nothing accepted is lost) and
+// answered `held`. A held event that fails validation once its references arrive gets a HeldEventRejected in the
+// same append as the event that resolved it (`heldRejections`).
+import type { ContractLimits, DomainError, HeldEventRejectedData, InboundEvent, InboundOf } from '../schemas/index.js';
 import {
   DEFAULT_LIMITS,
   contractBoundProblems,
   datesOf,
   domainError,
   idempotencyKey,
-  moneyPrecisionProblem,
   upcast,
 } from '../schemas/index.js';
 import { contentHashOf, eventIdFor } from '../src/store/chain.js';
 import type { JsonObject, ProposedEvent, RecordedEvent } from '../src/store/types.js';
+import type { FactSummary, Invalid, Known, VersionType } from './versions.js';
+import { HELD_EVENT_REJECTED, isContractFactType, sequence, summarise, validate } from './versions.js';
 
 export const contractStream = (contractId: string): string => `contract-${contractId}`;
 
@@ -27,17 +31,27 @@ export interface ContractState {
   /** Idempotency key -> the stored event's id and content hash. */
   keys: Map<string, { eventId: string; contentHash: string }>;
   booking: { currency: string; legalEntity: string; customerId: string } | null;
-  /** Contract versions stored (applied or held): version -> event type. */
-  versions: Map<number, 'ContractBooked' | 'ContractAmended' | 'ContractCancelled'>;
-  /** Highest version v with 1..v all stored: the version in force. 0 before the booking. */
+  /** Contract versions stored (applied or held, not rejected): version -> event type. */
+  versions: Map<number, VersionType>;
+  /** Highest version v with 1..v all applied: the version in force. 0 before the booking. */
   appliedVersion: number;
-  /** The version that cancelled the contract, if any. */
+  /** The version that cancels the contract (stored, applied or held), if any. */
   cancelledAt: number | null;
   /** Every line id in any stored version, with its SKU (line ids are stable across amendments). */
   lines: Map<string, string>;
+  /** Invoices stored (applied or held, not rejected). */
   invoices: Set<string>;
-  /** Contract versions stored but waiting for an earlier one. */
+  /** Facts stored but not applied yet (versions and other events). */
   held: number;
+  /** The contract as sequencing knows it (commands/versions.ts): what a new event is validated against. */
+  known: Known;
+  /**
+   * What sequencing reads again on the next event: versions, invoices and the facts not applied yet. A fact of another
+   * kind, once applied, decides nothing more (validation is monotone), so it is not kept.
+   */
+  facts: Map<string, FactSummary>;
+  /** Facts that failed validation on apply and whose HeldEventRejected the stream does not hold yet. */
+  unrecorded: Invalid[];
   /** The earliest and latest date any stored event of the contract carries (bounds the schedule's months). */
   firstDate: string | null;
   lastDate: string | null;
@@ -55,6 +69,9 @@ export function initialContractState(contractId: string): ContractState {
     lines: new Map(),
     invoices: new Set(),
     held: 0,
+    known: sequence(contractId, []).known,
+    facts: new Map(),
+    unrecorded: [],
     firstDate: null,
     lastDate: null,
   };
@@ -75,8 +92,6 @@ export type Decision =
   | { outcome: 'appended' | 'held'; event: ProposedEvent; contentHash: string }
   | { outcome: 'duplicate'; eventId: string }
   | { outcome: 'rejected'; errors: DomainError[] };
-
-const CONTRACT_VERSION_TYPES = new Set(['ContractBooked', 'ContractAmended', 'ContractCancelled']);
 
 export function toStored(e: InboundEvent): { type: string; data: StoredContractData } {
   return { type: e.type, data: { contractId: e.contractId, occurredAt: e.occurredAt, ...(e.data as JsonObject) } };
@@ -118,11 +133,17 @@ export function decide(state: ContractState, cmd: ContractCommand, limits: Contr
   };
   const bounds = contractBoundProblems(size, e, limits);
   if (bounds.length > 0) return { outcome: 'rejected', errors: bounds };
-  const errors = check(state, e);
-  if (errors.length > 0) return { outcome: 'rejected', errors };
+
+  const eventId = eventIdFor(key);
+  const fact = summarise(e.type, eventId, stored.data, cmd.receivedAt);
+  // The same validation a held event gets when its references arrive (commands/versions.ts), plus the conflicts with
+  // what is stored: two stored facts never claim the same version, invoice id or booking.
+  const verdict = validate(state.known, fact);
+  const refused = [...conflicts(state, e), ...verdict.final];
+  if (refused.length > 0) return { outcome: 'rejected', errors: distinct([...verdict.waiting, ...refused]) };
 
   const event: ProposedEvent = {
-    eventId: eventIdFor(key),
+    eventId,
     type: stored.type,
     data: stored.data,
     metadata: {
@@ -134,18 +155,24 @@ export function decide(state: ContractState, cmd: ContractCommand, limits: Contr
       actor: cmd.actor,
     },
   };
-  return { outcome: waits(state, e) ? 'held' : 'appended', event, contentHash };
+  // It applies now when nothing holds it: no reference missing, and for a version, its predecessor in force.
+  const applies = verdict.reason === null && (fact.version === null || fact.version === state.appliedVersion + 1);
+  return { outcome: applies ? 'appended' : 'held', event, contentHash };
 }
 
-/** True when the event is stored but cannot apply yet. */
-function waits(state: ContractState, e: InboundEvent): boolean {
-  if (e.type === 'ContractBooked') return false;
-  if (e.type === 'ContractAmended' || e.type === 'ContractCancelled')
-    return e.data.version !== state.appliedVersion + 1;
-  return state.booking === null;
+/** Each error once (a conflict with a stored fact and the same rule on the applied ones say one thing). */
+function distinct(errors: DomainError[]): DomainError[] {
+  const seen = new Set<string>();
+  return errors.filter((x) => {
+    const key = `${x.code} ${x.path ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
-function check(state: ContractState, e: InboundEvent): DomainError[] {
+/** Conflicts with facts already stored (applied or held): a second booking, version, invoice id or cancellation. */
+function conflicts(state: ContractState, e: InboundEvent): DomainError[] {
   switch (e.type) {
     case 'ContractBooked':
       return state.booking
@@ -153,57 +180,23 @@ function check(state: ContractState, e: InboundEvent): DomainError[] {
         : [];
     case 'ContractAmended':
     case 'ContractCancelled':
-      return checkVersion(state, e);
-    case 'ServiceActivated':
-    case 'MilestoneCompleted':
-    case 'UsageRecorded':
-      return [
-        ...knownLine(state, e.data.lineId, 'data.lineId'),
-        ...money(state, 'amount' in e.data ? [['data.amount', e.data.amount]] : []),
-      ];
-    case 'InvoiceIssued': {
-      const errs = e.data.lines.flatMap((l, i) => knownLine(state, l.lineId, `data.lines.${i}.lineId`));
-      if (state.invoices.has(e.data.invoiceId)) {
-        errs.push(
-          domainError(
-            'INVOICE_ALREADY_ISSUED',
-            `invoice ${e.data.invoiceId} was already issued on this contract`,
-            'data.invoiceId',
-          ),
-        );
-      }
-      const amounts: [string, string][] = e.data.lines.map((l, i) => [`data.lines.${i}.amount`, l.amount]);
-      if (e.data.taxAmount !== undefined) amounts.push(['data.taxAmount', e.data.taxAmount]);
-      return [...errs, ...money(state, amounts)];
-    }
-    case 'CreditMemoIssued': {
-      const errs = e.data.lines.flatMap((l, i) => knownLine(state, l.lineId, `data.lines.${i}.lineId`));
-      if (e.data.invoiceId !== undefined && state.booking && !state.invoices.has(e.data.invoiceId)) {
-        errs.push(
-          domainError(
-            'UNKNOWN_INVOICE',
-            `invoice ${e.data.invoiceId} was not issued on this contract`,
-            'data.invoiceId',
-          ),
-        );
-      }
-      return [
-        ...errs,
-        ...money(
-          state,
-          e.data.lines.map((l, i) => [`data.lines.${i}.amount`, l.amount]),
-        ),
-      ];
-    }
-    case 'ServiceCreditApproved':
-      return [
-        ...(e.data.lineId === undefined ? [] : knownLine(state, e.data.lineId, 'data.lineId')),
-        ...money(state, [['data.amount', e.data.amount]]),
-      ];
+      return versionConflicts(state, e);
+    case 'InvoiceIssued':
+      return state.invoices.has(e.data.invoiceId)
+        ? [
+            domainError(
+              'INVOICE_ALREADY_ISSUED',
+              `invoice ${e.data.invoiceId} was already issued on this contract`,
+              'data.invoiceId',
+            ),
+          ]
+        : [];
+    default:
+      return [];
   }
 }
 
-function checkVersion(
+function versionConflicts(
   state: ContractState,
   e: InboundOf<'ContractAmended'> | InboundOf<'ContractCancelled'>,
 ): DomainError[] {
@@ -230,7 +223,8 @@ function checkVersion(
   if (e.type === 'ContractAmended') {
     e.data.lines.forEach((l, i) => {
       const sku = state.lines.get(l.lineId);
-      if (sku !== undefined && sku !== l.sku) {
+      // A line of an applied version is checked by validation; this is a line of a version still held.
+      if (sku !== undefined && sku !== l.sku && !state.known.lines.has(l.lineId)) {
         errs.push(
           domainError(
             'LINE_SKU_CHANGED',
@@ -240,33 +234,13 @@ function checkVersion(
         );
       }
     });
-    const amounts: [string, string][] = e.data.lines.flatMap((l, i) => [
-      [`data.lines.${i}.amount`, l.amount] as [string, string],
-      ...(l.ssp === undefined ? [] : [[`data.lines.${i}.ssp`, l.ssp] as [string, string]]),
-    ]);
-    errs.push(...money(state, amounts));
   }
   return errs;
 }
 
-/** Line references are checked once the contract's lines are known; before the booking the event is held. */
-function knownLine(state: ContractState, lineId: string, path: string): DomainError[] {
-  if (state.booking === null || state.lines.has(lineId)) return [];
-  return [domainError('UNKNOWN_LINE_ID', `line ${lineId} is not a line of contract ${state.contractId}`, path)];
-}
-
-function money(state: ContractState, amounts: [path: string, amount: string][]): DomainError[] {
-  if (!state.booking) return []; // currency unknown until the booking; the projection checks held events then
-  const currency = state.booking.currency;
-  return amounts.flatMap(([path, amount]) => {
-    const problem = moneyPrecisionProblem(amount, currency);
-    return problem ? [domainError('MONEY_PRECISION', problem, path)] : [];
-  });
-}
-
 export type Foldable = Pick<RecordedEvent, 'eventId' | 'type' | 'data' | 'metadata'> & { revision: number };
 
-/** Applies one stored event to a state the caller owns (used by fold, which copies first). */
+/** Applies one stored event to a state the caller owns (used by fold, which copies first and settles after). */
 function applyInPlace(s: ContractState, e: Foldable): void {
   s.revision = e.revision;
   const src = e.metadata.source;
@@ -276,27 +250,48 @@ function applyInPlace(s: ContractState, e: Foldable): void {
       contentHash: e.metadata.contentHash,
     });
   const d = e.data as Record<string, unknown>;
-  if (CONTRACT_VERSION_TYPES.has(e.type)) {
-    const version = d.version as number;
-    s.versions.set(version, e.type as 'ContractBooked' | 'ContractAmended' | 'ContractCancelled');
-    if (e.type === 'ContractBooked') {
-      s.booking = {
-        currency: d.currency as string,
-        legalEntity: d.legalEntity as string,
-        customerId: d.customerId as string,
-      };
-    }
-    if (e.type === 'ContractCancelled') s.cancelledAt = version;
-    for (const l of (d.lines as { lineId: string; sku: string }[] | undefined) ?? []) s.lines.set(l.lineId, l.sku);
+  if (e.type === HELD_EVENT_REJECTED) {
+    s.facts.delete(d.rejectedEventId as string);
+    return;
   }
-  if (e.type === 'InvoiceIssued') s.invoices.add(d.invoiceId as string);
+  if (!isContractFactType(e.type)) return;
   for (const { date } of datesOf(e.type, d)) {
     if (s.firstDate === null || date < s.firstDate) s.firstDate = date;
     if (s.lastDate === null || date > s.lastDate) s.lastDate = date;
   }
-  // Versions and held events: recount what now waits (cheap: versions are few).
-  while (s.versions.has(s.appliedVersion + 1)) s.appliedVersion++;
-  s.held = [...s.versions.keys()].filter((v) => v > s.appliedVersion).length;
+  if (e.type === 'ContractBooked') {
+    s.booking = {
+      currency: d.currency as string,
+      legalEntity: d.legalEntity as string,
+      customerId: d.customerId as string,
+    };
+  }
+  s.facts.set(e.eventId, summarise(e.type, e.eventId, d, e.metadata.receivedAt));
+}
+
+/** Sequences the kept facts: what applies, what is held, what failed on apply; forgets what no longer decides. */
+function settle(s: ContractState): void {
+  const sequenced = sequence(s.contractId, s.facts.values());
+  s.known = sequenced.known;
+  s.appliedVersion = sequenced.versionInForce;
+  s.held = sequenced.held.length;
+  s.unrecorded = sequenced.invalid;
+  const invalid = new Set(sequenced.invalid.map((x) => x.fact.eventId));
+  s.versions = new Map();
+  s.lines = new Map();
+  s.invoices = new Set();
+  s.cancelledAt = null;
+  for (const fact of s.facts.values()) {
+    if (invalid.has(fact.eventId)) continue;
+    if (fact.version !== null) {
+      s.versions.set(fact.version, fact.type as VersionType);
+      for (const [lineId, sku] of fact.lines) if (!s.lines.has(lineId)) s.lines.set(lineId, sku);
+      if (fact.type === 'ContractCancelled') s.cancelledAt = fact.version;
+    }
+    if (fact.invoiceId !== null) s.invoices.add(fact.invoiceId);
+  }
+  for (const fact of sequenced.applied)
+    if (fact.version === null && fact.invoiceId === null) s.facts.delete(fact.eventId);
 }
 
 function copy(s: ContractState): ContractState {
@@ -304,9 +299,7 @@ function copy(s: ContractState): ContractState {
     ...s,
     keys: new Map(s.keys),
     booking: s.booking && { ...s.booking },
-    versions: new Map(s.versions),
-    lines: new Map(s.lines),
-    invoices: new Set(s.invoices),
+    facts: new Map(s.facts),
   };
 }
 
@@ -314,6 +307,7 @@ function copy(s: ContractState): ContractState {
 export function fold(state: ContractState, events: Iterable<Foldable>): ContractState {
   const next = copy(state);
   for (const e of events) applyInPlace(next, upcast(e));
+  settle(next);
   return next;
 }
 
@@ -321,7 +315,39 @@ export function evolve(state: ContractState, event: Foldable): ContractState {
   return fold(state, [event]);
 }
 
+/** An event this side proposes (not from an inbound source) as the stream will hold it at `revision`. */
+export function proposedAsFoldable(e: ProposedEvent, revision: number): Foldable {
+  return { ...e, metadata: { ...e.metadata, contentHash: contentHashOf(e.type, e.data), prevHash: '' }, revision };
+}
+
 /** An accepted decision as the stream will hold it at `revision` (for deciding the next event of the same request). */
 export function asFoldable(d: Extract<Decision, { event: ProposedEvent }>, revision: number): Foldable {
   return { ...d.event, metadata: { ...d.event.metadata, contentHash: d.contentHash, prevHash: '' }, revision };
+}
+
+const heldEventRejectedData = (d: HeldEventRejectedData): JsonObject => d as unknown as JsonObject;
+
+/**
+ * The HeldEventRejected events the stream owes: one per stored fact that failed validation once its references
+ * arrived. Appended with the event that resolved it, so the decision is made once, where the resolving event is.
+ */
+export function heldRejections(state: ContractState, ctx: { receivedAt: string; actor: string }): ProposedEvent[] {
+  return state.unrecorded.map(({ fact, errors }) => ({
+    eventId: eventIdFor(`${HELD_EVENT_REJECTED}:${fact.eventId}`),
+    type: HELD_EVENT_REJECTED,
+    data: heldEventRejectedData({
+      contractId: state.contractId,
+      rejectedEventId: fact.eventId,
+      rejectedType: fact.type,
+      errors,
+    }),
+    metadata: {
+      schemaVersion: 1,
+      source: null,
+      receivedAt: ctx.receivedAt,
+      correlationId: null,
+      causationId: fact.eventId,
+      actor: ctx.actor,
+    },
+  }));
 }

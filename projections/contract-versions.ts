@@ -1,11 +1,16 @@
-// contract-versions: per contract, every stored version and the one in force. Versions apply in version order: a
-// later version stored before an earlier one waits (held) until the gap fills; events before the booking wait too.
+// contract-versions: per contract, every stored version and the one in force. Versions apply in version order
+// (commands/versions.ts, the rule the command and every projection share): a later version stored before an earlier
+// one waits (held) until the gap fills; events before the booking wait too; a version that fails validation once the
+// booking is known (money precision in the contract currency, after a cancellation) never applies.
+import type { DomainError } from '../schemas/index.js';
+import type { VersionType } from '../commands/versions.js';
+import { isVersionType, sequence, summarise } from '../commands/versions.js';
 import type { JsonObject, RecordedEvent } from '../src/store/types.js';
 import type { Projection } from './types.js';
 
 export interface ContractVersionEntry extends JsonObject {
   version: number;
-  type: 'ContractBooked' | 'ContractAmended' | 'ContractCancelled';
+  type: VersionType;
   effectiveDate: string;
   treatment: string | null;
   lines: JsonObject[] | null;
@@ -28,13 +33,13 @@ export interface ContractVersions extends JsonObject {
   /** Every stored version, in version order, applied or not. */
   versions: ContractVersionEntry[];
   heldVersions: number[];
+  /** Versions that failed validation once the booking was known: they never apply (their number stays free). */
+  rejectedVersions: { version: number; eventId: string; errors: (DomainError & JsonObject)[] }[];
   /** Non-version events stored before the booking (they apply once it arrives). */
   eventsAwaitingBooking: number;
   /** Events of the contract folded so far: ties the document to the stream it came from. */
   eventCount: number;
 }
-
-const VERSION_TYPES = new Set(['ContractBooked', 'ContractAmended', 'ContractCancelled']);
 
 export const contractVersions: Projection<ContractVersions> = {
   name: 'contract-versions',
@@ -53,6 +58,7 @@ export const contractVersions: Projection<ContractVersions> = {
     cancelledOn: null,
     versions: [],
     heldVersions: [],
+    rejectedVersions: [],
     eventsAwaitingBooking: 0,
     eventCount: 0,
   }),
@@ -60,14 +66,14 @@ export const contractVersions: Projection<ContractVersions> = {
 };
 
 function apply(doc: ContractVersions, e: RecordedEvent): ContractVersions {
-  if (!VERSION_TYPES.has(e.type)) {
+  if (!isVersionType(e.type)) {
     if (e.type.startsWith('Journal')) return doc;
     return doc.versionInForce === 0 ? { ...doc, eventsAwaitingBooking: doc.eventsAwaitingBooking + 1 } : doc;
   }
   const d = e.data;
   const entry: ContractVersionEntry = {
     version: d.version as number,
-    type: e.type as ContractVersionEntry['type'],
+    type: e.type,
     effectiveDate: (d.effectiveDate ?? d.bookingDate) as string,
     treatment: (d.treatment as string | undefined) ?? (e.type === 'ContractAmended' ? 'auto' : null),
     lines: (d.lines as JsonObject[] | undefined) ?? null,
@@ -75,8 +81,8 @@ function apply(doc: ContractVersions, e: RecordedEvent): ContractVersions {
     source: (e.metadata.source as unknown as JsonObject | null | undefined) ?? null,
     receivedAt: e.metadata.receivedAt,
   };
-  const versions = [...doc.versions.filter((v) => v.version !== entry.version), entry].sort(
-    (a, b) => a.version - b.version,
+  const versions = [...doc.versions.filter((v) => v.eventId !== entry.eventId), entry].sort(
+    (a, b) => a.version - b.version || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
   );
   let next: ContractVersions = { ...doc, versions };
   if (e.type === 'ContractBooked') {
@@ -88,20 +94,42 @@ function apply(doc: ContractVersions, e: RecordedEvent): ContractVersions {
       bookingDate: d.bookingDate as string,
     };
   }
-  // Apply every version that is now contiguous with the one in force.
-  let inForce = next.versionInForce;
+  // The versions as sequencing applies them: the chain from the booking up to the first gap or invalid version.
+  const sequenced = sequence(
+    next.contractId,
+    versions.map((v) => summaryOf(next, v)),
+  );
+  const applied = new Set(sequenced.applied.map((f) => f.eventId));
+  let lines: JsonObject[] = [];
+  let cancelledOn: string | null = null;
   for (const v of versions) {
-    if (v.version !== inForce + 1) continue;
-    inForce = v.version;
-    if (v.lines) next = { ...next, lines: v.lines };
-    if (v.type === 'ContractCancelled') next = { ...next, cancelledOn: v.effectiveDate };
+    if (!applied.has(v.eventId)) continue;
+    if (v.lines) lines = v.lines;
+    if (v.type === 'ContractCancelled') cancelledOn = v.effectiveDate;
   }
-  const status = next.cancelledOn !== null ? 'cancelled' : inForce >= 1 ? 'active' : 'awaiting_booking';
+  const inForce = sequenced.versionInForce;
+  const status = cancelledOn !== null ? 'cancelled' : inForce >= 1 ? 'active' : 'awaiting_booking';
   return {
     ...next,
+    lines,
+    cancelledOn,
     versionInForce: inForce,
     status,
-    heldVersions: versions.filter((v) => v.version > inForce).map((v) => v.version),
+    heldVersions: sequenced.held.map((h) => h.fact.version!),
+    rejectedVersions: sequenced.invalid.map((x) => ({
+      version: x.fact.version!,
+      eventId: x.fact.eventId,
+      errors: x.errors as (DomainError & JsonObject)[],
+    })),
     eventsAwaitingBooking: inForce >= 1 ? 0 : next.eventsAwaitingBooking,
   };
+}
+
+/** A version entry as sequencing reads it (the booking's currency is the document's). */
+function summaryOf(doc: ContractVersions, v: ContractVersionEntry) {
+  const data: JsonObject =
+    v.type === 'ContractBooked'
+      ? { version: v.version, bookingDate: v.effectiveDate, currency: doc.currency, lines: v.lines }
+      : { version: v.version, effectiveDate: v.effectiveDate, ...(v.lines ? { lines: v.lines } : {}) };
+  return summarise(v.type, v.eventId, data, v.receivedAt);
 }

@@ -10,8 +10,8 @@ export { contractVersions } from './contract-versions.js';
 export type { ContractVersions, ContractVersionEntry } from './contract-versions.js';
 export { lineageIndex, sourceTag } from './lineage-index.js';
 export type { LineageIndexDoc } from './lineage-index.js';
-export { revenueSchedule } from './revenue-schedule.js';
-export type { ProductsInForce, RevenueScheduleDoc } from './revenue-schedule.js';
+export { HELD_EVENT_REJECTED_CODE, HELD_TAG, bookingOf, revenueSchedule } from './revenue-schedule.js';
+export type { PendingFact, ProductsInForce, RejectedFact, RevenueScheduleDoc } from './revenue-schedule.js';
 export {
   batchOf,
   batchStatus,

@@ -12,6 +12,8 @@
 // argument; nothing here opens anything.
 import type { JournalEntry, JournalState, JournalStatus } from '../commands/journal.js';
 import { JOURNAL_EVENTS, evolveJournals } from '../commands/journal.js';
+import type { FactSummary } from '../commands/versions.js';
+import { VERSION_TYPES, sequence, summarise } from '../commands/versions.js';
 import type { ReadStore } from '../src/readmodel/index.js';
 import type { Dec } from '../src/revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus, sumMoney } from '../src/revenue/index.js';
@@ -66,7 +68,14 @@ export interface PostingStatusDoc extends JsonObject {
   legalEntity: string | null;
   customerId: string | null;
   currency: string | null;
-  /** Billed per month, excluding tax: invoices positive, credit memos negative; months in order. */
+  /**
+   * What decides which bills apply (commands/versions.ts): the contract's versions and bills as sequencing reads
+   * them. A bill held (its line or invoice not known yet) or rejected on apply is not billed.
+   */
+  sequencing: (FactSummary & JsonObject)[];
+  /** Every stored bill: its month and signed amount excluding tax (invoices positive, credit memos negative). */
+  bills: { eventId: string; period: string; amount: string }[];
+  /** Billed per month by the bills that apply, excluding tax; months in order. */
   billedByPeriod: { period: string; amount: string }[];
   billed: string;
   /** In preparation order. */
@@ -82,7 +91,8 @@ export interface PostingStatusDoc extends JsonObject {
 }
 
 const BILLING = new Set(['InvoiceIssued', 'CreditMemoIssued']);
-const FOLDED = new Set<string>(['ContractBooked', ...BILLING, ...JOURNAL_EVENTS]);
+const SEQUENCED = new Set<string>([...VERSION_TYPES, ...BILLING]);
+const FOLDED = new Set<string>([...SEQUENCED, ...JOURNAL_EVENTS]);
 
 const moneyIn = (value: Dec, currency: string | null): string =>
   currency === null ? value.toFixed() : formatMoney(value, currency);
@@ -108,6 +118,8 @@ export const postingStatus: Projection<PostingStatusDoc> = {
     legalEntity: null,
     customerId: null,
     currency: null,
+    sequencing: [],
+    bills: [],
     billedByPeriod: [],
     billed: '0',
     journals: [],
@@ -119,12 +131,9 @@ export const postingStatus: Projection<PostingStatusDoc> = {
     streamRevision: -1,
   }),
   evolve: (doc, e) => {
-    const next =
-      e.type === 'ContractBooked'
-        ? foldBooking(doc, e)
-        : BILLING.has(e.type)
-          ? foldBilling(doc, e)
-          : foldJournal(doc, e);
+    let next = SEQUENCED.has(e.type) ? foldSequenced(doc, e) : foldJournal(doc, e);
+    if (e.type === 'ContractBooked') next = foldBooking(next, e);
+    if (BILLING.has(e.type)) next = foldBilling(next, e);
     return { ...next, streamRevision: e.revision };
   },
   // The totals sum every bill and journal of the contract: once per batch (a rebuild: once, at the end), not per event.
@@ -152,23 +161,32 @@ function foldBooking(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc 
   };
 }
 
+function foldSequenced(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc {
+  const fact = summarise(e.type as FactSummary['type'], e.eventId, e.data, e.metadata.receivedAt);
+  return { ...doc, sequencing: byEventId([...doc.sequencing, fact as FactSummary & JsonObject]) };
+}
+
+/** Kept in event id order: the document is the same whatever order the events arrived in. */
+function byEventId<T extends { eventId: string }>(xs: T[]): T[] {
+  return xs.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+}
+
 function foldBilling(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc {
   // Billed revenue excludes tax; a credit memo takes back what it credits (as in the revenue schedule's balances).
   const total = linesTotal(e);
   const invoice = e.type === 'InvoiceIssued';
   const period = ((invoice ? e.data.invoiceDate : e.data.issuedOn) as string).slice(0, 7);
-  // Months in order, each once: the month's entry is replaced, or a new one goes in its place.
-  const periods = doc.billedByPeriod;
-  let at = 0;
-  while (at < periods.length && periods[at]!.period < period) at++;
-  const was = periods[at]?.period === period ? periods[at] : undefined;
-  const amount = plus(was ? dec(was.amount) : ZERO, invoice ? total : total.neg());
-  const billedByPeriod = [
-    ...periods.slice(0, at),
-    { period, amount: amount.toFixed() },
-    ...periods.slice(was ? at + 1 : at),
-  ];
-  return { ...doc, billedByPeriod };
+  const amount = (invoice ? total : total.neg()).toFixed();
+  return { ...doc, bills: byEventId([...doc.bills, { eventId: e.eventId, period, amount }]) };
+}
+
+/** Billed per month by the bills that apply (sequenced from the whole set: the same whatever the arrival order). */
+function billedByPeriodOf(doc: PostingStatusDoc): Map<string, Dec> {
+  const applied = new Set(sequence(doc.contractId, doc.sequencing).applied.map((f) => f.eventId));
+  const byPeriod = new Map<string, Dec>();
+  for (const b of doc.bills)
+    if (applied.has(b.eventId)) byPeriod.set(b.period, plus(byPeriod.get(b.period) ?? ZERO, dec(b.amount)));
+  return byPeriod;
 }
 
 /** The status fold of commands/journal.ts over the document's journals; lines are not kept, so none are passed. */
@@ -345,11 +363,14 @@ export function postingTotals(doc: PostingStatusDoc): PostingStatusDoc {
   const currency = doc.currency ?? doc.journals[0]?.currency ?? null;
   const counts = noCounts();
   for (const j of doc.journals) counts[j.status]++;
+  const byPeriod = billedByPeriodOf(doc);
+  const billedByPeriod = [...byPeriod.keys()]
+    .sort()
+    .map((period) => ({ period, amount: moneyIn(byPeriod.get(period)!, currency) }));
   return {
     ...doc,
-    // Reformatted once the currency is known (a bill may arrive before the booking).
-    billedByPeriod: doc.billedByPeriod.map((b) => ({ period: b.period, amount: moneyIn(dec(b.amount), currency) })),
-    billed: moneyIn(billedThrough(doc, null), currency),
+    billedByPeriod,
+    billed: moneyIn(sumMoney([...byPeriod.values()]), currency),
     ...totalsOf(doc.journals, currency, null),
     counts,
   };

@@ -1,12 +1,16 @@
 // revenue-schedule: per contract, the ASC 606 schedule the revenue engine computes from the contract's facts and
 // the product mapping in force, with balances (billed / recognised / deferred revenue / contract asset) per period.
 //
-// The document keeps the contract's facts in application order (versions in version order; events that arrived
-// before the booking or ahead of a missing version wait in `pending`), so the schedule can be recomputed when the
-// mapping changes without reading the stream. Publishing a product mapping reaches exactly the contracts that use a
+// The document keeps the contract's facts as commands/versions.ts sequences them — applied facts in application order
+// (versions in version order, every other fact at its business date between them), held facts in `pending`, facts
+// that failed validation on apply in `rejected` — so the schedule can be recomputed when the mapping changes without
+// reading the stream. `evolve` only adds the event to `pending`; `derive` sequences the whole set, so the document is
+// the same whatever order the events arrived in. Publishing a product mapping reaches exactly the contracts that use a
 // SKU whose entry changed (tag `sku:<SKU>`); the schedule records per line the mapping version its SKU's entry was
 // published in, so a contract the change does not concern keeps its lineage.
-import type { ProductMapping } from '../schemas/index.js';
+import type { DomainError, InboundType, ProductMapping } from '../schemas/index.js';
+import type { FactSummary, HoldReason } from '../commands/versions.js';
+import { isContractFactType, sequence, summarise } from '../commands/versions.js';
 import type { BillingEntry, PeriodBalance, Schedule } from '../src/revenue/index.js';
 import { balancesOf, computeSchedule, diffSchedules } from '../src/revenue/index.js';
 import { canonicalJson } from '../src/store/chain.js';
@@ -26,14 +30,31 @@ interface Fact extends JsonObject {
   data: JsonObject;
 }
 
+/** A fact not applied yet: when it arrived (held too long is an exception) and what it waits for. */
+export interface PendingFact extends Fact {
+  receivedAt: string;
+  reason: HoldReason | null;
+  message: string | null;
+}
+
+/** A fact that failed validation once its references arrived: it never applies. */
+export interface RejectedFact extends Fact {
+  receivedAt: string;
+  errors: (DomainError & JsonObject)[];
+}
+
 export interface RevenueScheduleDoc extends JsonObject {
   contractId: string;
   /** Contract version the facts are applied up to (0 before the booking). */
   versionInForce: number;
-  /** Facts in the order they apply. */
+  /** Facts the revenue engine reads, applied, in the order they apply. */
   facts: Fact[];
-  /** Facts waiting for the booking or for an earlier version, in arrival order. */
-  pending: Fact[];
+  /** Invoices applied, in the order they apply (billing only: they do not shape revenue). */
+  invoices: Fact[];
+  /** Facts not applied yet (waiting for the booking, an earlier version, a line or an invoice), by event id. */
+  pending: PendingFact[];
+  /** Facts rejected on apply, by event id. */
+  rejected: RejectedFact[];
   /** Every SKU any version of the contract used. */
   skus: string[];
   /** Invoices (positive, excluding tax) and credit memos (negative), for the balances; tax apart, for journals. */
@@ -43,17 +64,6 @@ export interface RevenueScheduleDoc extends JsonObject {
   schedule: (Schedule & JsonObject) | null;
   balances: (PeriodBalance & JsonObject)[];
 }
-
-const VERSIONS = new Set(['ContractBooked', 'ContractAmended', 'ContractCancelled']);
-/** Facts the revenue engine reads; invoices only feed billing, journal events are issue-5 business. */
-const ENGINE_FACTS = new Set([
-  ...VERSIONS,
-  'ServiceActivated',
-  'MilestoneCompleted',
-  'UsageRecorded',
-  'ServiceCreditApproved',
-  'CreditMemoIssued',
-]);
 
 const productsInForce: SharedState<ProductsInForce> = {
   key: '$products',
@@ -95,7 +105,9 @@ export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = 
     contractId,
     versionInForce: 0,
     facts: [],
+    invoices: [],
     pending: [],
+    rejected: [],
     skus: [],
     billing: [],
     eventCount: 0,
@@ -110,8 +122,11 @@ export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = 
   tagsOf: (doc) => [
     ...doc.skus.map(skuTag),
     ...new Set((doc.schedule?.exceptions ?? []).map((x) => `exception:${x.code}`)),
+    ...(doc.rejected.length > 0 ? [`exception:${HELD_EVENT_REJECTED_CODE}`] : []),
+    ...(doc.pending.length > 0 ? [HELD_TAG] : []),
   ],
-  derive: (doc, shared, budget) => {
+  derive: (sequenced, shared, budget) => {
+    const doc = sequenceFacts(sequenced);
     const products: ProductMapping[] = [];
     let mappingVersion = 0;
     const since = new Map<string, number>();
@@ -144,51 +159,89 @@ export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = 
   diff: (before, after) => diffSchedules(before?.schedule ?? null, after?.schedule ?? null),
 };
 
+/** The exception code of a fact rejected on apply (the document's tag `exception:HELD_EVENT_REJECTED`). */
+export const HELD_EVENT_REJECTED_CODE = 'HELD_EVENT_REJECTED';
+/** The tag of a contract with facts not applied yet (the candidates for HELD_TOO_LONG). */
+export const HELD_TAG = 'held';
+
 function fold(doc: RevenueScheduleDoc, e: RecordedEvent): RevenueScheduleDoc {
+  // A HeldEventRejected records what sequencing decides from the facts themselves: nothing to fold.
+  if (!isContractFactType(e.type)) return doc;
   const { contractId: _c, occurredAt: _o, ...data } = e.data;
   let next = doc;
-  if (e.type === 'InvoiceIssued' || e.type === 'CreditMemoIssued') {
-    // Billed revenue excludes tax; a credit memo takes back what it credits whether or not it reduces the price.
-    const total = linesTotal(e);
-    const date = (e.type === 'InvoiceIssued' ? data.invoiceDate : data.issuedOn) as string;
-    next = {
-      ...next,
-      billing: [
-        ...next.billing,
-        {
-          date,
-          amount: (e.type === 'InvoiceIssued' ? total : total.neg()).toString(),
-          tax: e.type === 'InvoiceIssued' ? ((data.taxAmount as string | undefined) ?? '0') : '0',
-          eventId: e.eventId,
-        },
-      ],
-    };
-  }
-  if (!ENGINE_FACTS.has(e.type)) return next;
   if (e.type === 'ContractBooked' || e.type === 'ContractAmended') {
     const skus = new Set([...next.skus, ...(data.lines as { sku: string }[]).map((l) => l.sku)]);
     next = { ...next, skus: [...skus].sort() };
   }
-  return drain({ ...next, pending: [...next.pending, { type: e.type, eventId: e.eventId, data }] });
+  const fact: PendingFact = {
+    type: e.type,
+    eventId: e.eventId,
+    data,
+    receivedAt: e.metadata.receivedAt,
+    reason: null,
+    message: null,
+  };
+  return { ...next, pending: [...next.pending, fact] };
 }
 
-/** Applies every pending fact that may now apply, in arrival order, until none can. */
-function drain(doc: RevenueScheduleDoc): RevenueScheduleDoc {
-  let { versionInForce, facts, pending } = doc;
-  for (let progressed = true; progressed;) {
-    progressed = false;
-    const waiting: Fact[] = [];
-    for (const f of pending) {
-      const applies = VERSIONS.has(f.type) ? (f.data.version as number) === versionInForce + 1 : versionInForce >= 1;
-      if (!applies) {
-        waiting.push(f);
-        continue;
-      }
-      if (VERSIONS.has(f.type)) versionInForce = f.data.version as number;
-      facts = [...facts, f];
-      progressed = true;
-    }
-    pending = waiting;
+/**
+ * Sequences every fact of the document (commands/versions.ts): applied facts in application order, billing from the
+ * applied invoices and credit memos, the rest held or rejected. A function of the set of facts.
+ */
+function sequenceFacts(doc: RevenueScheduleDoc): RevenueScheduleDoc {
+  const all = new Map<string, Fact & { receivedAt?: string }>();
+  for (const f of [...doc.facts, ...doc.invoices, ...doc.pending, ...doc.rejected]) all.set(f.eventId, f);
+  const summaries: FactSummary[] = [];
+  for (const f of all.values())
+    summaries.push(summarise(f.type as InboundType, f.eventId, f.data, f.receivedAt ?? null));
+  const sequenced = sequence(doc.contractId, summaries);
+  const plain = (id: string): Fact => {
+    const { type, eventId, data } = all.get(id)!;
+    return { type, eventId, data };
+  };
+  const receivedAt = (id: string): string => all.get(id)!.receivedAt ?? '';
+  const facts: Fact[] = [];
+  const invoices: Fact[] = [];
+  const billing: RevenueScheduleDoc['billing'] = [];
+  for (const s of sequenced.applied) {
+    const fact = plain(s.eventId);
+    if (s.type === 'InvoiceIssued') invoices.push(fact);
+    else facts.push(fact);
+    if (s.type === 'InvoiceIssued' || s.type === 'CreditMemoIssued') billing.push(billingOf(fact));
   }
-  return { ...doc, versionInForce, facts, pending };
+  return {
+    ...doc,
+    versionInForce: sequenced.versionInForce,
+    facts,
+    invoices,
+    pending: sequenced.held.map((h) => ({
+      ...plain(h.fact.eventId),
+      receivedAt: receivedAt(h.fact.eventId),
+      reason: h.reason,
+      message: h.message,
+    })),
+    rejected: sequenced.invalid.map((x) => ({
+      ...plain(x.fact.eventId),
+      receivedAt: receivedAt(x.fact.eventId),
+      errors: x.errors as (DomainError & JsonObject)[],
+    })),
+    billing,
+  };
+}
+
+/** Billed revenue excludes tax; a credit memo takes back what it credits whether or not it reduces the price. */
+function billingOf(f: Fact): RevenueScheduleDoc['billing'][number] {
+  const invoice = f.type === 'InvoiceIssued';
+  const total = linesTotal({ data: f.data } as RecordedEvent);
+  return {
+    date: (invoice ? f.data.invoiceDate : f.data.issuedOn) as string,
+    amount: (invoice ? total : total.neg()).toString(),
+    tax: invoice ? ((f.data.taxAmount as string | undefined) ?? '0') : '0',
+    eventId: f.eventId,
+  };
+}
+
+/** True when the document holds the contract's booking (applied or not yet sequenced). */
+export function bookingOf(doc: RevenueScheduleDoc): JsonObject | null {
+  return [...doc.facts, ...doc.pending].find((f) => f.type === 'ContractBooked')?.data ?? null;
 }

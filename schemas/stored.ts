@@ -2,7 +2,10 @@
 // changes, old events are upcast on read, never rewritten: an upcaster turns version n of a type into n + 1, and
 // `upcast` applies them in sequence up to the current version. Readers (projections, the command side's fold)
 // read through `upcast`, so they only ever see current shapes.
+import { z } from 'zod';
 import type { JsonObject } from '../src/store/types.js';
+import type { DomainError } from './errors.js';
+import { Id } from './primitives.js';
 
 /** Current schema version per stored event type (types not listed are at version 1). */
 export const CURRENT_SCHEMA_VERSION: Readonly<Record<string, number>> = {};
@@ -33,3 +36,17 @@ export function upcast<E extends { type: string; data: JsonObject; metadata: { s
   }
   return { ...event, data, metadata: { ...event.metadata, schemaVersion: version } };
 }
+
+/**
+ * HeldEventRejected (schema version 1), in a contract stream: a stored event that was held (its references unknown)
+ * failed validation once they arrived, exactly as it would have on arrival in order; it never applies. Written by the
+ * contract command with the event that resolved it (commands/versions.ts says when).
+ */
+export const HeldEventRejectedData = z.strictObject({
+  contractId: Id,
+  /** The held event's id, and its type. */
+  rejectedEventId: z.string().min(1),
+  rejectedType: z.string().min(1),
+  errors: z.array(z.strictObject({ code: z.string(), message: z.string(), path: z.string().optional() })).min(1),
+});
+export type HeldEventRejectedData = Omit<z.infer<typeof HeldEventRejectedData>, 'errors'> & { errors: DomainError[] };

@@ -24,6 +24,7 @@ const Env = z.object({
     .default(16 * 1024 * 1024),
   REVTRAIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   REVTRAIL_DEMO_CONTRACTS: z.coerce.number().int().min(0).default(200),
+  REVTRAIL_HELD_MAX_AGE_DAYS: z.coerce.number().min(0).default(7),
   REVTRAIL_READ_STORE: z.string().min(1).optional(),
   REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
   REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
@@ -74,6 +75,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Contracts of demo data generated into an empty store on start (0: none). */
   demoContracts: number;
+  /** Days (of receivedAt) a held event may wait before it is an exception, HELD_TOO_LONG. */
+  heldMaxAgeDays: number;
   /** The read-model SQLite file (disposable: rebuilt from the log). */
   readStore: string;
   runnerBatch: number;
@@ -130,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.REVTRAIL_BODY_LIMIT_BYTES,
     rateLimitPerMinute: e.REVTRAIL_RATE_LIMIT_PER_MINUTE,
     demoContracts: e.REVTRAIL_DEMO_CONTRACTS,
+    heldMaxAgeDays: e.REVTRAIL_HELD_MAX_AGE_DAYS,
     readStore: e.REVTRAIL_READ_STORE ?? join(e.REVTRAIL_DATA_DIR, 'readmodel.db'),
     runnerBatch: e.REVTRAIL_RUNNER_BATCH,
     rebuildBatch: e.REVTRAIL_REBUILD_BATCH,

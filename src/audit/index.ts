@@ -3,7 +3,14 @@
 // per GraphQL field; src/graphql's resolvers call them.
 export { lineage, trace } from './lineage.js';
 export { contractDocsAsOf, contractAsOf, effectiveDateOf } from './as-of.js';
-export { amendmentsAwaitingRecalculation, mappingDrift, postingFailures } from './questions.js';
+export {
+  DEFAULT_HELD_MAX_AGE_DAYS,
+  amendmentsAwaitingRecalculation,
+  heldTooLong,
+  mappingDrift,
+  postingFailures,
+  sequencingExceptions,
+} from './questions.js';
 export { deferredRevenueRollforward, reconciliation, revenueWaterfall } from './reports.js';
 export { eventRef } from './support.js';
 export type * from './types.js';

@@ -11,6 +11,7 @@ import { dec, formatMoney, minus } from '../revenue/index.js';
 import type { RecordedEvent } from '../store/index.js';
 import { comparePositions } from '../store/index.js';
 import { upcast } from '../../schemas/index.js';
+import { isVersionType } from '../../commands/versions.js';
 import {
   contractEvents,
   contractOfJournal,
@@ -35,7 +36,6 @@ import type {
 } from './types.js';
 
 const BILLING = new Set(['InvoiceIssued', 'CreditMemoIssued']);
-const VERSIONS = new Set(['ContractBooked', 'ContractAmended', 'ContractCancelled']);
 
 /** True when the event shapes the revenue of the obligation (contract line) `lineId`. */
 function shapesObligation(e: RecordedEvent, lineId: string): boolean {
@@ -221,16 +221,17 @@ export async function trace(deps: AuditDeps, system: string, id: string): Promis
     let cv = contractVersions.initial(contractId);
     for (const e of events) cv = contractVersions.evolve(cv, e, {});
     const versions: TracedVersion[] = mine
-      .filter((e) => VERSIONS.has(e.type))
+      .filter((e) => isVersionType(e.type))
       .map((e) => {
         const version = e.data.version as number;
+        const rejected = cv.rejectedVersions.some((r) => r.eventId === e.eventId);
         return {
           version,
           type: e.type,
           effectiveDate: (e.data.effectiveDate ?? e.data.bookingDate) as string,
           eventId: e.eventId,
-          applied: version <= cv.versionInForce,
-          inForce: version === cv.versionInForce,
+          applied: !rejected && version <= cv.versionInForce,
+          inForce: !rejected && version === cv.versionInForce,
         };
       });
     const withEvents = scheduleOf(contractId, events, products);

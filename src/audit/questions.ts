@@ -19,6 +19,7 @@ import { upcast } from '../../schemas/index.js';
 import { contractEvents, docsOf, eventRef, journalsOf, mappingIndex, mappingRef, productsAt } from './support.js';
 import type {
   AccountDifference,
+  HeldAge,
   AmendmentAwaiting,
   AmendmentsAwaiting,
   AuditDeps,
@@ -30,6 +31,43 @@ import type {
   PostingFailures,
   UnmappedContract,
 } from './types.js';
+
+/** Held longer than this many days (of receivedAt) is an exception, HELD_TOO_LONG. */
+export const DEFAULT_HELD_MAX_AGE_DAYS = 7;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** True when an event received at `receivedAt` and still held has waited past the allowed age. */
+export function heldTooLong(receivedAt: string, held: HeldAge | undefined): boolean {
+  const now = held?.now() ?? new Date();
+  const maxAgeDays = held?.maxAgeDays ?? DEFAULT_HELD_MAX_AGE_DAYS;
+  return now.getTime() - Date.parse(receivedAt) > maxAgeDays * DAY_MS;
+}
+
+/** A contract's sequencing exceptions: facts rejected on apply, and facts held longer than the allowed age. */
+export function sequencingExceptions(
+  doc: RevenueScheduleDoc,
+  held: HeldAge | undefined,
+): { code: 'HELD_EVENT_REJECTED' | 'HELD_TOO_LONG'; message: string; eventId: string; lineId: string | null }[] {
+  const lineOf = (data: { lineId?: unknown }) => (typeof data.lineId === 'string' ? data.lineId : null);
+  return [
+    ...doc.rejected.map((f) => ({
+      code: 'HELD_EVENT_REJECTED' as const,
+      message:
+        `${f.type} ${f.eventId} was held, then failed validation when its references arrived: ` +
+        f.errors.map((x) => `${x.code}${x.path ? ` at ${x.path}` : ''}: ${x.message}`).join('; '),
+      eventId: f.eventId,
+      lineId: lineOf(f.data),
+    })),
+    ...doc.pending
+      .filter((f) => heldTooLong(f.receivedAt, held))
+      .map((f) => ({
+        code: 'HELD_TOO_LONG' as const,
+        message: `${f.type} ${f.eventId} received ${f.receivedAt} is still held: ${f.message ?? 'it waits'}`,
+        eventId: f.eventId,
+        lineId: lineOf(f.data),
+      })),
+  ];
+}
 
 const byContractThenVersion = (a: AmendmentAwaiting, b: AmendmentAwaiting): number =>
   a.contractId.localeCompare(b.contractId) || a.version - b.version;
@@ -59,18 +97,20 @@ export async function amendmentsAwaitingRecalculation(deps: AuditDeps): Promise<
     const version = e.data.version as number;
     const doc = docs.get(contractId);
     if (!doc || !doc.heldVersions.includes(version)) continue;
-    const stored = new Set(doc.versions.map((v) => v.version));
+    const rejected = new Set(doc.rejectedVersions.map((r) => r.version));
+    const stored = new Set(doc.versions.map((v) => v.version).filter((v) => !rejected.has(v)));
     const missing: number[] = [];
     for (let v = doc.versionInForce + 1; v < version; v++) if (!stored.has(v)) missing.push(v);
+    const waits =
+      `version ${version} waits for version${missing.length === 1 ? '' : 's'} ${missing.join(', ')}; ` +
+      `the schedule stays at version ${doc.versionInForce} until ${missing.length === 1 ? 'it arrives' : 'they arrive'}`;
     amendments.push({
       contractId,
       event: eventRef(e),
       version,
       effectiveDate: e.data.effectiveDate as string,
       reason: 'HELD_VERSION_GAP',
-      message:
-        `version ${version} waits for version${missing.length === 1 ? '' : 's'} ${missing.join(', ')}; ` +
-        `the schedule stays at version ${doc.versionInForce} until ${missing.length === 1 ? 'it arrives' : 'they arrive'}`,
+      message: waits,
       versionInForce: doc.versionInForce,
       missingVersions: missing,
     });

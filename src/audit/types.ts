@@ -12,6 +12,14 @@ import type { ReadStore } from '../readmodel/index.js';
 export interface AuditDeps {
   store: EventStore;
   read: ReadStore;
+  /** The clock and the age past which a held event is an exception (HELD_TOO_LONG); default now and 7 days. */
+  held?: HeldAge;
+}
+
+/** When a held event has waited too long: time comes in as data. */
+export interface HeldAge {
+  now: () => Date;
+  maxAgeDays: number;
 }
 
 export interface SourceRef {

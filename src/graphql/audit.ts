@@ -17,7 +17,7 @@ import {
   revenueWaterfall,
   trace,
 } from '../audit/index.js';
-import type { AsOfOptions, AuditDeps } from '../audit/index.js';
+import type { AsOfOptions, AuditDeps, HeldAge } from '../audit/index.js';
 import type { KeyRing } from '../http/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
@@ -511,8 +511,17 @@ export function asOfOptions(args: { recordedAt?: string | null; effectiveAt?: st
 
 const months = (period: string): number => Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7));
 
-export function auditResolvers({ read, store }: { read: ReadStore; store: EventStore; keys: KeyRing }): IResolvers {
-  const deps: AuditDeps = { read, store };
+export function auditResolvers({
+  read,
+  store,
+  held,
+}: {
+  read: ReadStore;
+  store: EventStore;
+  keys: KeyRing;
+  held?: HeldAge;
+}): IResolvers {
+  const deps: AuditDeps = held ? { read, store, held } : { read, store };
   return {
     Query: {
       lineage: (_root: unknown, args: { journalId: string }) => lineage(deps, arg('journalId', Id, args.journalId)),

@@ -7,6 +7,7 @@ import { GraphQLError, specifiedRules, validate } from 'graphql';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { IResolvers } from 'mercurius';
+import type { HeldAge } from '../audit/index.js';
 import type { KeyRing } from '../http/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
@@ -35,6 +36,8 @@ export interface GraphqlOptions {
   store: EventStore;
   keys: KeyRing;
   limits?: QueryLimits;
+  /** The clock and the age past which a held event is listed as HELD_TOO_LONG. */
+  held?: HeldAge;
 }
 
 /**
@@ -59,14 +62,14 @@ function mergeResolvers(...maps: IResolvers[]): IResolvers {
 const CACHED_DOCUMENTS = 128;
 
 export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, options) => {
-  const { read, store, keys } = options;
+  const { read, store, keys, held } = options;
   const limits = options.limits ?? DEFAULT_LIMITS;
   const requireRead = keys.require('read');
   await app.register(mercurius, {
     schema: [typeDefs, auditTypeDefs, changeTypeDefs].join('\n'),
     resolvers: mergeResolvers(
-      buildResolvers({ read, store, keys }),
-      auditResolvers({ read, store, keys }),
+      buildResolvers({ read, store, keys, ...(held ? { held } : {}) }),
+      auditResolvers({ read, store, keys, ...(held ? { held } : {}) }),
       changeResolvers({ read, store, keys }),
     ),
     path: '/graphql',

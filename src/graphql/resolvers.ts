@@ -19,7 +19,9 @@ import type { ReadStore } from '../readmodel/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
 import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';
 import type { EventStore, RecordedEvent } from '../store/index.js';
-import { contractDocsAsOf } from '../audit/index.js';
+import { contractDocsAsOf, sequencingExceptions } from '../audit/index.js';
+import type { HeldAge } from '../audit/index.js';
+import { HELD_EVENT_REJECTED_CODE, HELD_TAG } from '../../projections/index.js';
 import { asOfOptions } from './audit.js';
 import type { ContractConnection, ContractFilter, ContractRef } from './contracts.js';
 import { POSTINGS, SCHEDULES, VERSIONS, contractsPage } from './contracts.js';
@@ -33,6 +35,7 @@ export interface GraphqlDeps {
   read: ReadStore;
   store: EventStore;
   keys: KeyRing;
+  held?: HeldAge;
 }
 
 /** Every schedule exception and ERP rejection code, so `exceptions` without a kind knows which tags to look up. */
@@ -54,7 +57,7 @@ export const REJECTION_CODES: Record<RejectionCode, true> = {
 
 export interface ContractException {
   contractId: string;
-  source: 'schedule' | 'posting';
+  source: 'schedule' | 'posting' | 'sequencing';
   code: string;
   message: string;
   lineId: string | null;
@@ -77,6 +80,7 @@ function exceptionsOf(
   contractId: string,
   schedule: RevenueScheduleDoc | null,
   posting: PostingStatusDoc | null,
+  held: HeldAge | undefined,
 ): ContractException[] {
   const out: ContractException[] = (schedule?.schedule?.exceptions ?? []).map((x) => ({
     contractId,
@@ -106,6 +110,10 @@ function exceptionsOf(
       journalId: null,
     });
   }
+  // Held events rejected on apply, and held longer than allowed (commands/versions.ts).
+  if (schedule)
+    for (const x of sequencingExceptions(schedule, held))
+      out.push({ contractId, source: 'sequencing', ...x, sku: null, journalId: null });
   for (const j of posting?.journals ?? []) {
     if (j.status !== 'rejected' || !j.rejection) continue;
     out.push({
@@ -168,7 +176,7 @@ async function readAllOf(store: EventStore, stream: string): Promise<RecordedEve
   return out;
 }
 
-export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
+export function buildResolvers({ read, store, keys, held }: GraphqlDeps): IResolvers {
   // A contract asked for `asOf` carries its documents as of then; any other is read from the read models.
   const versionsOf = async (ctx: GraphqlContext, c: ContractRef): Promise<ContractVersions> =>
     c.asOf?.versions ?? (await ctx.docs.load<ContractVersions>(VERSIONS, c.id)) ?? contractVersions.initial(c.id);
@@ -209,14 +217,17 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
         return j ? journalNode(contractId, j) : null;
       },
       exceptions: async (_root: unknown, { kind }: { kind?: string | null }, ctx: GraphqlContext) => {
-        const scheduleCodes = kind ? [kind] : [...Object.keys(SCHEDULE_CODES), PROJECTION_FAILED];
+        const scheduleCodes = kind
+          ? [kind]
+          : [...Object.keys(SCHEDULE_CODES), PROJECTION_FAILED, HELD_EVENT_REJECTED_CODE];
         const rejectionCodes = kind ? [kind] : Object.keys(REJECTION_CODES);
         const quarantined = !kind || kind === PROJECTION_FAILED ? [QUARANTINE_TAG] : [];
         const [scheduled, rejected] = await Promise.all([
-          read.keysByTag(
-            SCHEDULES,
-            scheduleCodes.map((c) => `exception:${c}`),
-          ),
+          read.keysByTag(SCHEDULES, [
+            ...scheduleCodes.map((c) => `exception:${c}`),
+            // Held too long is a matter of the clock: the contracts holding anything are the candidates.
+            ...(kind === undefined || kind === null || kind === 'HELD_TOO_LONG' ? [HELD_TAG] : []),
+          ]),
           read.keysByTag(POSTINGS, [...rejectionCodes.map((c) => `rejection:${c}`), ...quarantined]),
         ]);
         const inSchedules = new Set(scheduled);
@@ -228,7 +239,7 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
               inSchedules.has(id) ? scheduleOf(ctx, { id }) : null,
               inPostings.has(id) ? postingOf(ctx, { id }) : null,
             ]);
-            return exceptionsOf(id, schedule, posting);
+            return exceptionsOf(id, schedule, posting, held);
           }),
         );
         return found.flat().filter((x) => (kind ? x.code === kind : true));
@@ -290,7 +301,7 @@ export function buildResolvers({ read, store, keys }: GraphqlDeps): IResolvers {
       },
       exceptions: async (c: ContractRef, _args: unknown, ctx: GraphqlContext) => {
         const [schedule, posting] = await Promise.all([scheduleOf(ctx, c), postingOf(ctx, c)]);
-        return exceptionsOf(c.id, schedule, posting);
+        return exceptionsOf(c.id, schedule, posting, held);
       },
     },
     Journal: {

@@ -304,6 +304,8 @@ export const typeDefs = /* GraphQL */ `
   enum ExceptionSource {
     schedule
     posting
+    "HELD_EVENT_REJECTED (a held event failed validation on apply) and HELD_TOO_LONG (held past the configured age)."
+    sequencing
   }
 
   type ContractException {

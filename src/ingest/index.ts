@@ -7,10 +7,18 @@
 // nodes are handled by the expected revision alone. The state cache is an optimisation checked against the stream
 // on every use (we read what was appended after the cached revision), so a second API node needs nothing from it.
 import type { ContractState, Decision, Foldable } from '../../commands/contract.js';
-import { asFoldable, contractStream, decide, fold, initialContractState } from '../../commands/contract.js';
+import {
+  asFoldable,
+  contractStream,
+  decide,
+  fold,
+  heldRejections,
+  initialContractState,
+  proposedAsFoldable,
+} from '../../commands/contract.js';
 import type { DomainError, InboundEvent, Limits } from '../../schemas/index.js';
 import { DEFAULT_LIMITS, domainError, parseInbound } from '../../schemas/index.js';
-import type { AppendRequest, EventStore, Position, ProposedEvent } from '../store/index.js';
+import type { AppendRequest, EventStore, JsonObject, Position, ProposedEvent } from '../store/index.js';
 import { WrongExpectedVersionError, formatPosition } from '../store/index.js';
 import type { Refusal } from './rejection.js';
 import { rejectionEvents, rejectionStream } from './rejection.js';
@@ -53,6 +61,8 @@ interface Prepared {
   state: ContractState;
   decided: { index: number; decision: Decision }[];
   toAppend: ProposedEvent[];
+  /** Held events this request's events resolved and that failed validation then. */
+  heldRejected: Refusal[];
   last: Position | null;
 }
 
@@ -133,7 +143,8 @@ export class Ingestor {
       for (const o of outcomes) results[o.index] = o;
       if (run.unkept.length > 0) await this.keepAfterCommit(run.unkept, run);
     }
-    for (const r of refused) results[r.index] = { index: r.index, status: 'rejected', errors: r.errors };
+    for (const r of refused)
+      if (r.index !== null) results[r.index] = { index: r.index, status: 'rejected', errors: r.errors };
     return results;
   }
 
@@ -202,7 +213,7 @@ export class Ingestor {
           return;
         }
         p.last = r.position;
-        run.unkept.push(...refusalsOf(p, run));
+        run.unkept.push(...refusalsOf(p, run), ...p.heldRejected);
       });
       for (const p of prepared) {
         if (retry.has(p.contractId)) continue;
@@ -221,6 +232,7 @@ export class Ingestor {
     let state = base;
     const toAppend: ProposedEvent[] = [];
     const decided: Prepared['decided'] = [];
+    const owed: ProposedEvent[] = [];
     for (const { index, event } of group) {
       const command = { event, receivedAt, actor: ctx.actor, correlationId: event.correlationId };
       const decision = decide(state, command, this.limits);
@@ -229,9 +241,44 @@ export class Ingestor {
         // Later events of the same request see this one (a booking then its invoice, a repeat in one batch).
         state = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
         toAppend.push(decision.event);
+        // Held events it resolved that fail validation now: their rejection goes in the same append.
+        const rejections = heldRejections(state, { receivedAt, actor: ctx.actor });
+        if (rejections.length > 0) {
+          state = fold(
+            state,
+            rejections.map((r, i) => proposedAsFoldable(r, (state.revision ?? -1) + 1 + i)),
+          );
+          toAppend.push(...rejections);
+          owed.push(...rejections);
+        }
       }
     }
-    return { contractId, base, state, decided, toAppend, last: null };
+    const heldRejected = owed.length === 0 ? [] : await this.heldRefusalsOf(contractId, owed, toAppend);
+    return { contractId, base, state, decided, toAppend, heldRejected, last: null };
+  }
+
+  /** The inputs behind HeldEventRejected events, as they were sent, for rejections-*. */
+  private async heldRefusalsOf(
+    contractId: string,
+    owed: ProposedEvent[],
+    appending: ProposedEvent[],
+  ): Promise<Refusal[]> {
+    const wanted = new Set(owed.map((r) => r.data.rejectedEventId as string));
+    const found = new Map<string, Pick<ProposedEvent, 'type' | 'data' | 'metadata'>>();
+    for (const e of appending) if (wanted.has(e.eventId)) found.set(e.eventId, e);
+    if (found.size < wanted.size)
+      for await (const e of this.store.readStream(contractStream(contractId)))
+        if (wanted.has(e.eventId)) found.set(e.eventId, e);
+    return owed.map((r) => {
+      const heldEventId = r.data.rejectedEventId as string;
+      const stored = found.get(heldEventId);
+      return {
+        index: null,
+        input: stored ? inboundOf(stored) : { eventId: heldEventId },
+        errors: r.data.errors as unknown as DomainError[],
+        heldEventId,
+      };
+    });
   }
 
   private exhausted(group: Group): IngestResult[] {
@@ -307,6 +354,18 @@ function refusalsOf(p: Prepared, run: Run): Refusal[] {
   return p.decided.flatMap(({ index, decision }) =>
     decision.outcome === 'rejected' ? [{ index, input: run.inputs[index], errors: decision.errors }] : [],
   );
+}
+
+/** A stored contract event in the form it was sent (POST /v1/events). */
+function inboundOf(e: Pick<ProposedEvent, 'type' | 'data' | 'metadata'>): JsonObject {
+  const { contractId, occurredAt, ...data } = e.data;
+  return {
+    type: e.type,
+    contractId: contractId ?? null,
+    source: (e.metadata.source as unknown as JsonObject | null) ?? null,
+    occurredAt: occurredAt ?? null,
+    data,
+  };
 }
 
 function toResult(index: number, decision: Decision, appended: ProposedEvent[], last: Position | null): IngestResult {

@@ -21,10 +21,13 @@ export interface KeptInput {
   inputCut: boolean;
 }
 
+/** A refused input: one of the request (`index`), or a held event rejected on apply (`index` null). */
 export interface Refusal {
-  index: number;
+  index: number | null;
   input: unknown;
   errors: DomainError[];
+  /** A held event rejected on apply: its stored id. */
+  heldEventId?: string;
 }
 
 export function keptInput(input: unknown): KeptInput {
@@ -52,6 +55,7 @@ export function rejectionEvents(
       ...keptInput(r.input),
       errors: r.errors as unknown as JsonObject[],
       requestId: ctx.requestId ?? null,
+      ...(r.heldEventId === undefined ? {} : { heldEventId: r.heldEventId }),
     },
     metadata: {
       schemaVersion: 1,

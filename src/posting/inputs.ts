@@ -1,7 +1,7 @@
 // What journal preparation reads besides a contract's own journals, shared by posting runs and trial balances: the
 // mappings in force, the booked contracts, and a contract's schedule, billing and accounts.
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
-import { revenueSchedule } from '../../projections/index.js';
+import { bookingOf, revenueSchedule } from '../../projections/index.js';
 import { evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import type { EventStore, JsonObject, RecordedEvent } from '../store/index.js';
 import type { EntityAccounts, PrepareInput } from './prepare.js';
@@ -69,7 +69,7 @@ export function prepareBaseOf(
 ): ContractPrepareBase | null {
   const { products } = mappings;
   const contractId = doc.contractId;
-  const booking = doc.facts.find((f) => f.type === 'ContractBooked')?.data;
+  const booking = bookingOf(doc);
   const legalEntity = (booking?.legalEntity as string | undefined) ?? null;
   const accounts = legalEntity === null ? undefined : mappings.entities.get(legalEntity);
   if (!booking || !legalEntity || !accounts || (only !== undefined && only !== legalEntity)) return null;

@@ -186,6 +186,11 @@ interface LineState {
   phases: Phase[];
   eventIds: string[];
   active: boolean;
+  /**
+   * Price reductions applied to the line so far (service credits, price-reducing credit memos). An amendment states
+   * its lines' prices as agreed, before any credit: the reduction persists through it (ASC 606-10-32-42..45).
+   */
+  reduced: Dec;
 }
 
 interface UsageRecord {
@@ -547,7 +552,7 @@ export function computeSchedule(input: ScheduleInput): Schedule {
         eventId,
       });
     }
-    return { line: l, mapping, allocated: ZERO, phases: [], eventIds: [eventId], active: true };
+    return { line: l, mapping, allocated: ZERO, phases: [], eventIds: [eventId], active: true, reduced: ZERO };
   };
 
   /** Start (or restart, as if from inception) a group of lines at its allocation, in force from `from`. */
@@ -668,7 +673,9 @@ export function computeSchedule(input: ScheduleInput): Schedule {
       s.eventIds.push(e.eventId);
     }
     const group = members.map((l) => lines.get(l.lineId) as LineState).filter(isFixed);
-    const price = fixedTotal(members);
+    // The stated price, less the reductions the lines that go on carry: a prospective modification starts from the
+    // transaction price as reduced, a cumulative catch-up reallocates it.
+    const price = minus(fixedTotal(members), sumMoney(group.map((s) => s.reduced)));
     const negative = (what: string) =>
       exceptions.push({
         code: 'NEGATIVE_REMAINING_CONSIDERATION',
@@ -776,6 +783,7 @@ export function computeSchedule(input: ScheduleInput): Schedule {
     const previous = [...s.phases];
     const a = s.allocated;
     const left = minus(a, cut);
+    s.reduced = plus(s.reduced, cut);
     apply(s, {
       from: latest,
       cum: (date) => scale(cumOf(previous, date), left, a),

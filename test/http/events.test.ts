@@ -179,14 +179,11 @@ describe('POST /v1/events', () => {
       expect(await stream()).toEqual([]);
     });
 
-    it('unknown lineId on a booked contract', async () => {
+    it('unknown lineId on a booked contract is held, not refused: an amendment may still add the line', async () => {
       await t.post([booking()]);
       const res = await t.post([invoice('INV-9', 'NOPE')]);
-      expect(res.results[0]).toMatchObject({
-        status: 'rejected',
-        errors: [{ path: 'data.lines.0.lineId', code: 'UNKNOWN_LINE_ID' }],
-      });
-      expect(await stream()).toHaveLength(1);
+      expect(res.results[0]).toMatchObject({ status: 'held' });
+      expect(await stream()).toHaveLength(2);
     });
 
     it('USD precision on a later event, checked against the booked currency', async () => {

@@ -101,7 +101,7 @@ describe('posting-status (pure)', () => {
     legalEntity: 'US01',
     currency: 'USD',
     bookingDate: '2026-01-01',
-    lines: [],
+    lines: [{ lineId: 'L1', sku: 'SUP', quantity: '1', amount: '1200.00' }],
   });
   const outage = { status: 'rejected', code: 'CONNECTOR_UNAVAILABLE', retryable: true, message: 'down' } as const;
   const closed = { status: 'rejected', code: 'PERIOD_CLOSED', retryable: false, message: 'closed' } as const;

@@ -2,9 +2,9 @@
 // same contract state as in-order delivery.
 //
 // Delivery model: contract versions may arrive in any order (v3 before v2 is held), anything may arrive before the
-// booking (held), duplicates arrive anywhere after the first copy, and batches are cut at random. A record that
-// refers to another (an invoice to a line, a credit memo to an invoice) arrives after the record it refers to:
-// a reference to something the contract does not know is refused (UNKNOWN_LINE_ID), by design.
+// booking (held), duplicates arrive anywhere after the first copy, and batches are cut at random. Here a record that
+// refers to another (an invoice to a line, a credit memo to an invoice) arrives after the record it refers to; one
+// arriving before it is held until it arrives (test/properties/order-independence.test.ts covers that).
 import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
