@@ -149,8 +149,9 @@ describe('kept refusals', () => {
     store.append = (streamId, events, options) =>
       streamId.startsWith('rejections-') ? Promise.reject(new Error('disk full')) : append(streamId, events, options);
     t = await startTestApp({}, { store });
-    // The invoice's unknown line is found only when deciding with the booking of the same request.
-    const res = await t.post([booking('C-KEEP'), invoice('C-KEEP', 'INV-1', 'NO-SUCH-LINE')]);
+    // The invoice's amount has more decimals than USD allows: found only when deciding with the booking of the same
+    // request (its currency), so this refusal is final only once the booking's append succeeded.
+    const res = await t.post([booking('C-KEEP'), invoice('C-KEEP', 'INV-1', 'L1', '100.001')]);
     expect(res.results.map((r) => r.status)).toEqual(['appended', 'rejected']);
     expect(await read(t, 'contract-C-KEEP')).toHaveLength(1);
     await t.close();
