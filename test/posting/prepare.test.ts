@@ -43,6 +43,7 @@ function company(seed: number, contracts: number): RevenueScheduleDoc[] {
       ...stored,
       eventId: eventIdFor(key),
       streamId: `contract-${e.contractId}`,
+      metadata: { receivedAt: e.occurredAt },
     } as unknown as RecordedEvent;
     docs.set(e.contractId, p.evolve(docs.get(e.contractId) ?? p.initial(e.contractId), recorded, shared));
   }
