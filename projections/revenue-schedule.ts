@@ -12,7 +12,7 @@ import type { DomainError, InboundType, ProductMapping } from '../schemas/index.
 import type { FactSummary, HoldReason } from '../commands/versions.js';
 import { isContractFactType, sequence, summarise } from '../commands/versions.js';
 import type { BillingEntry, PeriodBalance, Schedule } from '../src/revenue/index.js';
-import { balancesOf, computeSchedule, diffSchedules } from '../src/revenue/index.js';
+import { balancesOf, billedByGroup, computeSchedule, diffSchedules, presentationGroups } from '../src/revenue/index.js';
 import { canonicalJson } from '../src/store/chain.js';
 import type { JsonObject, RecordedEvent } from '../src/store/types.js';
 import { linesTotal } from './billing.js';
@@ -150,10 +150,12 @@ export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = 
       // Per line: the version that published the entry of the line's SKU as used here (its lineage).
       lineage: computed.lineage.map((l) => ({ ...l, mappingVersion: since.get(skuOf.get(l.lineId) ?? '') ?? 0 })),
     };
+    const billing = billingByGroup(doc, schedule);
     return {
       ...doc,
+      billing,
       schedule: schedule as Schedule & JsonObject,
-      balances: balancesOf(schedule, doc.billing) as (PeriodBalance & JsonObject)[],
+      balances: balancesOf(schedule, billing) as (PeriodBalance & JsonObject)[],
     };
   },
   diff: (before, after) => diffSchedules(before?.schedule ?? null, after?.schedule ?? null),
@@ -240,6 +242,26 @@ function billingOf(f: Fact): RevenueScheduleDoc['billing'][number] {
     eventId: f.eventId,
   };
 }
+
+/**
+ * A contract with a separate modification presents each group apart: each bill carries its amount per group, by its
+ * lines. A contract without one keeps its bills as they are.
+ */
+function billingByGroup(doc: RevenueScheduleDoc, schedule: Schedule): RevenueScheduleDoc['billing'] {
+  const groups = presentationGroups(schedule);
+  if (groups === null) return doc.billing;
+  const bills = new Map(
+    [...doc.invoices, ...doc.facts].filter((f) => BILLS.has(f.type)).map((f) => [f.eventId, f] as const),
+  );
+  return doc.billing.map((b) => {
+    const f = bills.get(b.eventId);
+    if (!f) return b;
+    const lines = f.data.lines as { lineId: string; amount: string }[];
+    return { ...b, groups: billedByGroup(groups, lines, f.type === 'InvoiceIssued' ? 1 : -1) };
+  });
+}
+
+const BILLS = new Set(['InvoiceIssued', 'CreditMemoIssued']);
 
 /** True when the document holds the contract's booking (applied or not yet sequenced). */
 export function bookingOf(doc: RevenueScheduleDoc): JsonObject | null {

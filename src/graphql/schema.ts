@@ -169,6 +169,8 @@ export const typeDefs = /* GraphQL */ `
     serviceStart: String
     serviceEnd: String
     active: Boolean!
+    "The amendment version of a separate modification (a separate contract, presented apart); null: the original."
+    group: Int
     allocationHistory: [AllocationChange!]!
   }
 

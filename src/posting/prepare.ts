@@ -12,6 +12,9 @@
 //   contract asset      Dr  recognised - billed, when positive (ASC 606-10-45-3)
 // So an invoice is Dr receivable / Cr deferred revenue (contract asset relieved first), and recognition is
 // Dr deferred revenue up to its balance, the rest Dr contract asset / Cr revenue.
+// A contract with a separate modification (a separate contract, ASC 606-10-25-12) takes deferred revenue and contract
+// asset per presentation group and sums each side: one group's asset is never netted against another's liability
+// (ASC 606-10-45-1), so journals keep each group's position apart.
 import type { Dec, Schedule } from '../revenue/index.js';
 import type { JournalLine } from './connectors/index.js';
 import { ZERO, dec, formatMoney, minus, monthEnd, plus, sumMoney } from '../revenue/index.js';
@@ -30,6 +33,8 @@ export interface BillingFact {
   amount: string;
   tax: string;
   eventId: string;
+  /** Amount per presentation group, by the bill's lines (src/revenue/balances.ts); only with a separate modification. */
+  groups?: { [group: string]: string };
 }
 
 export interface JournalLineage {
@@ -95,17 +100,24 @@ export function targetBalances(input: PrepareInput): Map<string, Balance> {
   const tax = sumMoney(billing.map((b) => dec(b.tax)));
   add(out, accounts.receivable, base, plus(billed, tax));
   add(out, accounts.taxPayable, base, tax.neg());
-  let recognised = ZERO;
+  // Billed − recognised per presentation group ("0" alone unless the contract has a separate modification).
+  const ahead = new Map<string, Dec>();
+  const move = (group: string, amount: Dec) => ahead.set(group, plus(ahead.get(group) ?? ZERO, amount));
+  move('0', ZERO);
+  for (const b of billing) {
+    if (b.groups === undefined) move('0', dec(b.amount));
+    else for (const [g, amount] of Object.entries(b.groups)) move(g, dec(amount));
+  }
   for (const o of schedule.obligations) {
     const r = sumMoney(
       schedule.periods.filter((p) => p.period <= input.through).map((p) => dec(p.lines[o.lineId] ?? '0')),
     );
-    recognised = plus(recognised, r);
+    move(String(o.group ?? 0), r.neg());
     add(out, input.revenueAccountOf(o.sku), { ...base, sku: o.sku, obligation: o.lineId }, r.neg());
   }
-  const net = minus(billed, recognised);
-  add(out, accounts.deferredRevenue, base, net.isPositive() ? net.neg() : ZERO);
-  add(out, accounts.contractAsset, base, net.isNegative() ? net.neg() : ZERO);
+  const positions = [...ahead.values()];
+  add(out, accounts.deferredRevenue, base, sumMoney(positions.filter((n) => n.isPositive())).neg());
+  add(out, accounts.contractAsset, base, sumMoney(positions.filter((n) => n.isNegative())).neg());
   return out;
 }
 

@@ -128,6 +128,11 @@ export interface Obligation {
   serviceEnd?: string;
   /** False once the line left the contract through an amendment or the contract was cancelled. */
   active: boolean;
+  /**
+   * The presentation group of a line added by a `separate` modification: the amendment version. Such a modification
+   * is a separate contract (ASC 606-10-25-12), presented apart (45-1). Absent on the lines of the original contract.
+   */
+  group?: number;
 }
 
 export interface SchedulePeriod {
@@ -191,6 +196,8 @@ interface LineState {
    * its lines' prices as agreed, before any credit: the reduction persists through it (ASC 606-10-32-42..45).
    */
   reduced: Dec;
+  /** Presentation group: 0 for the original contract, the amendment version for a separate modification. */
+  group: number;
 }
 
 interface UsageRecord {
@@ -552,7 +559,16 @@ export function computeSchedule(input: ScheduleInput): Schedule {
         eventId,
       });
     }
-    return { line: l, mapping, allocated: ZERO, phases: [], eventIds: [eventId], active: true, reduced: ZERO };
+    return {
+      line: l,
+      mapping,
+      allocated: ZERO,
+      phases: [],
+      eventIds: [eventId],
+      active: true,
+      reduced: ZERO,
+      group: 0,
+    };
   };
 
   /** Start (or restart, as if from inception) a group of lines at its allocation, in force from `from`. */
@@ -634,7 +650,10 @@ export function computeSchedule(input: ScheduleInput): Schedule {
       // (prices, quantities, dates, lines removed) is not part of that separate contract: it modifies the existing
       // one, prospectively (25-13(a)), on the price the amendment now gives the existing lines.
       if (changesExisting) restate(e, d, kept, removed, kept, 'prospective');
-      for (const s of addedStates) lines.set(s.line.lineId, s);
+      for (const s of addedStates) {
+        s.group = d.version;
+        lines.set(s.line.lineId, s);
+      }
       fromInception(addedStates.filter(isFixed), fixedTotal(added), BEGINNING, e.eventId);
       return;
     }
@@ -894,6 +913,7 @@ export function computeSchedule(input: ScheduleInput): Schedule {
       ...(s.line.serviceStart ? { serviceStart: s.line.serviceStart } : {}),
       ...(s.line.serviceEnd ? { serviceEnd: s.line.serviceEnd } : {}),
       active: s.active,
+      ...(s.group !== 0 ? { group: s.group } : {}),
     };
   });
 

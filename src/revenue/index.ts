@@ -12,7 +12,7 @@ export type {
 } from './engine.js';
 export { allocateLargestRemainder, dec, formatMoney, roundMoney, sumMoney } from './money.js';
 export type { Dec } from './money.js';
-export { balancesOf } from './balances.js';
+export { balancesOf, billedByGroup, presentationGroups } from './balances.js';
 export type { BillingEntry, PeriodBalance } from './balances.js';
 export { diffSchedules } from './diff.js';
 export { changeOf, negateMoney } from './money.js';

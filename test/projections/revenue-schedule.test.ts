@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { revenueSchedule } from '../../projections/index.js';
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import type { JsonObject, RecordedEvent } from '../../src/store/index.js';
+import { prepareJournal } from '../../src/posting/index.js';
 
 let seq = 0;
 const recorded = (type: string, data: JsonObject, streamId = 'contract-C-1'): RecordedEvent => {
@@ -163,5 +164,80 @@ describe('revenue-schedule', () => {
     expect(diff).toContain('2026-01 101.92 -> 100.00 (-1.92)');
     expect(diff).toContain('2026-02 92.05 -> 100.00 (+7.95)');
     expect(diff.some((l) => l.startsWith('transaction price'))).toBe(false);
+  });
+});
+
+describe('a separate modification is a separate contract for presentation too (ASC 606-10-25-12, 45-1)', () => {
+  const SUB = { sku: 'SUB', pattern: 'ratable', ssp: '1200.00', convention: 'monthly' };
+  const SET = { sku: 'SETUP', pattern: 'point_in_time', ssp: '700.00', trigger: 'service_start' };
+  const original = { lineId: 'O', sku: 'SETUP', quantity: '1', amount: '700.00', serviceStart: '2026-01-10' };
+  const added = {
+    lineId: 'A',
+    sku: 'SUB',
+    quantity: '1',
+    amount: '1200.00',
+    serviceStart: '2026-01-01',
+    serviceEnd: '2026-12-31',
+  };
+  const separate = () =>
+    recorded('ContractAmended', {
+      version: 2,
+      effectiveDate: '2026-01-01',
+      lines: [original, added],
+      treatment: 'separate',
+    });
+  const bill = (invoiceId: string, invoiceDate: string, lines: JsonObject[]) =>
+    recorded('InvoiceIssued', { invoiceId, invoiceDate, lines });
+
+  it('given the original 700.00 recognised and unbilled and the added group billed 300.00 with 100.00 recognised, then the balances show a 700.00 contract asset and 200.00 of deferred revenue, and so do the journals', () => {
+    const { doc } = given(
+      mapping(1, [SUB, SET]),
+      booked([original]),
+      separate(),
+      bill('I1', '2026-01-20', [{ lineId: 'A', amount: '300.00' }]),
+    );
+    expect(doc.schedule!.obligations.map((o) => [o.lineId, o.group])).toEqual([
+      ['O', undefined],
+      ['A', 2],
+    ]);
+    expect(doc.billing.map((b) => b.groups)).toEqual([{ '2': '300' }]); // spelled as `amount` is: the sum of the lines
+    expect(doc.balances[0]).toEqual({
+      period: '2026-01',
+      billed: '300.00',
+      recognised: '800.00',
+      billedToDate: '300.00',
+      recognisedToDate: '800.00',
+      deferredRevenue: '200.00',
+      contractAsset: '700.00',
+    });
+    const accounts = {
+      receivable: 'AR',
+      deferredRevenue: 'DR',
+      contractAsset: 'CA',
+      revenue: 'REV',
+      taxPayable: 'TAX',
+    };
+    const journal = prepareJournal({
+      contract: { contractId: 'C-1', legalEntity: 'US01', customerId: 'K', currency: 'USD' },
+      schedule: doc.schedule!,
+      billing: doc.billing,
+      accounts,
+      revenueAccountOf: () => 'REV',
+      journaled: [],
+      through: '2026-01',
+      postIn: '2026-01',
+      accountMappingVersion: 1,
+    })!;
+    const byAccount = (account: string) =>
+      journal.lines.filter((l) => l.account === account).map((l) => [l.debit, l.credit]);
+    expect(byAccount('DR')).toEqual([['0.00', '200.00']]);
+    expect(byAccount('CA')).toEqual([['700.00', '0.00']]);
+    expect(byAccount('AR')).toEqual([['300.00', '0.00']]);
+  });
+
+  it('a contract without a separate modification keeps its bills without groups', () => {
+    const { doc } = given(mapping(1, [SUPPORT]), booked(), invoice('I1', '2026-01-01', '1200.00'));
+    expect(doc.schedule!.obligations.every((o) => !('group' in o))).toBe(true);
+    expect(doc.billing.every((b) => !('groups' in b))).toBe(true);
   });
 });

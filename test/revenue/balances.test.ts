@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { InboundEvent, ProductMapping } from '../../schemas/index.js';
 import type { BillingEntry } from '../../src/revenue/index.js';
 import { balancesOf } from '../../src/revenue/index.js';
-import { booked, schedule } from './support.js';
+import { booked, ev, schedule } from './support.js';
 
 const products: ProductMapping[] = [{ sku: 'SUB', pattern: 'ratable', convention: 'monthly', ssp: '1.00' }];
 
@@ -133,5 +133,59 @@ describe('balances per period end', () => {
 
   it('given a schedule without a currency (no booking yet), then there are no balances', () => {
     expect(balancesOf(schedule('C-1', [], products), [bill('2026-01-05', '300.00')])).toEqual([]);
+  });
+});
+
+describe('a separate modification is a separate contract for presentation too (ASC 606-10-25-12, 45-1)', () => {
+  const both: ProductMapping[] = [
+    ...products,
+    { sku: 'SETUP', pattern: 'point_in_time', ssp: '700.00', trigger: 'service_start' },
+  ];
+  const original = { lineId: 'O', sku: 'SETUP', quantity: '1', amount: '700.00', serviceStart: '2026-01-10' };
+  const added = {
+    lineId: 'A',
+    sku: 'SUB',
+    quantity: '1',
+    amount: '1200.00',
+    serviceStart: '2026-01-01',
+    serviceEnd: '2026-12-31',
+  };
+  const s = schedule(
+    'C-1',
+    [
+      booked([original]),
+      ev('ContractAmended', {
+        version: 2,
+        effectiveDate: '2026-01-01',
+        treatment: 'separate',
+        lines: [original, added],
+      }),
+    ],
+    both,
+  );
+
+  it('given the original 700.00 recognised and unbilled and the added group billed 300.00 with 100.00 recognised, then the period end shows a 700.00 contract asset and a 200.00 contract liability', () => {
+    expect(s.obligations.map((o) => [o.lineId, o.group])).toEqual([
+      ['O', undefined],
+      ['A', 2],
+    ]);
+    const b = balancesOf(s, [{ ...bill('2026-01-20', '300.00'), groups: { '2': '300.00' } }]);
+    expect(b[0]).toEqual({
+      period: '2026-01',
+      billed: '300.00',
+      recognised: '800.00',
+      billedToDate: '300.00',
+      recognisedToDate: '800.00',
+      deferredRevenue: '200.00',
+      contractAsset: '700.00',
+    });
+    // Billing the original later relieves its asset only; the added group's deferred revenue runs down on its own.
+    const later = balancesOf(s, [
+      { ...bill('2026-01-20', '300.00'), groups: { '2': '300.00' } },
+      { ...bill('2026-02-10', '700.00'), groups: { '0': '700.00' } },
+    ]);
+    expect(later[1]).toMatchObject({ period: '2026-02', deferredRevenue: '100.00', contractAsset: '0.00' });
+    expect(later[2]).toMatchObject({ period: '2026-03', deferredRevenue: '0.00', contractAsset: '0.00' });
+    expect(later[3]).toMatchObject({ period: '2026-04', deferredRevenue: '0.00', contractAsset: '100.00' });
   });
 });
