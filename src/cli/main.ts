@@ -258,6 +258,7 @@ async function postCommand(args: string[]): Promise<number> {
       batchSize: config.posting.batchSize,
       maxAttempts: config.posting.maxAttempts,
       backoffMs: config.posting.backoffMs,
+      timeoutMs: config.posting.timeoutMs,
       actor: 'cli',
     });
     process.stdout.write(`${JSON.stringify({ runName, connector: connector.name, ...summary })}\n`);

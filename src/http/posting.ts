@@ -59,6 +59,7 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
           batchSize: posting.batchSize,
           maxAttempts: posting.maxAttempts,
           backoffMs: posting.backoffMs,
+          timeoutMs: posting.timeoutMs,
           now,
           actor: req.apiKey!.name,
         });

@@ -27,6 +27,7 @@ import { nextMonth } from '../revenue/index.js';
 import type { EventStore, ProposedEvent } from '../store/index.js';
 import { WrongExpectedVersionError, eventIdFor } from '../store/index.js';
 import type { Connector, SubmitOutcome } from './connectors/index.js';
+import { guardedSubmit } from './connectors/index.js';
 import { bookedContracts, closedPeriodsReader, postingMappings, prepareBaseOf } from './inputs.js';
 import { prepareJournal } from './prepare.js';
 
@@ -36,9 +37,14 @@ export interface PostingRunOptions {
   connector: Connector;
   /** Journals submitted concurrently. */
   batchSize?: number;
-  /** Attempts per journal in this run for retryable failures (CONNECTOR_UNAVAILABLE). */
+  /**
+   * Attempts per journal in this run for retryable failures. A journal still CONNECTOR_UNAVAILABLE after them is left
+   * for the next run; one still CONNECTOR_ERROR (the connector threw, hung or answered garbage) is rejected.
+   */
   maxAttempts?: number;
   backoffMs?: number;
+  /** How long one connector call may take before it counts as CONNECTOR_ERROR. */
+  timeoutMs?: number;
   now?: () => Date;
   actor?: string;
 }
@@ -316,19 +322,30 @@ async function submitBatch(
     );
     round = live.map((x) => x.p);
     const journals = live.map((x) => x.j);
-    const outcomes: SubmitOutcome[] = await Promise.all(
+    const answers: SubmitOutcome[] = await Promise.all(
       round.map((p, k) => {
         const j = journals[k]!;
-        return connector.submit({
-          journalId: j.journalId,
-          legalEntity: p.legalEntity,
-          currency: j.currency,
-          date: j.date,
-          period: j.period,
-          description: `${p.contractId} through ${j.through}`,
-          lines: j.lines,
-        });
+        return guardedSubmit(
+          connector,
+          {
+            journalId: j.journalId,
+            legalEntity: p.legalEntity,
+            currency: j.currency,
+            date: j.date,
+            period: j.period,
+            description: `${p.contractId} through ${j.through}`,
+            lines: j.lines,
+          },
+          options.timeoutMs,
+        );
       }),
+    );
+    // A connector that keeps failing on a journal gets it rejected once the attempts are spent: a coded refusal an
+    // accountant sees and re-prepares, rather than a journal retried forever.
+    const outcomes = answers.map((o) =>
+      o.status === 'rejected' && o.code === 'CONNECTOR_ERROR' && attempt >= maxAttempts
+        ? { ...o, retryable: false }
+        : o,
     );
     await appendSteps(store, cursors, round, (s, p, k) =>
       decideOutcome(s, p.journalId, outcomes[k]!, connector.name, ctx()),

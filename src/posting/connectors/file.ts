@@ -98,9 +98,8 @@ export class FileConnector implements Connector {
         this.index(readFileSync(join(options.dir, name), 'utf8'), name);
       }
     }
+    // A run that posts nothing leaves nothing behind: the files are created by the first journal written.
     if (existsSync(this.journalPath)) this.recover(readFileSync(this.journalPath, 'utf8'));
-    else this.write(JOURNAL_HEADER(this.runId));
-    if (!existsSync(this.csvPath)) writeFileSync(this.csvPath, `${CSV_COLUMNS.join(',')}\n`);
   }
 
   async submit(journal: JournalSubmission): Promise<SubmitOutcome> {
@@ -123,7 +122,9 @@ export class FileConnector implements Connector {
     // Synchronous appends: concurrent submissions cannot interleave. The CSV goes first so that a crash between the
     // two writes leaves a journal absent from the record (the retry writes it, the CSV gets its rows twice, each
     // carrying the journal id) rather than a recorded journal whose CSV rows are missing for good.
+    if (!existsSync(this.csvPath)) writeFileSync(this.csvPath, `${CSV_COLUMNS.join(',')}\n`);
     appendFileSync(this.csvPath, this.csvRows(journal));
+    if (!existsSync(this.journalPath)) this.write(JOURNAL_HEADER(this.runId));
     const { text, header } = this.transaction(journal);
     // The document id is where the transaction starts: `<runId>.journal:<line>`.
     const erpDocumentId = `${this.runId}.journal:${this.lineCount + header + 1}`;

@@ -1,6 +1,7 @@
 // The posting connectors' public face: one interface (types.ts), three ERPs behind it — a real Tryton over JSON-RPC,
 // hledger-format files, and an in-process simulation for unit tests and the demo.
-export { ConnectorUnavailableError, DIMENSION_KEYS } from './types.js';
+export { ConnectorUnavailableError, DIMENSION_KEYS, REJECTION_CODES } from './types.js';
+export { guardedFind, guardedSubmit } from './guard.js';
 export type {
   Connector,
   ConnectorName,
