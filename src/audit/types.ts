@@ -453,7 +453,11 @@ export interface DeferredRevenueRollforward {
 }
 
 export type BreakCode =
-  'BILLED_NOT_JOURNALED' | 'RECOGNISED_NOT_JOURNALED' | 'JOURNALED_NOT_POSTED' | 'SCHEDULE_EXCEPTION';
+  | 'BILLED_NOT_JOURNALED'
+  | 'RECOGNISED_NOT_JOURNALED'
+  | 'JOURNALED_NOT_POSTED'
+  | 'JOURNAL_REJECTED'
+  | 'SCHEDULE_EXCEPTION';
 
 export interface ReconciliationBreak {
   code: BreakCode;
@@ -473,13 +477,25 @@ export interface ReconciliationRow {
   postedBilled: string;
   journaled: string;
   posted: string;
+  /** Revenue in journals the ERP refused for good (not journaled until re-prepared). */
+  rejected: string;
   breaks: ReconciliationBreak[];
+}
+
+/** Per account and currency over the legal entity's contracts: journaled, posted, refused (debit positive). */
+export interface ReconciliationAccount {
+  account: string;
+  currency: string | null;
+  journaled: string;
+  posted: string;
+  rejected: string;
 }
 
 export interface Reconciliation {
   legalEntity: string;
   period: string;
   contracts: ReconciliationRow[];
+  accounts: ReconciliationAccount[];
   /** Contracts with at least one break. */
   breaks: number;
 }

@@ -30,8 +30,10 @@ const USAGE = `usage: revtrail <command>
                      prepare every contract's journal for the period and post the unposted ones to the ERP
                      (REVTRAIL_CONNECTOR); prints the summary; exit 3 when some journal was refused or still retrying
   reprepare [JOURNAL_ID...] [--legal-entity LE] [--into YYYY-MM]
-                     re-date journals the ERP refused PERIOD_CLOSED (all of them without ids) into the first open
-                     period after the refused one (or --into); the next \`post\` submits them
+                     once the cause is fixed, re-prepare journals the ERP refused, any code (all of them without
+                     ids): PERIOD_CLOSED re-dated into the first open period (or --into), UNKNOWN_ACCOUNT and
+                     UNBALANCED prepared anew under today's mappings, connector failures reopened under their own
+                     id; the next \`post\` submits them
   import FILE        append the inbound events of a JSONL file through the command path; prints a summary
   generate --contracts N --seed S [--out FILE] [--start YYYY-MM-DD] [--duplicates R] [--out-of-order R]
                      write a deterministic synthetic company's inbound events as JSONL (stdout without --out)`;

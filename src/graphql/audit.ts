@@ -459,6 +459,7 @@ export const auditTypeDefs = /* GraphQL */ `
     BILLED_NOT_JOURNALED
     RECOGNISED_NOT_JOURNALED
     JOURNALED_NOT_POSTED
+    JOURNAL_REJECTED
     SCHEDULE_EXCEPTION
   }
 
@@ -479,13 +480,25 @@ export const auditTypeDefs = /* GraphQL */ `
     postedBilled: Money!
     journaled: Money!
     posted: Money!
+    "Revenue in journals the ERP refused for good: not journaled until re-prepared."
+    rejected: Money!
     breaks: [ReconciliationBreak!]!
+  }
+
+  "Per account and currency: journaled, posted and refused amounts (debit positive)."
+  type ReconciliationAccount {
+    account: String!
+    currency: String
+    journaled: Money!
+    posted: Money!
+    rejected: Money!
   }
 
   type Reconciliation {
     legalEntity: String!
     period: String!
     contracts: [ReconciliationRow!]!
+    accounts: [ReconciliationAccount!]!
     "Contracts with at least one break."
     breaks: Int!
   }

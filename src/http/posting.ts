@@ -77,7 +77,8 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
     {
       preHandler: keys.require('post'),
       schema: {
-        summary: 'Re-prepare journals the ERP refused PERIOD_CLOSED into the first open period (or `into`)',
+        summary:
+          'Re-prepare journals the ERP refused (any code) once the cause is fixed: re-dated, prepared anew or reopened',
         tags: ['posting'],
       },
     },
