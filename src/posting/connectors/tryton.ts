@@ -309,6 +309,13 @@ export class TrytonAdmin {
     await this.rpc.model('account.period', 'close', [found.id]);
   }
 
+  /** Adds account `code` to the chart as a copy of account `like` (same type), as an accountant fixing a chart would. */
+  async copyAccount(like: string, code: string): Promise<void> {
+    const found = await this.rpc.model('account.account', 'search_read', [['code', '=', like]], 0, 1, null, ['code']);
+    const [account] = parse(z.array(AccountCode).length(1), found, 'account.account.search_read');
+    await this.rpc.model('account.account', 'copy', [account!.id], { code, name: `Account ${code}` });
+  }
+
   /** Every move whose reference (description) is the journal id, in any journal and state, oldest first. */
   moves(journalId: string): Promise<TrytonMove[]> {
     return movesByReference(this.rpc, journalId);
