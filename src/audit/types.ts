@@ -5,6 +5,7 @@
 import type { JournalStatus } from '../../commands/journal.js';
 import type { PostingSubmission } from '../../projections/index.js';
 import type { PeriodBalance } from '../revenue/index.js';
+import type { PostingBlock } from '../posting/index.js';
 import type { EventStore } from '../store/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 
@@ -344,6 +345,11 @@ export interface PostingFailure {
 export interface PostingFailures {
   code: string;
   failures: PostingFailure[];
+  /**
+   * For a blocking code only: the contracts it keeps from being journaled, which the first run after the cause is
+   * fixed posts.
+   */
+  blocked?: PostingBlock[];
 }
 
 export interface SkuDrift {

@@ -23,6 +23,7 @@ import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import { codedError } from './errors.js';
 import { REJECTION_CODES } from './resolvers.js';
+import { POSTING_BLOCK_CODES } from '../posting/index.js';
 
 export const auditTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -354,9 +355,20 @@ export const auditTypeDefs = /* GraphQL */ `
     invoices: [FailedInvoice!]!
   }
 
+  "A booked contract no journal can be prepared for now; the first posting run after its cause is fixed posts it."
+  type PostingBlock {
+    contractId: ID!
+    legalEntity: String!
+    "UNMAPPED_ENTITY, CURRENCY_MISMATCH or SCHEDULE_EXCEPTION."
+    code: String!
+    message: String!
+  }
+
   type PostingFailures {
     code: String!
     failures: [PostingFailure!]!
+    "For a blocking code (UNMAPPED_ENTITY, CURRENCY_MISMATCH, SCHEDULE_EXCEPTION): the contracts it blocks; else null."
+    blocked: [PostingBlock!]
   }
 
   type SkuDrift {
@@ -535,8 +547,9 @@ export function auditResolvers({ read, store }: { read: ReadStore; store: EventS
         contractAsOf(deps, arg('id', Id, args.id), asOfOptions(args)),
       amendmentsAwaitingRecalculation: () => amendmentsAwaitingRecalculation(deps),
       postingFailures: (_root: unknown, args: { code: string }) => {
-        if (!Object.hasOwn(REJECTION_CODES, args.code))
-          throw codedError('INVALID_ARGUMENT', `code: must be one of ${Object.keys(REJECTION_CODES).join(', ')}`);
+        const codes = [...Object.keys(REJECTION_CODES), ...POSTING_BLOCK_CODES];
+        if (!codes.includes(args.code))
+          throw codedError('INVALID_ARGUMENT', `code: must be one of ${codes.join(', ')}`);
         return postingFailures(deps, { code: args.code });
       },
       mappingDrift: (_root: unknown, args: { legalEntity?: string | null }) =>

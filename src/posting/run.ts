@@ -28,7 +28,8 @@ import type { EventStore, ProposedEvent } from '../store/index.js';
 import { WrongExpectedVersionError, eventIdFor } from '../store/index.js';
 import type { Connector, SubmitOutcome } from './connectors/index.js';
 import { guardedSubmit } from './connectors/index.js';
-import { bookedContracts, closedPeriodsReader, postingMappings, prepareBaseOf } from './inputs.js';
+import type { PostingBlockCode } from './inputs.js';
+import { bookedContracts, closedPeriodsReader, postingInputOf, postingMappings } from './inputs.js';
 import { prepareJournal } from './prepare.js';
 
 export interface PostingRunOptions {
@@ -58,6 +59,8 @@ export interface PostingRunSummary {
   rejected: Record<string, number>;
   /** Still failing retryably after the run's attempts: the next run tries them again. */
   retrying: number;
+  /** Booked contracts in the run's scope that cannot be journaled now, per cause (listed by postingFailures). */
+  blocked: Partial<Record<PostingBlockCode, number>>;
 }
 
 /** Contracts whose preparations are appended together (one appendMany). */
@@ -170,13 +173,20 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
     posted: 0,
     rejected: {},
     retrying: 0,
+    blocked: {},
   };
 
   /** A contract's preparation, decided on one read of its stream; null for a contract the run passes over. */
   const decide = async (contractId: string): Promise<Preparation | null> => {
     const { doc, cursor } = await readContract(store, contractId, products);
-    const base = prepareBaseOf(mappings, doc, options.legalEntity);
-    if (!base) return null;
+    const input = postingInputOf(mappings, doc, options.legalEntity);
+    if (!input) return null;
+    if ('blocked' in input) {
+      const code = input.blocked.code;
+      summary.blocked[code] = (summary.blocked[code] ?? 0) + 1;
+      return null;
+    }
+    const base = input.base;
     const le = base.contract.legalEntity;
     // The period to post in: the run's period, or the first open one after it when Revtrail has closed it.
     const closed = await closedIn(le);
