@@ -10,6 +10,7 @@ import { generateCompany, writeJsonl } from '../generate/index.js';
 import { openStore, parseAnchor, verify } from '../store/index.js';
 import type { z } from 'zod';
 import { Id, Period } from '../../schemas/index.js';
+import type { Connector } from '../posting/index.js';
 import { erpFrom, runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
 import { postingRun } from '../posting/run.js';
@@ -242,6 +243,25 @@ function checked<T>(name: string, schema: z.ZodType<T>, value: string): T {
   return r.data;
 }
 
+/**
+ * With REVTRAIL_TEST_DIE_AFTER_ERP_WRITE=1 (tests only), the process kills itself (SIGKILL) right after the
+ * connector's first new ERP document, before Revtrail records the answer: the crash the next run must resolve by
+ * asking the ERP, not by posting twice.
+ */
+function dieAfterErpWrite(connector: Connector): Connector {
+  if (process.env.REVTRAIL_TEST_DIE_AFTER_ERP_WRITE !== '1') return connector;
+  return {
+    name: connector.name,
+    submit: async (journal) => {
+      const outcome = await connector.submit(journal);
+      if (outcome.status === 'posted' && !outcome.alreadyPosted) process.kill(process.pid, 'SIGKILL');
+      return outcome;
+    },
+    find: (journalId) => connector.find(journalId),
+    close: () => connector.close(),
+  };
+}
+
 async function postCommand(args: string[]): Promise<number> {
   const f = flags(args, ['period', 'legal-entity']);
   if (f.period === undefined) throw new Error('--period YYYY-MM is required');
@@ -251,7 +271,7 @@ async function postCommand(args: string[]): Promise<number> {
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   const erp = erpFrom(config.connector);
   const runName = runNameFor(period, legalEntity, new Date());
-  const connector = erp.open(runName);
+  const connector = dieAfterErpWrite(erp.open(runName));
   try {
     const summary = await postingRun(store, {
       period,

@@ -27,7 +27,7 @@ import { nextMonth } from '../revenue/index.js';
 import type { EventStore, ProposedEvent } from '../store/index.js';
 import { WrongExpectedVersionError, eventIdFor } from '../store/index.js';
 import type { Connector, SubmitOutcome } from './connectors/index.js';
-import { guardedSubmit } from './connectors/index.js';
+import { guardedFind, guardedSubmit } from './connectors/index.js';
 import type { PostingBlockCode } from './inputs.js';
 import { bookedContracts, closedPeriodsReader, postingInputOf, postingMappings } from './inputs.js';
 import { prepareJournal } from './prepare.js';
@@ -306,6 +306,47 @@ async function appendSteps(
 }
 
 /**
+ * Settles the journals of the batch left `submitted` with no answer recorded (a process killed between the ERP call
+ * and its record, an answer lost) by asking the ERP for the document under the journal id before anything is sent
+ * again: found, the journal is posted with that document; absent, it is submitted as usual. When the ERP cannot say,
+ * nothing may be concluded and nothing is resubmitted: the journal is left for the next run. Returns the journals to
+ * submit.
+ */
+async function resolveInDoubt(
+  store: EventStore,
+  options: PostingRunOptions,
+  batch: readonly Pending[],
+  cursors: Map<string, Cursor>,
+  ctx: Context,
+  summary: PostingRunSummary,
+): Promise<Pending[]> {
+  const connector = options.connector;
+  const entries = await appendSteps(store, cursors, batch, () => null);
+  const inDoubt = batch.filter((_, k) => entries[k]!.status === 'submitted');
+  if (inDoubt.length === 0) return [...batch];
+  const answers = await Promise.all(inDoubt.map((p) => guardedFind(connector, p.journalId, options.timeoutMs)));
+  const found = new Map<string, string>();
+  const unknown = new Set<string>();
+  for (const [k, answer] of answers.entries()) {
+    if (typeof answer === 'string') found.set(inDoubt[k]!.journalId, answer);
+    else if (answer !== null) unknown.add(inDoubt[k]!.journalId);
+  }
+  const settled = inDoubt.filter((p) => found.has(p.journalId));
+  await appendSteps(store, cursors, settled, (s, p) =>
+    decideOutcome(
+      s,
+      p.journalId,
+      { status: 'posted', erpDocumentId: found.get(p.journalId)!, alreadyPosted: true },
+      connector.name,
+      ctx(),
+    ),
+  );
+  summary.posted += settled.length;
+  summary.retrying += unknown.size;
+  return batch.filter((p) => !found.has(p.journalId) && !unknown.has(p.journalId));
+}
+
+/**
  * Submits a micro-batch concurrently. Each attempt is recorded (JournalSubmitted) before the ERP is called and its
  * answer after, so a run killed in between resubmits, and the connector's idempotency finds the document.
  */
@@ -320,7 +361,7 @@ async function submitBatch(
 ): Promise<void> {
   const connector = options.connector;
   const maxAttempts = options.maxAttempts ?? 4;
-  let round = batch;
+  let round = await resolveInDoubt(store, options, batch, cursors, ctx, summary);
   for (let attempt = 1; round.length > 0; attempt++) {
     const found = await appendSteps(store, cursors, round, (s, p) => {
       const submitted = decideSubmitted(s, p.journalId, { batchId: runId, connector: connector.name }, ctx());
