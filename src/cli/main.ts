@@ -13,6 +13,7 @@ import { Id, Period } from '../../schemas/index.js';
 import type { Connector } from '../posting/index.js';
 import { erpFrom, runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
+import { acquirePostingLock } from '../posting/lock.js';
 import { postingRun } from '../posting/run.js';
 import { importJsonl } from './import.js';
 import { phasedProgress, progressBar } from './progress.js';
@@ -29,7 +30,8 @@ const USAGE = `usage: revtrail <command>
                      them in; --dry-run compares and discards instead; --diff prints what changes per document
   post --period YYYY-MM [--legal-entity LE]
                      prepare every contract's journal for the period and post the unposted ones to the ERP
-                     (REVTRAIL_CONNECTOR); prints the summary; exit 3 when some journal was refused or still retrying
+                     (REVTRAIL_CONNECTOR); prints the summary; exit 3 when some journal was refused or still retrying;
+                     exit 4 (POSTING_RUN_IN_PROGRESS on stderr) when another posting run holds the store's lock
   reprepare [JOURNAL_ID...] [--legal-entity LE] [--into YYYY-MM]
                      once the cause is fixed, re-prepare journals the ERP refused, any code (all of them without
                      ids): PERIOD_CLOSED re-dated into the first open period (or --into), UNKNOWN_ACCOUNT and
@@ -271,9 +273,21 @@ async function postCommand(args: string[]): Promise<number> {
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   const erp = erpFrom(config.connector);
   const runName = runNameFor(period, legalEntity, new Date());
+  const lock = await acquirePostingLock(store, `${runName}#${process.pid}`, { leaseMs: config.posting.leaseMs }).catch(
+    async (err: unknown) => {
+      await store.close();
+      throw err;
+    },
+  );
+  if ('code' in lock) {
+    process.stderr.write(`${JSON.stringify({ code: lock.code, message: lock.message })}\n`);
+    await store.close();
+    return 4;
+  }
   const connector = dieAfterErpWrite(erp.open(runName));
   try {
     const summary = await postingRun(store, {
+      signal: lock.signal,
       period,
       ...(legalEntity ? { legalEntity } : {}),
       connector,
@@ -287,6 +301,7 @@ async function postCommand(args: string[]): Promise<number> {
     const refused = Object.values(summary.rejected).reduce((a, b) => a + b, 0);
     return refused > 0 || summary.retrying > 0 ? 3 : 0;
   } finally {
+    await lock.release();
     await erp.release(connector);
     await erp.close();
     await store.close();

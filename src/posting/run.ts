@@ -48,6 +48,8 @@ export interface PostingRunOptions {
   timeoutMs?: number;
   now?: () => Date;
   actor?: string;
+  /** Aborted (the posting-run lock lost), the run submits no further micro-batch and throws the reason. */
+  signal?: AbortSignal;
 }
 
 export interface PostingRunSummary {
@@ -248,6 +250,7 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
 
   const batchSize = options.batchSize ?? 50;
   for (let i = 0; i < pending.length; i += batchSize) {
+    options.signal?.throwIfAborted();
     const batch = pending.slice(i, i + batchSize);
     await submitBatch(store, options, batch, cursors, runId, ctx, summary);
     // A contract's journals are contiguous in `pending`: only the batch's last contract may have more to come.
