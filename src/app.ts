@@ -92,9 +92,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const status = () => projections.status();
   await http.register(healthRoutes, { store, storeLocation: redactStoreLocation(config.store), projections: status });
   await http.register(eventRoutes, { store, ingestor, keys });
-  await http.register(adminRoutes, { store, keys, now });
-  await http.register(readModelRoutes, { read, keys, status });
   const erp = deps.erp ?? erpFrom(config.connector);
+  await http.register(adminRoutes, { store, keys, now, erp });
+  await http.register(readModelRoutes, { read, keys, status });
   await http.register(postingRoutes, { store, keys, erp, posting: config.posting, now });
   // GraphQL at /graphql (GraphiQL at /graphiql, subscriptions over graphql-ws on the same path), `read` scope.
   await http.register(graphqlRoutes, { read, store, keys });

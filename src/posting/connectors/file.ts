@@ -45,6 +45,13 @@ const COMMODITY_DIRECTIVE = /^commodity (.+)$/;
 const SAFE_ACCOUNT = /^[^\s;()[\]]+( [^\s;()[\]]+)*$/;
 const SAFE_COMMODITY = /^[A-Za-z]+$/;
 
+/** Why the file connector cannot post to an account code; null when it can. */
+export function fileAccountProblem(code: string): string | null {
+  return SAFE_ACCOUNT.test(code)
+    ? null
+    : 'the file connector (hledger) cannot post to it: no double spaces, tabs, ";", brackets or parentheses';
+}
+
 /**
  * The transaction code for a journal id: hledger ends the code at `)`, so anything outside a plain set is
  * percent-encoded (UTF-8), `%` included, which keeps the mapping reversible.

@@ -12,7 +12,7 @@ export type {
 } from './types.js';
 export { SimulatedConnector } from './simulated.js';
 export type { SimulatedDocument, SimulatedOptions } from './simulated.js';
-export { FileConnector, openFileConnector } from './file.js';
+export { FileConnector, fileAccountProblem, openFileConnector } from './file.js';
 export type { FileConnectorOptions } from './file.js';
 export { TrytonAdmin, TrytonConnector, openTrytonConnector } from './tryton.js';
 export type { TrytonConnectorOptions, TrytonMove, TrytonMoveLine } from './tryton.js';

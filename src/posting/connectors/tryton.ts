@@ -147,6 +147,11 @@ export class TrytonConnector implements Connector {
     return posted ? String(posted.id) : null;
   }
 
+  async missingAccounts(codes: readonly string[]): Promise<string[]> {
+    const known = await this.accountIds(codes);
+    return [...new Set(codes)].filter((c) => !known.has(c));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

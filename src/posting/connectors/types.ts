@@ -66,6 +66,8 @@ export interface Connector {
    * reached: "unknown" is not "absent".
    */
   find(journalId: string): Promise<string | null>;
+  /** Where the ERP keeps a chart of accounts: the codes among `codes` it does not hold. */
+  missingAccounts?(codes: readonly string[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
