@@ -24,6 +24,7 @@ import type { EventStore } from '../store/index.js';
 import { codedError } from './errors.js';
 import { REJECTION_CODES } from './resolvers.js';
 import { POSTING_BLOCK_CODES } from '../posting/index.js';
+import { compareTieOut, hledgerBalances, revtrailPosted } from '../posting/tie-out.js';
 
 export const auditTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -56,6 +57,28 @@ export const auditTypeDefs = /* GraphQL */ `
     deferredRevenueRollforward(legalEntity: String!, period: String!): DeferredRevenueRollforward!
     "Billed vs recognised vs journaled vs posted per contract through a period (YYYY-MM), with the breaks."
     reconciliation(legalEntity: String!, period: String!): Reconciliation!
+    "The ERP's own balances per account through a period (YYYY-MM) against what Revtrail recorded as posted: the differences."
+    erpTieOut(period: String!, legalEntity: String): ErpTieOut!
+  }
+
+  type ErpTieOutDifference {
+    legalEntity: String!
+    account: String!
+    currency: String!
+    "Debit positive."
+    erp: Money!
+    revtrail: Money!
+    "erp − revtrail."
+    difference: Money!
+    "Journal ids behind the account on either side (an ERP entry without one: erp:<date> <description>)."
+    journals: [String!]!
+  }
+
+  type ErpTieOut {
+    period: String!
+    legalEntity: String
+    compared: Int!
+    differences: [ErpTieOutDifference!]!
   }
 
   extend type Journal {
@@ -536,7 +559,16 @@ export function asOfOptions(args: { recordedAt?: string | null; effectiveAt?: st
 
 const months = (period: string): number => Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7));
 
-export function auditResolvers({ read, store }: { read: ReadStore; store: EventStore; keys: KeyRing }): IResolvers {
+export function auditResolvers({
+  read,
+  store,
+  erpDir,
+}: {
+  read: ReadStore;
+  store: EventStore;
+  keys: KeyRing;
+  erpDir?: string;
+}): IResolvers {
   const deps: AuditDeps = { read, store };
   return {
     Query: {
@@ -551,6 +583,14 @@ export function auditResolvers({ read, store }: { read: ReadStore; store: EventS
         if (!codes.includes(args.code))
           throw codedError('INVALID_ARGUMENT', `code: must be one of ${codes.join(', ')}`);
         return postingFailures(deps, { code: args.code });
+      },
+      erpTieOut: async (_root: unknown, args: { period: string; legalEntity?: string | null }) => {
+        const period = arg('period', Period, args.period);
+        const legalEntity = args.legalEntity == null ? undefined : arg('legalEntity', Id, args.legalEntity);
+        if (erpDir === undefined)
+          throw codedError('TIE_OUT_UNAVAILABLE', 'erpTieOut: the configured connector has no tie-out yet');
+        const erp = await hledgerBalances(erpDir, period, legalEntity ? { legalEntity } : {});
+        return compareTieOut(period, legalEntity ?? null, erp, await revtrailPosted(store, period, legalEntity));
       },
       mappingDrift: (_root: unknown, args: { legalEntity?: string | null }) =>
         mappingDrift(deps, args.legalEntity == null ? {} : { legalEntity: arg('legalEntity', Id, args.legalEntity) }),

@@ -35,6 +35,8 @@ export interface GraphqlOptions {
   store: EventStore;
   keys: KeyRing;
   limits?: QueryLimits;
+  /** The file connector's ERP directory, for `erpTieOut`; absent when the ERP has no tie-out yet. */
+  erpDir?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
     schema: [typeDefs, auditTypeDefs, changeTypeDefs].join('\n'),
     resolvers: mergeResolvers(
       buildResolvers({ read, store, keys }),
-      auditResolvers({ read, store, keys }),
+      auditResolvers({ read, store, keys, ...(options.erpDir ? { erpDir: options.erpDir } : {}) }),
       changeResolvers({ read, store, keys }),
     ),
     path: '/graphql',
