@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { seedDemo } from '../../src/demo.js';
@@ -58,7 +59,13 @@ describeWith(HLEDGER, INSTALL_HINT, 'a posting process killed after the ERP wrot
 
   it('the next run finds the journal in the ERP, records it posted, and the ERP holds it once', async () => {
     // One journal per micro-batch, so exactly one is written before the process dies.
-    const dying = { ...env, REVTRAIL_TEST_DIE_AFTER_ERP_WRITE: '1', REVTRAIL_POSTING_BATCH: '1' };
+    // A short posting-run lease: the killed run holds the store's lock until it expires.
+    const dying = {
+      ...env,
+      REVTRAIL_TEST_DIE_AFTER_ERP_WRITE: '1',
+      REVTRAIL_POSTING_BATCH: '1',
+      REVTRAIL_POSTING_LEASE_MS: '1000',
+    };
     const killed = await run(['post', '--period', '2026-03'], dying);
     expect(killed.code).toBeNull(); // died by the signal, answer unrecorded
     const [file] = erpFiles();
@@ -68,6 +75,7 @@ describeWith(HLEDGER, INSTALL_HINT, 'a posting process killed after the ERP wrot
     const before = await journals();
     expect(before.find((j) => j.journalId === written)).toMatchObject({ status: 'submitted', erpDocumentId: null });
 
+    await sleep(1_100);
     const next = await run(['post', '--period', '2026-03'], env);
     expect(next.stderr).toBe('');
     expect(next.code).toBe(0);
