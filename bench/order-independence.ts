@@ -56,6 +56,7 @@ const PRODUCTS: ProductsInForce = {
 const MAPPINGS: PostingMappings = {
   products: PRODUCTS,
   entities: new Map(DEMO_ENTITIES.map((x) => [x.legalEntity, x.accounts])),
+  entityCurrencies: new Map(),
   accountMappingVersion: 1,
 };
 

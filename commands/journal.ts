@@ -3,9 +3,11 @@
 // decisions return events or nothing, and every event id derives from the journal id and the step, so a retried
 // command (after a crash, a timeout, a lost answer) appends nothing twice.
 //
-// What counts as journaled: every prepared journal's lines, whatever became of its posting, until an explicit
-// re-preparation supersedes a journal the ERP refused for a closed period — then the new journal, dated in the first
-// open period, carries the same lines and the old one no longer counts.
+// What a posting run counts as journaled: every prepared journal's lines, whatever became of its posting, until an
+// explicit re-preparation supersedes a journal the ERP refused — then the new journal carries its amounts (the same
+// lines re-dated for a closed period; the lines the current mapping gives otherwise) and the old one no longer counts.
+// A journal refused for a connector failure is reopened instead (same journal id, so the ERP's idempotency still
+// finds a document an earlier attempt may have written). Reports show a refused journal as rejected, not journaled.
 import type { DomainError } from '../schemas/index.js';
 import { domainError } from '../schemas/index.js';
 import type { JournalLine, PreparedJournal, SubmitOutcome } from '../src/posting/index.js';
@@ -36,7 +38,16 @@ export interface JournalState {
 
 export const initialJournalState = (contractId: string): JournalState => ({ contractId, journals: new Map() });
 
-export const JOURNAL_EVENTS = ['JournalPrepared', 'JournalSubmitted', 'JournalPosted', 'JournalRejected'] as const;
+export const JOURNAL_EVENTS = [
+  'JournalPrepared',
+  'JournalSubmitted',
+  'JournalPosted',
+  'JournalRejected',
+  'JournalReopened',
+] as const;
+
+/** Refusals that are about the connector, not the journal: the ERP may hold the document, so its id is kept. */
+export const CONNECTOR_CODES: readonly string[] = ['CONNECTOR_UNAVAILABLE', 'CONNECTOR_ERROR'];
 
 /** Lines of every journal that counts as journaled (all but superseded ones). */
 export function journaledLines(state: JournalState): JournalLine[] {
@@ -79,6 +90,8 @@ export function evolveJournals(state: JournalState, e: { type: string; data: Jso
   } else if (current && e.type === 'JournalRejected') {
     const rejection = { code: d.code as string, retryable: d.retryable as boolean, message: d.message as string };
     journals.set(journalId, { ...current, status: 'rejected', rejection });
+  } else if (current && e.type === 'JournalReopened') {
+    journals.set(journalId, { ...current, status: 'prepared', rejection: null });
   }
   return { ...state, journals };
 }
@@ -181,6 +194,18 @@ export function decideOutcome(
   return event('JournalRejected', `${journalId}|rejected|${j.attempts}`, data, ctx);
 }
 
+/** The journal if it stands rejected with one of `codes` (any code when absent), else why it cannot be re-prepared. */
+function refusedJournal(state: JournalState, journalId: string, codes?: readonly string[]): JournalEntry | DomainError {
+  const j = state.journals.get(journalId);
+  if (!j) return domainError('UNKNOWN_JOURNAL', `journal ${journalId} is not in contract ${state.contractId}`);
+  if (j.status !== 'rejected' || !j.rejection || (codes && !codes.includes(j.rejection.code)))
+    return domainError(
+      'JOURNAL_NOT_SUBMITTABLE',
+      `journal ${journalId} is ${j.status}${j.rejection ? ` (${j.rejection.code})` : ''}, not refused${codes ? ` ${codes.join('/')}` : ''}`,
+    );
+  return j;
+}
+
 /**
  * The explicit re-preparation of a journal the ERP refused for a closed period: the same lines, dated in `period`
  * (the first open one, chosen by the caller), superseding the refused journal.
@@ -193,12 +218,50 @@ export function decideReprepare(
   ctx: JournalContext,
   journal: Omit<PreparedJournal, 'period' | 'date'>,
 ): ProposedEvent | DomainError {
-  const j = state.journals.get(journalId);
-  if (!j) return domainError('UNKNOWN_JOURNAL', `journal ${journalId} is not in contract ${state.contractId}`);
-  if (j.status !== 'rejected' || j.rejection?.code !== 'PERIOD_CLOSED')
-    return domainError(
-      'JOURNAL_NOT_SUBMITTABLE',
-      `only a journal rejected PERIOD_CLOSED can be re-prepared; ${journalId} is ${j.status}`,
-    );
+  const j = refusedJournal(state, journalId, ['PERIOD_CLOSED']);
+  if ('code' in j) return j;
   return decidePrepare(state, { ...journal, lines: j.lines, period, date: periodEnd }, ctx, journalId)!;
+}
+
+/**
+ * The re-preparation of a journal the ERP refused for what it holds (an unknown account, an imbalance): `prepared` is
+ * what the contract lacks without it under the mappings in force now (the caller prepares it with the refused
+ * journal left out of what is journaled), and supersedes it.
+ */
+export function decideReplace(
+  state: JournalState,
+  journalId: string,
+  prepared: PreparedJournal | null,
+  ctx: JournalContext,
+): ProposedEvent | DomainError {
+  const j = refusedJournal(state, journalId);
+  if ('code' in j) return j;
+  if (CONNECTOR_CODES.includes(j.rejection!.code) || j.rejection!.code === 'PERIOD_CLOSED')
+    return domainError('JOURNAL_NOT_SUBMITTABLE', `journal ${journalId} refused ${j.rejection!.code} is not replaced`);
+  if (prepared === null)
+    return domainError('JOURNAL_NOT_SUBMITTABLE', `without journal ${journalId} the contract lacks nothing`);
+  return decidePrepare(state, prepared, ctx, journalId)!;
+}
+
+/**
+ * Reopens a journal refused for a connector failure (once the connector is fixed): the same journal, the same id,
+ * submitted again by the next run, so that a document the ERP wrote before failing is found, never doubled.
+ */
+export function decideReopen(
+  state: JournalState,
+  journalId: string,
+  reason: string,
+  ctx: JournalContext,
+): ProposedEvent | DomainError {
+  const j = refusedJournal(state, journalId, CONNECTOR_CODES);
+  if ('code' in j) return j;
+  const data: JsonObject = { contractId: state.contractId, journalId, reason };
+  return event('JournalReopened', `${journalId}|reopened|${j.attempts}`, data, ctx);
+}
+
+/** Lines of every journal that counts as journaled, leaving `journalId` out (what a replacement is prepared from). */
+export function journaledLinesWithout(state: JournalState, journalId: string): JournalLine[] {
+  const rest = new Map(state.journals);
+  rest.delete(journalId);
+  return journaledLines({ ...state, journals: rest });
 }

@@ -80,9 +80,13 @@ export interface PostingStatusDoc extends JsonObject {
   billed: string;
   /** In preparation order. */
   journals: PostingJournal[];
-  /** Per account, over the journals that count (all but superseded ones) and over the posted ones. */
+  /**
+   * Per account, over the journals that count (all but superseded ones and those the ERP refused for good), over the
+   * posted ones, and over those the ERP refused for good (rejected, not retryable: waiting for a re-preparation).
+   */
   journaled: AccountAmounts;
   posted: AccountAmounts;
+  rejected: AccountAmounts;
   journaledRevenue: string;
   postedRevenue: string;
   counts: { [status in JournalStatus]: number };
@@ -125,6 +129,7 @@ export const postingStatus: Projection<PostingStatusDoc> = {
     journals: [],
     journaled: {},
     posted: {},
+    rejected: {},
     journaledRevenue: '0',
     postedRevenue: '0',
     counts: noCounts(),
@@ -323,18 +328,31 @@ function amountsOf(byAccount: ReadonlyMap<string, Dec>, currency: string | null)
 interface Totals {
   journaled: AccountAmounts;
   posted: AccountAmounts;
+  rejected: AccountAmounts;
   journaledRevenue: string;
   postedRevenue: string;
+  rejectedRevenue: string;
 }
+
+/** Refused by the ERP for good: its amounts are not journaled until it is re-prepared. */
+const refused = (j: PostingJournal): boolean => j.status === 'rejected' && j.rejection?.retryable !== true;
 
 /** Journaled (every journal that counts) and posted amounts of the journals with `through` up to the given period. */
 function totalsOf(journals: readonly PostingJournal[], currency: string | null, through: string | null): Totals {
   const journaled = new Map<string, Dec>();
   const posted = new Map<string, Dec>();
+  const rejected = new Map<string, Dec>();
   let journaledRevenue = ZERO;
   let postedRevenue = ZERO;
+  let rejectedRevenue = ZERO;
   for (const j of journals) {
     if (j.status === 'superseded' || (through !== null && j.through > through)) continue;
+    if (refused(j)) {
+      for (const [account, amount] of Object.entries(j.accounts))
+        rejected.set(account, plus(rejected.get(account) ?? ZERO, dec(amount)));
+      rejectedRevenue = plus(rejectedRevenue, dec(j.revenue));
+      continue;
+    }
     const isPosted = j.status === 'posted';
     for (const [account, amount] of Object.entries(j.accounts)) {
       journaled.set(account, plus(journaled.get(account) ?? ZERO, dec(amount)));
@@ -346,9 +364,17 @@ function totalsOf(journals: readonly PostingJournal[], currency: string | null, 
   return {
     journaled: amountsOf(journaled, currency),
     posted: amountsOf(posted, currency),
+    rejected: amountsOf(rejected, currency),
     journaledRevenue: moneyIn(journaledRevenue, currency),
     postedRevenue: moneyIn(postedRevenue, currency),
+    rejectedRevenue: moneyIn(rejectedRevenue, currency),
   };
+}
+
+/** The totals a document keeps. */
+function documentTotals(t: Totals): Omit<Totals, 'rejectedRevenue'> {
+  const { rejectedRevenue: _r, ...rest } = t;
+  return rest;
 }
 
 function billedThrough(doc: PostingStatusDoc, through: string | null): Dec {
@@ -371,7 +397,7 @@ export function postingTotals(doc: PostingStatusDoc): PostingStatusDoc {
     ...doc,
     billedByPeriod,
     billed: moneyIn(sumMoney([...byPeriod.values()]), currency),
-    ...totalsOf(doc.journals, currency, null),
+    ...documentTotals(totalsOf(doc.journals, currency, null)),
     counts,
   };
 }
@@ -395,11 +421,13 @@ export interface ContractPostingStatus {
   recognised: string | null;
   journaled: string;
   posted: string;
-  /** Journaled but not posted (yet): prepared, submitted or rejected journals. */
+  /** Journaled but not posted (yet): prepared, submitted, or refused retryably. */
   unposted: string;
+  /** In journals the ERP refused for good, waiting for a re-preparation (not counted as journaled). */
+  rejected: string;
   /** The revenue schedule's state: null when the contract has none yet. */
   scheduleStatus: string | null;
-  accounts: { journaled: AccountAmounts; posted: AccountAmounts };
+  accounts: { journaled: AccountAmounts; posted: AccountAmounts; rejected: AccountAmounts };
   counts: PostingStatusDoc['counts'];
   journals: PostingJournal[];
 }
@@ -434,8 +462,9 @@ export function joinPostingStatus(
     journaled: totals.journaledRevenue,
     posted: totals.postedRevenue,
     unposted: moneyIn(minus(dec(totals.journaledRevenue), dec(totals.postedRevenue)), currency),
+    rejected: totals.rejectedRevenue,
     scheduleStatus: schedule?.schedule?.status ?? null,
-    accounts: { journaled: totals.journaled, posted: totals.posted },
+    accounts: { journaled: totals.journaled, posted: totals.posted, rejected: totals.rejected },
     counts: posting.counts,
     journals: posting.journals,
   };

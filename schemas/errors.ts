@@ -48,6 +48,8 @@ export const ErrorCodes = [
   'PERIOD_CLOSED_IN_REVTRAIL',
   'PERIOD_NOT_LATER',
   'POSTING_RUN_IN_PROGRESS',
+  'POSTING_RUN_LOCK_LOST',
+  'ACCOUNT_NOT_POSTABLE',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

@@ -11,7 +11,7 @@ export const PostingRunRequest = z.strictObject({
 export type PostingRunRequest = z.infer<typeof PostingRunRequest>;
 
 export const ReprepareRequest = z.strictObject({
-  /** Absent: every journal whose latest ERP answer is PERIOD_CLOSED (of `legalEntity`, when given). */
+  /** Absent: every journal the ERP refused (of `legalEntity`, when given), whatever the code. */
   journalIds: z.array(Id).min(1).max(10_000).optional(),
   legalEntity: Id.optional(),
   /** Absent: the first period after the refused one that Revtrail has not closed. */

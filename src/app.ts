@@ -95,12 +95,19 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const status = () => projections.status();
   await http.register(healthRoutes, { store, storeLocation: redactStoreLocation(config.store), projections: status });
   await http.register(eventRoutes, { store, ingestor, keys });
-  await http.register(adminRoutes, { store, keys, now });
-  await http.register(readModelRoutes, { read, keys, status });
   const erp = deps.erp ?? erpFrom(config.connector);
+  await http.register(adminRoutes, { store, keys, now, erp });
+  await http.register(readModelRoutes, { read, keys, status });
   await http.register(postingRoutes, { store, keys, erp, posting: config.posting, now });
   // GraphQL at /graphql (GraphiQL at /graphiql, subscriptions over graphql-ws on the same path), `read` scope.
-  await http.register(graphqlRoutes, { read, store, keys, held: { now, maxAgeDays: config.heldMaxAgeDays } });
+  const erpDir = config.connector.kind === 'file' ? { erpDir: config.connector.dir } : {};
+  await http.register(graphqlRoutes, {
+    read,
+    store,
+    keys,
+    held: { now, maxAgeDays: config.heldMaxAgeDays },
+    ...erpDir,
+  });
   // The projections follow the log in this process; a failure is logged and the runner restarts from its
   // checkpoint after a pause (the read model stays at its last committed batch meanwhile, and says so in its lag).
   // They start once the server listens: a long catch-up (its SQLite work is synchronous) must not hold up the

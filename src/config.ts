@@ -40,6 +40,8 @@ const Env = z.object({
   REVTRAIL_POSTING_BATCH: z.coerce.number().int().min(1).max(1000).default(50),
   REVTRAIL_POSTING_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   REVTRAIL_POSTING_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  REVTRAIL_POSTING_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
+  REVTRAIL_POSTING_LEASE_MS: z.coerce.number().int().min(300).max(3_600_000).default(60_000),
   // Bounds on the work one inbound event can cause (README "Bounds"); raising them raises the worst case too.
   REVTRAIL_MAX_SERVICE_TERM_YEARS: z.coerce.number().int().min(1).max(100).default(DEFAULT_LIMITS.maxServiceTermYears),
   REVTRAIL_MAX_USAGE_PERIOD_DAYS: z.coerce.number().int().min(1).max(3660).default(DEFAULT_LIMITS.maxUsagePeriodDays),
@@ -91,7 +93,7 @@ export interface Config {
   liveProjections: boolean;
   /** The ERP posting runs post to. */
   connector: ConnectorConfig;
-  posting: { batchSize: number; maxAttempts: number; backoffMs: number };
+  posting: { batchSize: number; maxAttempts: number; backoffMs: number; timeoutMs: number; leaseMs: number };
   /** Bounds on inbound events and on each contract (schemas/bounds.ts). */
   limits: Limits;
 }
@@ -118,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       batchSize: e.REVTRAIL_POSTING_BATCH,
       maxAttempts: e.REVTRAIL_POSTING_ATTEMPTS,
       backoffMs: e.REVTRAIL_POSTING_BACKOFF_MS,
+      timeoutMs: e.REVTRAIL_POSTING_TIMEOUT_MS,
+      leaseMs: e.REVTRAIL_POSTING_LEASE_MS,
     },
     store: e.REVTRAIL_STORE,
     sqliteSync: e.REVTRAIL_SQLITE_SYNC,

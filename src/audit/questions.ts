@@ -9,8 +9,15 @@ import type {
   RevenueScheduleDoc,
 } from '../../projections/index.js';
 import { contractVersions, postingStatus, revenueSchedule } from '../../projections/index.js';
-import { contractPrepareBase, journaledBalances, postingMappings, targetBalances } from '../posting/index.js';
-import type { PostingMappings } from '../posting/index.js';
+import {
+  POSTING_BLOCK_CODES,
+  contractPrepareBase,
+  journaledBalances,
+  postingBlocks,
+  postingMappings,
+  targetBalances,
+} from '../posting/index.js';
+import type { PostingBlockCode, PostingMappings } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus, sumMoney } from '../revenue/index.js';
 import type { RecordedEvent } from '../store/index.js';
@@ -149,11 +156,14 @@ function invoiceOf(e: RecordedEvent, currency: string): FailedInvoice {
 
 /**
  * Journals the ERP refused with `code` (e.g. PERIOD_CLOSED) and still stand refused, with the invoices and credit
- * memos in their lineage. Found by the posting-status read model's `rejection:<CODE>` tag, plus the refusals appended
+ * memos in their lineage; for a blocking code (UNMAPPED_ENTITY, CURRENCY_MISMATCH, SCHEDULE_EXCEPTION), the booked
+ * contracts no journal can be prepared for now. Found by the posting-status read model's `rejection:<CODE>` tag, plus the refusals appended
  * after its checkpoint.
  */
 export async function postingFailures(deps: AuditDeps, options: { code: string }): Promise<PostingFailures> {
   const { code } = options;
+  if (POSTING_BLOCK_CODES.includes(code as PostingBlockCode))
+    return { code, failures: [], blocked: await postingBlocks(deps.store, code as PostingBlockCode) };
   const contracts = new Set(await deps.read.keysByTag(postingStatus.name, [`rejection:${code}`]));
   const checkpoint = await deps.read.checkpoint(postingStatus.name);
   for await (const e of deps.store.readAll({

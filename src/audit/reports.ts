@@ -177,15 +177,25 @@ export async function reconciliation(deps: AuditDeps, legalEntity: string, perio
   ]);
   const accounts = mappings.entities.get(legalEntity);
   const rows: ReconciliationRow[] = [];
+  const byAccount = new Map<string, { account: string; currency: string | null; sums: [Dec, Dec, Dec] }>();
   for (const contractId of keys) {
     const schedule = schedules.get(contractId) ?? null;
     const j = joinPostingStatus(contractId, posting.get(contractId) ?? null, schedule, { through: period });
     const currency = j.currency;
+    for (const [k, amounts] of [j.accounts.journaled, j.accounts.posted, j.accounts.rejected].entries()) {
+      for (const [account, amount] of Object.entries(amounts)) {
+        const key = `${account}\u0000${currency ?? ''}`;
+        const row = byAccount.get(key) ?? { account, currency, sums: [ZERO, ZERO, ZERO] };
+        row.sums[k] = plus(row.sums[k]!, dec(amount));
+        byAccount.set(key, row);
+      }
+    }
     const fmt = (d: Dec) => (currency === null ? d.toFixed() : formatMoney(d, currency));
     const billedIn = (a: { [account: string]: string }) =>
       accounts ? plus(dec(a[accounts.receivable] ?? '0'), dec(a[accounts.taxPayable] ?? '0')) : ZERO;
     const journaledBilled = billedIn(j.accounts.journaled);
     const postedBilled = billedIn(j.accounts.posted);
+    const rejectedBilled = billedIn(j.accounts.rejected);
     const breaks: ReconciliationBreak[] = [];
     const gap = (code: ReconciliationBreak['code'], a: Dec, b: Dec, message: string) => {
       const d = minus(a, b);
@@ -199,9 +209,22 @@ export async function reconciliation(deps: AuditDeps, legalEntity: string, perio
         message: `the revenue schedule is in exception (${codes}); nothing is journaled for it`,
       });
     }
-    gap('BILLED_NOT_JOURNALED', dec(j.billed), journaledBilled, 'billed minus the billing the journals carry');
+    // A journal the ERP refused is its own break (it awaits a re-preparation), not "never journaled".
+    const billedGap = minus(dec(j.billed), plus(journaledBilled, rejectedBilled));
+    gap('BILLED_NOT_JOURNALED', billedGap, ZERO, 'billed minus the billing the journals carry');
     if (j.recognised !== null)
-      gap('RECOGNISED_NOT_JOURNALED', dec(j.recognised), dec(j.journaled), 'recognised minus journaled revenue');
+      gap(
+        'RECOGNISED_NOT_JOURNALED',
+        dec(j.recognised),
+        plus(dec(j.journaled), dec(j.rejected)),
+        'recognised minus journaled revenue',
+      );
+    if (!dec(j.rejected).isZero() || !rejectedBilled.isZero())
+      breaks.push({
+        code: 'JOURNAL_REJECTED',
+        amount: j.rejected,
+        message: `refused by the ERP, awaiting re-preparation: revenue ${j.rejected}, billing ${fmt(rejectedBilled)}`,
+      });
     const unpostedRevenue = minus(dec(j.journaled), dec(j.posted));
     const unpostedBilling = minus(journaledBilled, postedBilled);
     if (!dec(fmt(unpostedRevenue)).isZero() || !dec(fmt(unpostedBilling)).isZero()) {
@@ -222,8 +245,21 @@ export async function reconciliation(deps: AuditDeps, legalEntity: string, perio
       postedBilled: fmt(postedBilled),
       journaled: j.journaled,
       posted: j.posted,
+      rejected: j.rejected,
       breaks,
     });
   }
-  return { legalEntity, period, contracts: rows, breaks: rows.filter((r) => r.breaks.length > 0).length };
+  const accountRows = [...byAccount.values()]
+    .sort((a, b) => a.account.localeCompare(b.account) || (a.currency ?? '').localeCompare(b.currency ?? ''))
+    .map(({ account, currency, sums }) => {
+      const fmt = (d: Dec) => (currency === null ? d.toFixed() : formatMoney(d, currency));
+      return { account, currency, journaled: fmt(sums[0]), posted: fmt(sums[1]), rejected: fmt(sums[2]) };
+    });
+  return {
+    legalEntity,
+    period,
+    contracts: rows,
+    accounts: accountRows,
+    breaks: rows.filter((r) => r.breaks.length > 0).length,
+  };
 }

@@ -5,6 +5,7 @@
 import type { JournalStatus } from '../../commands/journal.js';
 import type { PostingSubmission } from '../../projections/index.js';
 import type { PeriodBalance } from '../revenue/index.js';
+import type { PostingBlock } from '../posting/index.js';
 import type { EventStore } from '../store/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 
@@ -352,6 +353,11 @@ export interface PostingFailure {
 export interface PostingFailures {
   code: string;
   failures: PostingFailure[];
+  /**
+   * For a blocking code only: the contracts it keeps from being journaled, which the first run after the cause is
+   * fixed posts.
+   */
+  blocked?: PostingBlock[];
 }
 
 export interface SkuDrift {
@@ -461,7 +467,11 @@ export interface DeferredRevenueRollforward {
 }
 
 export type BreakCode =
-  'BILLED_NOT_JOURNALED' | 'RECOGNISED_NOT_JOURNALED' | 'JOURNALED_NOT_POSTED' | 'SCHEDULE_EXCEPTION';
+  | 'BILLED_NOT_JOURNALED'
+  | 'RECOGNISED_NOT_JOURNALED'
+  | 'JOURNALED_NOT_POSTED'
+  | 'JOURNAL_REJECTED'
+  | 'SCHEDULE_EXCEPTION';
 
 export interface ReconciliationBreak {
   code: BreakCode;
@@ -481,13 +491,25 @@ export interface ReconciliationRow {
   postedBilled: string;
   journaled: string;
   posted: string;
+  /** Revenue in journals the ERP refused for good (not journaled until re-prepared). */
+  rejected: string;
   breaks: ReconciliationBreak[];
+}
+
+/** Per account and currency over the legal entity's contracts: journaled, posted, refused (debit positive). */
+export interface ReconciliationAccount {
+  account: string;
+  currency: string | null;
+  journaled: string;
+  posted: string;
+  rejected: string;
 }
 
 export interface Reconciliation {
   legalEntity: string;
   period: string;
   contracts: ReconciliationRow[];
+  accounts: ReconciliationAccount[];
   /** Contracts with at least one break. */
   breaks: number;
 }

@@ -23,6 +23,8 @@ import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import { codedError } from './errors.js';
 import { REJECTION_CODES } from './resolvers.js';
+import { POSTING_BLOCK_CODES } from '../posting/index.js';
+import { compareTieOut, hledgerBalances, revtrailPosted } from '../posting/tie-out.js';
 
 export const auditTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -55,6 +57,28 @@ export const auditTypeDefs = /* GraphQL */ `
     deferredRevenueRollforward(legalEntity: String!, period: String!): DeferredRevenueRollforward!
     "Billed vs recognised vs journaled vs posted per contract through a period (YYYY-MM), with the breaks."
     reconciliation(legalEntity: String!, period: String!): Reconciliation!
+    "The ERP's own balances per account through a period (YYYY-MM) against what Revtrail recorded as posted: the differences."
+    erpTieOut(period: String!, legalEntity: String): ErpTieOut!
+  }
+
+  type ErpTieOutDifference {
+    legalEntity: String!
+    account: String!
+    currency: String!
+    "Debit positive."
+    erp: Money!
+    revtrail: Money!
+    "erp − revtrail."
+    difference: Money!
+    "Journal ids behind the account on either side (an ERP entry without one: erp:<date> <description>)."
+    journals: [String!]!
+  }
+
+  type ErpTieOut {
+    period: String!
+    legalEntity: String
+    compared: Int!
+    differences: [ErpTieOutDifference!]!
   }
 
   extend type Journal {
@@ -354,9 +378,20 @@ export const auditTypeDefs = /* GraphQL */ `
     invoices: [FailedInvoice!]!
   }
 
+  "A booked contract no journal can be prepared for now; the first posting run after its cause is fixed posts it."
+  type PostingBlock {
+    contractId: ID!
+    legalEntity: String!
+    "UNMAPPED_ENTITY, CURRENCY_MISMATCH or SCHEDULE_EXCEPTION."
+    code: String!
+    message: String!
+  }
+
   type PostingFailures {
     code: String!
     failures: [PostingFailure!]!
+    "For a blocking code (UNMAPPED_ENTITY, CURRENCY_MISMATCH, SCHEDULE_EXCEPTION): the contracts it blocks; else null."
+    blocked: [PostingBlock!]
   }
 
   type SkuDrift {
@@ -459,6 +494,7 @@ export const auditTypeDefs = /* GraphQL */ `
     BILLED_NOT_JOURNALED
     RECOGNISED_NOT_JOURNALED
     JOURNALED_NOT_POSTED
+    JOURNAL_REJECTED
     SCHEDULE_EXCEPTION
   }
 
@@ -479,13 +515,25 @@ export const auditTypeDefs = /* GraphQL */ `
     postedBilled: Money!
     journaled: Money!
     posted: Money!
+    "Revenue in journals the ERP refused for good: not journaled until re-prepared."
+    rejected: Money!
     breaks: [ReconciliationBreak!]!
+  }
+
+  "Per account and currency: journaled, posted and refused amounts (debit positive)."
+  type ReconciliationAccount {
+    account: String!
+    currency: String
+    journaled: Money!
+    posted: Money!
+    rejected: Money!
   }
 
   type Reconciliation {
     legalEntity: String!
     period: String!
     contracts: [ReconciliationRow!]!
+    accounts: [ReconciliationAccount!]!
     "Contracts with at least one break."
     breaks: Int!
   }
@@ -515,11 +563,13 @@ export function auditResolvers({
   read,
   store,
   held,
+  erpDir,
 }: {
   read: ReadStore;
   store: EventStore;
   keys: KeyRing;
   held?: HeldAge;
+  erpDir?: string;
 }): IResolvers {
   const deps: AuditDeps = held ? { read, store, held } : { read, store };
   return {
@@ -531,9 +581,18 @@ export function auditResolvers({
         contractAsOf(deps, arg('id', Id, args.id), asOfOptions(args)),
       amendmentsAwaitingRecalculation: () => amendmentsAwaitingRecalculation(deps),
       postingFailures: (_root: unknown, args: { code: string }) => {
-        if (!Object.hasOwn(REJECTION_CODES, args.code))
-          throw codedError('INVALID_ARGUMENT', `code: must be one of ${Object.keys(REJECTION_CODES).join(', ')}`);
+        const codes = [...Object.keys(REJECTION_CODES), ...POSTING_BLOCK_CODES];
+        if (!codes.includes(args.code))
+          throw codedError('INVALID_ARGUMENT', `code: must be one of ${codes.join(', ')}`);
         return postingFailures(deps, { code: args.code });
+      },
+      erpTieOut: async (_root: unknown, args: { period: string; legalEntity?: string | null }) => {
+        const period = arg('period', Period, args.period);
+        const legalEntity = args.legalEntity == null ? undefined : arg('legalEntity', Id, args.legalEntity);
+        if (erpDir === undefined)
+          throw codedError('TIE_OUT_UNAVAILABLE', 'erpTieOut: the configured connector has no tie-out yet');
+        const erp = await hledgerBalances(erpDir, period, legalEntity ? { legalEntity } : {});
+        return compareTieOut(period, legalEntity ?? null, erp, await revtrailPosted(store, period, legalEntity));
       },
       mappingDrift: (_root: unknown, args: { legalEntity?: string | null }) =>
         mappingDrift(deps, args.legalEntity == null ? {} : { legalEntity: arg('legalEntity', Id, args.legalEntity) }),

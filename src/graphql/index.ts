@@ -38,6 +38,8 @@ export interface GraphqlOptions {
   limits?: QueryLimits;
   /** The clock and the age past which a held event is listed as HELD_TOO_LONG. */
   held?: HeldAge;
+  /** The file connector's ERP directory, for `erpTieOut`; absent when the ERP has no tie-out yet. */
+  erpDir?: string;
 }
 
 /**
@@ -69,7 +71,13 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
     schema: [typeDefs, auditTypeDefs, changeTypeDefs].join('\n'),
     resolvers: mergeResolvers(
       buildResolvers({ read, store, keys, ...(held ? { held } : {}) }),
-      auditResolvers({ read, store, keys, ...(held ? { held } : {}) }),
+      auditResolvers({
+        read,
+        store,
+        keys,
+        ...(held ? { held } : {}),
+        ...(options.erpDir ? { erpDir: options.erpDir } : {}),
+      }),
       changeResolvers({ read, store, keys }),
     ),
     path: '/graphql',

@@ -53,6 +53,7 @@ export const REJECTION_CODES: Record<RejectionCode, true> = {
   UNBALANCED: true,
   UNKNOWN_ACCOUNT: true,
   CONNECTOR_UNAVAILABLE: true,
+  CONNECTOR_ERROR: true,
 };
 
 export interface ContractException {

@@ -12,6 +12,8 @@ import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from 
 import { AccountMappingSet, Id, MappingKind, Period, PeriodChange, ProductMappingSet } from '../../schemas/index.js';
 import { decideOnStream } from '../ingest/index.js';
 import type { EventStore, RecordedEvent } from '../store/index.js';
+import type { Erp } from '../posting/erp.js';
+import { chartWarnings, unpostableAccounts } from '../posting/mapping-check.js';
 import type { KeyRing } from './auth.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
@@ -19,9 +21,11 @@ export interface AdminRoutesOptions {
   store: EventStore;
   keys: KeyRing;
   now: () => Date;
+  /** The ERP mappings are posted to: account codes are checked against it before they are published. */
+  erp: Erp;
 }
 
-export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { store, keys, now }) => {
+export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, { store, keys, now, erp }) => {
   const KindParams = z.object({ kind: MappingKind });
 
   app.post(
@@ -44,6 +48,14 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         reply,
       );
       if (!body) return reply;
+      const unpostable = unpostableAccounts(erp.kind, kind, body);
+      if (unpostable.length > 0)
+        return sendProblem(reply, {
+          title: 'Bad Request',
+          status: 400,
+          code: 'ACCOUNT_NOT_POSTABLE',
+          errors: unpostable,
+        });
       const ctx = { receivedAt: now().toISOString(), actor: req.apiKey!.name };
       const { decision } = await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
         decidePublish(s, kind, body, ctx),
@@ -57,9 +69,10 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
         });
       }
       req.log.info({ kind, version: decision.version, outcome: decision.outcome }, 'mapping publication');
+      const warnings = await chartWarnings(erp, kind, body);
       return reply
         .code(decision.outcome === 'published' ? 201 : 200)
-        .send({ kind, version: decision.version, status: decision.outcome });
+        .send({ kind, version: decision.version, status: decision.outcome, ...(warnings.length ? { warnings } : {}) });
     },
   );
 

@@ -7,6 +7,7 @@ import { PostingRunRequest, ReprepareRequest } from '../../schemas/index.js';
 import type { Erp } from '../posting/erp.js';
 import { runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
+import { acquirePostingLock } from '../posting/lock.js';
 import { postingRun } from '../posting/run.js';
 import type { EventStore } from '../store/index.js';
 import type { KeyRing } from './auth.js';
@@ -50,15 +51,28 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
         });
       const runName = runNameFor(body.period, body.legalEntity, now());
       running = runName;
+      // Across processes and nodes: the store's posting-run lock.
+      const lock = await acquirePostingLock(store, `${runName}#${process.pid}`, { leaseMs: posting.leaseMs }).catch(
+        (err: unknown) => {
+          running = null;
+          throw err;
+        },
+      );
+      if ('code' in lock) {
+        running = null;
+        return sendProblem(reply, { title: 'Conflict', status: 409, code: lock.code, detail: lock.message });
+      }
       const connector = erp.open(runName);
       try {
         const summary = await postingRun(store, {
+          signal: lock.signal,
           period: body.period,
           ...(body.legalEntity ? { legalEntity: body.legalEntity } : {}),
           connector,
           batchSize: posting.batchSize,
           maxAttempts: posting.maxAttempts,
           backoffMs: posting.backoffMs,
+          timeoutMs: posting.timeoutMs,
           now,
           actor: req.apiKey!.name,
         });
@@ -66,6 +80,7 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
         return reply.code(201).send({ runName, connector: connector.name, ...summary });
       } finally {
         running = null;
+        await lock.release();
         await erp.release(connector);
       }
     },
@@ -76,7 +91,8 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
     {
       preHandler: keys.require('post'),
       schema: {
-        summary: 'Re-prepare journals the ERP refused PERIOD_CLOSED into the first open period (or `into`)',
+        summary:
+          'Re-prepare journals the ERP refused (any code) once the cause is fixed: re-dated, prepared anew or reopened',
         tags: ['posting'],
       },
     },

@@ -4,8 +4,15 @@ export type { BillingFact, EntityAccounts, JournalLineage, PrepareInput, Prepare
 export * from './connectors/index.js';
 export { postingRun } from './run.js';
 export type { PostingRunOptions, PostingRunSummary } from './run.js';
-export { bookedContracts, contractPrepareBase, postingMappings, prepareBaseOf } from './inputs.js';
-export type { ContractPrepareBase, PostingMappings } from './inputs.js';
+export {
+  POSTING_BLOCK_CODES,
+  bookedContracts,
+  contractPrepareBase,
+  postingBlocks,
+  postingMappings,
+  prepareBaseOf,
+} from './inputs.js';
+export type { ContractPrepareBase, PostingBlock, PostingBlockCode, PostingMappings } from './inputs.js';
 export {
   compareTrialBalances,
   contractJournals,

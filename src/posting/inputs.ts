@@ -2,6 +2,7 @@
 // mappings in force, the booked contracts, and a contract's schedule, billing and accounts.
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { bookingOf, revenueSchedule } from '../../projections/index.js';
+import { contractStream } from '../../commands/contract.js';
 import { evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import type { EventStore, JsonObject, RecordedEvent } from '../store/index.js';
 import type { EntityAccounts, PrepareInput } from './prepare.js';
@@ -12,7 +13,28 @@ export interface PostingMappings {
   products: ProductsInForce;
   /** Each legal entity's accounts, from the latest account mapping. */
   entities: Map<string, EntityAccounts>;
+  /**
+   * Each legal entity's currency: the `currency` its entry in the account mapping names. Its journals are kept in
+   * it; a contract in another currency is blocked until FX conversion exists.
+   */
+  entityCurrencies: Map<string, string>;
   accountMappingVersion: number;
+}
+
+/** Why a booked contract cannot be journaled now; the first run after the cause is fixed prepares it. */
+export type PostingBlockCode = 'UNMAPPED_ENTITY' | 'CURRENCY_MISMATCH' | 'SCHEDULE_EXCEPTION';
+
+export const POSTING_BLOCK_CODES: readonly PostingBlockCode[] = [
+  'UNMAPPED_ENTITY',
+  'CURRENCY_MISMATCH',
+  'SCHEDULE_EXCEPTION',
+];
+
+export interface PostingBlock {
+  contractId: string;
+  legalEntity: string;
+  code: PostingBlockCode;
+  message: string;
 }
 
 /** The part of a contract's PrepareInput that does not depend on the run (its period, what was journaled). */
@@ -25,13 +47,13 @@ export async function postingMappings(store: EventStore): Promise<PostingMapping
   let accountsEvent: RecordedEvent | null = null;
   for await (const e of store.readStream('mapping-accounts', { direction: 'backwards', maxCount: 1 }))
     accountsEvent = e;
-  const entities = new Map(
-    ((accountsEvent?.data.entities as JsonObject[] | undefined) ?? []).map((x) => [
-      x.legalEntity as string,
-      x.accounts as unknown as EntityAccounts,
-    ]),
-  );
-  return { products, entities, accountMappingVersion: (accountsEvent?.data.version as number | undefined) ?? 0 };
+  const published = (accountsEvent?.data.entities as JsonObject[] | undefined) ?? [];
+  return {
+    products,
+    entities: new Map(published.map((x) => [x.legalEntity as string, x.accounts as unknown as EntityAccounts])),
+    entityCurrencies: new Map(published.map((x) => [x.legalEntity as string, x.currency as string])),
+    accountMappingVersion: (accountsEvent?.data.version as number | undefined) ?? 0,
+  };
 }
 
 /** Every booked contract, in booking order. */
@@ -67,16 +89,42 @@ export function prepareBaseOf(
   doc: RevenueScheduleDoc,
   only?: string,
 ): ContractPrepareBase | null {
+  const outcome = postingInputOf(mappings, doc, only);
+  return outcome !== null && 'base' in outcome ? outcome.base : null;
+}
+
+/**
+ * What a posting run does with a contract: prepare from `base`; report it `blocked` (booked in the run's scope but
+ * not journalable now, so it is never passed over in silence); or nothing (null: not booked, another legal entity's,
+ * or no schedule yet).
+ */
+export function postingInputOf(
+  mappings: PostingMappings,
+  doc: RevenueScheduleDoc,
+  only?: string,
+): { base: ContractPrepareBase } | { blocked: PostingBlock } | null {
   const { products } = mappings;
   const contractId = doc.contractId;
   const booking = bookingOf(doc);
   const legalEntity = (booking?.legalEntity as string | undefined) ?? null;
-  const accounts = legalEntity === null ? undefined : mappings.entities.get(legalEntity);
-  if (!booking || !legalEntity || !accounts || (only !== undefined && only !== legalEntity)) return null;
+  if (!booking || !legalEntity || (only !== undefined && only !== legalEntity)) return null;
+  const block = (code: PostingBlockCode, message: string) => ({ blocked: { contractId, legalEntity, code, message } });
+  const accounts = mappings.entities.get(legalEntity);
+  if (!accounts) return block('UNMAPPED_ENTITY', `legal entity ${legalEntity} has no entry in the account mapping`);
   const derived = revenueSchedule.derive!(doc, products);
   const schedule = derived.schedule;
-  if (!schedule || schedule.currency === null || schedule.status === 'exception') return null;
-  return {
+  if (schedule?.status === 'exception') {
+    const codes = [...new Set(schedule.exceptions.map((x) => x.code))].join(', ');
+    return block('SCHEDULE_EXCEPTION', `the revenue schedule is in exception (${codes})`);
+  }
+  if (!schedule || schedule.currency === null) return null;
+  const entityCurrency = mappings.entityCurrencies.get(legalEntity);
+  if (entityCurrency !== undefined && entityCurrency !== schedule.currency)
+    return block(
+      'CURRENCY_MISMATCH',
+      `contract currency ${schedule.currency} differs from legal entity ${legalEntity}'s currency ${entityCurrency}`,
+    );
+  const base: ContractPrepareBase = {
     contract: {
       contractId,
       legalEntity,
@@ -91,6 +139,24 @@ export function prepareBaseOf(
       accounts.revenue,
     accountMappingVersion: mappings.accountMappingVersion,
   };
+  return { base };
+}
+
+/**
+ * The booked contracts a posting run would report blocked now, with why, in booking order. Asked of the log (each
+ * contract's stream folded once), so the answer follows a published mapping at once, as the next run does.
+ */
+export async function postingBlocks(store: EventStore, code?: PostingBlockCode): Promise<PostingBlock[]> {
+  const mappings = await postingMappings(store);
+  const out: PostingBlock[] = [];
+  for (const contractId of await bookedContracts(store)) {
+    let doc = revenueSchedule.initial(contractId);
+    for await (const e of store.readStream(contractStream(contractId)))
+      doc = revenueSchedule.evolve(doc, e, mappings.products);
+    const input = postingInputOf(mappings, doc);
+    if (input && 'blocked' in input && (code === undefined || input.blocked.code === code)) out.push(input.blocked);
+  }
+  return out;
 }
 
 /** The periods Revtrail has closed, per legal entity, each read once (for one run). */

@@ -27,7 +27,9 @@ import { nextMonth } from '../revenue/index.js';
 import type { EventStore, ProposedEvent } from '../store/index.js';
 import { WrongExpectedVersionError, eventIdFor } from '../store/index.js';
 import type { Connector, SubmitOutcome } from './connectors/index.js';
-import { bookedContracts, closedPeriodsReader, postingMappings, prepareBaseOf } from './inputs.js';
+import { guardedFind, guardedSubmit } from './connectors/index.js';
+import type { PostingBlockCode } from './inputs.js';
+import { bookedContracts, closedPeriodsReader, postingInputOf, postingMappings } from './inputs.js';
 import { prepareJournal } from './prepare.js';
 
 export interface PostingRunOptions {
@@ -36,11 +38,18 @@ export interface PostingRunOptions {
   connector: Connector;
   /** Journals submitted concurrently. */
   batchSize?: number;
-  /** Attempts per journal in this run for retryable failures (CONNECTOR_UNAVAILABLE). */
+  /**
+   * Attempts per journal in this run for retryable failures. A journal still CONNECTOR_UNAVAILABLE after them is left
+   * for the next run; one still CONNECTOR_ERROR (the connector threw, hung or answered garbage) is rejected.
+   */
   maxAttempts?: number;
   backoffMs?: number;
+  /** How long one connector call may take before it counts as CONNECTOR_ERROR. */
+  timeoutMs?: number;
   now?: () => Date;
   actor?: string;
+  /** Aborted (the posting-run lock lost), the run submits no further micro-batch and throws the reason. */
+  signal?: AbortSignal;
 }
 
 export interface PostingRunSummary {
@@ -52,6 +61,8 @@ export interface PostingRunSummary {
   rejected: Record<string, number>;
   /** Still failing retryably after the run's attempts: the next run tries them again. */
   retrying: number;
+  /** Booked contracts in the run's scope that cannot be journaled now, per cause (listed by postingFailures). */
+  blocked: Partial<Record<PostingBlockCode, number>>;
 }
 
 /** Contracts whose preparations are appended together (one appendMany). */
@@ -164,13 +175,20 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
     posted: 0,
     rejected: {},
     retrying: 0,
+    blocked: {},
   };
 
   /** A contract's preparation, decided on one read of its stream; null for a contract the run passes over. */
   const decide = async (contractId: string): Promise<Preparation | null> => {
     const { doc, cursor } = await readContract(store, contractId, products);
-    const base = prepareBaseOf(mappings, doc, options.legalEntity);
-    if (!base) return null;
+    const input = postingInputOf(mappings, doc, options.legalEntity);
+    if (!input) return null;
+    if ('blocked' in input) {
+      const code = input.blocked.code;
+      summary.blocked[code] = (summary.blocked[code] ?? 0) + 1;
+      return null;
+    }
+    const base = input.base;
     const le = base.contract.legalEntity;
     // The period to post in: the run's period, or the first open one after it when Revtrail has closed it.
     const closed = await closedIn(le);
@@ -232,6 +250,7 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
 
   const batchSize = options.batchSize ?? 50;
   for (let i = 0; i < pending.length; i += batchSize) {
+    options.signal?.throwIfAborted();
     const batch = pending.slice(i, i + batchSize);
     await submitBatch(store, options, batch, cursors, runId, ctx, summary);
     // A contract's journals are contiguous in `pending`: only the batch's last contract may have more to come.
@@ -290,6 +309,47 @@ async function appendSteps(
 }
 
 /**
+ * Settles the journals of the batch left `submitted` with no answer recorded (a process killed between the ERP call
+ * and its record, an answer lost) by asking the ERP for the document under the journal id before anything is sent
+ * again: found, the journal is posted with that document; absent, it is submitted as usual. When the ERP cannot say,
+ * nothing may be concluded and nothing is resubmitted: the journal is left for the next run. Returns the journals to
+ * submit.
+ */
+async function resolveInDoubt(
+  store: EventStore,
+  options: PostingRunOptions,
+  batch: readonly Pending[],
+  cursors: Map<string, Cursor>,
+  ctx: Context,
+  summary: PostingRunSummary,
+): Promise<Pending[]> {
+  const connector = options.connector;
+  const entries = await appendSteps(store, cursors, batch, () => null);
+  const inDoubt = batch.filter((_, k) => entries[k]!.status === 'submitted');
+  if (inDoubt.length === 0) return [...batch];
+  const answers = await Promise.all(inDoubt.map((p) => guardedFind(connector, p.journalId, options.timeoutMs)));
+  const found = new Map<string, string>();
+  const unknown = new Set<string>();
+  for (const [k, answer] of answers.entries()) {
+    if (typeof answer === 'string') found.set(inDoubt[k]!.journalId, answer);
+    else if (answer !== null) unknown.add(inDoubt[k]!.journalId);
+  }
+  const settled = inDoubt.filter((p) => found.has(p.journalId));
+  await appendSteps(store, cursors, settled, (s, p) =>
+    decideOutcome(
+      s,
+      p.journalId,
+      { status: 'posted', erpDocumentId: found.get(p.journalId)!, alreadyPosted: true },
+      connector.name,
+      ctx(),
+    ),
+  );
+  summary.posted += settled.length;
+  summary.retrying += unknown.size;
+  return batch.filter((p) => !found.has(p.journalId) && !unknown.has(p.journalId));
+}
+
+/**
  * Submits a micro-batch concurrently. Each attempt is recorded (JournalSubmitted) before the ERP is called and its
  * answer after, so a run killed in between resubmits, and the connector's idempotency finds the document.
  */
@@ -304,7 +364,7 @@ async function submitBatch(
 ): Promise<void> {
   const connector = options.connector;
   const maxAttempts = options.maxAttempts ?? 4;
-  let round = batch;
+  let round = await resolveInDoubt(store, options, batch, cursors, ctx, summary);
   for (let attempt = 1; round.length > 0; attempt++) {
     const found = await appendSteps(store, cursors, round, (s, p) => {
       const submitted = decideSubmitted(s, p.journalId, { batchId: runId, connector: connector.name }, ctx());
@@ -316,19 +376,30 @@ async function submitBatch(
     );
     round = live.map((x) => x.p);
     const journals = live.map((x) => x.j);
-    const outcomes: SubmitOutcome[] = await Promise.all(
+    const answers: SubmitOutcome[] = await Promise.all(
       round.map((p, k) => {
         const j = journals[k]!;
-        return connector.submit({
-          journalId: j.journalId,
-          legalEntity: p.legalEntity,
-          currency: j.currency,
-          date: j.date,
-          period: j.period,
-          description: `${p.contractId} through ${j.through}`,
-          lines: j.lines,
-        });
+        return guardedSubmit(
+          connector,
+          {
+            journalId: j.journalId,
+            legalEntity: p.legalEntity,
+            currency: j.currency,
+            date: j.date,
+            period: j.period,
+            description: `${p.contractId} through ${j.through}`,
+            lines: j.lines,
+          },
+          options.timeoutMs,
+        );
       }),
+    );
+    // A connector that keeps failing on a journal gets it rejected once the attempts are spent: a coded refusal an
+    // accountant sees and re-prepares, rather than a journal retried forever.
+    const outcomes = answers.map((o) =>
+      o.status === 'rejected' && o.code === 'CONNECTOR_ERROR' && attempt >= maxAttempts
+        ? { ...o, retryable: false }
+        : o,
     );
     await appendSteps(store, cursors, round, (s, p, k) =>
       decideOutcome(s, p.journalId, outcomes[k]!, connector.name, ctx()),

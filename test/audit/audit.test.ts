@@ -235,8 +235,10 @@ describe('audit queries', () => {
   it('reconciliation lists the refused journal, the unmapped contract and the drifted contracts as breaks', async () => {
     const r = await reconciliation(deps, 'US01', '2026-03');
     const row = (id: string) => r.contracts.find((c) => c.contractId === id);
-    expect(row('A-REJ')!.breaks.map((b) => b.code)).toEqual(['JOURNALED_NOT_POSTED']);
-    expect(row('A-REJ')).toMatchObject({ billed: '6000.00', journaledBilled: '6000.00', postedBilled: '3000.00' });
+    // The refused journal is rejected, not journaled: its own break, and its billing out of what the journals carry.
+    expect(row('A-REJ')!.breaks.map((b) => b.code)).toEqual(['JOURNAL_REJECTED']);
+    expect(row('A-REJ')).toMatchObject({ billed: '6000.00', journaledBilled: '3000.00', postedBilled: '3000.00' });
+    expect(r.accounts.find((a) => a.account === '1100' && a.currency === 'USD')?.rejected).not.toBe('0.00');
     expect(row('A-UNMAPPED')!.breaks.map((b) => b.code)).toContain('SCHEDULE_EXCEPTION');
     expect(row('A-ASOF')!.breaks).toEqual([]);
     expect(row('A-ASOF')).toMatchObject({

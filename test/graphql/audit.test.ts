@@ -414,11 +414,19 @@ const FRAGMENTS = /* GraphQL */ `
       postedBilled
       journaled
       posted
+      rejected
       breaks {
         code
         amount
         message
       }
+    }
+    accounts {
+      account
+      currency
+      journaled
+      posted
+      rejected
     }
   }
 `;
@@ -717,7 +725,7 @@ describe('the audit queries over GraphQL', () => {
     expect(r.reconciliation).toEqual(await reconciliation(deps, 'US01', '2026-03'));
     type Row = { contractId: string; breaks: { code: string }[] };
     const row = (id: string) => (r.reconciliation.contracts as Row[]).find((c) => c.contractId === id)!;
-    expect(row('A-REJ').breaks.map((b) => b.code)).toEqual(['JOURNALED_NOT_POSTED']);
+    expect(row('A-REJ').breaks.map((b) => b.code)).toEqual(['JOURNAL_REJECTED']);
     expect(row('A-UNMAPPED').breaks.map((b) => b.code)).toContain('SCHEDULE_EXCEPTION');
     expect(row('A-ASOF')).toMatchObject({ billed: '12000.00', recognised: '3000.00', posted: '3000.00', breaks: [] });
   });

@@ -43,8 +43,11 @@ describe('posting status over HTTP', () => {
       ['2026-03', 'rejected'],
     ]);
     expect(r.body.journals[1].rejection).toMatchObject({ code: 'PERIOD_CLOSED', retryable: false });
-    expect(r.body.journaled).toBe(r.body.recognised);
-    expect(r.body.unposted).toBe(r.body.journals[1].revenue);
+    // The refused journal's amounts are rejected, not journaled: journaled plus rejected is what was recognised.
+    expect(r.body.rejected).toBe(r.body.journals[1].revenue);
+    expect(r.body.journaled).toBe(r.body.posted);
+    expect(Number(r.body.unposted)).toBe(0);
+    expect(r.body.accounts.rejected).toEqual(r.body.journals[1].accounts);
 
     const feb = await get(`/v1/contracts/${contractId}/posting-status?through=2026-02`);
     expect(feb.status).toBe(200);

@@ -175,7 +175,8 @@ describeWithTryton('posting to a real Tryton', () => {
 
   it('a posting run killed mid-way and run again creates no duplicate Tryton move', { timeout: 240_000 }, async () => {
     const child = spawn(process.execPath, [CLI, 'post', '--period', '2026-06', '--legal-entity', LE], {
-      env: { ...process.env, ...env, REVTRAIL_POSTING_BATCH: '1' },
+      // A short posting-run lease: the killed run holds the store's lock until it expires.
+      env: { ...process.env, ...env, REVTRAIL_POSTING_BATCH: '1', REVTRAIL_POSTING_LEASE_MS: '1000' },
       stdio: 'ignore',
     });
     const exited = new Promise((r) => child.once('exit', r));
@@ -193,6 +194,7 @@ describeWithTryton('posting to a real Tryton', () => {
     expect(postedAtKill).toBeGreaterThan(0);
     expect(atKill.filter((j) => j.status !== 'posted').length).toBeGreaterThan(0);
 
+    await sleep(1_100); // the killed run's lease runs out
     const r = await post('2026-06');
     expect(r.code, r.stderr).toBe(0);
     const june = (await journals()).filter((j) => j.period === '2026-06');

@@ -175,7 +175,7 @@ describe('posting-status (pure)', () => {
     ]);
   });
 
-  it('a journal refused for a closed period is tagged with its code until re-prepared; then it no longer counts', () => {
+  it('a journal refused for a closed period is tagged with its code and counted as rejected, not journaled, until re-prepared', () => {
     const g = new Given(booked);
     const first = g.prepare(journal('2026-01'));
     g.submit(first, 'B1').answer(first, closed);
@@ -183,7 +183,12 @@ describe('posting-status (pure)', () => {
       status: 'rejected',
       rejection: { code: 'PERIOD_CLOSED', retryable: false },
     });
-    expect(g.doc).toMatchObject({ journaledRevenue: '100.00', postedRevenue: '0.00' });
+    expect(g.doc).toMatchObject({
+      journaledRevenue: '0.00',
+      postedRevenue: '0.00',
+      journaled: {},
+      rejected: { '2400': '100.00', '4000': '-100.00' },
+    });
     expect(postingStatus.tagsOf!(g.doc)).toEqual([
       'batch:B1',
       'journal-status:rejected',
@@ -364,11 +369,12 @@ describe('posting-status over posting runs (SQLite on disk)', () => {
         erpDocumentId: null,
         rejection: { code: 'PERIOD_CLOSED', retryable: false, message: 'period 2026-05 is closed' },
       });
-      // Journaled (a refused journal still counts until re-prepared) but not posted.
+      // Rejected, not journaled, until re-prepared; and not posted.
       expect(doc.posted).toEqual(erpAmounts(erp, doc));
       const status = (await contractPostingStatus(read, key))!;
       expect(status.through).toBe('2026-05');
-      expect(dec(status.unposted).eq(dec(refused[0]!.revenue))).toBe(true);
+      expect(dec(status.rejected).eq(dec(refused[0]!.revenue))).toBe(true);
+      expect(dec(status.unposted).isZero()).toBe(true);
       expect((await contractPostingStatus(read, key, { through: '2026-04' }))!.unposted).toBe(
         formatMoney(dec('0'), doc.currency!),
       );

@@ -45,6 +45,13 @@ const COMMODITY_DIRECTIVE = /^commodity (.+)$/;
 const SAFE_ACCOUNT = /^[^\s;()[\]]+( [^\s;()[\]]+)*$/;
 const SAFE_COMMODITY = /^[A-Za-z]+$/;
 
+/** Why the file connector cannot post to an account code; null when it can. */
+export function fileAccountProblem(code: string): string | null {
+  return SAFE_ACCOUNT.test(code)
+    ? null
+    : 'the file connector (hledger) cannot post to it: no double spaces, tabs, ";", brackets or parentheses';
+}
+
 /**
  * The transaction code for a journal id: hledger ends the code at `)`, so anything outside a plain set is
  * percent-encoded (UTF-8), `%` included, which keeps the mapping reversible.
@@ -98,9 +105,8 @@ export class FileConnector implements Connector {
         this.index(readFileSync(join(options.dir, name), 'utf8'), name);
       }
     }
+    // A run that posts nothing leaves nothing behind: the files are created by the first journal written.
     if (existsSync(this.journalPath)) this.recover(readFileSync(this.journalPath, 'utf8'));
-    else this.write(JOURNAL_HEADER(this.runId));
-    if (!existsSync(this.csvPath)) writeFileSync(this.csvPath, `${CSV_COLUMNS.join(',')}\n`);
   }
 
   async submit(journal: JournalSubmission): Promise<SubmitOutcome> {
@@ -123,7 +129,9 @@ export class FileConnector implements Connector {
     // Synchronous appends: concurrent submissions cannot interleave. The CSV goes first so that a crash between the
     // two writes leaves a journal absent from the record (the retry writes it, the CSV gets its rows twice, each
     // carrying the journal id) rather than a recorded journal whose CSV rows are missing for good.
+    if (!existsSync(this.csvPath)) writeFileSync(this.csvPath, `${CSV_COLUMNS.join(',')}\n`);
     appendFileSync(this.csvPath, this.csvRows(journal));
+    if (!existsSync(this.journalPath)) this.write(JOURNAL_HEADER(this.runId));
     const { text, header } = this.transaction(journal);
     // The document id is where the transaction starts: `<runId>.journal:<line>`.
     const erpDocumentId = `${this.runId}.journal:${this.lineCount + header + 1}`;

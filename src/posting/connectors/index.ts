@@ -1,6 +1,7 @@
 // The posting connectors' public face: one interface (types.ts), three ERPs behind it — a real Tryton over JSON-RPC,
 // hledger-format files, and an in-process simulation for unit tests and the demo.
-export { ConnectorUnavailableError, DIMENSION_KEYS } from './types.js';
+export { ConnectorUnavailableError, DIMENSION_KEYS, REJECTION_CODES } from './types.js';
+export { guardedFind, guardedSubmit } from './guard.js';
 export type {
   Connector,
   ConnectorName,
@@ -11,7 +12,7 @@ export type {
 } from './types.js';
 export { SimulatedConnector } from './simulated.js';
 export type { SimulatedDocument, SimulatedOptions } from './simulated.js';
-export { FileConnector, openFileConnector } from './file.js';
+export { FileConnector, fileAccountProblem, openFileConnector } from './file.js';
 export type { FileConnectorOptions } from './file.js';
 export { TrytonAdmin, TrytonConnector, openTrytonConnector } from './tryton.js';
 export type { TrytonConnectorOptions, TrytonMove, TrytonMoveLine } from './tryton.js';

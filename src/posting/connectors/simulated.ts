@@ -51,6 +51,11 @@ export class SimulatedConnector implements Connector {
     this.lostResponses += n;
   }
 
+  /** Adds an account code to the chart (a chart given at construction; without one every code is known). */
+  addAccount(code: string): void {
+    this.accounts?.add(code);
+  }
+
   closePeriod(period: string): void {
     this.closedPeriods.add(period);
   }

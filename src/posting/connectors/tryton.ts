@@ -147,6 +147,11 @@ export class TrytonConnector implements Connector {
     return posted ? String(posted.id) : null;
   }
 
+  async missingAccounts(codes: readonly string[]): Promise<string[]> {
+    const known = await this.accountIds(codes);
+    return [...new Set(codes)].filter((c) => !known.has(c));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -307,6 +312,13 @@ export class TrytonAdmin {
     const found = await periodOf(this.rpc, `${period}-01`);
     if (!found) throw new Error(`Tryton has no period ${period}`);
     await this.rpc.model('account.period', 'close', [found.id]);
+  }
+
+  /** Adds account `code` to the chart as a copy of account `like` (same type), as an accountant fixing a chart would. */
+  async copyAccount(like: string, code: string): Promise<void> {
+    const found = await this.rpc.model('account.account', 'search_read', [['code', '=', like]], 0, 1, null, ['code']);
+    const [account] = parse(z.array(AccountCode).length(1), found, 'account.account.search_read');
+    await this.rpc.model('account.account', 'copy', [account!.id], { code, name: `Account ${code}` });
   }
 
   /** Every move whose reference (description) is the journal id, in any journal and state, oldest first. */

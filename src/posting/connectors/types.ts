@@ -5,10 +5,20 @@ import { dec, negateMoney, sumMoney } from '../../revenue/index.js';
 import type { Dec } from '../../revenue/index.js';
 
 /**
- * Why an ERP refused a journal. Only CONNECTOR_UNAVAILABLE is retryable: the others are answers about the journal
- * itself, and resubmitting it unchanged gets the same answer.
+ * Why an ERP refused a journal. CONNECTOR_UNAVAILABLE (the ERP could not be reached) and CONNECTOR_ERROR (the
+ * connector threw, hung or answered something that is not an outcome) are retryable: the others are answers about
+ * the journal itself, and resubmitting it unchanged gets the same answer.
  */
-export type RejectionCode = 'PERIOD_CLOSED' | 'UNBALANCED' | 'UNKNOWN_ACCOUNT' | 'CONNECTOR_UNAVAILABLE';
+export type RejectionCode =
+  'PERIOD_CLOSED' | 'UNBALANCED' | 'UNKNOWN_ACCOUNT' | 'CONNECTOR_UNAVAILABLE' | 'CONNECTOR_ERROR';
+
+export const REJECTION_CODES: readonly RejectionCode[] = [
+  'PERIOD_CLOSED',
+  'UNBALANCED',
+  'UNKNOWN_ACCOUNT',
+  'CONNECTOR_UNAVAILABLE',
+  'CONNECTOR_ERROR',
+];
 
 /** The dimensions DESIGN.md puts on every journal line; connectors keep any others too. */
 export const DIMENSION_KEYS = ['legalEntity', 'contractId', 'customerId', 'sku', 'obligation'] as const;
@@ -56,6 +66,8 @@ export interface Connector {
    * reached: "unknown" is not "absent".
    */
   find(journalId: string): Promise<string | null>;
+  /** Where the ERP keeps a chart of accounts: the codes among `codes` it does not hold. */
+  missingAccounts?(codes: readonly string[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -65,7 +77,12 @@ export class ConnectorUnavailableError extends Error {
 }
 
 export function rejected(code: RejectionCode, message: string): SubmitOutcome {
-  return { status: 'rejected', code, retryable: code === 'CONNECTOR_UNAVAILABLE', message };
+  return {
+    status: 'rejected',
+    code,
+    retryable: code === 'CONNECTOR_UNAVAILABLE' || code === 'CONNECTOR_ERROR',
+    message,
+  };
 }
 
 /** Total debits minus total credits: zero for a balanced journal. */

@@ -1,0 +1,146 @@
+// ERP tie-out: the ERP's own balances per legal entity, account and currency through a period end, against what
+// Revtrail recorded as posted (journals with status posted, in periods through it), each difference listed with the
+// journals behind it on either side. The file connector's ERP is read through hledger itself (`hledger register` on
+// the connector's journal files), so the comparison is with what the ledger tool computes, not with Revtrail's own
+// reading of its files.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Dec } from '../revenue/index.js';
+import { ZERO, dec, formatMoney, minus, nextMonth, plus } from '../revenue/index.js';
+import type { EventStore } from '../store/index.js';
+import { signedAmountOf } from './connectors/types.js';
+import { contractJournals } from './trial-balance.js';
+
+const exec = promisify(execFile);
+
+export interface TieOutDifference {
+  legalEntity: string;
+  account: string;
+  currency: string;
+  /** Debit positive. */
+  erp: string;
+  revtrail: string;
+  /** erp − revtrail. */
+  difference: string;
+  /** Journal ids behind the account on either side (an ERP entry without a journal id: `erp:<date> <description>`). */
+  journals: string[];
+}
+
+export interface TieOut {
+  period: string;
+  legalEntity: string | null;
+  /** Accounts compared (legal entity × account × currency). */
+  compared: number;
+  differences: TieOutDifference[];
+}
+
+interface Side {
+  amount: Dec;
+  journals: Set<string>;
+}
+
+type Balances = Map<string, Side>;
+
+const keyOf = (legalEntity: string, account: string, currency: string) =>
+  JSON.stringify([legalEntity, account, currency]);
+
+function add(into: Balances, key: string, amount: Dec, journal: string): void {
+  const side = into.get(key) ?? { amount: ZERO, journals: new Set<string>() };
+  side.amount = plus(side.amount, amount);
+  side.journals.add(journal);
+  into.set(key, side);
+}
+
+/** What Revtrail recorded as posted through `period`, per legal entity, account and currency. */
+export async function revtrailPosted(store: EventStore, period: string, legalEntity?: string): Promise<Balances> {
+  const out: Balances = new Map();
+  for (const state of (await contractJournals(store)).values()) {
+    for (const j of state.journals.values()) {
+      if (j.status !== 'posted' || j.period > period) continue;
+      if (legalEntity !== undefined && j.legalEntity !== legalEntity) continue;
+      for (const l of j.lines) add(out, keyOf(j.legalEntity, l.account, j.currency), signedAmountOf(l), j.journalId);
+    }
+  }
+  return out;
+}
+
+/** One CSV record of hledger's output (quoted fields, `""` for a quote). */
+function csvRecord(line: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"]|"")*)"|([^,]*)/gy;
+  for (let i = 0; i <= line.length;) {
+    re.lastIndex = i;
+    const m = re.exec(line)!;
+    out.push(m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2]!);
+    i = re.lastIndex + 1;
+  }
+  return out;
+}
+
+/**
+ * The file connector's ERP as hledger computes it: every posting of the journal files in `dir` dated through
+ * `period`, per `legalEntity` tag, account and commodity.
+ */
+export async function hledgerBalances(
+  dir: string,
+  period: string,
+  options: { legalEntity?: string; hledger?: string } = {},
+): Promise<Balances> {
+  const out: Balances = new Map();
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.journal'))
+        .sort()
+    : [];
+  if (files.length === 0) return out;
+  const hledger = options.hledger ?? 'hledger';
+  const base = files.flatMap((f) => ['-f', join(dir, f)]);
+  // hledger's register has no tag column, so each legal entity is asked for on its own.
+  const entities =
+    options.legalEntity !== undefined
+      ? [options.legalEntity]
+      : (await exec(hledger, [...base, 'tags', 'legalEntity', '--values'])).stdout
+          .split('\n')
+          .filter((v) => v.trim() !== '');
+  for (const entity of entities) {
+    const query = [`tag:legalEntity=^${entity}$`, '-e', `${nextMonth(period)}-01`, '-O', 'csv'];
+    const entityArgs = [...base, 'register', ...query];
+    const { stdout } = await exec(hledger, entityArgs, { maxBuffer: 256 << 20 });
+    for (const line of stdout.trim().split('\n').slice(1)) {
+      if (line === '') continue;
+      const [, date, code, description, account, amount] = csvRecord(line);
+      for (const part of amount!.split(', ')) {
+        const m = /^(-?[\d.]+) ([A-Za-z]+)$/u.exec(part.trim());
+        if (!m) throw new Error(`hledger: amount ${JSON.stringify(part)} of ${account} is not "<number> <commodity>"`);
+        const journal = code ? decodeURIComponent(code) : `erp:${date} ${description}`;
+        add(out, keyOf(entity, account!, m[2]!), dec(m[1]!), journal);
+      }
+    }
+  }
+  return out;
+}
+
+/** Every (legal entity, account, currency) where the two sides differ, with the journals behind each. */
+export function compareTieOut(period: string, legalEntity: string | null, erp: Balances, revtrail: Balances): TieOut {
+  const keys = [...new Set([...erp.keys(), ...revtrail.keys()])].sort();
+  const differences: TieOutDifference[] = [];
+  for (const key of keys) {
+    const [entity, account, currency] = JSON.parse(key) as [string, string, string];
+    const e = erp.get(key);
+    const r = revtrail.get(key);
+    const difference = formatMoney(minus(e?.amount ?? ZERO, r?.amount ?? ZERO), currency);
+    if (dec(difference).isZero()) continue;
+    differences.push({
+      legalEntity: entity,
+      account,
+      currency,
+      erp: formatMoney(e?.amount ?? ZERO, currency),
+      revtrail: formatMoney(r?.amount ?? ZERO, currency),
+      difference,
+      journals: [...new Set([...(e?.journals ?? []), ...(r?.journals ?? [])])].sort(),
+    });
+  }
+  return { period, legalEntity, compared: keys.length, differences };
+}

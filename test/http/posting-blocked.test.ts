@@ -1,0 +1,106 @@
+// Nothing is skipped silently: a booked contract that cannot be journaled (its legal entity has no account mapping,
+// its currency is not the entity's) is counted blocked per code in the run summary, listed by GraphQL
+// `postingFailures`, kept out of the ERP, and posted by the first run after its cause is fixed.
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
+import { CATALOGUE, generateCompany } from '../../src/generate/index.js';
+import { Ingestor } from '../../src/ingest/index.js';
+import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
+import { ProductMappingSet } from '../../schemas/index.js';
+import { KEYS, startTestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
+
+const BLOCKED = /* GraphQL */ `
+  query ($code: String!) {
+    postingFailures(code: $code) {
+      code
+      failures {
+        contractId
+      }
+      blocked {
+        contractId
+        legalEntity
+        code
+        message
+      }
+    }
+  }
+`;
+
+type Message = { type: string; contractId?: string; data: Record<string, unknown> };
+
+/** A generated company with one USD contract moved to FR01 (no account mapping) and one to DE01 (a EUR entity). */
+async function seed(t: TestApp): Promise<{ unmapped: string; mismatched: string }> {
+  const messages = [...generateCompany({ contracts: 30, seed: 5 })] as unknown as Message[];
+  const usd = messages
+    .filter((m) => m.type === 'ContractBooked' && m.data.currency === 'USD')
+    .map((m) => m.contractId!);
+  const [unmapped, mismatched] = [usd[0]!, usd[1]!];
+  for (const m of messages) {
+    if (m.contractId === unmapped && 'legalEntity' in m.data) m.data.legalEntity = 'FR01';
+    if (m.contractId === mismatched && 'legalEntity' in m.data) m.data.legalEntity = 'DE01';
+  }
+  const store = t.app.store;
+  const products = ProductMappingSet.parse({ products: CATALOGUE, reason: 'catalogue' });
+  await publishMapping(store, 'products', products, new Date());
+  await publishMapping(store, 'accounts', { entities: DEMO_ENTITIES, reason: 'chart' }, new Date());
+  await new Ingestor(store).ingestAll(messages, { actor: 'test' });
+  return { unmapped, mismatched };
+}
+
+describe('contracts a posting run cannot journal', () => {
+  let t: TestApp;
+  afterEach(async () => t.close());
+
+  it('are counted blocked per code, listed by postingFailures, and posted once the cause is fixed', async () => {
+    t = await startTestApp({ REVTRAIL_PROJECTIONS: 'off' });
+    const { unmapped, mismatched } = await seed(t);
+    const store = t.app.store;
+    const erp = new SimulatedConnector();
+    const contractsIn = () => new Set(erp.documents().map((d) => d.journal.lines[0]!.dimensions.contractId));
+
+    const first = await postingRun(store, { period: '2026-03', connector: erp, backoffMs: 1 });
+    expect(first.blocked).toMatchObject({ UNMAPPED_ENTITY: 1, CURRENCY_MISMATCH: 1 });
+    expect(first.posted).toBeGreaterThan(0);
+    expect(contractsIn().has(unmapped)).toBe(false);
+    expect(contractsIn().has(mismatched)).toBe(false);
+
+    const ask = async (code: string) => {
+      const res = await t.call('POST', '/graphql', { query: BLOCKED, variables: { code } }, KEYS.reader);
+      expect(res.body.errors).toBeUndefined();
+      return res.body.data.postingFailures;
+    };
+    expect(await ask('UNMAPPED_ENTITY')).toEqual({
+      code: 'UNMAPPED_ENTITY',
+      failures: [],
+      blocked: [
+        {
+          contractId: unmapped,
+          legalEntity: 'FR01',
+          code: 'UNMAPPED_ENTITY',
+          message: 'legal entity FR01 has no entry in the account mapping',
+        },
+      ],
+    });
+    expect((await ask('CURRENCY_MISMATCH')).blocked).toEqual([
+      {
+        contractId: mismatched,
+        legalEntity: 'DE01',
+        code: 'CURRENCY_MISMATCH',
+        message: "contract currency USD differs from legal entity DE01's currency EUR",
+      },
+    ]);
+    expect((await ask('PERIOD_CLOSED')).blocked).toBeNull();
+
+    // The cause fixed: FR01 gets its accounts (in USD). The next run posts that contract; the USD contract in the
+    // EUR entity stays blocked and unposted.
+    const fr01 = { ...DEMO_ENTITIES[0]!, legalEntity: 'FR01', currency: 'USD' };
+    await publishMapping(store, 'accounts', { entities: [...DEMO_ENTITIES, fr01], reason: 'FR01 opened' }, new Date());
+    const second = await postingRun(store, { period: '2026-03', connector: erp, backoffMs: 1 });
+    expect(second).toMatchObject({ prepared: 1, posted: 1, blocked: { CURRENCY_MISMATCH: 1 } });
+    expect(second.blocked.UNMAPPED_ENTITY).toBeUndefined();
+    expect(contractsIn().has(unmapped)).toBe(true);
+    expect(contractsIn().has(mismatched)).toBe(false);
+    expect((await ask('UNMAPPED_ENTITY')).blocked).toEqual([]);
+  });
+});

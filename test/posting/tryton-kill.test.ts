@@ -1,0 +1,88 @@
+// kill -9 between Tryton's write and Revtrail's record: `revtrail post` dies right after Tryton posted its first
+// move. The next run asks Tryton for the move by its reference (the journal id) before sending anything, records the
+// journal posted with that move, and Tryton holds exactly one move per journal.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { seedDemo } from '../../src/demo.js';
+import { TrytonAdmin } from '../../src/posting/connectors/index.js';
+import { contractJournals } from '../../src/posting/index.js';
+import { SqliteEventStore } from '../../src/store/index.js';
+import { run } from '../support/cli.js';
+import { describeWithTryton, startTryton } from '../support/tryton.js';
+import type { TrytonTestServer } from '../support/tryton.js';
+
+const LE = 'US01'; // the Tryton company books USD, as US01 does
+
+describeWithTryton('a posting process killed after Tryton wrote', () => {
+  let server: TrytonTestServer;
+  let admin: TrytonAdmin;
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    server = await startTryton();
+    admin = new TrytonAdmin(server.connection());
+    dir = mkdtempSync(join(tmpdir(), 'revtrail-tryton-kill-'));
+    const c = server.connection();
+    env = {
+      REVTRAIL_STORE: join(dir, 'events.db'),
+      REVTRAIL_DATA_DIR: dir,
+      REVTRAIL_CONNECTOR: 'tryton',
+      REVTRAIL_TRYTON_URL: c.url,
+      REVTRAIL_TRYTON_DATABASE: c.database,
+      REVTRAIL_TRYTON_USER: c.username,
+      REVTRAIL_TRYTON_PASSWORD: c.password,
+      REVTRAIL_POSTING_BACKOFF_MS: '10',
+      REVTRAIL_LOG_LEVEL: 'silent',
+    };
+    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE!, synchronous: 'normal' });
+    await seedDemo(store, { contracts: 15, seed: 6 });
+    await store.close();
+  }, 180_000);
+  afterAll(async () => {
+    await admin?.close();
+    await server?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const journals = async () => {
+    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE! });
+    try {
+      return [...(await contractJournals(store)).values()]
+        .flatMap((s) => [...s.journals.values()])
+        .filter((j) => j.legalEntity === LE);
+    } finally {
+      await store.close();
+    }
+  };
+
+  it(
+    'the next run finds the move by reference and records it posted; one move per journal',
+    { timeout: 240_000 },
+    async () => {
+      const args = ['post', '--period', '2026-02', '--legal-entity', LE];
+      const killed = await run(args, {
+        ...env,
+        REVTRAIL_TEST_DIE_AFTER_ERP_WRITE: '1',
+        REVTRAIL_POSTING_BATCH: '1',
+        REVTRAIL_POSTING_LEASE_MS: '1000', // the killed run holds the store's posting lock until it expires
+      });
+      expect(killed.code).toBeNull();
+      const before = await journals();
+      const inDoubt = before.filter((j) => j.status === 'submitted');
+      expect(inDoubt).toHaveLength(1);
+      expect(await admin.countMoves(inDoubt[0]!.journalId)).toBe(1);
+
+      await sleep(1_100);
+      const next = await run(args, env);
+      expect(next.code, next.stderr).toBe(0);
+      expect(JSON.parse(next.stdout)).toMatchObject({ prepared: 0, posted: before.length, rejected: {} });
+      const after = await journals();
+      expect(after.every((j) => j.status === 'posted' && j.erpDocumentId !== null)).toBe(true);
+      for (const j of after) expect(await admin.countMoves(j.journalId)).toBe(1);
+    },
+  );
+});

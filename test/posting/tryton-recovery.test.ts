@@ -1,0 +1,92 @@
+// Every refusal has a way forward, against a real Tryton: an account mapping naming an account Tryton's chart lacks
+// gets the journals rejected UNKNOWN_ACCOUNT (by Tryton's own chart); the account is created in Tryton; `revtrail
+// reprepare` and the next `revtrail post` post them; Tryton's trial balance then equals Revtrail's for the period.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo.js';
+import { TrytonAdmin } from '../../src/posting/connectors/index.js';
+import { revtrailBalances } from '../../src/posting/trial-balance.js';
+import { dec } from '../../src/revenue/index.js';
+import { SqliteEventStore } from '../../src/store/index.js';
+import { run } from '../support/cli.js';
+import { describeWithTryton, startTryton } from '../support/tryton.js';
+import type { TrytonTestServer } from '../support/tryton.js';
+
+const LE = 'US01'; // the Tryton company books USD, as US01 does
+
+describeWithTryton('posting recovery on a real Tryton', () => {
+  let server: TrytonTestServer;
+  let admin: TrytonAdmin;
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    server = await startTryton();
+    admin = new TrytonAdmin(server.connection());
+    dir = mkdtempSync(join(tmpdir(), 'revtrail-tryton-recovery-'));
+    const c = server.connection();
+    env = {
+      REVTRAIL_STORE: join(dir, 'events.db'),
+      REVTRAIL_DATA_DIR: dir,
+      REVTRAIL_CONNECTOR: 'tryton',
+      REVTRAIL_TRYTON_URL: c.url,
+      REVTRAIL_TRYTON_DATABASE: c.database,
+      REVTRAIL_TRYTON_USER: c.username,
+      REVTRAIL_TRYTON_PASSWORD: c.password,
+      REVTRAIL_POSTING_BACKOFF_MS: '10',
+      REVTRAIL_LOG_LEVEL: 'silent',
+    };
+    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE!, synchronous: 'normal' });
+    await seedDemo(store, { contracts: 40, seed: 5 });
+    // Deferred revenue on 2410, an account Tryton's chart does not have yet.
+    const entities = DEMO_ENTITIES.map((e) => ({ ...e, accounts: { ...e.accounts, deferredRevenue: '2410' } }));
+    await publishMapping(store, 'accounts', { entities, reason: 'deferred revenue on 2410' }, new Date());
+    await store.close();
+  }, 180_000);
+  afterAll(async () => {
+    await admin?.close();
+    await server?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = async (period: string) => {
+    const r = await run(['post', '--period', period, '--legal-entity', LE], env);
+    return { code: r.code, summary: JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}'), stderr: r.stderr };
+  };
+
+  it(
+    'account missing → rejected → account created in Tryton → reprepare → run → trial balances equal',
+    { timeout: 240_000 },
+    async () => {
+      const first = await post('2026-02');
+      expect(first.code).toBe(3);
+      const refused = first.summary.rejected.UNKNOWN_ACCOUNT as number;
+      expect(refused).toBeGreaterThan(0);
+
+      await admin.copyAccount('2400', '2410');
+      const re = await run(['reprepare', '--legal-entity', LE], env);
+      expect(re.code, re.stderr).toBe(0);
+      const result = JSON.parse(re.stdout) as { reprepared: { code: string; action: string }[] };
+      expect(result.reprepared).toHaveLength(refused);
+      expect(result.reprepared.every((r) => r.code === 'UNKNOWN_ACCOUNT' && r.action === 'replaced')).toBe(true);
+
+      const again = await post('2026-02');
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.summary).toMatchObject({ posted: refused, rejected: {}, retrying: 0 });
+
+      const store = new SqliteEventStore({ path: env.REVTRAIL_STORE! });
+      try {
+        const ours = await revtrailBalances(store, { through: '2026-02', legalEntity: LE });
+        const theirs = [...(await admin.trialBalance())].filter(([, b]) => !dec(b).isZero());
+        expect(new Map(theirs.map(([account, b]) => [account, dec(b).toFixed(2)]))).toEqual(
+          new Map(ours.map((r) => [r.account, dec(r.balance).toFixed(2)])),
+        );
+        expect(ours.some((r) => r.account === '2410')).toBe(true);
+      } finally {
+        await store.close();
+      }
+    },
+  );
+});
