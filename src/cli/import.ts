@@ -2,7 +2,7 @@
 // (schemas -> contract command -> store), in batches, and sums up what happened to every line.
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { DomainError } from '../../schemas/index.js';
+import type { DomainError, Limits } from '../../schemas/index.js';
 import type { IngestStatus } from '../ingest/index.js';
 import { Ingestor } from '../ingest/index.js';
 import type { EventStore } from '../store/index.js';
@@ -20,6 +20,8 @@ export async function importJsonl(
   options: {
     batchSize?: number;
     actor?: string;
+    /** Bounds on each event and contract (configuration); default DEFAULT_LIMITS. */
+    limits?: Limits;
     onProgress?: (bytes: number, totalBytes: number, s: ImportSummary) => void;
   } = {},
 ): Promise<ImportSummary> {
@@ -55,7 +57,7 @@ export async function importJsonl(
     }
   }
 
-  const counts = await new Ingestor(store).ingestAll(
+  const counts = await new Ingestor(store, options.limits ? { limits: options.limits } : {}).ingestAll(
     events(),
     { actor: options.actor ?? `import:${path}` },
     {

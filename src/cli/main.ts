@@ -121,6 +121,7 @@ async function importCommand(file: string | undefined): Promise<number> {
     const counts = (c: Record<string, number>): string =>
       `${c.appended} appended, ${c.duplicate} duplicate, ${c.held} held, ${c.rejected} rejected`;
     const summary = await importJsonl(store, file, {
+      limits: config.limits,
       onProgress: (bytes, total, s) => {
         bar ??= progressBar('import', total, 'events');
         bar.update(bytes, s.lines, counts(s.counts));
