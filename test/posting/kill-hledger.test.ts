@@ -3,16 +3,14 @@
 // sending anything, records it posted with that document, posts the rest, and real hledger reads exactly one
 // transaction per journal.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo.js';
 import { contractJournals } from '../../src/posting/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { run } from '../support/cli.js';
+import { fileConnectorEnv, run, seededCliStore } from '../support/cli.js';
 import { INSTALL_HINT, describeWith } from '../support/tryton.js';
 
 const HLEDGER = '/usr/bin/hledger';
@@ -22,17 +20,7 @@ describeWith(HLEDGER, INSTALL_HINT, 'a posting process killed after the ERP wrot
   let dir: string;
   let env: Record<string, string>;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-kill-'));
-    env = {
-      REVTRAIL_STORE: join(dir, 'events.db'),
-      REVTRAIL_DATA_DIR: dir,
-      REVTRAIL_CONNECTOR: 'file',
-      REVTRAIL_ERP_DIR: join(dir, 'erp'),
-      REVTRAIL_POSTING_BACKOFF_MS: '1',
-    };
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE!, synchronous: 'normal' });
-    await seedDemo(store, { contracts: 20, seed: 9 });
-    await store.close();
+    ({ dir, env } = await seededCliStore('revtrail-kill-', fileConnectorEnv, { contracts: 20, seed: 9 }));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

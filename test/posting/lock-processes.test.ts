@@ -1,32 +1,19 @@
 // One posting run at a time across processes: two `revtrail post` processes on one store cannot both post; the one
 // that does not hold the store's posting-run lock answers POSTING_RUN_IN_PROGRESS (exit 4). A holder killed -9 keeps
 // the lock only until its lease expires; then the next run takes it over and settles what the dead one left.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { POSTING_LOCK_STREAM } from '../../commands/posting-lock.js';
-import { seedDemo } from '../../src/demo.js';
 import { contractJournals } from '../../src/posting/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { run } from '../support/cli.js';
+import { fileConnectorEnv, run, seededCliStore } from '../support/cli.js';
 
 describe('posting runs in separate processes', () => {
   let dir: string;
   let env: Record<string, string>;
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-lock-cli-'));
-    env = {
-      REVTRAIL_STORE: join(dir, 'events.db'),
-      REVTRAIL_DATA_DIR: dir,
-      REVTRAIL_CONNECTOR: 'file',
-      REVTRAIL_ERP_DIR: join(dir, 'erp'),
-      REVTRAIL_POSTING_BACKOFF_MS: '1',
-    };
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE!, synchronous: 'normal' });
-    await seedDemo(store, { contracts: 150, seed: 4 });
-    await store.close();
+    ({ dir, env } = await seededCliStore('revtrail-lock-cli-', fileConnectorEnv, { contracts: 150, seed: 4 }));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

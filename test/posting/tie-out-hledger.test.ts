@@ -1,13 +1,10 @@
 // ERP tie-out as a product feature: `revtrail reconcile --period` compares hledger's own balances of the file
 // connector's journals with what Revtrail recorded as posted; they agree after a run, and an entry made on purpose in
 // the ERP shows as a difference on its account, with the entry named, and exit code 3.
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo.js';
-import { SqliteEventStore } from '../../src/store/index.js';
-import { run } from '../support/cli.js';
+import { fileConnectorEnv, run, seededCliStore } from '../support/cli.js';
 import { INSTALL_HINT, describeWith } from '../support/tryton.js';
 
 const HLEDGER = '/usr/bin/hledger';
@@ -16,17 +13,7 @@ describeWith(HLEDGER, INSTALL_HINT, 'revtrail reconcile against hledger', () => 
   let dir: string;
   let env: Record<string, string>;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-tie-out-'));
-    env = {
-      REVTRAIL_STORE: join(dir, 'events.db'),
-      REVTRAIL_DATA_DIR: dir,
-      REVTRAIL_CONNECTOR: 'file',
-      REVTRAIL_ERP_DIR: join(dir, 'erp'),
-      REVTRAIL_POSTING_BACKOFF_MS: '1',
-    };
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE!, synchronous: 'normal' });
-    await seedDemo(store, { contracts: 40, seed: 12 });
-    await store.close();
+    ({ dir, env } = await seededCliStore('revtrail-tie-out-', fileConnectorEnv, { contracts: 40, seed: 12 }));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

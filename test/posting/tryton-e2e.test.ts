@@ -3,20 +3,17 @@
 // itself), `revtrail reprepare` re-dates it into the open period and the next run posts it there; a run killed with
 // SIGKILL mid-way and run again leaves exactly one Tryton move per journal, counted by reference in Tryton.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JournalEntry } from '../../commands/journal.js';
 import { evolveJournals, initialJournalState } from '../../commands/journal.js';
-import { seedDemo } from '../../src/demo.js';
 import { TrytonAdmin } from '../../src/posting/connectors/index.js';
 import { revtrailBalances } from '../../src/posting/trial-balance.js';
 import { dec } from '../../src/revenue/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { CLI, run } from '../support/cli.js';
-import { describeWithTryton, startTryton } from '../support/tryton.js';
+import { CLI, run, seededCliStore } from '../support/cli.js';
+import { describeWithTryton, startTryton, trytonConnectorEnv } from '../support/tryton.js';
 import type { TrytonTestServer } from '../support/tryton.js';
 
 const LE = 'US01'; // the Tryton company books USD, as US01 does
@@ -30,22 +27,10 @@ describeWithTryton('posting to a real Tryton', () => {
   beforeAll(async () => {
     server = await startTryton();
     admin = new TrytonAdmin(server.connection());
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-tryton-e2e-'));
-    const c = server.connection();
-    env = {
-      REVTRAIL_STORE: join(dir, 'events.db'),
-      REVTRAIL_DATA_DIR: dir,
-      REVTRAIL_CONNECTOR: 'tryton',
-      REVTRAIL_TRYTON_URL: c.url,
-      REVTRAIL_TRYTON_DATABASE: c.database,
-      REVTRAIL_TRYTON_USER: c.username,
-      REVTRAIL_TRYTON_PASSWORD: c.password,
-      REVTRAIL_POSTING_BACKOFF_MS: '10',
-      REVTRAIL_LOG_LEVEL: 'silent',
-    };
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE!, synchronous: 'normal' });
-    await seedDemo(store, { contracts: 60, seed: 5 });
-    await store.close();
+    ({ dir, env } = await seededCliStore('revtrail-tryton-e2e-', () => trytonConnectorEnv(server), {
+      contracts: 60,
+      seed: 5,
+    }));
   }, 180_000);
   afterAll(async () => {
     await admin?.close();

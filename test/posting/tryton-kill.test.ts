@@ -1,17 +1,14 @@
 // kill -9 between Tryton's write and Revtrail's record: `revtrail post` dies right after Tryton posted its first
 // move. The next run asks Tryton for the move by its reference (the journal id) before sending anything, records the
 // journal posted with that move, and Tryton holds exactly one move per journal.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo.js';
 import { TrytonAdmin } from '../../src/posting/connectors/index.js';
 import { contractJournals } from '../../src/posting/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { run } from '../support/cli.js';
-import { describeWithTryton, startTryton } from '../support/tryton.js';
+import { run, seededCliStore } from '../support/cli.js';
+import { describeWithTryton, startTryton, trytonConnectorEnv } from '../support/tryton.js';
 import type { TrytonTestServer } from '../support/tryton.js';
 
 const LE = 'US01'; // the Tryton company books USD, as US01 does
@@ -25,22 +22,10 @@ describeWithTryton('a posting process killed after Tryton wrote', () => {
   beforeAll(async () => {
     server = await startTryton();
     admin = new TrytonAdmin(server.connection());
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-tryton-kill-'));
-    const c = server.connection();
-    env = {
-      REVTRAIL_STORE: join(dir, 'events.db'),
-      REVTRAIL_DATA_DIR: dir,
-      REVTRAIL_CONNECTOR: 'tryton',
-      REVTRAIL_TRYTON_URL: c.url,
-      REVTRAIL_TRYTON_DATABASE: c.database,
-      REVTRAIL_TRYTON_USER: c.username,
-      REVTRAIL_TRYTON_PASSWORD: c.password,
-      REVTRAIL_POSTING_BACKOFF_MS: '10',
-      REVTRAIL_LOG_LEVEL: 'silent',
-    };
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE!, synchronous: 'normal' });
-    await seedDemo(store, { contracts: 15, seed: 6 });
-    await store.close();
+    ({ dir, env } = await seededCliStore('revtrail-tryton-kill-', () => trytonConnectorEnv(server), {
+      contracts: 15,
+      seed: 6,
+    }));
   }, 180_000);
   afterAll(async () => {
     await admin?.close();

@@ -1,17 +1,15 @@
 // Every refusal has a way forward, against a real Tryton: an account mapping naming an account Tryton's chart lacks
 // gets the journals rejected UNKNOWN_ACCOUNT (by Tryton's own chart); the account is created in Tryton; `revtrail
 // reprepare` and the next `revtrail post` post them; Tryton's trial balance then equals Revtrail's for the period.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo.js';
+import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
 import { TrytonAdmin } from '../../src/posting/connectors/index.js';
 import { revtrailBalances } from '../../src/posting/trial-balance.js';
 import { dec } from '../../src/revenue/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { run } from '../support/cli.js';
-import { describeWithTryton, startTryton } from '../support/tryton.js';
+import { run, seededCliStore } from '../support/cli.js';
+import { describeWithTryton, startTryton, trytonConnectorEnv } from '../support/tryton.js';
 import type { TrytonTestServer } from '../support/tryton.js';
 
 const LE = 'US01'; // the Tryton company books USD, as US01 does
@@ -25,21 +23,11 @@ describeWithTryton('posting recovery on a real Tryton', () => {
   beforeAll(async () => {
     server = await startTryton();
     admin = new TrytonAdmin(server.connection());
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-tryton-recovery-'));
-    const c = server.connection();
-    env = {
-      REVTRAIL_STORE: join(dir, 'events.db'),
-      REVTRAIL_DATA_DIR: dir,
-      REVTRAIL_CONNECTOR: 'tryton',
-      REVTRAIL_TRYTON_URL: c.url,
-      REVTRAIL_TRYTON_DATABASE: c.database,
-      REVTRAIL_TRYTON_USER: c.username,
-      REVTRAIL_TRYTON_PASSWORD: c.password,
-      REVTRAIL_POSTING_BACKOFF_MS: '10',
-      REVTRAIL_LOG_LEVEL: 'silent',
-    };
+    ({ dir, env } = await seededCliStore('revtrail-tryton-recovery-', () => trytonConnectorEnv(server), {
+      contracts: 40,
+      seed: 5,
+    }));
     const store = new SqliteEventStore({ path: env.REVTRAIL_STORE!, synchronous: 'normal' });
-    await seedDemo(store, { contracts: 40, seed: 5 });
     // Deferred revenue on 2410, an account Tryton's chart does not have yet.
     const entities = DEMO_ENTITIES.map((e) => ({ ...e, accounts: { ...e.accounts, deferredRevenue: '2410' } }));
     await publishMapping(store, 'accounts', { entities, reason: 'deferred revenue on 2410' }, new Date());

@@ -1,6 +1,11 @@
 // Runs the built `revtrail` CLI as a child process (see global-setup.ts).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { seedDemo } from '../../src/demo.js';
+import { SqliteEventStore } from '../../src/store/index.js';
 
 export const CLI = 'dist/src/cli/main.js';
 
@@ -61,3 +66,27 @@ export function stop(child: ChildProcess): Promise<number | null> {
     child.kill('SIGTERM');
   });
 }
+
+/**
+ * A temp dir holding an embedded store seeded with the demo company, and the environment that points the CLI at it
+ * (plus the connector's settings, given the dir).
+ */
+export async function seededCliStore(
+  prefix: string,
+  connector: (dir: string) => Record<string, string>,
+  demo: { contracts: number; seed: number },
+): Promise<{ dir: string; env: Record<string, string> }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const env = { REVTRAIL_STORE: join(dir, 'events.db'), REVTRAIL_DATA_DIR: dir, ...connector(dir) };
+  const store = new SqliteEventStore({ path: env.REVTRAIL_STORE, synchronous: 'normal' });
+  await seedDemo(store, demo);
+  await store.close();
+  return { dir, env };
+}
+
+/** The file connector (hledger journal + CSV) in `dir`/erp, retrying quickly. */
+export const fileConnectorEnv = (dir: string): Record<string, string> => ({
+  REVTRAIL_CONNECTOR: 'file',
+  REVTRAIL_ERP_DIR: join(dir, 'erp'),
+  REVTRAIL_POSTING_BACKOFF_MS: '1',
+});

@@ -52,6 +52,20 @@ export interface TrytonTestServer {
   dispose(): Promise<void>;
 }
 
+/** The environment that points the CLI's Tryton connector at `server`, retrying quickly and logging nothing. */
+export function trytonConnectorEnv(server: TrytonTestServer): Record<string, string> {
+  const c = server.connection();
+  return {
+    REVTRAIL_CONNECTOR: 'tryton',
+    REVTRAIL_TRYTON_URL: c.url,
+    REVTRAIL_TRYTON_DATABASE: c.database,
+    REVTRAIL_TRYTON_USER: c.username,
+    REVTRAIL_TRYTON_PASSWORD: c.password,
+    REVTRAIL_POSTING_BACKOFF_MS: '10',
+    REVTRAIL_LOG_LEVEL: 'silent',
+  };
+}
+
 function ciIsSet(): boolean {
   const ci = process.env.CI;
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
