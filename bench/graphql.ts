@@ -53,7 +53,7 @@ export interface GraphqlBenchResult {
   seconds: number;
   postSeconds: number;
   projectSeconds: number;
-  /** False when the schema had no `lineage` field yet (then `journal(id)` was measured in its place). */
+  /** False when the build measured has no `lineage` field (one without the audit queries): `journal(id)` stands in. */
   lineageInSchema: boolean;
   rows: GraphqlRow[];
 }

@@ -1,4 +1,4 @@
-// The journal commands: a contract's journals are events in its own stream (DESIGN.md "Journals and ERP posting") —
+// The journal commands: a contract's journals are events in its own stream (docs/accounting.md, "Journals") —
 // JournalPrepared, JournalSubmitted, JournalPosted, JournalRejected. Pure: the state is folded from the stream, the
 // decisions return events or nothing, and every event id derives from the journal id and the step, so a retried
 // command (after a crash, a timeout, a lost answer) appends nothing twice.

@@ -1,4 +1,4 @@
-// Sequencing (DESIGN.md "Sequencing", docs/sequencing.md): the one rule, shared by the contract command and every
+// Sequencing (docs/sequencing.md): the one rule, shared by the contract command and every
 // projection, for when a stored contract fact applies, what it waits for, and when it can never apply. Pure.
 //
 // A contract's state is a function of the SET of its stored facts, never of their arrival order:

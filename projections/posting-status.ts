@@ -1,6 +1,6 @@
 // posting-status: per contract, every journal prepared in its stream and what became of it at the ERP (status,
-// attempts, batches, ERP document, rejection), with what was billed, journaled and posted (DESIGN.md "Journals and ERP
-// posting"). The status rules are commands/journal.ts's `evolveJournals`, folded here unchanged; this projection adds
+// attempts, batches, ERP document, rejection), with what was billed, journaled and posted (docs/accounting.md,
+// "Journals"). The status rules are commands/journal.ts's `evolveJournals`, folded here unchanged; this projection adds
 // what the read side needs: each submission with its batch and outcome, and per journal its totals per account
 // instead of its lines (the lines stay in the stream and in the lineage index).
 //

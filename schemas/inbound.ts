@@ -1,4 +1,4 @@
-// Canonical inbound events (DESIGN.md "Inbound events"): what source systems POST to /v1/events.
+// Canonical inbound events (docs/http.md, "Inbound events"): what source systems POST to /v1/events.
 // Shape rules live here; rules that need the contract's history (currency precision of later events, known line
 // ids and invoices, version order) live in commands/contract.ts.
 import { z } from 'zod';
@@ -223,7 +223,7 @@ export const EventBatch = z.strictObject({
     .max(1000, { message: 'must hold at most 1000 events' }),
 });
 
-/** Idempotency key (DESIGN.md): source system + source id + source version + type. */
+/** Idempotency key (docs/http.md): source system + source id + source version + type. */
 export function idempotencyKey(e: Pick<InboundEvent, 'type' | 'source'>): string {
   return JSON.stringify([e.source.system, e.source.id, e.source.version, e.type]);
 }

@@ -1,4 +1,4 @@
-// Mapping sets (DESIGN.md "Revenue engine"): products (SKU -> pattern, SSP, accounts, dimensions) and accounts
+// Mapping sets (docs/accounting.md, "Mappings"): products (SKU -> pattern, SSP, accounts, dimensions) and accounts
 // (per legal entity). Each publication is a new version in its stream (mapping-products, mapping-accounts).
 import { z } from 'zod';
 import { Currency, Id, Money } from './primitives.js';

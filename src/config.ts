@@ -42,7 +42,7 @@ const Env = z.object({
   REVTRAIL_POSTING_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
   REVTRAIL_POSTING_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
   REVTRAIL_POSTING_LEASE_MS: z.coerce.number().int().min(300).max(3_600_000).default(60_000),
-  // Bounds on the work one inbound event can cause (README "Bounds"); raising them raises the worst case too.
+  // Bounds on the work one inbound event can cause (docs/http.md, "Bounds"); raising them raises the worst case too.
   REVTRAIL_MAX_SERVICE_TERM_YEARS: z.coerce.number().int().min(1).max(100).default(DEFAULT_LIMITS.maxServiceTermYears),
   REVTRAIL_MAX_USAGE_PERIOD_DAYS: z.coerce.number().int().min(1).max(3660).default(DEFAULT_LIMITS.maxUsagePeriodDays),
   REVTRAIL_MAX_CONTRACT_SPAN_YEARS: z.coerce

@@ -3,7 +3,7 @@
 
 Run with Debian's interpreter (proteus lives in /usr/lib/python3/dist-packages; a pyenv python3 cannot import it):
     /usr/bin/python3 setup_ledger.py CONF DBNAME YEAR
-Adapted from the verified recipe in /work/shared/tryton. Creates USD, one company, the "Minimal Account Chart", the
+Creates USD, one company, the "Minimal Account Chart", the
 accounts in ACCOUNTS (coded, no party required, so summary journal lines need no party), fiscal year YEAR with
 monthly periods and a posting sequence, and the general journal LSYNC; prints the record ids as JSON on stdout.
 """

@@ -1,4 +1,4 @@
-// A contract as of a past moment, bitemporally (issue 6): as the ledger knew it at a recorded time, as in effect on a
+// A contract as of a past moment, bitemporally: as the ledger knew it at a recorded time, as in effect on a
 // date, or both. Computed in memory from the log through the projections' own pure evolve/derive (contract-versions,
 // revenue-schedule), so the past state is what the read models held then, not an approximation of it.
 //

@@ -1,4 +1,4 @@
-// The audit queries (issue 6): lineage both ways, the contract as of a past moment, the three operational questions
+// The audit queries: lineage both ways, the contract as of a past moment, the three operational questions
 // and the reports. Plain functions over the event store and the read store returning JSON-able shapes (types.ts), one
 // per GraphQL field; src/graphql's resolvers call them.
 export { lineage, trace } from './lineage.js';

@@ -1,4 +1,4 @@
-// Lineage both ways (DESIGN.md "GraphQL — the audit surface"): backward from an ERP journal to the schedule lines,
+// Lineage both ways (docs/graphql.md): backward from an ERP journal to the schedule lines,
 // the exact source events and the mapping versions it was prepared from; forward from a source record (its system
 // and id) to the events it became, the contract versions they made, the schedule periods they move, and the journals
 // and ERP documents whose lineage names them. The contract stream is the truth read here: a journal's lines and

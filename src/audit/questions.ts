@@ -1,4 +1,4 @@
-// The three operational questions the audit surface answers directly (DESIGN.md "GraphQL"): which amendments wait
+// The three operational questions the audit surface answers directly (docs/graphql.md): which amendments wait
 // for revenue recalculation, which invoices and journals failed ERP posting with a given code, and which legal
 // entities carry mapping drift. Each is asked of the read models where they index the answer (tags, checkpoints),
 // and of the log for what they do not hold (events after a checkpoint, a journal's lines and lineage).

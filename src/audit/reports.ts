@@ -1,4 +1,4 @@
-// The audit reports (DESIGN.md "GraphQL"): the revenue waterfall, the deferred revenue roll-forward and the billing vs
+// The audit reports (docs/graphql.md): the revenue waterfall, the deferred revenue roll-forward and the billing vs
 // revenue vs ERP reconciliation, per legal entity, from the read models (revenue-schedule, posting-status). Amounts of
 // different currencies are never added: every report is split by currency.
 import type { PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';

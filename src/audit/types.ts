@@ -1,4 +1,4 @@
-// The shapes the audit queries answer with (DESIGN.md "GraphQL — the audit surface"). Every interface here is one
+// The shapes the audit queries answer with (docs/graphql.md). Every interface here is one
 // GraphQL object type of the same name, field for field: plain JSON, money as decimal strings with the currency's
 // minor-unit digits, positions as their text form (src/store/types.ts formatPosition), dates `YYYY-MM-DD`, periods
 // `YYYY-MM`, instants ISO 8601. Nothing is a map keyed by data (GraphQL has no such type): keyed things are lists.

@@ -1,4 +1,4 @@
-// Synthetic SaaS company: a deterministic stream of canonical inbound events (DESIGN.md "Inbound events") for a
+// Synthetic SaaS company: a deterministic stream of canonical inbound events (docs/http.md, "Inbound events") for a
 // company selling bundled subscription contracts, in the order a ledger would receive them. Owns the product
 // catalogue those events use (publishable as the product mapping), the contract scenarios and their rates, the
 // delivery-order noise (duplicates, out-of-order amendments) and a summary of any event stream.
@@ -244,7 +244,7 @@ function timeOn(day: number, fromHour: number, toHour: number, rng: Rng): number
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Money: decimal.js only, rounded half-up to the currency's minor unit (DESIGN.md "Revenue engine")
+// Money: decimal.js only, rounded half-up to the currency's minor unit (docs/accounting.md)
 
 const Dec = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
 const ZERO = new Dec(0);

@@ -1,4 +1,4 @@
-// The audit fields (issue 6): lineage, trace, as-of, the operational questions and the reports, as thin resolvers
+// The audit fields: lineage, trace, as-of, the operational questions and the reports, as thin resolvers
 // over src/audit: each checks its arguments (INVALID_ARGUMENT naming the argument) and calls the audit function, whose
 // answer is the GraphQL object as it is — every type here is the src/audit/types.ts interface of the same name, field
 // for field. Their SDL extends the base schema (schema.ts) and reuses its types where the shape is the same

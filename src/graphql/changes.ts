@@ -1,7 +1,7 @@
-// The change subscriptions (issue 6): `scheduleChanged` and `postingStatusChanged`, resumable from a position. Their
+// The change subscriptions: `scheduleChanged` and `postingStatusChanged`, resumable from a position. Their
 // SDL extends the base schema (schema.ts).
 //
-// Stateless like `ledgerEvents` (DESIGN.md "Scale": no in-process pubsub, any API node serves any subscriber): each
+// Stateless like `ledgerEvents` (no in-process pubsub, so any API node serves any subscriber): each
 // subscription follows the event store from the subscriber's position, keeps the events that change the projection it
 // reports on, waits until that projection's read-model checkpoint has passed the event (the runner may live in another
 // process, so the checkpoint is polled), then reads the documents and emits one change per affected contract. The

@@ -1,7 +1,7 @@
 // Per-request batching of read-model documents (DataLoader-style): every document a request's resolvers ask for
 // while GraphQL walks one level of the result is fetched with one getMany per projection, and each document is read
 // at most once per request. So a page of 100 contracts with schedules and journals costs a few read-store queries,
-// not a few per contract. Nothing is kept between requests (API nodes stay stateless, DESIGN.md "Scale").
+// not a few per contract. Nothing is kept between requests (API nodes stay stateless, so any node serves any request).
 import type { FastifyRequest } from 'fastify';
 import type { MercuriusContext } from 'mercurius';
 import type { ReadStore } from '../readmodel/index.js';

@@ -1,7 +1,7 @@
 // `ledgerEvents`: the event store's own catch-up-then-live subscription, from the position the subscriber names, so
 // resuming after a drop is exactly-once by construction — the store delivers every event strictly after the
 // position once, in log order, and the subscriber's last received position is the resume point. No in-process pubsub:
-// any API node serves any subscriber (DESIGN.md "Scale").
+// any API node serves any subscriber.
 import { contractStream } from '../../commands/contract.js';
 import type { KeyRing } from '../http/index.js';
 import type { AllFilter, EventStore, Position, RecordedEvent, Subscription } from '../store/index.js';

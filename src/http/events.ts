@@ -1,4 +1,4 @@
-// POST /v1/events (DESIGN.md "Inbound events") and reading one contract's raw stream and write-side status.
+// POST /v1/events (docs/http.md, "Inbound events") and reading one contract's raw stream and write-side status.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { contractStream } from '../../commands/contract.js';

@@ -1,4 +1,4 @@
-// Journal preparation (DESIGN.md "Journals and ERP posting"), pure: what a contract's general-ledger balances should
+// Journal preparation (docs/accounting.md, "Journals"), pure: what a contract's general-ledger balances should
 // be at a period end, from its billing and its revenue schedule, and the journal that takes what was already
 // journaled there. Because a journal is always "target through the period minus everything journaled so far", a
 // corrected mapping (a different schedule, a different account) comes out as the adjusting difference, and every

@@ -1,4 +1,4 @@
-// The explicit re-preparation of journals the ERP refused (DESIGN.md "Journals and ERP posting"), once the cause is
+// The explicit re-preparation of journals the ERP refused (docs/posting.md), once the cause is
 // fixed. Revtrail cannot know when an ERP period opens or a chart gains an account, so nothing re-prepares a refused
 // journal by itself: an accountant asks for it, for one journal or for every refused journal (of a legal entity).
 // What it becomes depends on why it was refused:

@@ -1,4 +1,4 @@
-// The trial balance check of issue 5 (DESIGN.md "Journals and ERP posting"): the balances Revtrail says every
+// The trial balance check (docs/posting.md): the balances Revtrail says every
 // account of every legal entity should carry through a period, the balances the journals the ERP accepted add up to,
 // and the breaks between them. Every journal is "target through the period minus what was journaled", so once each
 // prepared journal is posted the two agree to the cent; a break is a journal the ERP has not (yet) taken, or a

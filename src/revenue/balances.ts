@@ -1,4 +1,4 @@
-// Balances per period end (DESIGN.md "Balances per contract"): billed and recognised to date, and the difference
+// Balances per period end (docs/accounting.md, "Balances"): billed and recognised to date, and the difference
 // as deferred revenue (a contract liability, billed ahead of performance) or as a contract asset (performance ahead
 // of billing) — ASC 606-10-45-1..4. Pure; money only through ./money.ts.
 //

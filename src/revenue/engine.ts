@@ -1,4 +1,4 @@
-// The revenue engine (DESIGN.md "Revenue engine"): a pure function from one contract's stored facts and the product
+// The revenue engine (docs/accounting.md): a pure function from one contract's stored facts and the product
 // mapping to its ASC 606 / IFRS 15 schedule — allocation per performance obligation, revenue per calendar month,
 // lineage and exceptions. No I/O, no clock; money only through ./money.ts, fractions of performance through
 // ./fraction.ts.
@@ -743,7 +743,7 @@ export function computeSchedule(input: ScheduleInput): Schedule {
     changesExisting: boolean,
   ): Exclude<Treatment, 'auto'> {
     if (t !== undefined && t !== 'auto') return t;
-    // `auto` (DESIGN.md): separate when lines are only added, each priced at its standalone selling price.
+    // `auto`: separate when lines are only added, each priced at its standalone selling price (ASC 606-10-25-12).
     const atSsp = added.every((l) => round(standalone(l, mappingOf(l))).eq(dec(l.amount)));
     return added.length > 0 && !changesExisting && atSsp ? 'separate' : 'prospective';
   }

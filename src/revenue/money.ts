@@ -1,5 +1,5 @@
 // Money: the one module that does arithmetic on amounts (STYLE.md). decimal.js only, never JS numbers; rounding is
-// ROUND_HALF_UP to the currency's ISO 4217 minor unit everywhere (DESIGN.md "Revenue engine").
+// ROUND_HALF_UP to the currency's ISO 4217 minor unit everywhere (docs/accounting.md).
 import { Decimal } from 'decimal.js';
 import { minorUnits } from '../../schemas/primitives.js';
 

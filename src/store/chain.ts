@@ -6,7 +6,7 @@
 // (over its id, type, metadata — which holds the content hash of its data — stream and revision), so any such
 // change breaks the next link. A chain cannot show its own newest links were cut off or rewritten: the stores record
 // each stream's head hash, the embedded store also a chain over the whole log in position order and its head, and
-// `verify --anchor` prints a digest of the log's head to keep elsewhere (see README, "What verify proves").
+// `verify --anchor` prints a digest of the log's head to keep elsewhere (docs/operations.md, "What verify proves").
 import { hash } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { EventMetadata, EventMetadataInput, Json, JsonObject, Position, ProposedEvent } from './types.js';

@@ -47,7 +47,7 @@ export interface EventMetadata extends EventMetadataInput {
 
 /** An event proposed for appending. */
 export interface ProposedEvent {
-  /** A uuid; by convention uuid v5 of the idempotency key (see envelope.ts). */
+  /** A uuid; by convention uuid v5 of the idempotency key (`eventIdFor`), so a redelivery maps to the same id. */
   eventId: string;
   type: string;
   data: JsonObject;

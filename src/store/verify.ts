@@ -1,7 +1,7 @@
 // `verify`: one pass over the stored log in position order that checks every integrity record the store keeps and
 // reports every problem at its stream, revision and position, reading on past unreadable rows to the end.
 //
-// What is checked (README, "What verify proves", says what that proves per adapter):
+// What is checked (docs/operations.md, "What verify proves", says what that proves per adapter):
 // - each event: its content hash (type and data) and its link to the previous revision of its stream (prevHash);
 // - each stream: revisions gap-free from 0 and stored in order; its newest event against the head table, where the
 //   adapter keeps one (embedded store), so a cut-off tail or a removed stream shows;

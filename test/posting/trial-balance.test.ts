@@ -1,4 +1,4 @@
-// Issue 5's acceptance check over a real SQLite store: the trial balance of all posted journals equals Revtrail's
+// Over a real SQLite store: the trial balance of all posted journals equals Revtrail's
 // balances per account and legal entity, the ERP's own documents add up to the same, and a journal the ERP did not
 // take shows as a break of exactly its lines until a later run posts it.
 import { mkdtempSync, rmSync } from 'node:fs';

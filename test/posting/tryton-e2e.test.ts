@@ -1,4 +1,4 @@
-// End to end against a real Tryton (issue 5): the `revtrail post` command posts a generated company's US01 journals
+// End to end against a real Tryton: the `revtrail post` command posts a generated company's US01 journals
 // month by month; a period closed in Tryton refuses the next submission dated in it (PERIOD_CLOSED, from Tryton
 // itself), `revtrail reprepare` re-dates it into the open period and the next run posts it there; a run killed with
 // SIGKILL mid-way and run again leaves exactly one Tryton move per journal, counted by reference in Tryton.

@@ -3,7 +3,7 @@
 // unreachable (TrytonUnavailableError, retryable), a business refusal (TrytonUserError: Tryton's own message), and
 // anything else (TrytonServerError: a bug or a misconfiguration; nothing to retry).
 //
-// Protocol facts (verified against trytond 6.0.29, /work/shared/tryton/README.md):
+// Protocol facts (verified against trytond 6.0.29 as Debian packages it, installed by scripts/tryton/install.sh):
 // - POST `<url>/<db>/` (the trailing slash matters: without it a 308) with exactly {id, method, params};
 //   `common.db.login` [user, {password}, language] answers [uid, session]; later calls send
 //   `Authorization: Session base64(user:uid:session)`.

@@ -1,4 +1,4 @@
-// The contract every ERP connector keeps (DESIGN.md "Journals and ERP posting"): a prepared journal goes in, a posted
+// The contract every ERP connector keeps (docs/posting.md): a prepared journal goes in, a posted
 // ERP document or a coded rejection comes out, and the journal id is the idempotency key, so a retried submission
 // finds the document an earlier attempt created instead of creating a second one.
 import { dec, negateMoney, sumMoney } from '../../revenue/index.js';
@@ -20,7 +20,7 @@ export const REJECTION_CODES: readonly RejectionCode[] = [
   'CONNECTOR_ERROR',
 ];
 
-/** The dimensions DESIGN.md puts on every journal line; connectors keep any others too. */
+/** The dimensions every journal line carries (docs/accounting.md, "Journals"); connectors keep any others too. */
 export const DIMENSION_KEYS = ['legalEntity', 'contractId', 'customerId', 'sku', 'obligation'] as const;
 
 export interface JournalLine {
