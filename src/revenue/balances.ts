@@ -6,7 +6,7 @@
 // carry a presentation group, bills are attributed to groups by their lines, and each group has its own position.
 // The contract's deferred revenue is the sum of its groups' liabilities and its contract asset the sum of their
 // assets: one group's asset never hides another's liability.
-import type { Schedule } from './engine.js';
+import type { Schedule } from './types.js';
 import { monthOf, monthsBetween } from './calendar.js';
 import type { Dec, Minor } from './money.js';
 import { ZERO, dec, formatUnits, minusMinor, plus, plusMinor, toUnits, unitScale, unitsOfText } from './money.js';

@@ -1,6 +1,6 @@
 // What changed between two schedules of one contract, in words an accountant reads: status, transaction price,
 // allocations per line, and revenue per period — for `revtrail rebuild --dry-run --diff` and mapping-fix previews.
-import type { Schedule } from './engine.js';
+import type { Schedule } from './types.js';
 import { changeOf } from './money.js';
 
 export function diffSchedules(before: Schedule | null, after: Schedule | null): string[] {

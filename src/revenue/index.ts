@@ -1,5 +1,6 @@
 // The revenue engine's public face: compute a contract's ASC 606 schedule from its stored facts and the mappings.
-export { ScheduleBudgetExceededError, computeSchedule, recognisedThrough, revenueByYear } from './engine.js';
+export { computeSchedule } from './engine.js';
+export { ScheduleBudgetExceededError } from './types.js';
 export type {
   ContractEvent,
   ExceptionCode,
@@ -9,7 +10,8 @@ export type {
   ScheduleInput,
   ScheduleLineage,
   SchedulePeriod,
-} from './engine.js';
+} from './types.js';
+export { recognisedThrough, revenueByYear } from './totals.js';
 export { allocateLargestRemainder, dec, formatMoney, roundMoney, sumMoney } from './money.js';
 export type { Dec } from './money.js';
 export { balancesOf, billedByGroup, presentationGroups } from './balances.js';
