@@ -15,7 +15,7 @@ import { erpFrom, runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
 import { acquirePostingLock } from '../posting/lock.js';
 import { postingRun } from '../posting/run.js';
-import { compareTieOut, hledgerBalances, revtrailPosted } from '../posting/tie-out.js';
+import { erpTieOut } from '../posting/tie-out.js';
 import { importJsonl } from './import.js';
 import { phasedProgress, progressBar } from './progress.js';
 
@@ -34,9 +34,9 @@ const USAGE = `usage: revtrail <command>
                      (REVTRAIL_CONNECTOR); prints the summary; exit 3 when some journal was refused or still retrying;
                      exit 4 (POSTING_RUN_IN_PROGRESS on stderr) when another posting run holds the store's lock
   reconcile --period YYYY-MM [--legal-entity LE]
-                     ERP tie-out: the ERP's balances per account (file connector: hledger on its journals) against
-                     what Revtrail recorded as posted through the period; prints each difference with its journals;
-                     exit 3 when they differ
+                     ERP tie-out: the ERP's balances per account (file connector: hledger on its journals; Tryton:
+                     its posted move lines over JSON-RPC) against what Revtrail recorded as posted through the
+                     period; prints each difference with its journals; exit 3 when they differ
   reprepare [JOURNAL_ID...] [--legal-entity LE] [--into YYYY-MM]
                      once the cause is fixed, re-prepare journals the ERP refused, any code (all of them without
                      ids): PERIOD_CLOSED re-dated into the first open period (or --into), UNKNOWN_ACCOUNT and
@@ -324,13 +324,9 @@ async function reconcileCommand(args: string[]): Promise<number> {
   const period = checked('period', Period, f.period);
   const legalEntity = f['legal-entity'] === undefined ? undefined : checked('legal-entity', Id, f['legal-entity']);
   const config = loadConfig();
-  if (config.connector.kind !== 'file')
-    throw new Error(`reconcile: the ${config.connector.kind} connector has no tie-out yet (the file connector has)`);
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   try {
-    const erp = await hledgerBalances(config.connector.dir, period, legalEntity ? { legalEntity } : {});
-    const revtrail = await revtrailPosted(store, period, legalEntity);
-    const tieOut = compareTieOut(period, legalEntity ?? null, erp, revtrail);
+    const tieOut = await erpTieOut(store, config.connector, period, legalEntity);
     process.stdout.write(`${JSON.stringify(tieOut)}\n`);
     return tieOut.differences.length > 0 ? 3 : 0;
   } finally {
