@@ -100,13 +100,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await http.register(readModelRoutes, { read, keys, status });
   await http.register(postingRoutes, { store, keys, erp, posting: config.posting, now });
   // GraphQL at /graphql (GraphiQL at /graphiql, subscriptions over graphql-ws on the same path), `read` scope.
-  const erpDir = config.connector.kind === 'file' ? { erpDir: config.connector.dir } : {};
   await http.register(graphqlRoutes, {
     read,
     store,
     keys,
     held: { now, maxAgeDays: config.heldMaxAgeDays },
-    ...erpDir,
+    connector: config.connector,
   });
   // The projections follow the log in this process; a failure is logged and the runner restarts from its
   // checkpoint after a pause (the read model stays at its last committed batch meanwhile, and says so in its lag).

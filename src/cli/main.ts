@@ -14,8 +14,9 @@ import type { Connector } from '../posting/index.js';
 import { erpFrom, runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
 import { acquirePostingLock } from '../posting/lock.js';
-import { postingRun } from '../posting/run.js';
-import { compareTieOut, hledgerBalances, revtrailPosted } from '../posting/tie-out.js';
+import { PostingRunStoppedError, postingRun } from '../posting/run.js';
+import type { PostingRunSummary } from '../posting/run.js';
+import { erpTieOut } from '../posting/tie-out.js';
 import { importJsonl } from './import.js';
 import { phasedProgress, progressBar } from './progress.js';
 
@@ -31,12 +32,14 @@ const USAGE = `usage: revtrail <command>
                      them in; --dry-run compares and discards instead; --diff prints what changes per document
   post --period YYYY-MM [--legal-entity LE]
                      prepare every contract's journal for the period and post the unposted ones to the ERP
-                     (REVTRAIL_CONNECTOR); prints the summary; exit 3 when some journal was refused or still retrying;
-                     exit 4 (POSTING_RUN_IN_PROGRESS on stderr) when another posting run holds the store's lock
+                     (REVTRAIL_CONNECTOR); prints the summary; exit 3 when the run left something unposted (a contract
+                     blocked, a journal refused or still retrying); exit 4 (POSTING_RUN_IN_PROGRESS on stderr) when
+                     another posting run holds the store's lock; exit 5 (POSTING_RUN_LOCK_LOST on stderr, the summary
+                     so far on stdout) when another run took the lock over part-way
   reconcile --period YYYY-MM [--legal-entity LE]
-                     ERP tie-out: the ERP's balances per account (file connector: hledger on its journals) against
-                     what Revtrail recorded as posted through the period; prints each difference with its journals;
-                     exit 3 when they differ
+                     ERP tie-out: the ERP's balances per account (file connector: hledger on its journals; Tryton:
+                     its posted move lines over JSON-RPC) against what Revtrail recorded as posted through the
+                     period; prints each difference with its journals; exit 3 when they differ
   reprepare [JOURNAL_ID...] [--legal-entity LE] [--into YYYY-MM]
                      once the cause is fixed, re-prepare journals the ERP refused, any code (all of them without
                      ids): PERIOD_CLOSED re-dated into the first open period (or --into), UNKNOWN_ACCOUNT and
@@ -274,6 +277,23 @@ function dieAfterErpWrite(connector: Connector): Connector {
   };
 }
 
+/** Exit codes of `post` besides 0 (everything in scope posted) and 1 (a failure: nothing to conclude). */
+const EXIT = {
+  /** The run ran, but the ERP is not caught up: a contract blocked, a journal rejected, or one still retrying. */
+  notAllPosted: 3,
+  /** Another posting run holds the store's posting-run lock (POSTING_RUN_IN_PROGRESS): this one did nothing. */
+  inProgress: 4,
+  /** The run lost the posting-run lock part-way (POSTING_RUN_LOCK_LOST) and stopped; the next run continues. */
+  lockLost: 5,
+} as const;
+
+function postExitCode(summary: PostingRunSummary): number {
+  const total = (xs: Partial<Record<string, number>>): number =>
+    Object.values(xs).reduce<number>((sum, n) => sum + (n ?? 0), 0);
+  const unposted = total(summary.rejected) + total(summary.blocked) + summary.retrying;
+  return unposted > 0 ? EXIT.notAllPosted : 0;
+}
+
 async function postCommand(args: string[]): Promise<number> {
   const f = flags(args, ['period', 'legal-entity']);
   if (f.period === undefined) throw new Error('--period YYYY-MM is required');
@@ -292,12 +312,12 @@ async function postCommand(args: string[]): Promise<number> {
   if ('code' in lock) {
     process.stderr.write(`${JSON.stringify({ code: lock.code, message: lock.message })}\n`);
     await store.close();
-    return 4;
+    return EXIT.inProgress;
   }
   const connector = dieAfterErpWrite(erp.open(runName));
   try {
     const summary = await postingRun(store, {
-      signal: lock.signal,
+      lock,
       period,
       ...(legalEntity ? { legalEntity } : {}),
       connector,
@@ -308,8 +328,12 @@ async function postCommand(args: string[]): Promise<number> {
       actor: 'cli',
     });
     process.stdout.write(`${JSON.stringify({ runName, connector: connector.name, ...summary })}\n`);
-    const refused = Object.values(summary.rejected).reduce((a, b) => a + b, 0);
-    return refused > 0 || summary.retrying > 0 ? 3 : 0;
+    return postExitCode(summary);
+  } catch (err) {
+    if (!(err instanceof PostingRunStoppedError)) throw err;
+    process.stdout.write(`${JSON.stringify({ runName, connector: connector.name, ...err.summary })}\n`);
+    process.stderr.write(`${JSON.stringify({ code: err.code, message: err.message })}\n`);
+    return EXIT.lockLost;
   } finally {
     await lock.release();
     await erp.release(connector);
@@ -324,13 +348,9 @@ async function reconcileCommand(args: string[]): Promise<number> {
   const period = checked('period', Period, f.period);
   const legalEntity = f['legal-entity'] === undefined ? undefined : checked('legal-entity', Id, f['legal-entity']);
   const config = loadConfig();
-  if (config.connector.kind !== 'file')
-    throw new Error(`reconcile: the ${config.connector.kind} connector has no tie-out yet (the file connector has)`);
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   try {
-    const erp = await hledgerBalances(config.connector.dir, period, legalEntity ? { legalEntity } : {});
-    const revtrail = await revtrailPosted(store, period, legalEntity);
-    const tieOut = compareTieOut(period, legalEntity ?? null, erp, revtrail);
+    const tieOut = await erpTieOut(store, config.connector, period, legalEntity);
     process.stdout.write(`${JSON.stringify(tieOut)}\n`);
     return tieOut.differences.length > 0 ? 3 : 0;
   } finally {

@@ -24,7 +24,8 @@ import type { EventStore } from '../store/index.js';
 import { codedError } from './errors.js';
 import { REJECTION_CODES } from './resolvers.js';
 import { POSTING_BLOCK_CODES } from '../posting/index.js';
-import { compareTieOut, hledgerBalances, revtrailPosted } from '../posting/tie-out.js';
+import type { ConnectorConfig } from '../config.js';
+import { TieOutUnavailableError, erpTieOut } from '../posting/tie-out.js';
 
 export const auditTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -563,13 +564,13 @@ export function auditResolvers({
   read,
   store,
   held,
-  erpDir,
+  connector,
 }: {
   read: ReadStore;
   store: EventStore;
   keys: KeyRing;
   held?: HeldAge;
-  erpDir?: string;
+  connector?: ConnectorConfig;
 }): IResolvers {
   const deps: AuditDeps = held ? { read, store, held } : { read, store };
   return {
@@ -589,10 +590,12 @@ export function auditResolvers({
       erpTieOut: async (_root: unknown, args: { period: string; legalEntity?: string | null }) => {
         const period = arg('period', Period, args.period);
         const legalEntity = args.legalEntity == null ? undefined : arg('legalEntity', Id, args.legalEntity);
-        if (erpDir === undefined)
-          throw codedError('TIE_OUT_UNAVAILABLE', 'erpTieOut: the configured connector has no tie-out yet');
-        const erp = await hledgerBalances(erpDir, period, legalEntity ? { legalEntity } : {});
-        return compareTieOut(period, legalEntity ?? null, erp, await revtrailPosted(store, period, legalEntity));
+        try {
+          return await erpTieOut(store, connector ?? { kind: 'simulated' }, period, legalEntity);
+        } catch (err) {
+          if (err instanceof TieOutUnavailableError) throw codedError(err.code, `erpTieOut: ${err.message}`);
+          throw err;
+        }
       },
       mappingDrift: (_root: unknown, args: { legalEntity?: string | null }) =>
         mappingDrift(deps, args.legalEntity == null ? {} : { legalEntity: arg('legalEntity', Id, args.legalEntity) }),

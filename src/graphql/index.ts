@@ -11,6 +11,7 @@ import type { HeldAge } from '../audit/index.js';
 import type { KeyRing } from '../http/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
+import type { ConnectorConfig } from '../config.js';
 import { authorize, closeForbidden, payloadAuthorization } from './auth.js';
 import { errorFormatter } from './errors.js';
 import type { GraphqlCode } from './errors.js';
@@ -38,8 +39,8 @@ export interface GraphqlOptions {
   limits?: QueryLimits;
   /** The clock and the age past which a held event is listed as HELD_TOO_LONG. */
   held?: HeldAge;
-  /** The file connector's ERP directory, for `erpTieOut`; absent when the ERP has no tie-out yet. */
-  erpDir?: string;
+  /** The ERP `erpTieOut` reads (the file connector's journals, Tryton); absent: none, TIE_OUT_UNAVAILABLE. */
+  connector?: ConnectorConfig;
 }
 
 /**
@@ -76,7 +77,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
         store,
         keys,
         ...(held ? { held } : {}),
-        ...(options.erpDir ? { erpDir: options.erpDir } : {}),
+        ...(options.connector ? { connector: options.connector } : {}),
       }),
       changeResolvers({ read, store, keys }),
     ),

@@ -15,6 +15,7 @@ import type {
 } from '../../projections/index.js';
 import type { KeyRing } from '../http/index.js';
 import type { RejectionCode } from '../posting/index.js';
+import { POSTING_BLOCK_CODES, postingBlocks } from '../posting/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
 import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';
@@ -243,7 +244,24 @@ export function buildResolvers({ read, store, keys, held }: GraphqlDeps): IResol
             return exceptionsOf(id, schedule, posting, held);
           }),
         );
-        return found.flat().filter((x) => (kind ? x.code === kind : true));
+        const listed = found.flat().filter((x) => (kind ? x.code === kind : true));
+        // Contracts no journal can be prepared for now (blocked), as the next posting run would count them.
+        const blockCode = POSTING_BLOCK_CODES.find((c) => c === kind);
+        const blocked = !kind || blockCode ? await postingBlocks(store, blockCode) : [];
+        const blocks: ContractException[] = blocked.map((b) => ({
+          contractId: b.contractId,
+          source: 'posting',
+          code: b.code,
+          message: b.message,
+          lineId: null,
+          sku: null,
+          eventId: null,
+          journalId: null,
+        }));
+        // In contract order; a contract's own exceptions before its block (the sort is stable).
+        return [...listed, ...blocks].sort((a, b) =>
+          a.contractId < b.contractId ? -1 : a.contractId > b.contractId ? 1 : 0,
+        );
       },
     },
     Subscription: {

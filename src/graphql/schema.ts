@@ -21,8 +21,9 @@ export const typeDefs = /* GraphQL */ `
     "A journal by its id, with the contract whose stream holds it."
     journal(id: ID!): Journal
     """
-    Exceptions across contracts, in contract order: schedule exceptions (UNMAPPED_SKU, MISSING_SERVICE_PERIOD, ...)
-    and ERP rejections the journals stand at (PERIOD_CLOSED, UNBALANCED, ...). \`kind\` is one code; absent: all.
+    Exceptions across contracts, in contract order: schedule exceptions (UNMAPPED_SKU, MISSING_SERVICE_PERIOD, ...),
+    ERP rejections the journals stand at (PERIOD_CLOSED, UNBALANCED, ...) and contracts a posting run cannot journal
+    now (UNMAPPED_ENTITY, CURRENCY_MISMATCH, SCHEDULE_EXCEPTION; source posting). \`kind\` is one code; absent: all.
     """
     exceptions(kind: String): [ContractException!]!
   }

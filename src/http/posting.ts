@@ -1,6 +1,8 @@
-// Posting routes (post scope): run a posting run for a period, and re-prepare journals the ERP refused for a closed
-// period. A run answers with its summary when it ends; one run at a time per node (a second request gets 409 — two
-// runs would not post twice, since every step is decided on the contract stream, but they would only compete).
+// Posting routes (post scope): run a posting run for a period, and re-prepare journals the ERP refused. A run answers
+// with its summary when it ends. One run at a time: per node (a second request gets 409 POSTING_RUN_IN_PROGRESS) and
+// across processes through the store's posting-run lock (409 POSTING_RUN_IN_PROGRESS while another holds it; 409
+// POSTING_RUN_LOCK_LOST, with the summary so far, when another run took it over mid-run). Two runs would not post
+// twice, since every step is decided on the contract stream, but they would only compete.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
 import { PostingRunRequest, ReprepareRequest } from '../../schemas/index.js';
@@ -8,7 +10,7 @@ import type { Erp } from '../posting/erp.js';
 import { runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
 import { acquirePostingLock } from '../posting/lock.js';
-import { postingRun } from '../posting/run.js';
+import { PostingRunStoppedError, postingRun } from '../posting/run.js';
 import type { EventStore } from '../store/index.js';
 import type { KeyRing } from './auth.js';
 import { parseOrReply, sendProblem } from './problem.js';
@@ -65,7 +67,7 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
       const connector = erp.open(runName);
       try {
         const summary = await postingRun(store, {
-          signal: lock.signal,
+          lock,
           period: body.period,
           ...(body.legalEntity ? { legalEntity: body.legalEntity } : {}),
           connector,
@@ -78,6 +80,18 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
         });
         req.log.info({ runName, ...summary }, 'posting run');
         return reply.code(201).send({ runName, connector: connector.name, ...summary });
+      } catch (err) {
+        if (!(err instanceof PostingRunStoppedError)) throw err;
+        req.log.warn({ runName, ...err.summary }, 'posting run stopped: lock lost');
+        return reply.code(409).type('application/problem+json').send({
+          type: 'about:blank',
+          title: 'Conflict',
+          status: 409,
+          code: err.code,
+          detail: err.message,
+          runName,
+          summary: err.summary,
+        });
       } finally {
         running = null;
         await lock.release();

@@ -1,6 +1,8 @@
 // Holding the posting-run lock (commands/posting-lock.ts) for the length of a run: taken with optimistic concurrency
 // on the lock stream, its lease renewed on a timer while the run goes on, released at the end. A renewal that finds
-// the lock taken over (this process stalled past its lease) aborts the run's signal, so it submits no further batch.
+// the lock taken over (this process stalled past its lease) aborts the run's signal, so it submits no further batch;
+// the run also confirms the lock before each micro-batch (one read of the lock's last event), so a process that
+// stalled past its lease learns it has lost the lock before it sends anything more, not only at the next renewal.
 import type { PostingLockState } from '../../commands/posting-lock.js';
 import {
   POSTING_LOCK_STREAM,
@@ -18,9 +20,17 @@ import { WrongExpectedVersionError } from '../store/index.js';
 export const DEFAULT_POSTING_LEASE_MS = 60_000;
 
 export interface PostingLock {
-  /** Aborted (reason: an Error whose `code` is POSTING_RUN_LOCK_LOST) when another run took the lock over. */
+  /** Aborted (reason: a PostingLockLostError) when another run took the lock over. */
   signal: AbortSignal;
+  /** Reads the lock now and aborts `signal` when another run holds it. */
+  confirm(): Promise<void>;
   release(): Promise<void>;
+}
+
+/** Another run took the posting-run lock over (this one's lease had expired): this run must post nothing more. */
+export class PostingLockLostError extends Error {
+  override readonly name = 'PostingLockLostError';
+  readonly code = 'POSTING_RUN_LOCK_LOST';
 }
 
 export interface PostingLockOptions {
@@ -68,7 +78,7 @@ export async function acquirePostingLock(
   let renewing: Promise<void> = Promise.resolve();
   const renew = async () => {
     const lost = await decideOnLock(store, (s) => decideRenew(s, holder, leaseMs, now())).catch(() => null);
-    if (lost) abort.abort(Object.assign(new Error(lost.message), { code: lost.code }));
+    if (lost) abort.abort(new PostingLockLostError(lost.message));
   };
   const timer = setInterval(() => {
     renewing = renewing.then(renew);
@@ -76,6 +86,11 @@ export async function acquirePostingLock(
   timer.unref();
   return {
     signal: abort.signal,
+    confirm: async () => {
+      const state = await readLock(store);
+      if (state.holder !== holder && !abort.signal.aborted)
+        abort.abort(new PostingLockLostError(`posting run ${holder} lost the posting lock to ${state.holder}`));
+    },
     release: async () => {
       clearInterval(timer);
       await renewing;

@@ -30,6 +30,8 @@ import type { Connector, SubmitOutcome } from './connectors/index.js';
 import { guardedFind, guardedSubmit } from './connectors/index.js';
 import type { PostingBlockCode } from './inputs.js';
 import { bookedContracts, closedPeriodsReader, postingInputOf, postingMappings } from './inputs.js';
+import type { PostingLock } from './lock.js';
+import { PostingLockLostError } from './lock.js';
 import { prepareJournal } from './prepare.js';
 
 export interface PostingRunOptions {
@@ -48,8 +50,27 @@ export interface PostingRunOptions {
   timeoutMs?: number;
   now?: () => Date;
   actor?: string;
-  /** Aborted (the posting-run lock lost), the run submits no further micro-batch and throws the reason. */
-  signal?: AbortSignal;
+  /**
+   * The posting-run lock the run holds: confirmed before each micro-batch; once lost, the run submits nothing more
+   * and throws PostingRunStoppedError with what it did until then.
+   */
+  lock?: Pick<PostingLock, 'signal' | 'confirm'>;
+}
+
+/**
+ * A run stopped part-way because it lost the posting-run lock (POSTING_RUN_LOCK_LOST). Every journal it submitted
+ * has its answer recorded, or is left submitted for the next run to settle with the ERP; none is sent twice.
+ */
+export class PostingRunStoppedError extends Error {
+  override readonly name = 'PostingRunStoppedError';
+  constructor(
+    readonly code: PostingLockLostError['code'],
+    message: string,
+    /** What the run did before it stopped. */
+    readonly summary: PostingRunSummary,
+  ) {
+    super(message);
+  }
 }
 
 export interface PostingRunSummary {
@@ -250,7 +271,10 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
 
   const batchSize = options.batchSize ?? 50;
   for (let i = 0; i < pending.length; i += batchSize) {
-    options.signal?.throwIfAborted();
+    await options.lock?.confirm();
+    const reason: unknown = options.lock?.signal.reason;
+    if (reason instanceof PostingLockLostError) throw new PostingRunStoppedError(reason.code, reason.message, summary);
+    options.lock?.signal.throwIfAborted();
     const batch = pending.slice(i, i + batchSize);
     await submitBatch(store, options, batch, cursors, runId, ctx, summary);
     // A contract's journals are contiguous in `pending`: only the batch's last contract may have more to come.

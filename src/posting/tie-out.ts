@@ -1,15 +1,18 @@
 // ERP tie-out: the ERP's own balances per legal entity, account and currency through a period end, against what
 // Revtrail recorded as posted (journals with status posted, in periods through it), each difference listed with the
-// journals behind it on either side. The file connector's ERP is read through hledger itself (`hledger register` on
-// the connector's journal files), so the comparison is with what the ledger tool computes, not with Revtrail's own
-// reading of its files.
+// journals behind it on either side. Each ERP is read by its own means, so the comparison is with what the ERP
+// computes, not with Revtrail's reading of what it sent: the file connector's journal files through hledger itself
+// (`hledger register`), Tryton through JSON-RPC (the lines of its posted moves, summed debit − credit per account).
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { ConnectorConfig } from '../config.js';
 import type { Dec } from '../revenue/index.js';
 import { ZERO, dec, formatMoney, minus, nextMonth, plus } from '../revenue/index.js';
 import type { EventStore } from '../store/index.js';
+import { openTrytonConnector } from './connectors/index.js';
+import type { TrytonConnectorOptions } from './connectors/index.js';
 import { signedAmountOf } from './connectors/types.js';
 import { contractJournals } from './trial-balance.js';
 
@@ -120,6 +123,68 @@ export async function hledgerBalances(
     }
   }
   return out;
+}
+
+/** The last day of a period (YYYY-MM). */
+function lastDayOf(period: string): string {
+  const end = new Date(Date.parse(`${nextMonth(period)}-01T00:00:00Z`) - 86_400_000);
+  return end.toISOString().slice(0, 10);
+}
+
+/** The legal entity the connector wrote on a Tryton move line (its `legalEntity` dimension), or null. */
+function taggedEntity(note: string): string | null {
+  const m = /(?:^|, )legalEntity: ([^,]*)/u.exec(note);
+  return m ? m[1]!.trim() : null;
+}
+
+/**
+ * Tryton's ledger as Tryton holds it: every line of the company's posted moves dated through `period`, summed per
+ * legal entity, account and the company's currency. Tryton books one company; the legal entities Revtrail posts into
+ * it are told apart by the `legalEntity` dimension the connector writes on each line. A line without one (an entry
+ * made in Tryton by hand) is the company's: it counts for the legal entity asked for, or, when none is, under
+ * `tryton:company`. A move in the connector's journal is named by the journal id it holds; any other as
+ * `erp:<date> <description> (move <id>)`.
+ */
+export async function trytonBalances(
+  connection: TrytonConnectorOptions,
+  period: string,
+  options: { legalEntity?: string } = {},
+): Promise<Balances> {
+  const connector = openTrytonConnector(connection);
+  try {
+    const { currency, lines } = await connector.postedLines(lastDayOf(period));
+    const out: Balances = new Map();
+    for (const l of lines) {
+      const entity = taggedEntity(l.note) ?? options.legalEntity ?? 'tryton:company';
+      if (options.legalEntity !== undefined && entity !== options.legalEntity) continue;
+      const journal = l.journalId ?? `erp:${l.date} ${l.moveDescription} (move ${l.moveId})`;
+      add(out, keyOf(entity, l.account, currency), minus(dec(l.debit), dec(l.credit)), journal);
+    }
+    return out;
+  } finally {
+    await connector.close();
+  }
+}
+
+/** The configured connector's ERP has no balances to tie out with (the simulated ERP). */
+export class TieOutUnavailableError extends Error {
+  override readonly name = 'TieOutUnavailableError';
+  readonly code = 'TIE_OUT_UNAVAILABLE';
+}
+
+/** The tie-out of the configured connector's ERP with what Revtrail recorded as posted through `period`. */
+export async function erpTieOut(
+  store: EventStore,
+  connector: ConnectorConfig,
+  period: string,
+  legalEntity?: string,
+): Promise<TieOut> {
+  const only = legalEntity === undefined ? {} : { legalEntity };
+  let erp: Balances;
+  if (connector.kind === 'file') erp = await hledgerBalances(connector.dir, period, only);
+  else if (connector.kind === 'tryton') erp = await trytonBalances(connector, period, only);
+  else throw new TieOutUnavailableError(`the ${connector.kind} connector keeps no ledger to tie out with`);
+  return compareTieOut(period, legalEntity ?? null, erp, await revtrailPosted(store, period, legalEntity));
 }
 
 /** Every (legal entity, account, currency) where the two sides differ, with the journals behind each. */

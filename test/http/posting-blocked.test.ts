@@ -1,6 +1,6 @@
 // Nothing is skipped silently: a booked contract that cannot be journaled (its legal entity has no account mapping,
 // its currency is not the entity's) is counted blocked per code in the run summary, listed by GraphQL
-// `postingFailures`, kept out of the ERP, and posted by the first run after its cause is fixed.
+// `postingFailures` and `exceptions`, kept out of the ERP, and posted by the first run after its cause is fixed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
 import { CATALOGUE, generateCompany } from '../../src/generate/index.js';
@@ -23,6 +23,17 @@ const BLOCKED = /* GraphQL */ `
         code
         message
       }
+    }
+  }
+`;
+
+const EXCEPTIONS = /* GraphQL */ `
+  query ($kind: String) {
+    exceptions(kind: $kind) {
+      contractId
+      source
+      code
+      message
     }
   }
 `;
@@ -91,6 +102,26 @@ describe('contracts a posting run cannot journal', () => {
       },
     ]);
     expect((await ask('PERIOD_CLOSED')).blocked).toBeNull();
+    const exceptions = async (kind?: string) => {
+      const res = await t.call('POST', '/graphql', { query: EXCEPTIONS, variables: { kind } }, KEYS.reader);
+      expect(res.body.errors).toBeUndefined();
+      return res.body.data.exceptions as { contractId: string; source: string; code: string }[];
+    };
+    expect(await exceptions('UNMAPPED_ENTITY')).toEqual([
+      {
+        contractId: unmapped,
+        source: 'posting',
+        code: 'UNMAPPED_ENTITY',
+        message: 'legal entity FR01 has no entry in the account mapping',
+      },
+    ]);
+    const all = await exceptions();
+    expect(all.filter((x) => x.source === 'posting').map((x) => [x.contractId, x.code])).toEqual(
+      [
+        [unmapped, 'UNMAPPED_ENTITY'],
+        [mismatched, 'CURRENCY_MISMATCH'],
+      ].sort(([a], [b]) => (a! < b! ? -1 : 1)),
+    );
 
     // The cause fixed: FR01 gets its accounts (in USD). The next run posts that contract; the USD contract in the
     // EUR entity stays blocked and unposted.
@@ -102,5 +133,7 @@ describe('contracts a posting run cannot journal', () => {
     expect(contractsIn().has(unmapped)).toBe(true);
     expect(contractsIn().has(mismatched)).toBe(false);
     expect((await ask('UNMAPPED_ENTITY')).blocked).toEqual([]);
+    expect(await exceptions('UNMAPPED_ENTITY')).toEqual([]);
+    expect((await exceptions('CURRENCY_MISMATCH')).map((x) => x.contractId)).toEqual([mismatched]);
   });
 });

@@ -41,11 +41,19 @@ describe('posting runs in separate processes', () => {
       run(['post', '--period', '2026-03'], slow),
       run(['post', '--period', '2026-03'], slow),
     ]);
-    expect(results.map((r) => r.code).sort()).toEqual([0, 4]);
+    // The run that holds the lock exits 3: the demo company holds contracts no run can journal (blocked).
+    expect(results.map((r) => r.code).sort()).toEqual([3, 4]);
     const refused = results.find((r) => r.code === 4)!;
     expect(JSON.parse(refused.stderr)).toMatchObject({ code: 'POSTING_RUN_IN_PROGRESS' });
     expect(refused.stdout).toBe('');
-    const posted = JSON.parse(results.find((r) => r.code === 0)!.stdout) as { runName: string; posted: number };
+    const posted = JSON.parse(results.find((r) => r.code === 3)!.stdout) as {
+      runName: string;
+      posted: number;
+      rejected: Record<string, number>;
+      blocked: Record<string, number>;
+    };
+    expect(posted.rejected).toEqual({});
+    expect(Object.keys(posted.blocked).length).toBeGreaterThan(0);
     const all = await journals();
     expect(posted.posted).toBe(all.length);
     expect(all.every((j) => j.status === 'posted')).toBe(true);
@@ -76,7 +84,8 @@ describe('posting runs in separate processes', () => {
     if (wait > 0) await sleep(wait + 10);
     const next = await run(['post', '--period', '2026-03'], lease);
     expect(next.stderr).toBe('');
-    expect(next.code).toBe(0);
+    expect(next.code).toBe(3); // blocked contracts, as above
+    expect(JSON.parse(next.stdout)).toMatchObject({ rejected: {}, retrying: 0 });
     const all = await journals();
     expect(all.every((j) => j.status === 'posted')).toBe(true);
     const events = await lockEvents();

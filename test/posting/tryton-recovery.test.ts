@@ -1,6 +1,8 @@
 // Every refusal has a way forward, against a real Tryton: an account mapping naming an account Tryton's chart lacks
 // gets the journals rejected UNKNOWN_ACCOUNT (by Tryton's own chart); the account is created in Tryton; `revtrail
-// reprepare` and the next `revtrail post` post them; Tryton's trial balance then equals Revtrail's for the period.
+// reprepare` and the next `revtrail post` post them; Tryton's trial balance then equals Revtrail's for the period, and
+// `revtrail reconcile` (Tryton's posted move lines over JSON-RPC against what Revtrail recorded as posted) ties out.
+// A move entered by hand in Tryton afterwards is a difference on its accounts, with the move named (exit 3).
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
@@ -75,6 +77,42 @@ describeWithTryton('posting recovery on a real Tryton', () => {
       } finally {
         await store.close();
       }
+
+      const tie = await run(['reconcile', '--period', '2026-02', '--legal-entity', LE], env);
+      expect(tie.stderr).toBe('');
+      expect(tie.code).toBe(0);
+      const tieOut = JSON.parse(tie.stdout) as { compared: number; differences: unknown[] };
+      expect(tieOut.differences).toEqual([]);
+      expect(tieOut.compared).toBeGreaterThan(3);
     },
   );
+
+  it('a move entered by hand in Tryton is a difference on its accounts, naming the move (exit 3)', async () => {
+    expect((await run(['reconcile', '--period', '2026-02'], env)).code).toBe(0);
+    const id = await admin.postMove({
+      journalCode: 'REV',
+      date: '2026-02-20',
+      description: 'manual adjustment',
+      lines: [
+        { account: '1100', debit: '100.00', credit: '0' },
+        { account: '4000', debit: '0', credit: '100.00' },
+      ],
+    });
+    const off = await run(['reconcile', '--period', '2026-02', '--legal-entity', LE], env);
+    expect(off.stderr).toBe('');
+    expect(off.code).toBe(3);
+    const result = JSON.parse(off.stdout) as {
+      differences: { legalEntity: string; account: string; currency: string; difference: string; journals: string[] }[];
+    };
+    expect(result.differences.map((d) => [d.legalEntity, d.account, d.currency, d.difference])).toEqual([
+      [LE, '1100', 'USD', '100.00'],
+      [LE, '4000', 'USD', '-100.00'],
+    ]);
+    for (const d of result.differences) expect(d.journals).toContain(`erp:2026-02-20 manual adjustment (move ${id})`);
+    // Asked for no legal entity, the hand-made move is the company's, not any one legal entity's.
+    const all = JSON.parse((await run(['reconcile', '--period', '2026-02'], env)).stdout) as typeof result;
+    expect(all.differences.map((d) => d.legalEntity)).toEqual(['tryton:company', 'tryton:company']);
+    // Before the move's date, nothing differs.
+    expect((await run(['reconcile', '--period', '2026-01', '--legal-entity', LE], env)).code).toBe(0);
+  });
 });

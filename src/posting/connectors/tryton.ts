@@ -49,6 +49,48 @@ const MoveLine = z
   }));
 export type TrytonMoveLine = z.output<typeof MoveLine>;
 
+/** A line of a posted move, as the tie-out reads the ledger. */
+const LedgerLine = z
+  .object({
+    'account.': z.object({ code: z.string() }),
+    debit: z.string(),
+    credit: z.string(),
+    description: z.string().nullable(),
+    'move.': z.object({
+      id: z.number(),
+      date: z.string(),
+      description: z.string().nullable(),
+      journal: z.number(),
+    }),
+  })
+  .transform((l) => ({
+    account: l['account.'].code,
+    debit: l.debit,
+    credit: l.credit,
+    note: l.description ?? '',
+    moveId: l['move.'].id,
+    date: l['move.'].date,
+    moveDescription: l['move.'].description ?? '',
+    journal: l['move.'].journal,
+  }));
+
+/**
+ * One line of a posted move in the ledger. `journalId` is the Revtrail journal the move holds (its reference, in the
+ * connector's journal), or null for a move made otherwise (by hand in Tryton, another journal).
+ */
+export interface TrytonLedgerLine {
+  account: string;
+  /** Decimal strings, in the company's currency. */
+  debit: string;
+  credit: string;
+  /** The line's free text: the connector writes the journal line's description and dimensions there. */
+  note: string;
+  moveId: number;
+  date: string;
+  moveDescription: string;
+  journalId: string | null;
+}
+
 const Ids = z.array(z.number());
 const Period = z.object({ id: z.number(), state: z.string() });
 const AccountCode = z.object({ id: z.number(), code: z.string() });
@@ -150,6 +192,42 @@ export class TrytonConnector implements Connector {
   async missingAccounts(codes: readonly string[]): Promise<string[]> {
     const known = await this.accountIds(codes);
     return [...new Set(codes)].filter((c) => !known.has(c));
+  }
+
+  /**
+   * Every line of the company's posted moves dated on or before `throughDate` (YYYY-MM-DD), in any journal, and the
+   * company's currency: the ledger the ERP tie-out compares with what Revtrail recorded as posted.
+   */
+  async postedLines(throughDate: string): Promise<{ currency: string; lines: TrytonLedgerLine[] }> {
+    this.assertOpen();
+    const { company } = await this.rpc.context();
+    const domain = [
+      ['move.state', '=', 'posted'],
+      ['move.company', '=', company],
+      ['move.date', '<=', trytonDate(throughDate)],
+    ];
+    const fields = [
+      'account.code',
+      'debit',
+      'credit',
+      'description',
+      'move.id',
+      'move.date',
+      'move.description',
+      'move.journal',
+    ];
+    const [found, currency, journal] = await Promise.all([
+      this.rpc.model('account.move.line', 'search_read', domain, 0, null, [['id', 'ASC']], fields),
+      this.companyCurrency(),
+      this.journalId(),
+    ]);
+    const lines = parse(z.array(LedgerLine), found, 'account.move.line.search_read').map(
+      ({ journal: movedIn, ...l }) => ({
+        ...l,
+        journalId: movedIn === journal && l.moveDescription !== '' ? l.moveDescription : null,
+      }),
+    );
+    return { currency, lines };
   }
 
   async close(): Promise<void> {
@@ -319,6 +397,44 @@ export class TrytonAdmin {
     const found = await this.rpc.model('account.account', 'search_read', [['code', '=', like]], 0, 1, null, ['code']);
     const [account] = parse(z.array(AccountCode).length(1), found, 'account.account.search_read');
     await this.rpc.model('account.account', 'copy', [account!.id], { code, name: `Account ${code}` });
+  }
+
+  /**
+   * Posts a move as an accountant would enter one by hand in Tryton (journal `journalCode`, e.g. MISC), lines without
+   * Revtrail's dimensions; answers its id.
+   */
+  async postMove(move: {
+    journalCode: string;
+    date: string;
+    description: string;
+    lines: { account: string; debit: string; credit: string }[];
+  }): Promise<number> {
+    const codes = [...new Set(move.lines.map((l) => l.account))];
+    const [journals, found, period] = await Promise.all([
+      this.rpc.model('account.journal', 'search', [['code', '=', move.journalCode]], 0, 1, null),
+      this.rpc.model('account.account', 'search_read', [['code', 'in', codes]], 0, null, null, ['code']),
+      periodOf(this.rpc, move.date),
+    ]);
+    const [journal] = parse(Ids.length(1), journals, 'account.journal.search');
+    const accounts = new Map(
+      parse(z.array(AccountCode), found, 'account.account.search_read').map((a) => [a.code, a.id]),
+    );
+    if (!period) throw new Error(`Tryton has no period for ${move.date}`);
+    const lines = move.lines.map((l) => ({
+      account: accounts.get(l.account),
+      debit: trytonDecimal(l.debit),
+      credit: trytonDecimal(l.credit),
+    }));
+    const record = {
+      journal,
+      period: period.id,
+      date: trytonDate(move.date),
+      description: move.description,
+      lines: [['create', lines]],
+    };
+    const [id] = parse(Ids.length(1), await this.rpc.model('account.move', 'create', [record]), 'account.move.create');
+    await this.rpc.model('account.move', 'post', [id]);
+    return id!;
   }
 
   /** Every move whose reference (description) is the journal id, in any journal and state, oldest first. */
