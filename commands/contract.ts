@@ -8,16 +8,12 @@
 // answered `held`. A held event that fails validation once its references arrive gets a HeldEventRejected in the
 // same append as the event that resolved it (`heldRejections`).
 import type { ContractLimits, DomainError, HeldEventRejectedData, InboundEvent, InboundOf } from '../schemas/index.js';
-import {
-  DEFAULT_LIMITS,
-  contractBoundProblems,
-  datesOf,
-  domainError,
-  idempotencyKey,
-  upcast,
-} from '../schemas/index.js';
+import { DEFAULT_LIMITS, datesOf, domainError, idempotencyKey, upcast } from '../schemas/index.js';
 import { contentHashOf, eventIdFor } from '../src/store/chain.js';
 import type { JsonObject, ProposedEvent, RecordedEvent } from '../src/store/types.js';
+import type { ContractSize } from './contract-bounds.js';
+import { contractBoundProblems } from './contract-bounds.js';
+import type { Decider } from './decider.js';
 import type { FactSummary, Invalid, Known, VersionType } from './versions.js';
 import { HELD_EVENT_REJECTED, isContractFactType, sequence, summarise, validate } from './versions.js';
 
@@ -86,53 +82,46 @@ export interface ContractCommand {
   actor: string;
   correlationId?: string;
   causationId?: string;
+  /** Bounds on a contract's size and span; default DEFAULT_LIMITS. */
+  limits?: ContractLimits;
 }
 
+/**
+ * The contract command's answer to one inbound event: appended (it applies now), held (stored; it waits for what it
+ * references), duplicate (already stored) or rejected. `contract.decide` gives the events it appends.
+ */
 export type Decision =
   | { outcome: 'appended' | 'held'; event: ProposedEvent; contentHash: string }
   | { outcome: 'duplicate'; eventId: string }
-  | { outcome: 'rejected'; errors: DomainError[] };
+  | Rejected;
+
+/** An event refused with every rule it breaks, each naming its field. */
+export interface Rejected {
+  outcome: 'rejected';
+  errors: DomainError[];
+}
 
 export function toStored(e: InboundEvent): { type: string; data: StoredContractData } {
   return { type: e.type, data: { contractId: e.contractId, occurredAt: e.occurredAt, ...(e.data as JsonObject) } };
 }
 
-export function decide(state: ContractState, cmd: ContractCommand, limits: ContractLimits = DEFAULT_LIMITS): Decision {
+const rejected = (errors: DomainError[]): Rejected => ({ outcome: 'rejected', errors });
+
+export function decide(
+  state: ContractState,
+  cmd: ContractCommand,
+  limits: ContractLimits = cmd.limits ?? DEFAULT_LIMITS,
+): Decision {
   const e = cmd.event;
   const key = idempotencyKey(e);
   const stored = toStored(e);
   const contentHash = contentHashOf(stored.type, stored.data);
   const seen = state.keys.get(key);
-  if (seen) {
-    if (seen.contentHash === contentHash) return { outcome: 'duplicate', eventId: seen.eventId };
-    return {
-      outcome: 'rejected',
-      errors: [
-        domainError(
-          'IDEMPOTENCY_CONFLICT',
-          `an event with the same source (${e.source.system} ${e.source.id} v${e.source.version}) and type was ` +
-            'already accepted with different content; send a new source version to change it',
-          'source',
-        ),
-      ],
-    };
-  }
-  if (e.contractId !== state.contractId) {
-    return {
-      outcome: 'rejected',
-      errors: [domainError('CONTRACT_MISMATCH', 'event is for another contract', 'contractId')],
-    };
-  }
-
-  const size = {
-    events: state.revision === null ? 0 : state.revision + 1,
-    versions: state.versions.size,
-    lines: state.lines,
-    firstDate: state.firstDate,
-    lastDate: state.lastDate,
-  };
-  const bounds = contractBoundProblems(size, e, limits);
-  if (bounds.length > 0) return { outcome: 'rejected', errors: bounds };
+  if (seen) return seen.contentHash === contentHash ? { outcome: 'duplicate', eventId: seen.eventId } : resent(e);
+  if (e.contractId !== state.contractId)
+    return rejected([domainError('CONTRACT_MISMATCH', 'event is for another contract', 'contractId')]);
+  const bounds = contractBoundProblems(sizeOf(state), e, limits);
+  if (bounds.length > 0) return rejected(bounds);
 
   const eventId = eventIdFor(key);
   const fact = summarise(e.type, eventId, stored.data, cmd.receivedAt);
@@ -140,24 +129,54 @@ export function decide(state: ContractState, cmd: ContractCommand, limits: Contr
   // what is stored: two stored facts never claim the same version, invoice id or booking.
   const verdict = validate(state.known, fact);
   const refused = [...conflicts(state, e), ...verdict.final];
-  if (refused.length > 0) return { outcome: 'rejected', errors: distinct([...verdict.waiting, ...refused]) };
+  if (refused.length > 0) return rejected(distinct([...verdict.waiting, ...refused]));
 
-  const event: ProposedEvent = {
+  const event = proposedEvent(eventId, stored, cmd);
+  // It applies now when nothing holds it: no reference missing, and for a version, its predecessor in force.
+  const applies = verdict.reason === null && (fact.version === null || fact.version === state.appliedVersion + 1);
+  return { outcome: applies ? 'appended' : 'held', event, contentHash };
+}
+
+/** The same source record and type sent again with other content: a change needs a new source version. */
+function resent(e: InboundEvent): Rejected {
+  return rejected([
+    domainError(
+      'IDEMPOTENCY_CONFLICT',
+      `an event with the same source (${e.source.system} ${e.source.id} v${e.source.version}) and type was ` +
+        'already accepted with different content; send a new source version to change it',
+      'source',
+    ),
+  ]);
+}
+
+function sizeOf(state: ContractState): ContractSize {
+  return {
+    events: state.revision === null ? 0 : state.revision + 1,
+    versions: state.versions.size,
+    lines: state.lines,
+    firstDate: state.firstDate,
+    lastDate: state.lastDate,
+  };
+}
+
+function proposedEvent(
+  eventId: string,
+  stored: { type: string; data: StoredContractData },
+  cmd: ContractCommand,
+): ProposedEvent {
+  return {
     eventId,
     type: stored.type,
     data: stored.data,
     metadata: {
       schemaVersion: 1,
-      source: e.source,
+      source: cmd.event.source,
       receivedAt: cmd.receivedAt,
-      correlationId: cmd.correlationId ?? e.correlationId ?? null,
+      correlationId: cmd.correlationId ?? cmd.event.correlationId ?? null,
       causationId: cmd.causationId ?? null,
       actor: cmd.actor,
     },
   };
-  // It applies now when nothing holds it: no reference missing, and for a version, its predecessor in force.
-  const applies = verdict.reason === null && (fact.version === null || fact.version === state.appliedVersion + 1);
-  return { outcome: applies ? 'appended' : 'held', event, contentHash };
 }
 
 /** Each error once (a conflict with a stored fact and the same rule on the applied ones say one thing). */
@@ -351,3 +370,23 @@ export function heldRejections(state: ContractState, ctx: { receivedAt: string; 
     },
   }));
 }
+
+/**
+ * The events one inbound event appends to its contract's stream: itself (applied now or held), then a
+ * HeldEventRejected for every held event it resolved that fails validation then; none for a duplicate.
+ */
+function decideEvents(state: ContractState, command: ContractCommand): ProposedEvent[] | Rejected {
+  const decision = decide(state, command);
+  if (decision.outcome === 'rejected') return decision;
+  if (decision.outcome === 'duplicate') return [];
+  const after = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
+  return [decision.event, ...heldRejections(after, command)];
+}
+
+/** A contract's stream (the key: its contract id): every inbound event about it and what the store decided of them. */
+export const contract: Decider<ContractState, ContractCommand, Foldable, Rejected> = {
+  stream: contractStream,
+  initial: initialContractState,
+  evolve,
+  decide: decideEvents,
+};
