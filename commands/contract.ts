@@ -219,19 +219,19 @@ function versionConflicts(
   state: ContractState,
   e: InboundOf<'ContractAmended'> | InboundOf<'ContractCancelled'>,
 ): DomainError[] {
-  const v = e.data.version;
-  const errs: DomainError[] = [];
-  if (state.versions.has(v)) {
-    errs.push(
+  const version = e.data.version;
+  const errors: DomainError[] = [];
+  if (state.versions.has(version)) {
+    errors.push(
       domainError(
         'VERSION_CONFLICT',
-        `version ${v} of contract ${e.contractId} already exists (from another source record)`,
+        `version ${version} of contract ${e.contractId} already exists (from another source record)`,
         'data.version',
       ),
     );
   }
-  if (state.cancelledAt !== null && (e.type === 'ContractCancelled' || v > state.cancelledAt)) {
-    errs.push(
+  if (state.cancelledAt !== null && (e.type === 'ContractCancelled' || version > state.cancelledAt)) {
+    errors.push(
       domainError(
         'CONTRACT_ALREADY_CANCELLED',
         `contract ${e.contractId} was cancelled at version ${state.cancelledAt}`,
@@ -240,92 +240,92 @@ function versionConflicts(
     );
   }
   if (e.type === 'ContractAmended') {
-    e.data.lines.forEach((l, i) => {
-      const sku = state.lines.get(l.lineId);
+    e.data.lines.forEach((line, i) => {
+      const sku = state.lines.get(line.lineId);
       // A line of an applied version is checked by validation; this is a line of a version still held.
-      if (sku !== undefined && sku !== l.sku && !state.known.lines.has(l.lineId)) {
-        errs.push(
+      if (sku !== undefined && sku !== line.sku && !state.known.lines.has(line.lineId)) {
+        errors.push(
           domainError(
             'LINE_SKU_CHANGED',
-            `line ${l.lineId} is ${sku}; a line keeps its SKU across versions (use a new lineId)`,
+            `line ${line.lineId} is ${sku}; a line keeps its SKU across versions (use a new lineId)`,
             `data.lines.${i}.sku`,
           ),
         );
       }
     });
   }
-  return errs;
+  return errors;
 }
 
 export type Foldable = Pick<RecordedEvent, 'eventId' | 'type' | 'data' | 'metadata'> & { revision: number };
 
 /** Applies one stored event to a state the caller owns (used by fold, which copies first and settles after). */
-function applyInPlace(s: ContractState, e: Foldable): void {
-  s.revision = e.revision;
-  const src = e.metadata.source;
-  if (src)
-    s.keys.set(idempotencyKey({ type: e.type as InboundEvent['type'], source: src }), {
-      eventId: e.eventId,
-      contentHash: e.metadata.contentHash,
+function applyInPlace(state: ContractState, event: Foldable): void {
+  state.revision = event.revision;
+  const source = event.metadata.source;
+  if (source)
+    state.keys.set(idempotencyKey({ type: event.type as InboundEvent['type'], source }), {
+      eventId: event.eventId,
+      contentHash: event.metadata.contentHash,
     });
-  const d = e.data as Record<string, unknown>;
-  if (e.type === HELD_EVENT_REJECTED) {
-    s.facts.delete(d.rejectedEventId as string);
+  const data = event.data as Record<string, unknown>;
+  if (event.type === HELD_EVENT_REJECTED) {
+    state.facts.delete(data.rejectedEventId as string);
     return;
   }
-  if (!isContractFactType(e.type)) return;
-  for (const { date } of datesOf(e.type, d)) {
-    if (s.firstDate === null || date < s.firstDate) s.firstDate = date;
-    if (s.lastDate === null || date > s.lastDate) s.lastDate = date;
+  if (!isContractFactType(event.type)) return;
+  for (const { date } of datesOf(event.type, data)) {
+    if (state.firstDate === null || date < state.firstDate) state.firstDate = date;
+    if (state.lastDate === null || date > state.lastDate) state.lastDate = date;
   }
-  if (e.type === 'ContractBooked') {
-    s.booking = {
-      currency: d.currency as string,
-      legalEntity: d.legalEntity as string,
-      customerId: d.customerId as string,
+  if (event.type === 'ContractBooked') {
+    state.booking = {
+      currency: data.currency as string,
+      legalEntity: data.legalEntity as string,
+      customerId: data.customerId as string,
     };
   }
-  s.facts.set(e.eventId, summarise(e.type, e.eventId, d, e.metadata.receivedAt));
+  state.facts.set(event.eventId, summarise(event.type, event.eventId, data, event.metadata.receivedAt));
 }
 
 /** Sequences the kept facts: what applies, what is held, what failed on apply; forgets what no longer decides. */
-function settle(s: ContractState): void {
-  const sequenced = sequence(s.contractId, s.facts.values());
-  s.known = sequenced.known;
-  s.appliedVersion = sequenced.versionInForce;
-  s.held = sequenced.held.length;
-  s.unrecorded = sequenced.invalid;
+function settle(state: ContractState): void {
+  const sequenced = sequence(state.contractId, state.facts.values());
+  state.known = sequenced.known;
+  state.appliedVersion = sequenced.versionInForce;
+  state.held = sequenced.held.length;
+  state.unrecorded = sequenced.invalid;
   const invalid = new Set(sequenced.invalid.map((x) => x.fact.eventId));
-  s.versions = new Map();
-  s.lines = new Map();
-  s.invoices = new Set();
-  s.cancelledAt = null;
-  for (const fact of s.facts.values()) {
+  state.versions = new Map();
+  state.lines = new Map();
+  state.invoices = new Set();
+  state.cancelledAt = null;
+  for (const fact of state.facts.values()) {
     if (invalid.has(fact.eventId)) continue;
     if (fact.version !== null) {
-      s.versions.set(fact.version, fact.type as VersionType);
-      for (const [lineId, sku] of fact.lines) if (!s.lines.has(lineId)) s.lines.set(lineId, sku);
-      if (fact.type === 'ContractCancelled') s.cancelledAt = fact.version;
+      state.versions.set(fact.version, fact.type as VersionType);
+      for (const [lineId, sku] of fact.lines) if (!state.lines.has(lineId)) state.lines.set(lineId, sku);
+      if (fact.type === 'ContractCancelled') state.cancelledAt = fact.version;
     }
-    if (fact.invoiceId !== null) s.invoices.add(fact.invoiceId);
+    if (fact.invoiceId !== null) state.invoices.add(fact.invoiceId);
   }
   for (const fact of sequenced.applied)
-    if (fact.version === null && fact.invoiceId === null) s.facts.delete(fact.eventId);
+    if (fact.version === null && fact.invoiceId === null) state.facts.delete(fact.eventId);
 }
 
-function copy(s: ContractState): ContractState {
+function copy(state: ContractState): ContractState {
   return {
-    ...s,
-    keys: new Map(s.keys),
-    booking: s.booking && { ...s.booking },
-    facts: new Map(s.facts),
+    ...state,
+    keys: new Map(state.keys),
+    booking: state.booking && { ...state.booking },
+    facts: new Map(state.facts),
   };
 }
 
 /** Folds stored events into a new state; `state` is left as it was. */
 export function fold(state: ContractState, events: Iterable<Foldable>): ContractState {
   const next = copy(state);
-  for (const e of events) applyInPlace(next, upcast(e));
+  for (const event of events) applyInPlace(next, upcast(event));
   settle(next);
   return next;
 }
