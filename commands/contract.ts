@@ -8,16 +8,12 @@
 // answered `held`. A held event that fails validation once its references arrive gets a HeldEventRejected in the
 // same append as the event that resolved it (`heldRejections`).
 import type { ContractLimits, DomainError, HeldEventRejectedData, InboundEvent, InboundOf } from '../schemas/index.js';
-import {
-  DEFAULT_LIMITS,
-  contractBoundProblems,
-  datesOf,
-  domainError,
-  idempotencyKey,
-  upcast,
-} from '../schemas/index.js';
+import { DEFAULT_LIMITS, datesOf, domainError, idempotencyKey, upcast } from '../schemas/index.js';
 import { contentHashOf, eventIdFor } from '../src/store/chain.js';
 import type { JsonObject, ProposedEvent, RecordedEvent } from '../src/store/types.js';
+import type { ContractSize } from './contract-bounds.js';
+import { contractBoundProblems } from './contract-bounds.js';
+import type { Decider } from './decider.js';
 import type { FactSummary, Invalid, Known, VersionType } from './versions.js';
 import { HELD_EVENT_REJECTED, isContractFactType, sequence, summarise, validate } from './versions.js';
 
@@ -86,53 +82,46 @@ export interface ContractCommand {
   actor: string;
   correlationId?: string;
   causationId?: string;
+  /** Bounds on a contract's size and span; default DEFAULT_LIMITS. */
+  limits?: ContractLimits;
 }
 
+/**
+ * The contract command's answer to one inbound event: appended (it applies now), held (stored; it waits for what it
+ * references), duplicate (already stored) or rejected. `contract.decide` gives the events it appends.
+ */
 export type Decision =
   | { outcome: 'appended' | 'held'; event: ProposedEvent; contentHash: string }
   | { outcome: 'duplicate'; eventId: string }
-  | { outcome: 'rejected'; errors: DomainError[] };
+  | Rejected;
+
+/** An event refused with every rule it breaks, each naming its field. */
+export interface Rejected {
+  outcome: 'rejected';
+  errors: DomainError[];
+}
 
 export function toStored(e: InboundEvent): { type: string; data: StoredContractData } {
   return { type: e.type, data: { contractId: e.contractId, occurredAt: e.occurredAt, ...(e.data as JsonObject) } };
 }
 
-export function decide(state: ContractState, cmd: ContractCommand, limits: ContractLimits = DEFAULT_LIMITS): Decision {
+const rejected = (errors: DomainError[]): Rejected => ({ outcome: 'rejected', errors });
+
+export function decide(
+  state: ContractState,
+  cmd: ContractCommand,
+  limits: ContractLimits = cmd.limits ?? DEFAULT_LIMITS,
+): Decision {
   const e = cmd.event;
   const key = idempotencyKey(e);
   const stored = toStored(e);
   const contentHash = contentHashOf(stored.type, stored.data);
   const seen = state.keys.get(key);
-  if (seen) {
-    if (seen.contentHash === contentHash) return { outcome: 'duplicate', eventId: seen.eventId };
-    return {
-      outcome: 'rejected',
-      errors: [
-        domainError(
-          'IDEMPOTENCY_CONFLICT',
-          `an event with the same source (${e.source.system} ${e.source.id} v${e.source.version}) and type was ` +
-            'already accepted with different content; send a new source version to change it',
-          'source',
-        ),
-      ],
-    };
-  }
-  if (e.contractId !== state.contractId) {
-    return {
-      outcome: 'rejected',
-      errors: [domainError('CONTRACT_MISMATCH', 'event is for another contract', 'contractId')],
-    };
-  }
-
-  const size = {
-    events: state.revision === null ? 0 : state.revision + 1,
-    versions: state.versions.size,
-    lines: state.lines,
-    firstDate: state.firstDate,
-    lastDate: state.lastDate,
-  };
-  const bounds = contractBoundProblems(size, e, limits);
-  if (bounds.length > 0) return { outcome: 'rejected', errors: bounds };
+  if (seen) return seen.contentHash === contentHash ? { outcome: 'duplicate', eventId: seen.eventId } : resent(e);
+  if (e.contractId !== state.contractId)
+    return rejected([domainError('CONTRACT_MISMATCH', 'event is for another contract', 'contractId')]);
+  const bounds = contractBoundProblems(sizeOf(state), e, limits);
+  if (bounds.length > 0) return rejected(bounds);
 
   const eventId = eventIdFor(key);
   const fact = summarise(e.type, eventId, stored.data, cmd.receivedAt);
@@ -140,24 +129,54 @@ export function decide(state: ContractState, cmd: ContractCommand, limits: Contr
   // what is stored: two stored facts never claim the same version, invoice id or booking.
   const verdict = validate(state.known, fact);
   const refused = [...conflicts(state, e), ...verdict.final];
-  if (refused.length > 0) return { outcome: 'rejected', errors: distinct([...verdict.waiting, ...refused]) };
+  if (refused.length > 0) return rejected(distinct([...verdict.waiting, ...refused]));
 
-  const event: ProposedEvent = {
+  const event = proposedEvent(eventId, stored, cmd);
+  // It applies now when nothing holds it: no reference missing, and for a version, its predecessor in force.
+  const applies = verdict.reason === null && (fact.version === null || fact.version === state.appliedVersion + 1);
+  return { outcome: applies ? 'appended' : 'held', event, contentHash };
+}
+
+/** The same source record and type sent again with other content: a change needs a new source version. */
+function resent(e: InboundEvent): Rejected {
+  return rejected([
+    domainError(
+      'IDEMPOTENCY_CONFLICT',
+      `an event with the same source (${e.source.system} ${e.source.id} v${e.source.version}) and type was ` +
+        'already accepted with different content; send a new source version to change it',
+      'source',
+    ),
+  ]);
+}
+
+function sizeOf(state: ContractState): ContractSize {
+  return {
+    events: state.revision === null ? 0 : state.revision + 1,
+    versions: state.versions.size,
+    lines: state.lines,
+    firstDate: state.firstDate,
+    lastDate: state.lastDate,
+  };
+}
+
+function proposedEvent(
+  eventId: string,
+  stored: { type: string; data: StoredContractData },
+  cmd: ContractCommand,
+): ProposedEvent {
+  return {
     eventId,
     type: stored.type,
     data: stored.data,
     metadata: {
       schemaVersion: 1,
-      source: e.source,
+      source: cmd.event.source,
       receivedAt: cmd.receivedAt,
-      correlationId: cmd.correlationId ?? e.correlationId ?? null,
+      correlationId: cmd.correlationId ?? cmd.event.correlationId ?? null,
       causationId: cmd.causationId ?? null,
       actor: cmd.actor,
     },
   };
-  // It applies now when nothing holds it: no reference missing, and for a version, its predecessor in force.
-  const applies = verdict.reason === null && (fact.version === null || fact.version === state.appliedVersion + 1);
-  return { outcome: applies ? 'appended' : 'held', event, contentHash };
 }
 
 /** Each error once (a conflict with a stored fact and the same rule on the applied ones say one thing). */
@@ -200,19 +219,19 @@ function versionConflicts(
   state: ContractState,
   e: InboundOf<'ContractAmended'> | InboundOf<'ContractCancelled'>,
 ): DomainError[] {
-  const v = e.data.version;
-  const errs: DomainError[] = [];
-  if (state.versions.has(v)) {
-    errs.push(
+  const version = e.data.version;
+  const errors: DomainError[] = [];
+  if (state.versions.has(version)) {
+    errors.push(
       domainError(
         'VERSION_CONFLICT',
-        `version ${v} of contract ${e.contractId} already exists (from another source record)`,
+        `version ${version} of contract ${e.contractId} already exists (from another source record)`,
         'data.version',
       ),
     );
   }
-  if (state.cancelledAt !== null && (e.type === 'ContractCancelled' || v > state.cancelledAt)) {
-    errs.push(
+  if (state.cancelledAt !== null && (e.type === 'ContractCancelled' || version > state.cancelledAt)) {
+    errors.push(
       domainError(
         'CONTRACT_ALREADY_CANCELLED',
         `contract ${e.contractId} was cancelled at version ${state.cancelledAt}`,
@@ -221,92 +240,92 @@ function versionConflicts(
     );
   }
   if (e.type === 'ContractAmended') {
-    e.data.lines.forEach((l, i) => {
-      const sku = state.lines.get(l.lineId);
+    e.data.lines.forEach((line, i) => {
+      const sku = state.lines.get(line.lineId);
       // A line of an applied version is checked by validation; this is a line of a version still held.
-      if (sku !== undefined && sku !== l.sku && !state.known.lines.has(l.lineId)) {
-        errs.push(
+      if (sku !== undefined && sku !== line.sku && !state.known.lines.has(line.lineId)) {
+        errors.push(
           domainError(
             'LINE_SKU_CHANGED',
-            `line ${l.lineId} is ${sku}; a line keeps its SKU across versions (use a new lineId)`,
+            `line ${line.lineId} is ${sku}; a line keeps its SKU across versions (use a new lineId)`,
             `data.lines.${i}.sku`,
           ),
         );
       }
     });
   }
-  return errs;
+  return errors;
 }
 
 export type Foldable = Pick<RecordedEvent, 'eventId' | 'type' | 'data' | 'metadata'> & { revision: number };
 
 /** Applies one stored event to a state the caller owns (used by fold, which copies first and settles after). */
-function applyInPlace(s: ContractState, e: Foldable): void {
-  s.revision = e.revision;
-  const src = e.metadata.source;
-  if (src)
-    s.keys.set(idempotencyKey({ type: e.type as InboundEvent['type'], source: src }), {
-      eventId: e.eventId,
-      contentHash: e.metadata.contentHash,
+function applyInPlace(state: ContractState, event: Foldable): void {
+  state.revision = event.revision;
+  const source = event.metadata.source;
+  if (source)
+    state.keys.set(idempotencyKey({ type: event.type as InboundEvent['type'], source }), {
+      eventId: event.eventId,
+      contentHash: event.metadata.contentHash,
     });
-  const d = e.data as Record<string, unknown>;
-  if (e.type === HELD_EVENT_REJECTED) {
-    s.facts.delete(d.rejectedEventId as string);
+  const data = event.data as Record<string, unknown>;
+  if (event.type === HELD_EVENT_REJECTED) {
+    state.facts.delete(data.rejectedEventId as string);
     return;
   }
-  if (!isContractFactType(e.type)) return;
-  for (const { date } of datesOf(e.type, d)) {
-    if (s.firstDate === null || date < s.firstDate) s.firstDate = date;
-    if (s.lastDate === null || date > s.lastDate) s.lastDate = date;
+  if (!isContractFactType(event.type)) return;
+  for (const { date } of datesOf(event.type, data)) {
+    if (state.firstDate === null || date < state.firstDate) state.firstDate = date;
+    if (state.lastDate === null || date > state.lastDate) state.lastDate = date;
   }
-  if (e.type === 'ContractBooked') {
-    s.booking = {
-      currency: d.currency as string,
-      legalEntity: d.legalEntity as string,
-      customerId: d.customerId as string,
+  if (event.type === 'ContractBooked') {
+    state.booking = {
+      currency: data.currency as string,
+      legalEntity: data.legalEntity as string,
+      customerId: data.customerId as string,
     };
   }
-  s.facts.set(e.eventId, summarise(e.type, e.eventId, d, e.metadata.receivedAt));
+  state.facts.set(event.eventId, summarise(event.type, event.eventId, data, event.metadata.receivedAt));
 }
 
 /** Sequences the kept facts: what applies, what is held, what failed on apply; forgets what no longer decides. */
-function settle(s: ContractState): void {
-  const sequenced = sequence(s.contractId, s.facts.values());
-  s.known = sequenced.known;
-  s.appliedVersion = sequenced.versionInForce;
-  s.held = sequenced.held.length;
-  s.unrecorded = sequenced.invalid;
+function settle(state: ContractState): void {
+  const sequenced = sequence(state.contractId, state.facts.values());
+  state.known = sequenced.known;
+  state.appliedVersion = sequenced.versionInForce;
+  state.held = sequenced.held.length;
+  state.unrecorded = sequenced.invalid;
   const invalid = new Set(sequenced.invalid.map((x) => x.fact.eventId));
-  s.versions = new Map();
-  s.lines = new Map();
-  s.invoices = new Set();
-  s.cancelledAt = null;
-  for (const fact of s.facts.values()) {
+  state.versions = new Map();
+  state.lines = new Map();
+  state.invoices = new Set();
+  state.cancelledAt = null;
+  for (const fact of state.facts.values()) {
     if (invalid.has(fact.eventId)) continue;
     if (fact.version !== null) {
-      s.versions.set(fact.version, fact.type as VersionType);
-      for (const [lineId, sku] of fact.lines) if (!s.lines.has(lineId)) s.lines.set(lineId, sku);
-      if (fact.type === 'ContractCancelled') s.cancelledAt = fact.version;
+      state.versions.set(fact.version, fact.type as VersionType);
+      for (const [lineId, sku] of fact.lines) if (!state.lines.has(lineId)) state.lines.set(lineId, sku);
+      if (fact.type === 'ContractCancelled') state.cancelledAt = fact.version;
     }
-    if (fact.invoiceId !== null) s.invoices.add(fact.invoiceId);
+    if (fact.invoiceId !== null) state.invoices.add(fact.invoiceId);
   }
   for (const fact of sequenced.applied)
-    if (fact.version === null && fact.invoiceId === null) s.facts.delete(fact.eventId);
+    if (fact.version === null && fact.invoiceId === null) state.facts.delete(fact.eventId);
 }
 
-function copy(s: ContractState): ContractState {
+function copy(state: ContractState): ContractState {
   return {
-    ...s,
-    keys: new Map(s.keys),
-    booking: s.booking && { ...s.booking },
-    facts: new Map(s.facts),
+    ...state,
+    keys: new Map(state.keys),
+    booking: state.booking && { ...state.booking },
+    facts: new Map(state.facts),
   };
 }
 
 /** Folds stored events into a new state; `state` is left as it was. */
 export function fold(state: ContractState, events: Iterable<Foldable>): ContractState {
   const next = copy(state);
-  for (const e of events) applyInPlace(next, upcast(e));
+  for (const event of events) applyInPlace(next, upcast(event));
   settle(next);
   return next;
 }
@@ -351,3 +370,23 @@ export function heldRejections(state: ContractState, ctx: { receivedAt: string; 
     },
   }));
 }
+
+/**
+ * The events one inbound event appends to its contract's stream: itself (applied now or held), then a
+ * HeldEventRejected for every held event it resolved that fails validation then; none for a duplicate.
+ */
+function decideEvents(state: ContractState, command: ContractCommand): ProposedEvent[] | Rejected {
+  const decision = decide(state, command);
+  if (decision.outcome === 'rejected') return decision;
+  if (decision.outcome === 'duplicate') return [];
+  const after = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
+  return [decision.event, ...heldRejections(after, command)];
+}
+
+/** A contract's stream (the key: its contract id): every inbound event about it and what the store decided of them. */
+export const contract: Decider<ContractState, ContractCommand, Foldable, Rejected> = {
+  stream: contractStream,
+  initial: initialContractState,
+  evolve,
+  decide: decideEvents,
+};

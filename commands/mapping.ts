@@ -4,6 +4,8 @@ import type { AccountMappingSet, DomainError, MappingKind, ProductMappingSet } f
 import { domainError } from '../schemas/index.js';
 import { canonicalJson, eventIdFor, sha256Hex } from '../src/store/chain.js';
 import type { JsonObject, ProposedEvent } from '../src/store/types.js';
+import type { Decider } from './decider.js';
+import { accepted } from './decider.js';
 
 export const mappingStream = (kind: MappingKind): string => `mapping-${kind}`;
 export const MAPPING_EVENT = { products: 'ProductMappingPublished', accounts: 'AccountMappingPublished' } as const;
@@ -17,6 +19,14 @@ export interface MappingState {
 
 export const initialMappingState: MappingState = { version: 0, contentHash: null };
 
+export interface PublishMapping {
+  kind: MappingKind;
+  set: ProductMappingSet | AccountMappingSet;
+  receivedAt: string;
+  actor: string;
+}
+
+/** What a publication answers: the version now current, and whether this request made it. */
 export type MappingDecision =
   | { outcome: 'published'; version: number; event: ProposedEvent }
   | { outcome: 'unchanged'; version: number }
@@ -27,50 +37,54 @@ const contentOf = (kind: MappingKind, set: ProductMappingSet | AccountMappingSet
     ? { products: (set as ProductMappingSet).products }
     : { entities: (set as AccountMappingSet).entities };
 
+function decide(state: MappingState, { kind, set, receivedAt, actor }: PublishMapping): ProposedEvent[] | DomainError {
+  const content = contentOf(kind, set);
+  const hash = sha256Hex(canonicalJson(content));
+  if (hash === state.contentHash) return [];
+  if (set.basedOnVersion !== undefined && set.basedOnVersion !== state.version)
+    return domainError(
+      'STALE_VERSION',
+      `the current ${kind} mapping is version ${state.version}, not ${set.basedOnVersion}`,
+      'basedOnVersion',
+    );
+  const version = state.version + 1;
+  const data: JsonObject = { version, ...content, reason: set.reason, previousVersion: state.version || null };
+  return [
+    {
+      // Version numbers are unique per stream, so the id is derived from them: a retried append is a no-op.
+      eventId: eventIdFor(`mapping|${kind}|${version}|${hash}`),
+      type: MAPPING_EVENT[kind],
+      data,
+      metadata: { schemaVersion: 1, source: null, receivedAt, correlationId: null, causationId: null, actor },
+    },
+  ];
+}
+
+function evolve(_state: MappingState, e: { data: JsonObject }): MappingState {
+  const { version, reason: _r, previousVersion: _p, ...content } = e.data as JsonObject & { version: number };
+  return { version, contentHash: sha256Hex(canonicalJson(content)) };
+}
+
+/** The product or account mapping of the store, one stream per kind. */
+export const mapping: Decider<MappingState, PublishMapping, { data: JsonObject }, DomainError, MappingKind> = {
+  stream: mappingStream,
+  initial: () => initialMappingState,
+  evolve,
+  decide,
+};
+
+/** The publication decided, with the version it leaves current (what POST /v1/mappings answers). */
 export function decidePublish(
   state: MappingState,
   kind: MappingKind,
   set: ProductMappingSet | AccountMappingSet,
   ctx: { receivedAt: string; actor: string },
 ): MappingDecision {
-  const content = contentOf(kind, set);
-  const hash = sha256Hex(canonicalJson(content));
-  if (hash === state.contentHash) return { outcome: 'unchanged', version: state.version };
-  if (set.basedOnVersion !== undefined && set.basedOnVersion !== state.version) {
-    return {
-      outcome: 'rejected',
-      errors: [
-        domainError(
-          'STALE_VERSION',
-          `the current ${kind} mapping is version ${state.version}, not ${set.basedOnVersion}`,
-          'basedOnVersion',
-        ),
-      ],
-    };
-  }
-  const version = state.version + 1;
-  const data: JsonObject = { version, ...content, reason: set.reason, previousVersion: state.version || null };
-  return {
-    outcome: 'published',
-    version,
-    event: {
-      // Version numbers are unique per stream, so the id is derived from them: a retried append is a no-op.
-      eventId: eventIdFor(`mapping|${kind}|${version}|${hash}`),
-      type: MAPPING_EVENT[kind],
-      data,
-      metadata: {
-        schemaVersion: 1,
-        source: null,
-        receivedAt: ctx.receivedAt,
-        correlationId: null,
-        causationId: null,
-        actor: ctx.actor,
-      },
-    },
-  };
+  const decided = decide(state, { kind, set, ...ctx });
+  if (!accepted(decided)) return { outcome: 'rejected', errors: [decided] };
+  const [event] = decided;
+  if (event === undefined) return { outcome: 'unchanged', version: state.version };
+  return { outcome: 'published', version: state.version + 1, event };
 }
 
-export function evolveMapping(_state: MappingState, e: { data: JsonObject }): MappingState {
-  const { version, reason: _r, previousVersion: _p, ...content } = e.data as JsonObject & { version: number };
-  return { version, contentHash: sha256Hex(canonicalJson(content)) };
-}
+export const evolveMapping = evolve;

@@ -4,6 +4,8 @@ import type { DomainError } from '../schemas/index.js';
 import { domainError } from '../schemas/index.js';
 import { eventIdFor } from '../src/store/chain.js';
 import type { JsonObject, ProposedEvent } from '../src/store/types.js';
+import type { Decider } from './decider.js';
+import { accepted } from './decider.js';
 
 export const periodsStream = (legalEntity: string): string => `periods-${legalEntity}`;
 
@@ -15,22 +17,29 @@ export interface PeriodsState {
 export const initialPeriodsState = (): PeriodsState => ({ closed: new Set(), changes: 0 });
 
 export type PeriodAction = 'close' | 'reopen';
+
+export interface ChangePeriod {
+  action: PeriodAction;
+  legalEntity: string;
+  period: string;
+  reason: string;
+  receivedAt: string;
+  actor: string;
+}
+
+/** What a close or reopen answers: whether this request changed the period. */
 export type PeriodDecision =
   | { outcome: 'changed'; event: ProposedEvent }
   | { outcome: 'unchanged' }
   | { outcome: 'rejected'; errors: DomainError[] };
 
-export function decidePeriod(
-  state: PeriodsState,
-  cmd: { action: PeriodAction; legalEntity: string; period: string; reason: string; receivedAt: string; actor: string },
-): PeriodDecision {
+function decide(state: PeriodsState, cmd: ChangePeriod): ProposedEvent[] {
   const isClosed = state.closed.has(cmd.period);
-  if ((cmd.action === 'close') === isClosed) return { outcome: 'unchanged' };
+  if ((cmd.action === 'close') === isClosed) return [];
   const type = cmd.action === 'close' ? 'PeriodClosed' : 'PeriodReopened';
   const data: JsonObject = { legalEntity: cmd.legalEntity, period: cmd.period, reason: cmd.reason };
-  return {
-    outcome: 'changed',
-    event: {
+  return [
+    {
       eventId: eventIdFor(`period|${cmd.legalEntity}|${state.changes}|${type}|${cmd.period}`),
       type,
       data,
@@ -43,16 +52,34 @@ export function decidePeriod(
         actor: cmd.actor,
       },
     },
-  };
+  ];
 }
 
-export function evolvePeriods(state: PeriodsState, e: { type: string; data: JsonObject }): PeriodsState {
+function evolve(state: PeriodsState, e: { type: string; data: JsonObject }): PeriodsState {
   const closed = new Set(state.closed);
   const period = e.data.period as string;
   if (e.type === 'PeriodClosed') closed.add(period);
   if (e.type === 'PeriodReopened') closed.delete(period);
   return { closed, changes: state.changes + 1 };
 }
+
+/** The closed periods of one legal entity (the key). */
+export const periods: Decider<PeriodsState, ChangePeriod, { type: string; data: JsonObject }> = {
+  stream: periodsStream,
+  initial: initialPeriodsState,
+  evolve,
+  decide,
+};
+
+/** The close or reopen decided, as POST /v1/periods answers it. */
+export function decidePeriod(state: PeriodsState, cmd: ChangePeriod): PeriodDecision {
+  const decided = periods.decide(state, cmd);
+  if (!accepted(decided)) return { outcome: 'rejected', errors: [decided] };
+  const [event] = decided;
+  return event === undefined ? { outcome: 'unchanged' } : { outcome: 'changed', event };
+}
+
+export const evolvePeriods = evolve;
 
 /** A rule the posting side uses: the period is closed in Revtrail. */
 export function periodClosedError(legalEntity: string, period: string): DomainError {

@@ -7,6 +7,8 @@ import type { DomainError } from '../schemas/index.js';
 import { domainError } from '../schemas/index.js';
 import { eventIdFor } from '../src/store/chain.js';
 import type { ProposedEvent, RecordedEvent } from '../src/store/types.js';
+import type { Decider } from './decider.js';
+import { accepted } from './decider.js';
 
 export const POSTING_LOCK_STREAM = 'posting-run-lock';
 
@@ -50,13 +52,13 @@ const lockEvent = (type: string, state: PostingLockState, data: Record<string, s
 const held = (state: PostingLockState, now: Date): boolean =>
   state.holder !== null && state.expiresAt !== null && Date.parse(state.expiresAt) > now.getTime();
 
+export type PostingLockCommand =
+  | { action: 'acquire'; holder: string; leaseMs: number; now: Date }
+  | { action: 'renew'; holder: string; leaseMs: number; now: Date }
+  | { action: 'release'; holder: string; now: Date };
+
 /** Takes the lock for `holder` when it is free, released, or its lease has expired. */
-export function decideAcquire(
-  state: PostingLockState,
-  holder: string,
-  leaseMs: number,
-  now: Date,
-): ProposedEvent | DomainError {
+function acquire(state: PostingLockState, holder: string, leaseMs: number, now: Date): ProposedEvent[] | DomainError {
   if (held(state, now) && state.holder !== holder)
     return domainError(
       'POSTING_RUN_IN_PROGRESS',
@@ -65,24 +67,67 @@ export function decideAcquire(
   const expiresAt = new Date(now.getTime() + leaseMs).toISOString();
   const data: Record<string, string> = { holder, expiresAt };
   if (state.holder !== null && state.holder !== holder) data.takenOverFrom = state.holder;
-  return lockEvent('PostingRunLockAcquired', state, data, now);
+  return [lockEvent('PostingRunLockAcquired', state, data, now)];
 }
 
 /** Extends the holder's lease; refused once another run has taken the lock over (the lease had expired). */
+function renew(state: PostingLockState, holder: string, leaseMs: number, now: Date): ProposedEvent[] | DomainError {
+  if (state.holder !== holder)
+    return domainError('POSTING_RUN_LOCK_LOST', `posting run ${holder} lost the posting lock to ${state.holder}`);
+  const expiresAt = new Date(now.getTime() + leaseMs).toISOString();
+  return [lockEvent('PostingRunLockRenewed', state, { holder, expiresAt }, now)];
+}
+
+/** Releases the holder's lock; nothing when another run holds it now. */
+function release(state: PostingLockState, holder: string, now: Date): ProposedEvent[] {
+  if (state.holder !== holder) return [];
+  return [lockEvent('PostingRunLockReleased', state, { holder }, now)];
+}
+
+function decide(state: PostingLockState, command: PostingLockCommand): ProposedEvent[] | DomainError {
+  switch (command.action) {
+    case 'acquire':
+      return acquire(state, command.holder, command.leaseMs, command.now);
+    case 'renew':
+      return renew(state, command.holder, command.leaseMs, command.now);
+    case 'release':
+      return release(state, command.holder, command.now);
+    default:
+      return command satisfies never;
+  }
+}
+
+/** The one posting-run lock of the store (its stream has no key). */
+export const postingLock: Decider<PostingLockState, PostingLockCommand, RecordedEvent, DomainError, void> = {
+  stream: () => POSTING_LOCK_STREAM,
+  initial: () => initialPostingLockState,
+  evolve: evolvePostingLock,
+  decide,
+};
+
+/** The one event a lock command appends, or why it is refused; null when it changes nothing. */
+function single(decided: ProposedEvent[] | DomainError): ProposedEvent | DomainError | null {
+  return accepted(decided) ? (decided[0] ?? null) : decided;
+}
+
+export function decideAcquire(
+  state: PostingLockState,
+  holder: string,
+  leaseMs: number,
+  now: Date,
+): ProposedEvent | DomainError {
+  return single(acquire(state, holder, leaseMs, now))!; // acquiring always appends or refuses
+}
+
 export function decideRenew(
   state: PostingLockState,
   holder: string,
   leaseMs: number,
   now: Date,
 ): ProposedEvent | DomainError {
-  if (state.holder !== holder)
-    return domainError('POSTING_RUN_LOCK_LOST', `posting run ${holder} lost the posting lock to ${state.holder}`);
-  const expiresAt = new Date(now.getTime() + leaseMs).toISOString();
-  return lockEvent('PostingRunLockRenewed', state, { holder, expiresAt }, now);
+  return single(renew(state, holder, leaseMs, now))!; // renewing always appends or refuses
 }
 
-/** Releases the holder's lock; nothing when another run holds it now. */
 export function decideRelease(state: PostingLockState, holder: string, now: Date): ProposedEvent | null {
-  if (state.holder !== holder) return null;
-  return lockEvent('PostingRunLockReleased', state, { holder }, now);
+  return release(state, holder, now)[0] ?? null;
 }

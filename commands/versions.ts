@@ -12,7 +12,7 @@
 //   after a cancellation in force, a line reference once a cancellation closed the contract) make it invalid: it never
 //   applies. Validation is monotone: more facts never turn an applied fact invalid nor an invalid one valid, so the
 //   command side's decision at any time and a projection's fold of any order agree.
-import type { DomainError, InboundType } from '../schemas/index.js';
+import type { DomainError, InboundEvent, InboundOf, InboundType } from '../schemas/index.js';
 import { domainError, moneyPrecisionProblem } from '../schemas/index.js';
 
 export const VERSION_TYPES = ['ContractBooked', 'ContractAmended', 'ContractCancelled'] as const;
@@ -21,6 +21,10 @@ const VERSION_TYPE_SET: ReadonlySet<string> = new Set(VERSION_TYPES);
 
 export function isVersionType(type: string): type is VersionType {
   return VERSION_TYPE_SET.has(type);
+}
+
+export function isVersionEvent(e: InboundEvent): e is InboundOf<VersionType> {
+  return isVersionType(e.type);
 }
 
 /** The stored event recording that a held fact failed validation once its references arrived. */
@@ -172,8 +176,15 @@ export interface Sequence {
   invalid: Invalid[];
 }
 
-const byEventId = (a: FactSummary, b: FactSummary): number =>
+const byEventId = (a: { eventId: string }, b: { eventId: string }): number =>
   a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+
+type Versioned = { version: number | null; eventId: string };
+
+/** Version order: by version number; two facts claiming one version by event id (the first is the one that counts). */
+export function compareVersions(a: Versioned, b: Versioned): number {
+  return (a.version ?? 0) - (b.version ?? 0) || byEventId(a, b);
+}
 
 /** The stable order of facts on one side of a version: business date, then type rank, then event id. */
 export function compareFacts(a: FactSummary, b: FactSummary): number {
@@ -282,9 +293,33 @@ export function sequence(
   facts: Iterable<FactSummary>,
   rejected: ReadonlyMap<string, DomainError[]> = new Map(),
 ): Sequence {
-  const known = emptyKnown(contractId);
-  const held: Held[] = [];
-  const invalid: Invalid[] = [];
+  const outcome: Outcome = { known: emptyKnown(contractId), held: [], invalid: [] };
+  const { versions, invoices, others } = partition(facts, rejected, outcome.invalid);
+  const { chain, waiting } = chainVersions(outcome, versions);
+  const versionInForce = chain[chain.length - 1]?.version ?? 0;
+  holdVersions(outcome, waiting, versions, versionInForce);
+  // Invoices first (credit memos name them), then the rest; each against the contract as the versions make it.
+  const appliedFacts: FactSummary[] = [];
+  for (const fact of [...invoices.sort(compareFacts), ...others.sort(compareFacts)])
+    if (applyOrHold(outcome, fact)) appliedFacts.push(fact);
+  outcome.held.sort((a, b) => byEventId(a.fact, b.fact));
+  outcome.invalid.sort((a, b) => byEventId(a.fact, b.fact));
+  return { ...outcome, versionInForce, applied: place(chain, appliedFacts) };
+}
+
+/** What sequencing has found so far: the contract as known, the facts that wait and those that never apply. */
+interface Outcome {
+  known: Known;
+  held: Held[];
+  invalid: Invalid[];
+}
+
+/** Each fact once, by kind; the versions in version order. A fact whose rejection is recorded is invalid as it is. */
+function partition(
+  facts: Iterable<FactSummary>,
+  rejected: ReadonlyMap<string, DomainError[]>,
+  invalid: Invalid[],
+): { versions: FactSummary[]; invoices: FactSummary[]; others: FactSummary[] } {
   const versions: FactSummary[] = [];
   const invoices: FactSummary[] = [];
   const others: FactSummary[] = [];
@@ -298,97 +333,115 @@ export function sequence(
     else if (fact.type === 'InvoiceIssued') invoices.push(fact);
     else others.push(fact);
   }
-  versions.sort((a, b) => a.version! - b.version! || byEventId(a, b));
+  versions.sort(compareVersions);
+  return { versions, invoices, others };
+}
 
-  // Versions, in version order: the chain from the booking up to the first gap.
+/**
+ * Versions, in version order: the chain from the booking up to the first gap, each applied to `known`; the versions
+ * after the gap wait. A second fact claiming a version is invalid.
+ */
+function chainVersions(
+  outcome: Outcome,
+  versions: readonly FactSummary[],
+): { chain: FactSummary[]; waiting: FactSummary[] } {
   const chain: FactSummary[] = [];
-  const waitingVersions: FactSummary[] = [];
+  const waiting: FactSummary[] = [];
   for (const fact of versions) {
     const previous = chain[chain.length - 1];
-    if (previous?.version === fact.version || waitingVersions.some((w) => w.version === fact.version)) {
-      invalid.push({
-        fact,
-        errors: [
-          domainError(
-            'VERSION_CONFLICT',
-            `version ${fact.version} of contract ${contractId} already exists`,
-            'data.version',
-          ),
-        ],
-      });
+    if (previous?.version === fact.version || waiting.some((w) => w.version === fact.version)) {
+      const message = `version ${fact.version} of contract ${outcome.known.contractId} already exists`;
+      outcome.invalid.push({ fact, errors: [domainError('VERSION_CONFLICT', message, 'data.version')] });
       continue;
     }
-    if (fact.version !== (previous?.version ?? 0) + 1 || waitingVersions.length > 0) {
-      waitingVersions.push(fact);
+    if (fact.version !== (previous?.version ?? 0) + 1 || waiting.length > 0) {
+      waiting.push(fact);
       continue;
     }
-    const verdict = validate(known, fact);
+    const verdict = validate(outcome.known, fact);
     if (verdict.final.length > 0) {
-      invalid.push({ fact, errors: verdict.final });
+      outcome.invalid.push({ fact, errors: verdict.final });
       continue; // its number stays free: the versions after it wait for a valid one
     }
     chain.push(fact);
-    if (fact.type === 'ContractBooked') {
-      known.currency = fact.currency;
-      known.bookingDate = fact.date;
-    }
-    if (fact.type === 'ContractCancelled') known.cancelledAt = fact.version;
-    for (const [lineId, sku] of fact.lines) known.lines.set(lineId, sku);
+    applyVersion(outcome.known, fact);
   }
-  const versionInForce = chain[chain.length - 1]?.version ?? 0;
-  for (const fact of waitingVersions) {
-    const verdict = validate(known, fact);
+  return { chain, waiting };
+}
+
+/** What an applied version makes known: the booking's currency and date, a cancellation, its lines. */
+function applyVersion(known: Known, fact: FactSummary): void {
+  if (fact.type === 'ContractBooked') {
+    known.currency = fact.currency;
+    known.bookingDate = fact.date;
+  }
+  if (fact.type === 'ContractCancelled') known.cancelledAt = fact.version;
+  for (const [lineId, sku] of fact.lines) known.lines.set(lineId, sku);
+}
+
+/** The versions after a gap: invalid if no later fact can cure them, otherwise held for the booking or the gap. */
+function holdVersions(
+  outcome: Outcome,
+  waiting: readonly FactSummary[],
+  versions: readonly FactSummary[],
+  versionInForce: number,
+): void {
+  const stored = new Set(versions.map((v) => v.version));
+  // A stored version fills its place unless it is invalid (the versions it follows may still arrive).
+  const fills = (version: number): boolean =>
+    stored.has(version) && !outcome.invalid.some((x) => x.fact.version === version);
+  for (const fact of waiting) {
+    const verdict = validate(outcome.known, fact);
     if (verdict.final.length > 0) {
-      invalid.push({ fact, errors: verdict.final });
+      outcome.invalid.push({ fact, errors: verdict.final });
       continue;
     }
-    if (known.currency === null) {
-      held.push({ fact, reason: 'AWAITING_BOOKING', message: HOLD_MESSAGES.AWAITING_BOOKING, missingVersions: [] });
+    if (outcome.known.currency === null) {
+      const message = HOLD_MESSAGES.AWAITING_BOOKING;
+      outcome.held.push({ fact, reason: 'AWAITING_BOOKING', message, missingVersions: [] });
       continue;
     }
-    const stored = new Set(versions.map((v) => v.version));
-    const missing: number[] = [];
-    for (let v = versionInForce + 1; v < fact.version!; v++) if (!stored.has(v) || !chainable(v)) missing.push(v);
-    held.push({
+    const missing = missingVersions(versionInForce, fact.version!, fills);
+    outcome.held.push({
       fact,
       reason: 'HELD_VERSION_GAP',
-      message:
-        `version ${fact.version} waits for version${missing.length === 1 ? '' : 's'} ${missing.join(', ')}; ` +
-        `version ${versionInForce} stays in force until ${missing.length === 1 ? 'it arrives' : 'they arrive'}`,
+      message: versionGapMessage(fact.version!, missing, `version ${versionInForce} stays in force`),
       missingVersions: missing,
     });
   }
+}
 
-  // Invoices first (credit memos name them), then the rest; each against the contract as the versions make it.
-  const appliedFacts: FactSummary[] = [];
-  const decide = (fact: FactSummary): void => {
-    const verdict = validate(known, fact);
-    if (verdict.final.length > 0) invalid.push({ fact, errors: [...verdict.final, ...verdict.waiting] });
-    else if (verdict.reason !== null) {
-      const reason = verdict.reason;
-      held.push({
-        fact,
-        reason,
-        message:
-          reason === 'AWAITING_BOOKING' ? HOLD_MESSAGES[reason] : verdict.waiting.map((e) => e.message).join('; '),
-        missingVersions: [],
-      });
-    } else {
-      appliedFacts.push(fact);
-      if (fact.invoiceId !== null) known.invoices.add(fact.invoiceId);
-    }
-  };
-  invoices.sort(compareFacts).forEach(decide);
-  others.sort(compareFacts).forEach(decide);
+/** The versions after the one in force and before `version` that nothing stored fills. */
+export function missingVersions(versionInForce: number, version: number, fills: (v: number) => boolean): number[] {
+  const missing: number[] = [];
+  for (let v = versionInForce + 1; v < version; v++) if (!fills(v)) missing.push(v);
+  return missing;
+}
 
-  held.sort((a, b) => byEventId(a.fact, b.fact));
-  invalid.sort((a, b) => byEventId(a.fact, b.fact));
-  return { known, versionInForce, applied: place(chain, appliedFacts), held, invalid };
+/** Owner-facing: what a version held for a gap waits for, and what stays meanwhile (`meanwhile`). */
+export function versionGapMessage(version: number, missing: readonly number[], meanwhile: string): string {
+  return (
+    `version ${version} waits for version${missing.length === 1 ? '' : 's'} ${missing.join(', ')}; ` +
+    `${meanwhile} until ${missing.length === 1 ? 'it arrives' : 'they arrive'}`
+  );
+}
 
-  /** A stored version that is not invalid (the versions it follows may still arrive). */
-  function chainable(version: number): boolean {
-    return !invalid.some((x) => x.fact.version === version);
+/** A fact other than a version: applied (true) when valid and nothing it names is missing; else invalid or held. */
+function applyOrHold(outcome: Outcome, fact: FactSummary): boolean {
+  const verdict = validate(outcome.known, fact);
+  if (verdict.final.length > 0) {
+    outcome.invalid.push({ fact, errors: [...verdict.final, ...verdict.waiting] });
+    return false;
   }
+  if (verdict.reason !== null) {
+    const reason = verdict.reason;
+    const message =
+      reason === 'AWAITING_BOOKING' ? HOLD_MESSAGES[reason] : verdict.waiting.map((e) => e.message).join('; ');
+    outcome.held.push({ fact, reason, message, missingVersions: [] });
+    return false;
+  }
+  if (fact.invoiceId !== null) outcome.known.invoices.add(fact.invoiceId);
+  return true;
 }
 
 /**

@@ -4,7 +4,7 @@
 // booking is known (money precision in the contract currency, after a cancellation) never applies.
 import type { DomainError } from '../schemas/index.js';
 import type { VersionType } from '../commands/versions.js';
-import { isVersionType, sequence, summarise } from '../commands/versions.js';
+import { compareVersions, isVersionType, sequence, summarise } from '../commands/versions.js';
 import type { JsonObject, RecordedEvent } from '../src/store/types.js';
 import type { Projection } from './types.js';
 
@@ -81,9 +81,7 @@ function apply(doc: ContractVersions, e: RecordedEvent): ContractVersions {
     source: (e.metadata.source as unknown as JsonObject | null | undefined) ?? null,
     receivedAt: e.metadata.receivedAt,
   };
-  const versions = [...doc.versions.filter((v) => v.eventId !== entry.eventId), entry].sort(
-    (a, b) => a.version - b.version || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0),
-  );
+  const versions = [...doc.versions.filter((v) => v.eventId !== entry.eventId), entry].sort(compareVersions);
   let next: ContractVersions = { ...doc, versions };
   if (e.type === 'ContractBooked') {
     next = {

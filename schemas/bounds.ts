@@ -2,7 +2,7 @@
 // contract's earliest to its latest date, for every line of every version, so the span of a contract's dates, its
 // lines, versions and events are what a single sender could otherwise grow without limit. Each bound is checked
 // where it can be: on the event alone at the edge (`eventBoundProblems`), and against the contract's history in the
-// contract command (`contractBoundProblems`).
+// contract command (commands/contract-bounds.ts).
 import type { DomainError } from './errors.js';
 import { domainError } from './errors.js';
 
@@ -41,7 +41,7 @@ export const FIRST_YEAR = 1900;
 export const LAST_YEAR = 2200;
 
 /** A date `years` years later (earlier when negative); 29 February stays a string that still orders correctly. */
-function shiftYears(date: string, years: number): string {
+export function shiftYears(date: string, years: number): string {
   return `${String(Number(date.slice(0, 4)) + years).padStart(4, '0')}${date.slice(4)}`;
 }
 
@@ -156,49 +156,4 @@ export function eventBoundProblems(
     }
   }
   return out;
-}
-
-/** What the contract command knows of a contract for its bounds. */
-export interface ContractSize {
-  events: number;
-  versions: number;
-  lines: ReadonlySet<string> | ReadonlyMap<string, unknown>;
-  firstDate: string | null;
-  lastDate: string | null;
-}
-
-/** The bounds an event is checked against given the contract it joins; nothing of a refused event is stored. */
-export function contractBoundProblems(
-  size: ContractSize,
-  e: { type: string; data: object },
-  limits: ContractLimits,
-): DomainError[] {
-  const data = e.data as Loose;
-  const tooLarge = (what: string, path: string) =>
-    domainError('CONTRACT_TOO_LARGE', `a contract holds at most ${what}`, path);
-  if (size.events >= limits.maxContractEvents) return [tooLarge(`${limits.maxContractEvents} events`, 'contractId')];
-  const isVersion = e.type === 'ContractBooked' || e.type === 'ContractAmended' || e.type === 'ContractCancelled';
-  if (isVersion && size.versions >= limits.maxContractVersions)
-    return [tooLarge(`${limits.maxContractVersions} versions`, 'data.version')];
-  if (Array.isArray(data.lines) && isVersion) {
-    const added = new Set((data.lines as Loose[]).map((l) => l.lineId).filter((id) => !size.lines.has(id as string)));
-    if (size.lines.size + added.size > limits.maxContractLines)
-      return [tooLarge(`${limits.maxContractLines} distinct lines`, 'data.lines')];
-  }
-  const years = limits.maxContractSpanYears;
-  let [first, last] = [size.firstDate, size.lastDate];
-  for (const { path, date } of datesOf(e.type, data)) {
-    first = first === null || date < first ? date : first;
-    last = last === null || date > last ? date : last;
-    if (last > shiftYears(first, years)) {
-      return [
-        domainError(
-          'CONTRACT_SPAN_TOO_LONG',
-          `the dates of a contract lie within ${years} years of each other; ${date} would make it ${first}..${last}`,
-          path,
-        ),
-      ];
-    }
-  }
-  return [];
 }

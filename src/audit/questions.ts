@@ -8,6 +8,7 @@ import type {
   ProductsInForce,
   RevenueScheduleDoc,
 } from '../../projections/index.js';
+import { missingVersions, versionGapMessage } from '../../commands/versions.js';
 import { contractVersions, postingStatus, revenueSchedule } from '../../projections/index.js';
 import {
   POSTING_BLOCK_CODES,
@@ -106,11 +107,8 @@ export async function amendmentsAwaitingRecalculation(deps: AuditDeps): Promise<
     if (!doc || !doc.heldVersions.includes(version)) continue;
     const rejected = new Set(doc.rejectedVersions.map((r) => r.version));
     const stored = new Set(doc.versions.map((v) => v.version).filter((v) => !rejected.has(v)));
-    const missing: number[] = [];
-    for (let v = doc.versionInForce + 1; v < version; v++) if (!stored.has(v)) missing.push(v);
-    const waits =
-      `version ${version} waits for version${missing.length === 1 ? '' : 's'} ${missing.join(', ')}; ` +
-      `the schedule stays at version ${doc.versionInForce} until ${missing.length === 1 ? 'it arrives' : 'they arrive'}`;
+    const missing = missingVersions(doc.versionInForce, version, (v) => stored.has(v));
+    const waits = versionGapMessage(version, missing, `the schedule stays at version ${doc.versionInForce}`);
     amendments.push({
       contractId,
       event: eventRef(e),

@@ -9,6 +9,7 @@
 // Streaming: a contract is planned when its booking is due and dropped after its last event; events are merged
 // across contracts with a heap keyed by delivery time. Memory follows the contracts open at once, not the total.
 import { Decimal } from 'decimal.js';
+import { isVersionEvent } from '../../commands/versions.js';
 import { InboundTypes, idempotencyKey, minorUnits } from '../../schemas/index.js';
 import type { InboundEvent, InboundOf, InboundType, Line, Treatment } from '../../schemas/index.js';
 
@@ -1237,7 +1238,7 @@ export function summarise(events: Iterable<InboundEvent>): CompanySummary {
     seen.add(key);
     byType[e.type]++;
     if (e.type === 'ContractBooked') currencies[e.data.currency] = (currencies[e.data.currency] ?? 0) + 1;
-    if (e.type === 'ContractBooked' || e.type === 'ContractAmended' || e.type === 'ContractCancelled') {
+    if (isVersionEvent(e)) {
       const max = maxVersion.get(e.contractId) ?? 0;
       if (e.data.version < max) outOfOrder++;
       maxVersion.set(e.contractId, Math.max(max, e.data.version));
