@@ -7,17 +7,26 @@
 // amendment not yet stored adds, an invoice a credit memo names) is still appended (nothing accepted is lost) and
 // answered `held`. A held event that fails validation once its references arrive gets a HeldEventRejected in the
 // same append as the event that resolved it (`heldRejections`).
-import type { ContractLimits, DomainError, HeldEventRejectedData, InboundEvent, InboundOf } from '../schemas/index.js';
+import type {
+  ContractLimits,
+  DomainError,
+  HeldEventRejectedData,
+  InboundEvent,
+  InboundOf,
+  JsonObject,
+  ProposedEvent,
+  RecordedEvent,
+} from '../schemas/index.js';
 import {
   DEFAULT_LIMITS,
+  contentHashOf,
   contractBoundProblems,
   datesOf,
   domainError,
+  eventIdFor,
   idempotencyKey,
   upcast,
 } from '../schemas/index.js';
-import { contentHashOf, eventIdFor } from '../src/store/chain.js';
-import type { JsonObject, ProposedEvent, RecordedEvent } from '../src/store/types.js';
 import type { FactSummary, Invalid, Known, VersionType } from './versions.js';
 import { HELD_EVENT_REJECTED, isContractFactType, sequence, summarise, validate } from './versions.js';
 

@@ -10,7 +10,7 @@ import { publishMapping, seedDemo } from '../../src/demo.js';
 import { CATALOGUE } from '../../src/generate/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
 import { diffSchedules } from '../../src/revenue/index.js';
-import { canonicalJson } from '../../src/store/chain.js';
+import { canonicalJson } from '../../schemas/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { run } from '../support/cli.js';
 

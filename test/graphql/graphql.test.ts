@@ -7,7 +7,7 @@ import type { ContractVersions, PostingStatusDoc, RevenueScheduleDoc } from '../
 import { contractPostingStatus } from '../../projections/index.js';
 import { seedDemo } from '../../src/demo.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
-import { formatPosition } from '../../src/store/index.js';
+import { formatPosition } from '../../schemas/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 
