@@ -18,7 +18,7 @@ import {
   trace,
 } from '../audit/index.js';
 import type { AsOfOptions, AuditDeps, HeldAge } from '../audit/index.js';
-import type { KeyRing } from '../http/index.js';
+import type { KeyRing } from '../auth/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import { codedError } from './errors.js';

@@ -16,7 +16,7 @@ import { JOURNAL_EVENTS } from '../../commands/journal.js';
 import { postingStatus, revenueSchedule } from '../../projections/index.js';
 import type { PostingJournal, PostingStatusDoc, ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { comparePositions, formatPosition, parsePosition, upcast } from '../../schemas/index.js';
-import type { KeyRing } from '../http/index.js';
+import type { KeyRing } from '../auth/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { Schedule } from '../revenue/index.js';
 import type { EventStore, Subscription } from '../store/index.js';

@@ -13,7 +13,7 @@ import type {
   PostingStatusDoc,
   RevenueScheduleDoc,
 } from '../../projections/index.js';
-import type { KeyRing } from '../http/index.js';
+import type { KeyRing } from '../auth/index.js';
 import type { RejectionCode } from '../posting/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ExceptionCode } from '../revenue/index.js';

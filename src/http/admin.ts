@@ -15,7 +15,7 @@ import type { EventStore } from '../store/index.js';
 import type { RecordedEvent } from '../../schemas/index.js';
 import type { Erp } from '../posting/erp.js';
 import { chartWarnings, unpostableAccounts } from '../posting/mapping-check.js';
-import type { KeyRing } from './auth.js';
+import type { KeyRing } from '../auth/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface AdminRoutesOptions {
