@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { contractStream, toStored } from '../commands/contract.js';
 import { eventIdFor, idempotencyKey } from '../schemas/index.js';
 import type { InboundEvent, ProposedEvent } from '../schemas/index.js';
-import { generateCompany } from '../src/generate/index.js';
+import { generateCompany } from '../src/demo/index.js';
 import { SqliteEventStore } from '../src/store/index.js';
 
 export interface IngestBench {

@@ -13,8 +13,7 @@ import type { Projection, ProductsInForce } from '../projections/index.js';
 import { contractVersions, postingStatus, revenueSchedule } from '../projections/index.js';
 import type { InboundEvent, JsonObject, RecordedEvent } from '../schemas/index.js';
 import { idempotencyKey } from '../schemas/index.js';
-import { DEMO_ENTITIES } from '../src/demo.js';
-import { CATALOGUE, generateCompany } from '../src/generate/index.js';
+import { CATALOGUE, DEMO_ENTITIES, generateCompany } from '../src/demo/index.js';
 import type { PostingMappings } from '../src/posting/index.js';
 import { prepareBaseOf, prepareJournal } from '../src/posting/index.js';
 

@@ -7,7 +7,7 @@ import { revenueSchedule } from '../../projections/index.js';
 import type { RevenueScheduleDoc } from '../../projections/index.js';
 import type { InboundEvent, RecordedEvent } from '../../schemas/index.js';
 import { eventIdFor, idempotencyKey } from '../../schemas/index.js';
-import { CATALOGUE, generateCompany } from '../../src/generate/index.js';
+import { CATALOGUE, generateCompany } from '../../src/demo/index.js';
 import type { JournalLine, PrepareInput } from '../../src/posting/index.js';
 import { journaledBalances, prepareJournal, targetBalances } from '../../src/posting/index.js';
 import { dec, monthsBetween, sumMoney } from '../../src/revenue/index.js';

@@ -3,7 +3,7 @@
 // reprepare` and the next `revtrail post` post them; Tryton's trial balance then equals Revtrail's for the period.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
+import { DEMO_ENTITIES, publishMapping } from '../../src/demo/index.js';
 import { TrytonAdmin } from '../../src/posting/connectors/index.js';
 import { revtrailBalances } from '../../src/posting/trial-balance.js';
 import { dec } from '../../src/revenue/index.js';

@@ -18,7 +18,7 @@ import {
 } from '../../projections/index.js';
 import type { PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';
 import type { DomainError, JsonObject, ProposedEvent, RecordedEvent } from '../../schemas/index.js';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import type { PreparedJournal, PostingRunSummary } from '../../src/posting/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';

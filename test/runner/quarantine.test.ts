@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { revenueSchedule } from '../../projections/index.js';
 import type { Projection } from '../../projections/index.js';
-import { publishMapping } from '../../src/demo.js';
+import { publishMapping } from '../../src/demo/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
 import { ProjectionRunner, QUARANTINE_TAG, rebuild } from '../../src/runner/index.js';

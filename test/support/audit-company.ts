@@ -5,8 +5,7 @@
 import { expect } from 'vitest';
 import { postingStatus } from '../../projections/index.js';
 import type { PostingJournal, PostingStatusDoc } from '../../projections/index.js';
-import { publishMapping, seedDemo } from '../../src/demo.js';
-import { CATALOGUE } from '../../src/generate/index.js';
+import { CATALOGUE, publishMapping, seedDemo } from '../../src/demo/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
 import type { IngestResult } from '../../src/ingest/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
