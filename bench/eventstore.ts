@@ -11,8 +11,9 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore, eventIdFor } from '../src/store/index.js';
-import type { ProposedEvent } from '../src/store/index.js';
+import { SqliteEventStore } from '../src/store/index.js';
+import { eventIdFor } from '../schemas/index.js';
+import type { ProposedEvent } from '../schemas/index.js';
 
 export interface Ratio {
   events: number;

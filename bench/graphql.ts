@@ -21,7 +21,7 @@ import { buildApp } from '../src/app.js';
 import { lineage, trace } from '../src/audit/index.js';
 import { loadConfig } from '../src/config.js';
 import { DEFAULT_LIMITS } from '../src/graphql/index.js';
-import { hashKey } from '../src/http/index.js';
+import { hashKey } from '../src/auth/index.js';
 import { SimulatedConnector, postingRun } from '../src/posting/index.js';
 import { SqliteReadStore } from '../src/readmodel/index.js';
 import { rebuild } from '../src/runner/index.js';

@@ -7,11 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contractStream, toStored } from '../commands/contract.js';
-import { idempotencyKey } from '../schemas/index.js';
-import type { InboundEvent } from '../schemas/index.js';
-import { generateCompany } from '../src/generate/index.js';
-import { SqliteEventStore, eventIdFor } from '../src/store/index.js';
-import type { ProposedEvent } from '../src/store/index.js';
+import { eventIdFor, idempotencyKey } from '../schemas/index.js';
+import type { InboundEvent, ProposedEvent } from '../schemas/index.js';
+import { generateCompany } from '../src/demo/index.js';
+import { SqliteEventStore } from '../src/store/index.js';
 
 export interface IngestBench {
   events: number;

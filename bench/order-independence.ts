@@ -11,13 +11,11 @@ import type { ContractState } from '../commands/contract.js';
 import { asFoldable, decide, fold, initialContractState } from '../commands/contract.js';
 import type { Projection, ProductsInForce } from '../projections/index.js';
 import { contractVersions, postingStatus, revenueSchedule } from '../projections/index.js';
-import type { InboundEvent } from '../schemas/index.js';
+import type { InboundEvent, JsonObject, RecordedEvent } from '../schemas/index.js';
 import { idempotencyKey } from '../schemas/index.js';
-import { DEMO_ENTITIES } from '../src/demo.js';
-import { CATALOGUE, generateCompany } from '../src/generate/index.js';
+import { CATALOGUE, DEMO_ENTITIES, generateCompany } from '../src/demo/index.js';
 import type { PostingMappings } from '../src/posting/index.js';
 import { prepareBaseOf, prepareJournal } from '../src/posting/index.js';
-import type { JsonObject, RecordedEvent } from '../src/store/index.js';
 
 const RECEIVED_AT = '2027-01-01T00:00:00Z';
 

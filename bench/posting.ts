@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { contractStream } from '../commands/contract.js';
-import { seedDemo } from '../src/demo.js';
+import { seedDemo } from '../src/demo/index.js';
 import { SimulatedConnector, postingRun } from '../src/posting/index.js';
 import type { Connector, JournalSubmission, SubmitOutcome } from '../src/posting/index.js';
 import { SqliteEventStore } from '../src/store/index.js';

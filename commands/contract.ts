@@ -7,10 +7,25 @@
 // amendment not yet stored adds, an invoice a credit memo names) is still appended (nothing accepted is lost) and
 // answered `held`. A held event that fails validation once its references arrive gets a HeldEventRejected in the
 // same append as the event that resolved it (`heldRejections`).
-import type { ContractLimits, DomainError, HeldEventRejectedData, InboundEvent, InboundOf } from '../schemas/index.js';
-import { DEFAULT_LIMITS, datesOf, domainError, idempotencyKey, upcast } from '../schemas/index.js';
-import { contentHashOf, eventIdFor } from '../src/store/chain.js';
-import type { JsonObject, ProposedEvent, RecordedEvent } from '../src/store/types.js';
+import type {
+  ContractLimits,
+  DomainError,
+  HeldEventRejectedData,
+  InboundEvent,
+  InboundOf,
+  JsonObject,
+  ProposedEvent,
+  RecordedEvent,
+} from '../schemas/index.js';
+import {
+  DEFAULT_LIMITS,
+  contentHashOf,
+  datesOf,
+  domainError,
+  eventIdFor,
+  idempotencyKey,
+  upcast,
+} from '../schemas/index.js';
 import type { ContractSize } from './contract-bounds.js';
 import { contractBoundProblems } from './contract-bounds.js';
 import type { Decider } from './decider.js';

@@ -7,8 +7,7 @@
 //
 // The loop around it is I/O: read the stream named by `stream(key)`, fold it from `initial(key)`, decide, append at
 // the revision read, and on a clash read and decide again.
-import type { DomainError } from '../schemas/index.js';
-import type { ProposedEvent } from '../src/store/types.js';
+import type { DomainError, ProposedEvent } from '../schemas/index.js';
 
 export interface Decider<State, Command, Stored, Refusal = DomainError, Key = string> {
   /** The stream a key's events live in (a contract id, a mapping kind, a legal entity). */

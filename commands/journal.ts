@@ -8,11 +8,9 @@
 // lines re-dated for a closed period; the lines the current mapping gives otherwise) and the old one no longer counts.
 // A journal refused for a connector failure is reopened instead (same journal id, so the ERP's idempotency still
 // finds a document an earlier attempt may have written). Reports show a refused journal as rejected, not journaled.
-import type { DomainError } from '../schemas/index.js';
-import { domainError } from '../schemas/index.js';
+import type { DomainError, JsonObject, ProposedEvent } from '../schemas/index.js';
+import { domainError, eventIdFor } from '../schemas/index.js';
 import type { JournalLine, PreparedJournal, SubmitOutcome } from '../src/posting/index.js';
-import { eventIdFor } from '../src/store/chain.js';
-import type { JsonObject, ProposedEvent } from '../src/store/types.js';
 
 export type JournalStatus = 'prepared' | 'submitted' | 'posted' | 'rejected' | 'superseded';
 

@@ -1,9 +1,14 @@
 // Publishing a mapping version: versions are 1, 2, 3... in the mapping's stream; publishing the content of the
 // current version again is a no-op (idempotent), publishing against a stale version is refused.
-import type { AccountMappingSet, DomainError, MappingKind, ProductMappingSet } from '../schemas/index.js';
-import { domainError } from '../schemas/index.js';
-import { canonicalJson, eventIdFor, sha256Hex } from '../src/store/chain.js';
-import type { JsonObject, ProposedEvent } from '../src/store/types.js';
+import type {
+  AccountMappingSet,
+  DomainError,
+  JsonObject,
+  MappingKind,
+  ProductMappingSet,
+  ProposedEvent,
+} from '../schemas/index.js';
+import { canonicalJson, domainError, eventIdFor, sha256Hex } from '../schemas/index.js';
 import type { Decider } from './decider.js';
 import { accepted } from './decider.js';
 

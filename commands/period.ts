@@ -1,9 +1,7 @@
 // Closing and reopening accounting periods per legal entity. Closing a closed period (or reopening an open one)
 // changes nothing and says so: the request is idempotent.
-import type { DomainError } from '../schemas/index.js';
-import { domainError } from '../schemas/index.js';
-import { eventIdFor } from '../src/store/chain.js';
-import type { JsonObject, ProposedEvent } from '../src/store/types.js';
+import type { DomainError, JsonObject, ProposedEvent } from '../schemas/index.js';
+import { domainError, eventIdFor } from '../schemas/index.js';
 import type { Decider } from './decider.js';
 import { accepted } from './decider.js';
 

@@ -3,10 +3,8 @@
 // concurrency), so of two processes that read the same free lock only one append lands. A holder renews its lease
 // while it runs and releases it at the end; a holder that crashed stops renewing, and once its lease has expired the
 // next run takes the lock over. Only the last event matters, so a reader needs the stream's last event alone.
-import type { DomainError } from '../schemas/index.js';
-import { domainError } from '../schemas/index.js';
-import { eventIdFor } from '../src/store/chain.js';
-import type { ProposedEvent, RecordedEvent } from '../src/store/types.js';
+import type { DomainError, ProposedEvent, RecordedEvent } from '../schemas/index.js';
+import { domainError, eventIdFor } from '../schemas/index.js';
 import type { Decider } from './decider.js';
 import { accepted } from './decider.js';
 

@@ -3,7 +3,7 @@
 // was billed per period), so the sum is made once per event and kept beside it for as long as the event lives.
 import type { Dec } from '../src/revenue/index.js';
 import { dec, sumMoney } from '../src/revenue/index.js';
-import type { JsonObject, RecordedEvent } from '../src/store/types.js';
+import type { JsonObject, RecordedEvent } from '../schemas/index.js';
 
 const totals = new WeakMap<JsonObject, Dec>();
 

@@ -2,10 +2,9 @@
 // (commands/versions.ts, the rule the command and every projection share): a later version stored before an earlier
 // one waits (held) until the gap fills; events before the booking wait too; a version that fails validation once the
 // booking is known (money precision in the contract currency, after a cancellation) never applies.
-import type { DomainError } from '../schemas/index.js';
+import type { DomainError, JsonObject, RecordedEvent } from '../schemas/index.js';
 import type { VersionType } from '../commands/versions.js';
 import { compareVersions, isVersionType, sequence, summarise } from '../commands/versions.js';
-import type { JsonObject, RecordedEvent } from '../src/store/types.js';
 import type { Projection } from './types.js';
 
 export interface ContractVersionEntry extends JsonObject {

@@ -1,7 +1,7 @@
 // The lineage index (docs/accounting.md): per contract, the source records (system and id) its events came from,
 // so that `trace(system, id)` finds the contracts a source record touched through the tag index instead of scanning
 // the log. A document is only its tags (`sourceTag`); the events themselves are then read from those contract streams.
-import type { JsonObject, RecordedEvent } from '../src/store/types.js';
+import type { JsonObject, RecordedEvent } from '../schemas/index.js';
 import type { Projection } from './types.js';
 
 export interface LineageIndexDoc extends JsonObject {

@@ -17,7 +17,7 @@ import { VERSION_TYPES, sequence, summarise } from '../commands/versions.js';
 import type { ReadStore } from '../src/readmodel/index.js';
 import type { Dec } from '../src/revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus, sumMoney } from '../src/revenue/index.js';
-import type { JsonObject, RecordedEvent } from '../src/store/types.js';
+import type { JsonObject, RecordedEvent } from '../schemas/index.js';
 import { linesTotal } from './billing.js';
 import type { Projection } from './types.js';
 import type { RevenueScheduleDoc } from './revenue-schedule.js';

@@ -8,13 +8,12 @@
 // the same whatever order the events arrived in. Publishing a product mapping reaches exactly the contracts that use a
 // SKU whose entry changed (tag `sku:<SKU>`); the schedule records per line the mapping version its SKU's entry was
 // published in, so a contract the change does not concern keeps its lineage.
-import type { DomainError, InboundType, ProductMapping } from '../schemas/index.js';
+import type { DomainError, InboundType, JsonObject, ProductMapping, RecordedEvent } from '../schemas/index.js';
 import type { FactSummary, HoldReason } from '../commands/versions.js';
 import { isContractFactType, sequence, summarise } from '../commands/versions.js';
 import type { BillingEntry, PeriodBalance, Schedule } from '../src/revenue/index.js';
 import { balancesOf, billedByGroup, computeSchedule, diffSchedules, presentationGroups } from '../src/revenue/index.js';
-import { canonicalJson } from '../src/store/chain.js';
-import type { JsonObject, RecordedEvent } from '../src/store/types.js';
+import { canonicalJson } from '../schemas/index.js';
 import { linesTotal } from './billing.js';
 import type { Projection, SharedState } from './types.js';
 

@@ -1,7 +1,7 @@
 // What a projection is: a pure fold of events into documents, one document per key (e.g. per contract). The runner
 // (src/runner) feeds it and stores the documents; a projection never does I/O, never reads the clock, and never
 // assumes it sees every contract (a worker may own only a partition of them).
-import type { AllFilter, JsonObject, RecordedEvent } from '../src/store/types.js';
+import type { AllFilter, JsonObject, RecordedEvent } from '../schemas/index.js';
 
 /**
  * State every document of a projection may read, folded from its own events — e.g. the product mapping in force,

@@ -12,11 +12,11 @@ import {
   Money,
   NonNegativeDecimal,
   PositiveMoney,
-  SourceRef,
   Text,
   Timestamp,
   moneyPrecisionProblem,
 } from './primitives.js';
+import { SourceRef } from './envelope.js';
 import { DEFAULT_LIMITS, eventBoundProblems } from './bounds.js';
 import type { InboundLimits } from './bounds.js';
 

@@ -120,10 +120,3 @@ export const Text = (max: number) =>
       message: 'must be text without control characters or lone surrogates',
       ...issueParams('INVALID_TEXT'),
     });
-
-export const SourceRef = z.strictObject({
-  system: Text(64),
-  id: Text(256),
-  version: z.number().int().min(0),
-});
-export type SourceRef = z.infer<typeof SourceRef>;

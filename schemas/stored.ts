@@ -3,7 +3,7 @@
 // `upcast` applies them in sequence up to the current version. Readers (projections, the command side's fold)
 // read through `upcast`, so they only ever see current shapes.
 import { z } from 'zod';
-import type { JsonObject } from '../src/store/types.js';
+import type { JsonObject } from './envelope.js';
 import type { DomainError } from './errors.js';
 import { Id } from './primitives.js';
 

@@ -7,20 +7,18 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { redactStoreLocation } from './config.js';
 import {
-  KeyRing,
   adminRoutes,
-  ensureDemoKey,
-  keysFromEnv,
-  keysFromFile,
   eventRoutes,
-  loggerOptions,
   healthRoutes,
   installJsonBody,
   installProblemHandlers,
+  loggerOptions,
   postingRoutes,
   readModelRoutes,
 } from './http/index.js';
-import type { ApiKey, LogDestination } from './http/index.js';
+import { KeyRing, ensureDemoKey, keysFromEnv, keysFromFile } from './auth/index.js';
+import type { LogDestination } from './http/index.js';
+import type { ApiKey } from './auth/index.js';
 import { graphqlRoutes } from './graphql/index.js';
 import { Ingestor } from './ingest/index.js';
 import type { Erp } from './posting/erp.js';

@@ -15,10 +15,10 @@ import type {
   RevenueScheduleDoc,
 } from '../../projections/index.js';
 import type { Schedule } from '../revenue/index.js';
-import type { JsonObject, RecordedEvent } from '../store/index.js';
-import { formatPosition } from '../store/index.js';
+import type { JsonObject, RecordedEvent, SourceRef } from '../../schemas/index.js';
+import { formatPosition } from '../../schemas/index.js';
 import { contractEvents, instant, journalsOf, mappingIndex, mappingRef, productsAt, scheduleOf } from './support.js';
-import type { AsOfOptions, AuditDeps, ContractAsOf, ContractLine, ScheduleView, SourceRef } from './types.js';
+import type { AsOfOptions, AuditDeps, ContractAsOf, ContractLine, ScheduleView } from './types.js';
 
 /** The date a contract event takes effect on (its version's effective date, the day a fact happened). */
 export function effectiveDateOf(e: RecordedEvent): string {

@@ -8,9 +8,8 @@ import { contractVersions, lineageIndex, sourceTag } from '../../projections/ind
 import type { EntityAccounts } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
 import { dec, formatMoney, minus } from '../revenue/index.js';
-import type { RecordedEvent } from '../store/index.js';
-import { comparePositions } from '../store/index.js';
-import { upcast } from '../../schemas/index.js';
+import type { RecordedEvent } from '../../schemas/index.js';
+import { comparePositions, upcast } from '../../schemas/index.js';
 import { isVersionType } from '../../commands/versions.js';
 import {
   contractEvents,

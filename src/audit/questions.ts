@@ -21,9 +21,8 @@ import {
 import type { PostingBlockCode, PostingMappings } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus, sumMoney } from '../revenue/index.js';
-import type { RecordedEvent } from '../store/index.js';
-import { comparePositions, formatPosition } from '../store/index.js';
-import { upcast } from '../../schemas/index.js';
+import type { RecordedEvent } from '../../schemas/index.js';
+import { comparePositions, formatPosition, upcast } from '../../schemas/index.js';
 import { contractEvents, docsOf, eventRef, journalsOf, mappingIndex, mappingRef, productsAt } from './support.js';
 import type {
   AccountDifference,

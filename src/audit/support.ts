@@ -6,12 +6,12 @@ import { JOURNAL_EVENTS, evolveJournals, initialJournalState } from '../../comma
 import { contractStream } from '../../commands/contract.js';
 import type { ContractVersions, ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { contractVersions, postingStatus, revenueSchedule } from '../../projections/index.js';
-import { upcast } from '../../schemas/index.js';
+import { formatPosition, upcast } from '../../schemas/index.js';
 import type { JournalLine, JournalLineage } from '../posting/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import { dec, formatMoney, sumMoney } from '../revenue/index.js';
-import type { EventStore, JsonObject, RecordedEvent } from '../store/index.js';
-import { formatPosition } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import type { JsonObject, RecordedEvent } from '../../schemas/index.js';
 import type { AuditDeps, EventRef, JournalSummary, MappingVersionRef, Submission } from './types.js';
 
 export async function streamEvents(store: EventStore, streamId: string): Promise<RecordedEvent[]> {

@@ -1,8 +1,9 @@
 // The shapes the audit queries answer with (docs/graphql.md). Every interface here is one
 // GraphQL object type of the same name, field for field: plain JSON, money as decimal strings with the currency's
-// minor-unit digits, positions as their text form (src/store/types.ts formatPosition), dates `YYYY-MM-DD`, periods
+// minor-unit digits, positions as their text form (schemas/envelope.ts formatPosition), dates `YYYY-MM-DD`, periods
 // `YYYY-MM`, instants ISO 8601. Nothing is a map keyed by data (GraphQL has no such type): keyed things are lists.
 import type { JournalStatus } from '../../commands/journal.js';
+import type { SourceRef } from '../../schemas/index.js';
 import type { PostingSubmission } from '../../projections/index.js';
 import type { PeriodBalance } from '../revenue/index.js';
 import type { PostingBlock } from '../posting/index.js';
@@ -21,12 +22,6 @@ export interface AuditDeps {
 export interface HeldAge {
   now: () => Date;
   maxAgeDays: number;
-}
-
-export interface SourceRef {
-  system: string;
-  id: string;
-  version: number;
 }
 
 /** One stored event as an auditor sees it: where it sits in the log, where it came from, when it arrived. */

@@ -3,10 +3,9 @@
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { PROJECTIONS, projectionsNamed } from '../../projections/index.js';
-import { seedDemo } from '../demo.js';
+import { generateCompany, seedDemo, writeJsonl } from '../demo/index.js';
 import { SqliteReadStore } from '../readmodel/index.js';
 import { ProjectionRunner, rebuild } from '../runner/index.js';
-import { generateCompany, writeJsonl } from '../generate/index.js';
 import { openStore, parseAnchor, verify } from '../store/index.js';
 import type { z } from 'zod';
 import { Id, Period } from '../../schemas/index.js';

@@ -4,8 +4,7 @@
 // for field. Their SDL extends the base schema (schema.ts) and reuses its types where the shape is the same
 // (SourceRef, ContractLine, ContractVersion, Rejection, PeriodBalance, JournalStatus, ContractStatus).
 import type { IResolvers } from 'mercurius';
-import type { ZodType } from 'zod';
-import { CalendarDate, Id, Period, SourceRef, Timestamp } from '../../schemas/index.js';
+import { Id, Period, SourceRef } from '../../schemas/index.js';
 import {
   amendmentsAwaitingRecalculation,
   contractAsOf,
@@ -17,13 +16,13 @@ import {
   revenueWaterfall,
   trace,
 } from '../audit/index.js';
-import type { AsOfOptions, AuditDeps, HeldAge } from '../audit/index.js';
-import type { KeyRing } from '../http/index.js';
+import type { AuditDeps, HeldAge } from '../audit/index.js';
+import type { KeyRing } from '../auth/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import { codedError } from './errors.js';
-import { REJECTION_CODES } from './resolvers.js';
-import { POSTING_BLOCK_CODES } from '../posting/index.js';
+import { arg, asOfOptions } from './arguments.js';
+import { POSTING_BLOCK_CODES, REJECTION_CODES } from '../posting/index.js';
 import type { ConnectorConfig } from '../config.js';
 import { TieOutUnavailableError, erpTieOut } from '../posting/tie-out.js';
 
@@ -543,21 +542,6 @@ export const auditTypeDefs = /* GraphQL */ `
 /** Most periods a waterfall spans (ten years of months): a wider one is refused, not computed. */
 const MAX_WATERFALL_PERIODS = 120;
 
-/** The argument as the schema has it, or INVALID_ARGUMENT naming the argument and what it must be. */
-function arg<T>(name: string, schema: ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw codedError('INVALID_ARGUMENT', `${name}: ${r.error.issues[0]?.message ?? 'is not valid'}`);
-}
-
-/** `recordedAt` / `effectiveAt` arguments, checked. */
-export function asOfOptions(args: { recordedAt?: string | null; effectiveAt?: string | null }): AsOfOptions {
-  const options: AsOfOptions = {};
-  if (args.recordedAt != null) options.recordedAt = arg('recordedAt', Timestamp, args.recordedAt);
-  if (args.effectiveAt != null) options.effectiveAt = arg('effectiveAt', CalendarDate, args.effectiveAt);
-  return options;
-}
-
 const months = (period: string): number => Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7));
 
 export function auditResolvers({
@@ -582,7 +566,7 @@ export function auditResolvers({
         contractAsOf(deps, arg('id', Id, args.id), asOfOptions(args)),
       amendmentsAwaitingRecalculation: () => amendmentsAwaitingRecalculation(deps),
       postingFailures: (_root: unknown, args: { code: string }) => {
-        const codes = [...Object.keys(REJECTION_CODES), ...POSTING_BLOCK_CODES];
+        const codes: string[] = [...REJECTION_CODES, ...POSTING_BLOCK_CODES];
         if (!codes.includes(args.code))
           throw codedError('INVALID_ARGUMENT', `code: must be one of ${codes.join(', ')}`);
         return postingFailures(deps, { code: args.code });

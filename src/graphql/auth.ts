@@ -1,41 +1,9 @@
 // The `read` scope on GraphQL: over HTTP the KeyRing's own preHandler answers 401/403 as problem+json before GraphQL
 // runs; over the websocket (where a browser cannot set headers) the key comes in the connection_init payload
 // (`{"authorization": "Bearer <key>"}`), refused by closing the socket with 4403, or the upgrade request's header,
-// refused with a coded GraphQL error when a subscription starts.
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { ApiKey, KeyRing } from '../http/index.js';
+// refused with a coded GraphQL error when a subscription starts. Both apply the KeyRing's one set of rules.
+import type { ApiKey, KeyRing } from '../auth/index.js';
 import { codedError } from './errors.js';
-
-export type Authorization =
-  { ok: true; apiKey: ApiKey } | { ok: false; code: 'UNAUTHENTICATED' | 'MISSING_SCOPE'; detail: string };
-
-/**
- * Runs the KeyRing's preHandler against a header value, so the websocket path applies exactly the HTTP rules (valid
- * key, scope or admin) without a second implementation of them: the reply it would send is captured, not sent.
- */
-export async function authorize(keys: KeyRing, authorization: string | undefined): Promise<Authorization> {
-  const req = { headers: { authorization } } as unknown as FastifyRequest;
-  let problem: { code?: string; detail?: string } | null = null;
-  const reply = {
-    header: () => reply,
-    code: () => reply,
-    type: () => reply,
-    send: (body: { code?: string; detail?: string }) => {
-      problem = body;
-      return reply;
-    },
-  };
-  const check: preHandlerAsyncHookHandler = keys.require('read');
-  await check.call(undefined as never, req, reply as unknown as FastifyReply);
-  const refused = problem as { code?: string; detail?: string } | null;
-  if (refused)
-    return {
-      ok: false,
-      code: refused.code === 'MISSING_SCOPE' ? 'MISSING_SCOPE' : 'UNAUTHENTICATED',
-      detail: refused.detail ?? 'unauthorized',
-    };
-  return { ok: true, apiKey: req.apiKey! };
-}
 
 /** The header a connection_init payload carries: `authorization`, `Authorization`, or under `headers`. */
 export function payloadAuthorization(payload: unknown): string | undefined {
@@ -48,7 +16,7 @@ export function payloadAuthorization(payload: unknown): string | undefined {
 
 /** Throws the coded GraphQL error when the header does not carry a key with the `read` scope. */
 export async function requireRead(keys: KeyRing, authorization: string | undefined): Promise<ApiKey> {
-  const a = await authorize(keys, authorization);
+  const a = keys.authorize(authorization, 'read');
   if (!a.ok) throw codedError(a.code, a.detail);
   return a.apiKey;
 }

@@ -3,7 +3,7 @@
 // data.
 import { eventRef } from '../audit/index.js';
 import type { EventRef } from '../audit/index.js';
-import type { JsonObject, RecordedEvent } from '../store/index.js';
+import type { JsonObject, RecordedEvent } from '../../schemas/index.js';
 
 export interface LedgerEvent extends EventRef {
   schemaVersion: number;

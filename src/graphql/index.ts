@@ -8,11 +8,11 @@ import type { DocumentNode, GraphQLSchema } from 'graphql';
 import mercurius from 'mercurius';
 import type { IResolvers } from 'mercurius';
 import type { HeldAge } from '../audit/index.js';
-import type { KeyRing } from '../http/index.js';
+import type { KeyRing } from '../auth/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import type { ConnectorConfig } from '../config.js';
-import { authorize, closeForbidden, payloadAuthorization } from './auth.js';
+import { closeForbidden, payloadAuthorization } from './auth.js';
 import { errorFormatter } from './errors.js';
 import type { GraphqlCode } from './errors.js';
 import { DEFAULT_LIMITS, documentRefusal, sourceRefusal } from './limits.js';
@@ -106,7 +106,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
       onConnect: async function (this: unknown, { payload }: { payload: unknown }) {
         const header = payloadAuthorization(payload);
         if (header === undefined) return true;
-        const a = await authorize(keys, header);
+        const a = keys.authorize(header, 'read');
         if (a.ok) return { apiKey: a.apiKey };
         closeForbidden(this);
         return false;

@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { MercuriusContext } from 'mercurius';
 import type { ReadStore } from '../readmodel/index.js';
-import type { JsonObject } from '../store/index.js';
+import type { JsonObject } from '../../schemas/index.js';
 
 /** What every resolver finds in its context (mercurius adds request, reply, app). */
 export interface GraphqlContext extends MercuriusContext {

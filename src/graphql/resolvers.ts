@@ -13,17 +13,17 @@ import type {
   PostingStatusDoc,
   RevenueScheduleDoc,
 } from '../../projections/index.js';
-import type { KeyRing } from '../http/index.js';
-import type { RejectionCode } from '../posting/index.js';
-import { POSTING_BLOCK_CODES, postingBlocks } from '../posting/index.js';
+import type { KeyRing } from '../auth/index.js';
+import { POSTING_BLOCK_CODES, REJECTION_CODES, postingBlocks } from '../posting/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
 import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';
-import type { EventStore, RecordedEvent } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import type { RecordedEvent } from '../../schemas/index.js';
 import { contractDocsAsOf, sequencingExceptions } from '../audit/index.js';
 import type { HeldAge } from '../audit/index.js';
 import { HELD_EVENT_REJECTED_CODE, HELD_TAG } from '../../projections/index.js';
-import { asOfOptions } from './audit.js';
+import { asOfOptions } from './arguments.js';
 import type { ContractConnection, ContractFilter, ContractRef } from './contracts.js';
 import { POSTINGS, SCHEDULES, VERSIONS, contractsPage } from './contracts.js';
 import { codedError } from './errors.js';
@@ -39,7 +39,10 @@ export interface GraphqlDeps {
   held?: HeldAge;
 }
 
-/** Every schedule exception and ERP rejection code, so `exceptions` without a kind knows which tags to look up. */
+/**
+ * Every schedule exception code, so `exceptions` without a kind knows which tags to look up (with the ERP rejection
+ * codes, REJECTION_CODES).
+ */
 const SCHEDULE_CODES: Record<ExceptionCode, true> = {
   NO_BOOKING: true,
   UNMAPPED_SKU: true,
@@ -48,13 +51,6 @@ const SCHEDULE_CODES: Record<ExceptionCode, true> = {
   NEGATIVE_REMAINING_CONSIDERATION: true,
   USAGE_AFTER_CANCELLATION: true,
   CREDIT_EXCEEDS_CONSIDERATION: true,
-};
-export const REJECTION_CODES: Record<RejectionCode, true> = {
-  PERIOD_CLOSED: true,
-  UNBALANCED: true,
-  UNKNOWN_ACCOUNT: true,
-  CONNECTOR_UNAVAILABLE: true,
-  CONNECTOR_ERROR: true,
 };
 
 export interface ContractException {
@@ -222,7 +218,7 @@ export function buildResolvers({ read, store, keys, held }: GraphqlDeps): IResol
         const scheduleCodes = kind
           ? [kind]
           : [...Object.keys(SCHEDULE_CODES), PROJECTION_FAILED, HELD_EVENT_REJECTED_CODE];
-        const rejectionCodes = kind ? [kind] : Object.keys(REJECTION_CODES);
+        const rejectionCodes = kind ? [kind] : REJECTION_CODES;
         const quarantined = !kind || kind === PROJECTION_FAILED ? [QUARANTINE_TAG] : [];
         const [scheduled, rejected] = await Promise.all([
           read.keysByTag(SCHEDULES, [

@@ -3,9 +3,10 @@
 // position once, in log order, and the subscriber's last received position is the resume point. No in-process pubsub:
 // any API node serves any subscriber.
 import { contractStream } from '../../commands/contract.js';
-import type { KeyRing } from '../http/index.js';
-import type { AllFilter, EventStore, Position, RecordedEvent, Subscription } from '../store/index.js';
-import { parsePosition } from '../store/index.js';
+import type { KeyRing } from '../auth/index.js';
+import type { EventStore, Subscription } from '../store/index.js';
+import type { AllFilter, Position, RecordedEvent } from '../../schemas/index.js';
+import { parsePosition } from '../../schemas/index.js';
 import { requireRead } from './auth.js';
 import { codedError } from './errors.js';
 import { ledgerEvent } from './events.js';

@@ -11,10 +11,11 @@ import {
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import { AccountMappingSet, Id, MappingKind, Period, PeriodChange, ProductMappingSet } from '../../schemas/index.js';
 import { decideOnStream } from '../ingest/index.js';
-import type { EventStore, RecordedEvent } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import type { RecordedEvent } from '../../schemas/index.js';
 import type { Erp } from '../posting/erp.js';
 import { chartWarnings, unpostableAccounts } from '../posting/mapping-check.js';
-import type { KeyRing } from './auth.js';
+import type { KeyRing } from '../auth/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface AdminRoutesOptions {

@@ -2,11 +2,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { contractStream } from '../../commands/contract.js';
-import { EventBatch, Id, InboundEvent, fromZodIssues } from '../../schemas/index.js';
+import { EventBatch, Id, InboundEvent, formatPosition, fromZodIssues } from '../../schemas/index.js';
 import type { Ingestor } from '../ingest/index.js';
 import type { EventStore } from '../store/index.js';
-import { formatPosition } from '../store/index.js';
-import type { KeyRing } from './auth.js';
+import type { KeyRing } from '../auth/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface EventRoutesOptions {

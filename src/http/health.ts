@@ -2,7 +2,7 @@
 // projection's lag when the node runs them.
 import type { FastifyPluginAsync } from 'fastify';
 import type { EventStore } from '../store/index.js';
-import { formatPosition } from '../store/index.js';
+import { formatPosition } from '../../schemas/index.js';
 
 export interface HealthOptions {
   store: EventStore;

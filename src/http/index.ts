@@ -1,4 +1,5 @@
-// HTTP routes, one fastify plugin per route group, and the edge concerns they share (auth, problem+json).
+// HTTP routes, one fastify plugin per route group, and the edge concerns they share (problem+json, body limits,
+// redaction). API keys and scopes are src/auth's.
 export { healthRoutes } from './health.js';
 export type { HealthOptions } from './health.js';
 export { eventRoutes } from './events.js';
@@ -6,8 +7,6 @@ export { adminRoutes } from './admin.js';
 export { readModelRoutes } from './readmodels.js';
 export { postingRoutes } from './posting.js';
 export type { PostingRoutesOptions } from './posting.js';
-export { KeyRing, Scope, ensureDemoKey, hashKey, keysFromEnv, keysFromFile } from './auth.js';
-export type { ApiKey } from './auth.js';
 export { installProblemHandlers, sendProblem } from './problem.js';
 export { MAX_BODY_DEPTH, installJsonBody } from './body.js';
 export { loggerOptions, redactUrl } from './redact.js';

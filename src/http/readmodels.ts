@@ -7,7 +7,7 @@ import { batchStatus, contractPostingStatus } from '../../projections/index.js';
 import { Id, Period } from '../../schemas/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ProjectionStatus } from '../runner/index.js';
-import type { KeyRing } from './auth.js';
+import type { KeyRing } from '../auth/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface ReadModelOptions {

@@ -16,10 +16,10 @@ import {
   initialContractState,
   proposedAsFoldable,
 } from '../../commands/contract.js';
-import type { DomainError, InboundEvent, Limits } from '../../schemas/index.js';
-import { DEFAULT_LIMITS, domainError, parseInbound } from '../../schemas/index.js';
-import type { AppendRequest, EventStore, JsonObject, Position, ProposedEvent } from '../store/index.js';
-import { WrongExpectedVersionError, formatPosition } from '../store/index.js';
+import type { DomainError, InboundEvent, JsonObject, Limits, Position, ProposedEvent } from '../../schemas/index.js';
+import { DEFAULT_LIMITS, domainError, formatPosition, parseInbound } from '../../schemas/index.js';
+import type { AppendRequest, EventStore } from '../store/index.js';
+import { WrongExpectedVersionError } from '../store/index.js';
 import type { Refusal } from './rejection.js';
 import { rejectionEvents, rejectionStream } from './rejection.js';
 

@@ -1,9 +1,8 @@
 // The audit record of a refused input (InputRejected in rejections-<yyyy-mm-dd>), bounded: whatever a client sends,
 // the record is at most MAX_KEPT_INPUT_BYTES of input plus its full size and hash, and building it cannot throw.
 import { randomUUID } from 'node:crypto';
-import type { DomainError } from '../../schemas/index.js';
-import type { Json, JsonObject, ProposedEvent } from '../store/index.js';
-import { canonicalJson, sha256Hex } from '../store/index.js';
+import type { DomainError, Json, JsonObject, ProposedEvent } from '../../schemas/index.js';
+import { canonicalJson, sha256Hex } from '../../schemas/index.js';
 
 /** The most of a refused input's canonical JSON text a rejection keeps (UTF-8 bytes). */
 export const MAX_KEPT_INPUT_BYTES = 64 * 1024;

@@ -1,5 +1,6 @@
 // The write side's loop for short streams (mappings, periods): fold, decide, append at the revision read.
-import type { EventStore, ProposedEvent, RecordedEvent } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import type { ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 import { WrongExpectedVersionError } from '../store/index.js';
 
 /**

@@ -4,7 +4,8 @@ import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/inde
 import { bookingOf, revenueSchedule } from '../../projections/index.js';
 import { contractStream } from '../../commands/contract.js';
 import { evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
-import type { EventStore, JsonObject, RecordedEvent } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import type { JsonObject, RecordedEvent } from '../../schemas/index.js';
 import type { EntityAccounts, PrepareInput } from './prepare.js';
 
 /** What a posting run reads besides the contract streams. */

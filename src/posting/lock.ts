@@ -12,8 +12,8 @@ import {
   evolvePostingLock,
   initialPostingLockState,
 } from '../../commands/posting-lock.js';
-import type { DomainError } from '../../schemas/index.js';
-import type { EventStore, ProposedEvent } from '../store/index.js';
+import type { DomainError, ProposedEvent } from '../../schemas/index.js';
+import type { EventStore } from '../store/index.js';
 import { WrongExpectedVersionError } from '../store/index.js';
 
 /** How long a lease lasts without renewal: a crashed holder's lock is taken over after at most this long. */

@@ -16,7 +16,8 @@ import { JOURNAL_EVENTS, evolveJournals, initialJournalState } from '../../comma
 import { contractStream } from '../../commands/contract.js';
 import type { Dec } from '../revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus } from '../revenue/index.js';
-import type { EventStore, RecordedEvent } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import type { RecordedEvent } from '../../schemas/index.js';
 import type { JournalLine } from './connectors/index.js';
 import { bookedContracts, contractPrepareBase, postingMappings } from './inputs.js';
 import { journaledBalances, targetBalances } from './prepare.js';

@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { JsonObject, Position } from '../store/types.js';
+import type { JsonObject, Position } from '../../schemas/index.js';
 import type { BatchWrite, Generation, GenerationState, ReadStore, Target } from './types.js';
 import { GenerationRetiredError } from './types.js';
 

@@ -1,7 +1,7 @@
 // The read store port: projection documents by key (with index tags), each projection's checkpoint, and the
 // generations that make rebuilds blue/green. SQLite first (sqlite.ts); a shared server database (PostgreSQL, jsonb)
 // later behind the same interface.
-import type { JsonObject, Position } from '../store/types.js';
+import type { JsonObject, Position } from '../../schemas/index.js';
 
 /** One build of a projection's read model. Readers see the active one; a rebuild fills the next one beside it. */
 export interface Generation {

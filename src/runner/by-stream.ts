@@ -16,10 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PROJECTIONS } from '../../projections/index.js';
 import type { DeriveBudget, Projection } from '../../projections/types.js';
-import { upcast } from '../../schemas/index.js';
+import { formatPosition, matchesFilter, parsePosition, upcast } from '../../schemas/index.js';
 import type { Generation, JsonDocWrite, ReadStore } from '../readmodel/index.js';
-import type { EventStore, JsonObject, Position, RecordedEvent } from '../store/index.js';
-import { formatPosition, matchesFilter, parsePosition } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import type { JsonObject, Position, RecordedEvent } from '../../schemas/index.js';
 import { deriveGuarded, evolveGuarded, tagsFor } from './quarantine.js';
 
 /** Key of the progress document a by-stream pass keeps in each building generation while it runs. */

@@ -13,8 +13,8 @@
 //   a shared-state change that concerns it; each attempt is bounded by the budget), never on a restart or when idle.
 //   The mark names the newest event folded into the document when it failed.
 import type { DeriveBudget, Projection } from '../../projections/types.js';
-import type { JsonObject, RecordedEvent } from '../store/index.js';
-import { formatPosition } from '../store/index.js';
+import type { JsonObject, RecordedEvent } from '../../schemas/index.js';
+import { formatPosition } from '../../schemas/index.js';
 
 export const PROJECTION_FAILED = 'PROJECTION_FAILED';
 /** The tag of every quarantined document: the exception tag the read side already filters schedules by. */

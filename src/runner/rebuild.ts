@@ -4,8 +4,9 @@
 // after the last streams it wrote, see ./by-stream.ts). A dry run compares the new generation with the active one,
 // document by document, and throws it away instead of swapping.
 import type { DeriveBudget, Projection } from '../../projections/types.js';
-import { canonicalJson } from '../store/chain.js';
-import type { EventStore, JsonObject } from '../store/index.js';
+import { canonicalJson } from '../../schemas/index.js';
+import type { EventStore } from '../store/index.js';
+import type { JsonObject } from '../../schemas/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import { replayByStream } from './by-stream.js';
 import { DEFAULT_DERIVE_STEPS } from './quarantine.js';

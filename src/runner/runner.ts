@@ -10,11 +10,11 @@
 // A document its projection cannot fold or derive (a throw, or a derivation over budget) is quarantined, not retried
 // (./quarantine.ts): the batch commits with it marked, and the runner goes on.
 import type { DeriveBudget, Projection } from '../../projections/types.js';
-import { upcast } from '../../schemas/index.js';
+import { comparePositions, formatPosition, matchesFilter, upcast } from '../../schemas/index.js';
 import type { DocWrite, Generation, ReadStore } from '../readmodel/index.js';
 import { GenerationRetiredError } from '../readmodel/index.js';
-import type { AllFilter, EventStore, JsonObject, Position, RecordedEvent } from '../store/index.js';
-import { comparePositions, formatPosition, matchesFilter } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import type { AllFilter, JsonObject, Position, RecordedEvent } from '../../schemas/index.js';
 import {
   DEFAULT_DERIVE_STEPS,
   FOLDED_AT,

@@ -34,24 +34,27 @@ import {
 import type { AllStreamResolvedEvent, Filter, ReadPosition, ResolvedEvent } from '@eventstore/db-client';
 import { GENESIS_HASH, eventHash, sealEvents } from './chain.js';
 import type {
-  AllFilter,
   AppendRequest,
   AppendResult,
-  EventMetadata,
   EventStore,
   ExpectedRevision,
   IntegrityView,
-  JsonObject,
   LogEntry,
-  Position,
-  ProposedEvent,
   ReadAllOptions,
   ReadStreamOptions,
-  RecordedEvent,
   SubscribeOptions,
   Subscription,
 } from './types.js';
-import { WrongExpectedVersionError, comparePositions, matchesFilter } from './types.js';
+import type {
+  AllFilter,
+  EventMetadata,
+  JsonObject,
+  Position,
+  ProposedEvent,
+  RecordedEvent,
+} from '../../schemas/index.js';
+import { WrongExpectedVersionError } from './types.js';
+import { comparePositions, matchesFilter } from '../../schemas/index.js';
 
 /** Events per $all read call (readAll filters client-side, so each page is bounded rather than the whole log). */
 const PAGE = 500;

@@ -15,25 +15,27 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GENESIS_HASH, logLinkHash, sealEvents } from './chain.js';
 import type {
-  AllFilter,
   AppendRequest,
   AppendResult,
-  EventMetadata,
   EventStore,
   ExpectedRevision,
   IntegrityView,
-  JsonObject,
   LogEntry,
-  Position,
-  ProposedEvent,
   ReadAllOptions,
   ReadByStreamOptions,
   ReadStreamOptions,
-  RecordedEvent,
-  SubscribeOptions,
   StreamHead,
+  SubscribeOptions,
   Subscription,
 } from './types.js';
+import type {
+  AllFilter,
+  EventMetadata,
+  JsonObject,
+  Position,
+  ProposedEvent,
+  RecordedEvent,
+} from '../../schemas/index.js';
 import { WrongExpectedVersionError } from './types.js';
 
 export interface SqliteStoreOptions {

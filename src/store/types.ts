@@ -1,18 +1,7 @@
 // The event store port: one interface, implemented by the embedded SQLite adapter and the EventStoreDB adapter.
-// Every guarantee listed here is checked against both adapters by test/eventstore/conformance.ts.
-
-/** A JSON value as stored: event data and metadata are plain JSON, never class instances or JS numbers for money. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
-/**
- * Position in the global log. EventStoreDB positions are a (commit, prepare) pair of byte offsets in its transaction
- * log; the embedded store uses its global sequence number for both. Ordering is by commit, then prepare.
- */
-export interface Position {
-  readonly commit: bigint;
-  readonly prepare: bigint;
-}
+// Every guarantee listed here is checked against both adapters by test/eventstore/conformance.ts. The events
+// themselves (ProposedEvent, RecordedEvent, Position, AllFilter) are pure data in schemas/envelope.ts.
+import type { AllFilter, Position, ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 
 /**
  * Expected stream revision for optimistic concurrency (EventStoreDB semantics):
@@ -20,52 +9,6 @@ export interface Position {
  * 'stream_exists' = it must exist; 'any' = no check.
  */
 export type ExpectedRevision = number | 'no_stream' | 'stream_exists' | 'any';
-
-/** Where a stored event came from in the source system. */
-export interface SourceRef {
-  system: string;
-  id: string;
-  version: number;
-}
-
-/** Metadata the caller supplies; the store adds contentHash and prevHash itself (see chain.ts). */
-export interface EventMetadataInput {
-  schemaVersion: number;
-  source?: SourceRef | null;
-  receivedAt: string;
-  correlationId?: string | null;
-  causationId?: string | null;
-  actor?: string | null;
-}
-
-export interface EventMetadata extends EventMetadataInput {
-  /** sha-256 (hex) of the canonical JSON of {type, data}. */
-  contentHash: string;
-  /** sha-256 (hex) of the previous event of the same stream (canonical form), or GENESIS_HASH for revision 0. */
-  prevHash: string;
-}
-
-/** An event proposed for appending. */
-export interface ProposedEvent {
-  /** A uuid; by convention uuid v5 of the idempotency key (`eventIdFor`), so a redelivery maps to the same id. */
-  eventId: string;
-  type: string;
-  data: JsonObject;
-  metadata: EventMetadataInput;
-}
-
-export interface RecordedEvent {
-  eventId: string;
-  type: string;
-  data: JsonObject;
-  metadata: EventMetadata;
-  streamId: string;
-  /** 0-based, gap-free within the stream. */
-  revision: number;
-  position: Position;
-  /** When the store recorded it (ISO 8601, the store's own clock). */
-  recordedAt: string;
-}
 
 export interface AppendResult {
   /** Revision of the stream's last event after the append. */
@@ -91,14 +34,6 @@ export interface ReadStreamOptions {
   fromRevision?: number | 'start' | 'end';
   direction?: 'forwards' | 'backwards';
   maxCount?: number;
-}
-
-/** A server-side filter on the global log (both options may be combined: an event must match both). */
-export interface AllFilter {
-  /** Keep events whose stream id starts with one of these prefixes. */
-  streamPrefixes?: readonly string[];
-  /** Keep events whose type starts with one of these prefixes. */
-  eventTypePrefixes?: readonly string[];
 }
 
 export interface ReadAllOptions {
@@ -243,30 +178,4 @@ export class WrongExpectedVersionError extends Error {
       `stream ${streamId}: expected revision ${String(expected)}, actual ${actual === null ? 'no stream' : actual}`,
     );
   }
-}
-
-export function comparePositions(a: Position, b: Position): number {
-  if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
-  if (a.prepare !== b.prepare) return a.prepare < b.prepare ? -1 : 1;
-  return 0;
-}
-
-/** Text form of a position for APIs and checkpoints: "C" when commit = prepare, else "C/P". */
-export function formatPosition(p: Position): string {
-  return p.commit === p.prepare ? p.commit.toString() : `${p.commit}/${p.prepare}`;
-}
-
-export function parsePosition(text: string): Position {
-  const m = /^(\d+)(?:\/(\d+))?$/.exec(text);
-  if (!m) throw new Error(`not a position: ${JSON.stringify(text)}`);
-  const commit = BigInt(m[1]!);
-  return { commit, prepare: m[2] === undefined ? commit : BigInt(m[2]) };
-}
-
-/** True when the event passes the filter. Adapters use it where the backend cannot filter on its own. */
-export function matchesFilter(streamId: string, type: string, filter: AllFilter | undefined): boolean {
-  if (!filter) return true;
-  if (filter.streamPrefixes && !filter.streamPrefixes.some((p) => streamId.startsWith(p))) return false;
-  if (filter.eventTypePrefixes && !filter.eventTypePrefixes.some((p) => type.startsWith(p))) return false;
-  return true;
 }

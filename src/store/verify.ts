@@ -9,9 +9,10 @@
 //   and position, its link to the row before, and the recorded log head;
 // - the anchor: the same chain computed here over the whole log; its head is the digest `verify --anchor` prints, and
 //   `verify --against` recomputes the chain up to the anchored position and compares.
-import { GENESIS_HASH, contentHashOf, eventHash, logLinkHash } from './chain.js';
-import type { EventStore, IntegrityView, LogEntry, LogHead, Position, RecordedEvent, StreamHead } from './types.js';
-import { comparePositions, formatPosition, parsePosition } from './types.js';
+import { GENESIS_HASH, eventHash, logLinkHash } from './chain.js';
+import { comparePositions, contentHashOf, formatPosition, parsePosition } from '../../schemas/index.js';
+import type { EventStore, IntegrityView, LogEntry, LogHead, StreamHead } from './types.js';
+import type { Position, RecordedEvent } from '../../schemas/index.js';
 
 export type ProblemKind =
   /** Data or metadata no longer parse as a JSON object (or cannot be hashed). */

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mappingEvents, mappingIndex } from '../../src/audit/support.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../src/store/index.js';
+import type { EventStore, ReadStreamOptions } from '../../src/store/index.js';
+import type { RecordedEvent } from '../../schemas/index.js';
 
 const STREAM = 'mapping-products';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCompany, summarise } from '../../src/generate/index.js';
+import { generateCompany, summarise } from '../../src/demo/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { run } from '../support/cli.js';
 

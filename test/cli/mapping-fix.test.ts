@@ -6,11 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RevenueScheduleDoc } from '../../projections/index.js';
-import { publishMapping, seedDemo } from '../../src/demo.js';
-import { CATALOGUE } from '../../src/generate/index.js';
+import { CATALOGUE, publishMapping, seedDemo } from '../../src/demo/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
 import { diffSchedules } from '../../src/revenue/index.js';
-import { canonicalJson } from '../../src/store/chain.js';
+import { canonicalJson } from '../../schemas/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { run } from '../support/cli.js';
 

@@ -7,8 +7,7 @@ import type { ContractCommand, ContractState, Rejected } from '../../commands/co
 import { contract, decide, fold, proposedAsFoldable } from '../../commands/contract.js';
 import { accepted } from '../../commands/decider.js';
 import type { ContractLimits, InboundEvent, InboundType } from '../../schemas/index.js';
-import { DEFAULT_LIMITS, idempotencyKey, parseInbound } from '../../schemas/index.js';
-import { eventIdFor } from '../../src/store/chain.js';
+import { DEFAULT_LIMITS, eventIdFor, idempotencyKey, parseInbound } from '../../schemas/index.js';
 
 const AT = '2026-02-01T09:00:00Z';
 

@@ -11,9 +11,8 @@ import {
   journaledLines,
 } from '../../commands/journal.js';
 import type { JournalState } from '../../commands/journal.js';
-import type { DomainError } from '../../schemas/index.js';
+import type { DomainError, ProposedEvent } from '../../schemas/index.js';
 import type { PreparedJournal } from '../../src/posting/index.js';
-import type { ProposedEvent } from '../../src/store/index.js';
 
 const ctx = { receivedAt: '2026-02-01T00:00:00Z', actor: 'posting-run' };
 const prepared = (through: string, amount = '100.00'): PreparedJournal => ({

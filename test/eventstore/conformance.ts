@@ -3,17 +3,10 @@
 // first, so the suite also runs against a shared, non-empty EventStoreDB server (REVTRAIL_TEST_ESDB).
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  GENESIS_HASH,
-  WrongExpectedVersionError,
-  comparePositions,
-  contentHashOf,
-  eventIdFor,
-  parseAnchor,
-  verify,
-  verifyEvents,
-} from '../../src/store/index.js';
-import type { EventStore, JsonObject, Position, ProposedEvent, RecordedEvent } from '../../src/store/index.js';
+import { GENESIS_HASH, WrongExpectedVersionError, parseAnchor, verify, verifyEvents } from '../../src/store/index.js';
+import { comparePositions, contentHashOf, eventIdFor } from '../../schemas/index.js';
+import type { EventStore } from '../../src/store/index.js';
+import type { JsonObject, Position, ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 import type { AdapterUnderTest, StoreHarness } from './adapters.js';
 
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {

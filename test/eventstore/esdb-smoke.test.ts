@@ -1,8 +1,10 @@
 // Smoke test of the EventStoreDB adapter against the in-process gRPC test server (test/support/esdb-server.ts):
 // the protocol round trips work end to end. The guarantees themselves are the conformance suite's job.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GENESIS_HASH, WrongExpectedVersionError, eventIdFor, openEsdbStore } from '../../src/store/index.js';
-import type { EventStore, ProposedEvent, RecordedEvent } from '../../src/store/index.js';
+import { GENESIS_HASH, WrongExpectedVersionError, openEsdbStore } from '../../src/store/index.js';
+import { eventIdFor } from '../../schemas/index.js';
+import type { EventStore } from '../../src/store/index.js';
+import type { ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 import { startEsdbTestServer } from '../support/esdb-server.js';
 import type { EsdbTestServer } from '../support/esdb-server.js';
 

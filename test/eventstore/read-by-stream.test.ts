@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Position, ReadByStreamOptions } from '../../src/store/index.js';
+import type { ReadByStreamOptions } from '../../src/store/index.js';
+import type { Position } from '../../schemas/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { event } from './conformance.js';
 

@@ -11,8 +11,8 @@ import { asFoldable, decide, fold, initialContractState } from '../../commands/c
 import type { ContractState } from '../../commands/contract.js';
 import { ProductMappingSet, idempotencyKey, isCalendarDate, minorUnits, parseInbound } from '../../schemas/index.js';
 import type { InboundEvent, InboundOf, Line } from '../../schemas/index.js';
-import { CATALOGUE, DEFAULT_RATES, generateCompany, summarise, writeJsonl } from '../../src/generate/index.js';
-import type { Rates } from '../../src/generate/index.js';
+import { CATALOGUE, DEFAULT_RATES, generateCompany, summarise, writeJsonl } from '../../src/demo/index.js';
+import type { Rates } from '../../src/demo/index.js';
 
 const generate = (contracts: number, seed = 20260101, rates?: Partial<Rates>) => [
   ...generateCompany({ contracts, seed, ...(rates ? { rates } : {}) }),

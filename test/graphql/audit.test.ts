@@ -17,7 +17,7 @@ import {
 } from '../../src/audit/index.js';
 import type { AuditDeps } from '../../src/audit/index.js';
 import { dec, minus, plus, sumMoney } from '../../src/revenue/index.js';
-import { formatPosition } from '../../src/store/index.js';
+import { formatPosition } from '../../schemas/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import {

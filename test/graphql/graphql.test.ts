@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractStream } from '../../commands/contract.js';
 import type { ContractVersions, PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';
 import { contractPostingStatus } from '../../projections/index.js';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
-import { formatPosition } from '../../src/store/index.js';
+import { formatPosition } from '../../schemas/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 

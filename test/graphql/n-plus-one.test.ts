@@ -1,7 +1,7 @@
 // N+1 free: a page of contracts with their schedules, journals, posting status and versions costs a bounded number
 // of read-store queries, counted by the read store itself, whatever the page size.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import type { SqliteReadStore } from '../../src/readmodel/index.js';
 import { KEYS, startTestApp } from '../support/app.js';

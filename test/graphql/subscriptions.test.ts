@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { createClient } from 'graphql-ws';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProposedEvent } from '../../src/store/index.js';
-import { formatPosition } from '../../src/store/index.js';
+import type { ProposedEvent } from '../../schemas/index.js';
+import { formatPosition } from '../../schemas/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 

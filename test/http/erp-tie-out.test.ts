@@ -3,7 +3,7 @@
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import { startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { App } from '../../src/app.js';
 import { loadConfig, redactStoreLocation } from '../../src/config.js';
-import { eventIdFor } from '../../src/store/index.js';
+import { eventIdFor } from '../../schemas/index.js';
 
 describe('GET /health over a listening server', () => {
   let dir: string;

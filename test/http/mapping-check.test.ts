@@ -1,7 +1,7 @@
 // Validate before posting: publishing an account mapping refuses account codes the configured connector cannot post
 // (ACCOUNT_NOT_POSTABLE, with the field path, nothing published).
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_ENTITIES } from '../../src/demo.js';
+import { DEMO_ENTITIES } from '../../src/demo/index.js';
 import { startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 

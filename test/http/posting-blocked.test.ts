@@ -2,8 +2,7 @@
 // its currency is not the entity's) is counted blocked per code in the run summary, listed by GraphQL
 // `postingFailures` and `exceptions`, kept out of the ERP, and posted by the first run after its cause is fixed.
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
-import { CATALOGUE, generateCompany } from '../../src/generate/index.js';
+import { CATALOGUE, DEMO_ENTITIES, generateCompany, publishMapping } from '../../src/demo/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { ProductMappingSet } from '../../schemas/index.js';

@@ -11,7 +11,7 @@ import {
   evolvePostingLock,
   initialPostingLockState,
 } from '../../commands/posting-lock.js';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import type { Connector, JournalSubmission } from '../../src/posting/index.js';
 import { SimulatedConnector, contractJournals } from '../../src/posting/index.js';
 import type { Erp } from '../../src/posting/erp.js';

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo.js';
+import { DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo/index.js';
 import { startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 

@@ -1,7 +1,7 @@
 // GET /v1/contracts/:id/posting-status and GET /v1/posting-batches/:batchId through a real listening server whose
 // projections follow the log live: posting runs against the simulated ERP, then what the read side answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import type { PostingRunSummary } from '../../src/posting/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { KEYS, startTestApp } from '../support/app.js';

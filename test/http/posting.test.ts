@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import type { AppDeps } from '../../src/app.js';
 import { SimulatedConnector } from '../../src/posting/connectors/index.js';
 import type { Erp } from '../../src/posting/erp.js';

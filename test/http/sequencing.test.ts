@@ -4,7 +4,7 @@
 // its input in rejections-*, listed as an exception, never billed nor journaled. A held event past its age is an
 // exception, HELD_TOO_LONG (the clock is injected).
 import { afterEach, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 

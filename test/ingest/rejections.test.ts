@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.js';
-import { SqliteEventStore, canonicalJson } from '../../src/store/index.js';
-import type { RecordedEvent } from '../../src/store/index.js';
+import { SqliteEventStore } from '../../src/store/index.js';
+import { canonicalJson } from '../../schemas/index.js';
+import type { RecordedEvent } from '../../schemas/index.js';
 import { booking } from '../support/fixtures.js';
 
 describe('kept refusals of unbounded inputs', () => {

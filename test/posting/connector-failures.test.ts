@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contractStream } from '../../commands/contract.js';
 import { evolveJournals, initialJournalState } from '../../commands/journal.js';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import type { Connector, JournalSubmission, SubmitOutcome } from '../../src/posting/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import { SimulatedConnector, contractJournals, postingRun } from '../../src/posting/index.js';
 import type { Connector } from '../../src/posting/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';

@@ -14,7 +14,7 @@ import {
 import type { PostingLockState } from '../../commands/posting-lock.js';
 import { acquirePostingLock } from '../../src/posting/lock.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import type { ProposedEvent, RecordedEvent } from '../../src/store/index.js';
+import type { ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 
 const T0 = Date.parse('2026-04-01T08:00:00Z');
 const at = (ms: number) => new Date(T0 + ms);

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
-import { DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo.js';
-import { CATALOGUE } from '../../src/generate/index.js';
+import { CATALOGUE, DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo/index.js';
 import { decideOnStream } from '../../src/ingest/index.js';
 import type { ContractTarget, JournalLineage, TrialBalance } from '../../src/posting/index.js';
 import {

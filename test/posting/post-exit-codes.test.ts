@@ -4,7 +4,7 @@
 // legal entity and the right entity currency) prepares and posts it.
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
+import { DEMO_ENTITIES, publishMapping } from '../../src/demo/index.js';
 import { contractJournals } from '../../src/posting/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { fileConnectorEnv, run, seededCliStore } from '../support/cli.js';

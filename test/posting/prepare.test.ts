@@ -5,14 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { toStored } from '../../commands/contract.js';
 import { revenueSchedule } from '../../projections/index.js';
 import type { RevenueScheduleDoc } from '../../projections/index.js';
-import type { InboundEvent } from '../../schemas/index.js';
-import { idempotencyKey } from '../../schemas/index.js';
-import { CATALOGUE, generateCompany } from '../../src/generate/index.js';
+import type { InboundEvent, RecordedEvent } from '../../schemas/index.js';
+import { eventIdFor, idempotencyKey } from '../../schemas/index.js';
+import { CATALOGUE, generateCompany } from '../../src/demo/index.js';
 import type { JournalLine, PrepareInput } from '../../src/posting/index.js';
 import { journaledBalances, prepareJournal, targetBalances } from '../../src/posting/index.js';
 import { dec, monthsBetween, sumMoney } from '../../src/revenue/index.js';
-import type { RecordedEvent } from '../../src/store/index.js';
-import { eventIdFor } from '../../src/store/index.js';
 
 const ACCOUNTS = {
   receivable: '1100',

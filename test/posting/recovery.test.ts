@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo.js';
+import { DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo/index.js';
 import {
   SimulatedConnector,
   compareTrialBalances,

@@ -2,7 +2,7 @@
 // (with their field paths) and publishes it: the account may be opened in Tryton after, and a journal refused
 // UNKNOWN_ACCOUNT meanwhile is re-prepared once it is.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEMO_ENTITIES } from '../../src/demo.js';
+import { DEMO_ENTITIES } from '../../src/demo/index.js';
 import { startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import { describeWithTryton, startTryton } from '../support/tryton.js';

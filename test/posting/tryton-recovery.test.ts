@@ -5,7 +5,7 @@
 // A move entered by hand in Tryton afterwards is a difference on its accounts, with the move named (exit 3).
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
+import { DEMO_ENTITIES, publishMapping } from '../../src/demo/index.js';
 import { TrytonAdmin } from '../../src/posting/connectors/index.js';
 import { revtrailBalances } from '../../src/posting/trial-balance.js';
 import { dec } from '../../src/revenue/index.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { contractVersions } from '../../projections/index.js';
 import type { ContractVersions } from '../../projections/index.js';
-import type { JsonObject, RecordedEvent } from '../../src/store/index.js';
+import type { JsonObject, RecordedEvent } from '../../schemas/index.js';
 
 let seq = 0;
 const recorded = (type: string, data: JsonObject): RecordedEvent => {

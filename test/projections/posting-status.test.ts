@@ -17,14 +17,13 @@ import {
   postingTotals,
 } from '../../projections/index.js';
 import type { PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';
-import type { DomainError } from '../../schemas/index.js';
-import { seedDemo } from '../../src/demo.js';
+import type { DomainError, JsonObject, ProposedEvent, RecordedEvent } from '../../schemas/index.js';
+import { seedDemo } from '../../src/demo/index.js';
 import type { PreparedJournal, PostingRunSummary } from '../../src/posting/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
 import { dec, formatMoney, sumMoney } from '../../src/revenue/index.js';
 import { ProjectionRunner, rebuild } from '../../src/runner/index.js';
-import type { JsonObject, ProposedEvent, RecordedEvent } from '../../src/store/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 
 describe('posting-status (pure)', () => {

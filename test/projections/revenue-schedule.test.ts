@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { revenueSchedule } from '../../projections/index.js';
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
-import type { JsonObject, RecordedEvent } from '../../src/store/index.js';
+import type { JsonObject, RecordedEvent } from '../../schemas/index.js';
 import { prepareJournal } from '../../src/posting/index.js';
 
 let seq = 0;

@@ -9,10 +9,9 @@ import type { ContractState } from '../../commands/contract.js';
 import { asFoldable, decide, fold, initialContractState } from '../../commands/contract.js';
 import { revenueSchedule } from '../../projections/index.js';
 import type { ProductsInForce } from '../../projections/index.js';
-import type { InboundEvent, ProductMapping } from '../../schemas/index.js';
+import type { InboundEvent, ProductMapping, RecordedEvent } from '../../schemas/index.js';
 import { parseInbound } from '../../schemas/index.js';
 import { revenueByYear } from '../../src/revenue/index.js';
-import type { RecordedEvent } from '../../src/store/index.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sequencing');
 

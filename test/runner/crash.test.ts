@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECTIONS } from '../../projections/index.js';
-import { DEMO_ENTITIES, publishMapping } from '../../src/demo.js';
-import { CATALOGUE, generateCompany } from '../../src/generate/index.js';
+import { CATALOGUE, DEMO_ENTITIES, generateCompany, publishMapping } from '../../src/demo/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
 import type { Target } from '../../src/readmodel/index.js';
-import { SqliteEventStore, comparePositions } from '../../src/store/index.js';
-import type { Position } from '../../src/store/index.js';
+import { SqliteEventStore } from '../../src/store/index.js';
+import { comparePositions } from '../../schemas/index.js';
+import type { Position } from '../../schemas/index.js';
 import { PROGRESS_KEY } from '../../src/runner/index.js';
 import { CLI, run, startService, stop } from '../support/cli.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROJECTIONS } from '../../projections/index.js';
 import type { RevenueScheduleDoc } from '../../projections/index.js';
-import { seedDemo } from '../../src/demo.js';
+import { seedDemo } from '../../src/demo/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
 import { ProjectionRunner, rebuild } from '../../src/runner/index.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
 import type { App, AppDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { hashKey, keysFromEnv } from '../../src/http/index.js';
-import type { ApiKey } from '../../src/http/index.js';
+import { hashKey, keysFromEnv } from '../../src/auth/index.js';
+import type { ApiKey } from '../../src/auth/index.js';
 import type { IngestResult, IngestStatus } from '../../src/ingest/index.js';
 
 export interface IngestResponse {

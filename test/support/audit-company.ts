@@ -5,13 +5,13 @@
 import { expect } from 'vitest';
 import { postingStatus } from '../../projections/index.js';
 import type { PostingJournal, PostingStatusDoc } from '../../projections/index.js';
-import { publishMapping, seedDemo } from '../../src/demo.js';
-import { CATALOGUE } from '../../src/generate/index.js';
+import { CATALOGUE, publishMapping, seedDemo } from '../../src/demo/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
 import type { IngestResult } from '../../src/ingest/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import type { ReadStore } from '../../src/readmodel/index.js';
-import type { EventStore, RecordedEvent } from '../../src/store/index.js';
+import type { EventStore } from '../../src/store/index.js';
+import type { RecordedEvent } from '../../schemas/index.js';
 
 /** The seeding clock: when each seeded case reached the ledger. */
 export const T = {

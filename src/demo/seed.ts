@@ -1,12 +1,12 @@
 // Demo data for a first run: a generated SaaS company, its product and account mappings, imported through the
 // same command path as real traffic. Only ever into an empty store.
-import { decidePublish, evolveMapping, initialMappingState, mappingStream } from '../commands/mapping.js';
-import type { AccountMappingSet, MappingKind, ProductMappingSet } from '../schemas/index.js';
-import { ProductMappingSet as ProductMappingSetSchema } from '../schemas/index.js';
-import { CATALOGUE, generateCompany } from './generate/index.js';
-import { Ingestor, decideOnStream } from './ingest/index.js';
-import type { IngestStatus } from './ingest/index.js';
-import type { EventStore } from './store/index.js';
+import { decidePublish, evolveMapping, initialMappingState, mappingStream } from '../../commands/mapping.js';
+import type { AccountMappingSet, MappingKind, ProductMappingSet } from '../../schemas/index.js';
+import { ProductMappingSet as ProductMappingSetSchema } from '../../schemas/index.js';
+import { CATALOGUE, generateCompany } from './company.js';
+import { Ingestor, decideOnStream } from '../ingest/index.js';
+import type { IngestStatus } from '../ingest/index.js';
+import type { EventStore } from '../store/index.js';
 
 export const DEMO_ENTITIES: AccountMappingSet['entities'] = [
   ['US01', 'USD'],

@@ -1,0 +1,104 @@
+// Import rules, checked by `npm run lint` (depcruise over src, commands, projections, schemas and bench).
+//
+// Every arrow points from I/O to pure code: schemas/, commands/, projections/ and src/revenue/ are data and pure
+// functions, so they import each other and three libraries that are pure themselves (zod for shapes, decimal.js for
+// money, uuid for v5 ids) and nothing from the I/O ring: no store, read model, server, connector, runner, CLI or
+// configuration, and no Node built-ins, with one exception — schemas/envelope.ts takes sha-256 from node:crypto,
+// a deterministic function of its input (no randomness, no clock, no I/O) that content hashes and event ids are
+// made of. Type-only imports count: a pure module that names a port's type depends on the port.
+//
+// Known violations, allowed until the posting area is re-homed (phase 2): commands/journal.ts imports journal
+// types from src/posting (and so closes the import loops through src/posting/index.ts), and
+// projections/posting-status.ts imports the ReadStore port. Those exceptions name exactly those two files and
+// targets; nothing else may join them.
+
+/** The pure core. */
+const PURE = '^(schemas|commands|projections|src/revenue)/';
+
+/** The I/O ring: every folder under src/ that talks to the outside world, and the wiring. */
+const IO = [
+  '^src/store/',
+  '^src/readmodel/',
+  '^src/http/',
+  '^src/graphql/',
+  '^src/posting/',
+  '^src/runner/',
+  '^src/ingest/',
+  '^src/cli/',
+  '^src/handling/',
+  '^src/audit/',
+  '^src/demo/',
+  '^src/auth/',
+  '^src/app\\.ts$',
+  '^src/config\\.ts$',
+];
+
+/** Phase 2: the two known imports from pure code into the I/O ring (see the header). */
+const PHASE_2_JOURNAL = '^commands/journal\\.ts$';
+const PHASE_2_POSTING_STATUS = '^projections/posting-status\\.ts$';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment:
+        'Modules must not import each other, directly or around a loop. Phase 2: the loops through ' +
+        'commands/journal.ts (into src/posting and back) are the known ones.',
+      from: {},
+      to: { circular: true, viaNot: PHASE_2_JOURNAL },
+    },
+    {
+      name: 'pure-imports-no-io',
+      severity: 'error',
+      comment: 'schemas/, commands/, projections/ and src/revenue/ import nothing from the I/O ring.',
+      from: { path: PURE, pathNot: [PHASE_2_JOURNAL, PHASE_2_POSTING_STATUS] },
+      to: { path: IO },
+    },
+    {
+      name: 'pure-imports-no-io-phase-2',
+      severity: 'error',
+      comment: 'Phase 2: commands/journal.ts may import src/posting/index.ts, and nothing else of the I/O ring.',
+      from: { path: PHASE_2_JOURNAL },
+      to: { path: IO, pathNot: '^src/posting/index\\.ts$' },
+    },
+    {
+      name: 'pure-imports-no-io-phase-2-posting-status',
+      severity: 'error',
+      comment:
+        'Phase 2: projections/posting-status.ts may import src/readmodel/index.ts, and nothing else of the I/O ring.',
+      from: { path: PHASE_2_POSTING_STATUS },
+      to: { path: IO, pathNot: '^src/readmodel/index\\.ts$' },
+    },
+    {
+      name: 'pure-imports-no-node-builtins',
+      severity: 'error',
+      comment: 'Pure code does no I/O: no Node built-ins (schemas/envelope.ts may hash, see the next rule).',
+      from: { path: PURE, pathNot: '^schemas/envelope\\.ts$' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'envelope-only-hashes',
+      severity: 'error',
+      comment: 'schemas/envelope.ts takes sha-256 from node:crypto and no other built-in.',
+      from: { path: '^schemas/envelope\\.ts$' },
+      to: { dependencyTypes: ['core'], pathNot: '^(node:)?crypto$' },
+    },
+    {
+      name: 'pure-imports-pure-libraries',
+      severity: 'error',
+      comment: 'Pure code uses zod, decimal.js and uuid, and no other package (no fastify, SQLite or store client).',
+      from: { path: PURE },
+      to: {
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'],
+        pathNot: '(^|/)node_modules/(zod|decimal\\.js|uuid)/',
+      },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

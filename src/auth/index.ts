@@ -1,0 +1,3 @@
+// API keys and scopes: where keys come from (environment, key file, the demo key) and the KeyRing that checks them.
+export { KeyRing, Scope, ensureDemoKey, hashKey, keysFromEnv, keysFromFile } from './keys.js';
+export type { ApiKey, Authorization } from './keys.js';
