@@ -24,7 +24,7 @@ import { Ingestor } from './ingest/index.js';
 import type { Erp } from './posting/erp.js';
 import { erpFrom } from './posting/erp.js';
 import { PROJECTIONS } from '../projections/index.js';
-import { SqliteReadStore } from './readmodel/index.js';
+import { openReadStore } from './readmodel/index.js';
 import type { ReadStore } from './readmodel/index.js';
 import { ProjectionRunner } from './runner/index.js';
 import { openStore } from './store/index.js';
@@ -85,7 +85,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     },
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
-  const read = new SqliteReadStore(config.readStore, { synchronous: config.sqliteSync });
+  const read = openReadStore(config.readStore, { synchronous: config.sqliteSync });
   const projections = new ProjectionRunner(store, read, PROJECTIONS, {
     batchSize: config.runnerBatch,
     deriveBudget: { maxSteps: config.deriveBudget },

@@ -25,7 +25,11 @@ const Env = z.object({
   REVTRAIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   REVTRAIL_DEMO_CONTRACTS: z.coerce.number().int().min(0).default(200),
   REVTRAIL_HELD_MAX_AGE_DAYS: z.coerce.number().min(0).default(7),
-  REVTRAIL_READ_STORE: z.string().min(1).optional(),
+  REVTRAIL_READ_STORE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('postgres://user:password@host:port/database for PostgreSQL, otherwise the SQLite file'),
   REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
   REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
   REVTRAIL_DERIVE_BUDGET: z.coerce.number().int().min(1).default(1_000_000),
@@ -79,7 +83,7 @@ export interface Config {
   demoContracts: number;
   /** Days (of receivedAt) a held event may wait before it is an exception, HELD_TOO_LONG. */
   heldMaxAgeDays: number;
-  /** The read-model SQLite file (disposable: rebuilt from the log). */
+  /** The read-model SQLite file, or a postgres:// URL for PostgreSQL (disposable: rebuilt from the log). */
   readStore: string;
   runnerBatch: number;
   /** Events per committed batch of a rebuild (documents are derived once at the end, so larger is cheaper). */

