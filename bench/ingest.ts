@@ -20,6 +20,10 @@ export interface IngestBench {
   p99ms: number;
   storePerSec: number;
   ratio: number;
+  /** Events per second the live projections folded, from the first request until they were caught up. */
+  projectionPerSec: number;
+  /** Live projection throughput over HTTP ingest throughput: at 1.0 or more, lag stays bounded. */
+  projectionRatio: number;
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -122,6 +126,15 @@ export async function benchIngest(contracts: number, batchSize = 500, clients = 
     }),
   );
   const httpMs = now() - t;
+  // The service as shipped: the live projections (in their worker thread) fold what was ingested; wait until they
+  // have folded all of it.
+  for (;;) {
+    const res = await fetch(`${svc.url}/v1/projections`, { headers: { authorization: `Bearer ${key}` } });
+    const body = (await res.json()) as { projections: { caughtUp: boolean }[] };
+    if (body.projections.every((p) => p.caughtUp)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const projectedMs = now() - t;
   await svc.stop();
   const storeMs = await storeAppend(dir, batches);
   rmSync(dir, { recursive: true, force: true });
@@ -135,5 +148,7 @@ export async function benchIngest(contracts: number, batchSize = 500, clients = 
     p99ms: pct(latencies, 0.99),
     storePerSec,
     ratio: httpPerSec / storePerSec,
+    projectionPerSec: events.length / (projectedMs / 1000),
+    projectionRatio: httpMs / projectedMs,
   };
 }

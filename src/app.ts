@@ -26,7 +26,8 @@ import { erpFrom } from './posting/erp.js';
 import { PROJECTIONS } from '../projections/index.js';
 import { openReadStore } from './readmodel/index.js';
 import type { ReadStore } from './readmodel/index.js';
-import { ProjectionRunner } from './runner/index.js';
+import { LiveProjections, ProjectionRunner } from './runner/index.js';
+import type { StoreFiles } from './runner/index.js';
 import { openStore } from './store/index.js';
 import type { EventStore } from './store/index.js';
 
@@ -36,6 +37,8 @@ export interface App {
   read: ReadStore;
   /** The projections this node runs (live when configured; `status()` reports their lag either way). */
   projections: ProjectionRunner;
+  /** The live projections, once the server listens (null with REVTRAIL_PROJECTIONS=off or before). */
+  readonly live: LiveProjections | null;
   /** The ERP posting runs post to (REVTRAIL_CONNECTOR). */
   erp: Erp;
   close(): Promise<void>;
@@ -55,6 +58,13 @@ export interface AppDeps {
 function configuredKeys(config: Config): ApiKey[] {
   const keys = [...keysFromEnv(config.apiKeys), ...keysFromFile(config.apiKeysFile)];
   return keys.length > 0 ? keys : ensureDemoKey(config.demoKeyFile.hashed, config.demoKeyFile.plain);
+}
+
+/** The stores as files another thread can open: null for a store given as an object that is not a file. */
+function storeFile(config: Config, given: EventStore | undefined): StoreFiles | null {
+  const location = given === undefined ? config.store : (given as { path?: unknown }).path;
+  if (typeof location !== 'string' || (given !== undefined && given.kind !== 'sqlite')) return null;
+  return { store: location, readStore: config.readStore, sqliteSync: config.sqliteSync };
 }
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App> {
@@ -105,40 +115,47 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     held: { now, maxAgeDays: config.heldMaxAgeDays },
     connector: config.connector,
   });
-  // The projections follow the log in this process; a failure is logged and the runner restarts from its
-  // checkpoint after a pause (the read model stays at its last committed batch meanwhile, and says so in its lag).
-  // They start once the server listens: a long catch-up (its SQLite work is synchronous) must not hold up the
-  // listening socket, and /health reports the lag meanwhile.
+  // The live projections run in a worker thread with their own connections to the stores (src/runner/live.ts), so
+  // their SQLite work and derivations never hold up this event loop; this process reads their lag and quarantine from
+  // the read store's checkpoints and documents (`projections.status()`). They run on this thread only over a store
+  // given as an object that is not a file. They start once the server listens, so that the listening socket is not
+  // held up, and /health reports the lag meanwhile.
   let closed = false;
-  let live: Promise<void> = Promise.resolve();
+  let live: LiveProjections | null = null;
   if (config.liveProjections) {
+    const files = storeFile(config, deps.store);
     http.addHook('onListen', async () => {
-      live = runLive();
+      live = LiveProjections.start(
+        {
+          batchSize: config.runnerBatch,
+          deriveBudget: { maxSteps: config.deriveBudget },
+          catchUpEvents: config.catchUpEvents,
+          rebuildBatch: config.rebuildBatch,
+          onPhase: (phase, eventsBehind) =>
+            phase === 'catching-up'
+              ? http.log.info({ eventsBehind }, 'projections far behind: catching up stream by stream')
+              : http.log.debug('projections following the log'),
+          onError: (err) => http.log.error({ err }, 'projection runner failed; restarting from the checkpoint'),
+        },
+        files,
+        { store, read, projections: PROJECTIONS },
+      );
     });
   }
-  const runLive = async (): Promise<void> => {
-    while (!closed) {
-      try {
-        await projections.run();
-        return;
-      } catch (err) {
-        http.log.error({ err }, 'projection runner failed; restarting from the checkpoint');
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  };
   return {
     http,
     store,
     read,
     projections,
+    get live() {
+      return live;
+    },
     erp,
     async close() {
       if (closed) return;
       closed = true;
       await http.close();
-      await projections.stop();
-      await live;
+      await live?.stop();
       await erp.close();
       await read.close();
       await store.close();

@@ -34,6 +34,7 @@ const Env = z.object({
   REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
   REVTRAIL_DERIVE_BUDGET: z.coerce.number().int().min(1).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
+  REVTRAIL_CATCH_UP_EVENTS: z.coerce.number().int().min(1).default(20_000),
   REVTRAIL_CONNECTOR: z.enum(['simulated', 'file', 'tryton']).default('simulated'),
   REVTRAIL_ERP_DIR: z.string().min(1).optional(),
   REVTRAIL_TRYTON_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -93,8 +94,13 @@ export interface Config {
    * and usage records); a document over it is quarantined (PROJECTION_FAILED) instead of holding up the runner.
    */
   deriveBudget: number;
-  /** Run the projections live inside the service (`start`). */
+  /** Run the projections live beside the service (`start`): in a worker thread of its own. */
   liveProjections: boolean;
+  /**
+   * Events behind the log's head (and at least a quarter of the log) from which the live runner catches up stream by
+   * stream, as a rebuild does, instead of following the log (src/runner/live.ts).
+   */
+  catchUpEvents: number;
   /** The ERP posting runs post to. */
   connector: ConnectorConfig;
   posting: { batchSize: number; maxAttempts: number; backoffMs: number; timeoutMs: number; leaseMs: number };
@@ -147,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rebuildBatch: e.REVTRAIL_REBUILD_BATCH,
     deriveBudget: e.REVTRAIL_DERIVE_BUDGET,
     liveProjections: e.REVTRAIL_PROJECTIONS === 'live',
+    catchUpEvents: e.REVTRAIL_CATCH_UP_EVENTS,
     limits: {
       maxServiceTermYears: e.REVTRAIL_MAX_SERVICE_TERM_YEARS,
       maxUsagePeriodDays: e.REVTRAIL_MAX_USAGE_PERIOD_DAYS,

@@ -87,6 +87,8 @@ export interface ByStreamOptions {
   workers?: number;
   /** The derivation budget, as the live runner's (a document over it is quarantined the same way). */
   budget: DeriveBudget;
+  /** Stops the pass before its next commit (it throws the signal's reason); the progress committed resumes it. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -336,6 +338,7 @@ async function pass(
   let derived = 0;
 
   const commit = async (chunk: FoldedChunk) => {
+    options.signal?.throwIfAborted();
     const writes = targets.map(() => new Map<string, JsonDocWrite | { doc: JsonObject | null }>());
     for (const d of chunk.docs) {
       // Each stream is folded on its own: a key met twice means two streams feed it, against the declaration.
@@ -359,6 +362,7 @@ async function pass(
   if (options.workers > 0 && canUseWorkers(store, projections)) {
     workers = ranges.length;
     await inWorkers(store.path, projections, specs, prefix, upTo, progress.ranges, options, commit);
+    options.signal?.throwIfAborted();
   } else {
     const folder = new StreamFolder(projections, specs, options.budget);
     for (const [i, range] of progress.ranges.entries()) {
@@ -367,6 +371,7 @@ async function pass(
     }
   }
 
+  options.signal?.throwIfAborted();
   // Done: the shared states as folded, no progress document, and the position as checkpoint.
   await read.commit(
     projections.map((p, i) => {
@@ -402,21 +407,27 @@ async function inWorkers(
   prefix: string,
   upTo: Position,
   ranges: readonly StreamRange[],
-  { commitEvery, budget }: { commitEvery: number; budget: DeriveBudget },
+  { commitEvery, budget, signal }: { commitEvery: number; budget: DeriveBudget; signal?: AbortSignal },
   commit: (chunk: FoldedChunk) => Promise<void>,
 ): Promise<void> {
   const threads: Worker[] = [];
+  let onAbort = (): void => undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       let running = ranges.length;
       let failed = false;
+      // Writes run one after another; after a failure nothing more is written, and the pass ends once the write in
+      // hand (if any) has finished.
+      let writing = Promise.resolve();
       const fail = (err: unknown) => {
         if (failed) return;
         failed = true;
-        reject(err instanceof Error ? err : new Error(String(err)));
+        void writing.then(() => reject(err instanceof Error ? err : new Error(String(err))));
       };
-      // Writes run one after another; after a failure nothing more is written.
-      let writing = Promise.resolve();
+      // Stopped: no more writes; the threads are terminated below and what they folded since is not committed.
+      onAbort = () => fail(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) fail(signal.reason);
       const enqueue = (step: () => Promise<void> | void) => {
         writing = writing.then(() => (failed ? undefined : step())).catch(fail);
       };
@@ -455,6 +466,7 @@ async function inWorkers(
       });
     });
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await Promise.all(threads.map((w) => w.terminate()));
   }
 }

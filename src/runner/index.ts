@@ -2,6 +2,8 @@
 export { ProjectionRunner, STALE } from './runner.js';
 export type { ProjectionStatus, RunnerOptions } from './runner.js';
 export { rebuild } from './rebuild.js';
+export { DEFAULT_CATCH_UP_EVENTS, LiveProjections, LiveRunner } from './live.js';
+export type { LiveOptions, LivePhase, StoreFiles } from './live.js';
 export { PROGRESS_KEY } from './by-stream.js';
 export type { DocumentDiff, RebuildOptions, RebuildProgress, RebuildReport } from './rebuild.js';
 export { DEFAULT_DERIVE_STEPS, PROJECTION_FAILED, QUARANTINE_FIELD, QUARANTINE_TAG, markOf } from './quarantine.js';

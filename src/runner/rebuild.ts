@@ -59,6 +59,11 @@ export interface RebuildOptions {
   onDiff?: (d: DocumentDiff) => void;
   /** The derivation budget (default DEFAULT_DERIVE_STEPS): the live runner's, so both quarantine the same documents. */
   deriveBudget?: DeriveBudget;
+  /**
+   * Stops the rebuild between two commits (it then throws the signal's reason) and leaves its generation building:
+   * the next rebuild resumes it. Nothing is swapped in.
+   */
+  signal?: AbortSignal;
 }
 
 export async function rebuild(
@@ -76,6 +81,7 @@ export async function rebuild(
     commitEvery: Math.min(options.batchSize ?? 1_000_000, BY_STREAM_COMMIT),
     onProgress: (done, total) => options.onProgress?.({ phase: 'replay', projection: 'all', done, total }),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   let events = byStream?.events ?? 0;
   let derived = byStream?.derived ?? 0;
@@ -94,6 +100,7 @@ export async function rebuild(
     const runner = new ProjectionRunner(store, read, pass, {
       building: true,
       deriveBudget: budget,
+      ...(options.signal ? { signal: options.signal } : {}),
       batchSize: options.batchSize ?? 1_000_000,
       onBatch: (b) => {
         replayed += b.events;
@@ -124,6 +131,7 @@ export async function rebuild(
     changed: 0,
     workers: byStream?.workers ?? 0,
   };
+  options.signal?.throwIfAborted();
   for (const p of projections) {
     const building = await read.startBuilding(p.name);
     if (options.dryRun || options.onDiff) {

@@ -38,6 +38,11 @@ export interface RunnerOptions {
   /** The most work one document's derivation may do (default DEFAULT_DERIVE_STEPS); over it, it is quarantined. */
   deriveBudget?: DeriveBudget;
   onBatch?: (info: { events: number; checkpoint: Position }) => void;
+  /**
+   * Stops a catch-up or a stale derivation between two commits (it then throws the signal's reason): what was
+   * committed stays, and the next run resumes from it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ProjectionStatus {
@@ -106,6 +111,7 @@ export class ProjectionRunner {
     let read = 0;
     let uncommitted = 0;
     for await (const e of this.store.readAll({ after: earliest(slots), filter: union(slots) })) {
+      this.options.signal?.throwIfAborted();
       batch.push(e);
       read++;
       if (batch.length >= chunk) {
@@ -226,6 +232,7 @@ export class ProjectionRunner {
       if (!p.derive) continue;
       const keys = await this.read.keysByTag(slot.target, [STALE]);
       for (let i = 0; i < keys.length; i += 500) {
+        this.options.signal?.throwIfAborted();
         const docs = await this.load(slot, keys.slice(i, i + 500));
         const writes = new Map<string, DocWrite>();
         for (const [key, doc] of docs) {

@@ -2,7 +2,6 @@
 // SQLite store holding a company whose product mapping changes twice while contracts run and whose journals are
 // prepared and posted part way through, the documents and their tags equal those the live runner folded in log
 // order, and those the log-order rebuild gives; a replay stopped after a commit resumes to the same read models.
-import Database from 'better-sqlite3';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,29 +17,10 @@ import { PROGRESS_KEY, ProjectionRunner, rebuild } from '../../src/runner/index.
 import type { EventStore, ReadByStreamOptions } from '../../src/store/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { run } from '../support/cli.js';
+import { dump } from '../support/dump.js';
 import { PLATFORM_LINE, booking } from '../support/fixtures.js';
 
 const CONTRACTS = 300;
-
-/** Every projection's active documents and tags, as stored. */
-async function dump(path: string) {
-  const read = new SqliteReadStore(path);
-  const db = new Database(path, { readonly: true });
-  try {
-    const out: Record<string, unknown> = {};
-    for (const p of PROJECTIONS) {
-      const { active } = await read.generations(p.name);
-      out[p.name] = {
-        docs: await read.list(p.name),
-        tags: db.prepare('SELECT tag, key FROM read_tags WHERE ns = ? ORDER BY tag, key').all(`${p.name}@${active}`),
-      };
-    }
-    return out;
-  } finally {
-    db.close();
-    await read.close();
-  }
-}
 
 /** The store with its `readByStream` replaced (undefined: none). */
 function withReadByStream(store: SqliteEventStore, readByStream: EventStore['readByStream']): EventStore {
