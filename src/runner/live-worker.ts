@@ -3,7 +3,7 @@
 // writer), runs the live runner until the API asks it to stop, then closes both and exits.
 import { parentPort, workerData } from 'node:worker_threads';
 import { projectionsNamed } from '../../projections/index.js';
-import { SqliteReadStore } from '../readmodel/index.js';
+import { openReadStore } from '../readmodel/index.js';
 import { SqliteEventStore, openStore } from '../store/index.js';
 import type { EventStore } from '../store/index.js';
 import type { LiveMessage, LiveWorkerData } from './live.js';
@@ -25,7 +25,7 @@ function open(location: string): EventStore {
 }
 
 const store = open(data.store);
-const read = new SqliteReadStore(data.readStore, { synchronous: data.sqliteSync });
+const read = openReadStore(data.readStore, { synchronous: data.sqliteSync });
 const live = new LiveRunner(store, read, projectionsNamed(data.projections), {
   ...data,
   onPhase: (phase, eventsBehind) => send({ kind: 'phase', phase, eventsBehind }),

@@ -21,8 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DeriveBudget, Projection } from '../../projections/types.js';
 import type { ReadStore } from '../readmodel/index.js';
-import type { EventStore, Position } from '../store/index.js';
-import { comparePositions } from '../store/index.js';
+import type { Position } from '../../schemas/index.js';
+import { comparePositions } from '../../schemas/index.js';
+import type { EventStore } from '../store/index.js';
 import { rebuild } from './rebuild.js';
 import { ProjectionRunner } from './runner.js';
 
