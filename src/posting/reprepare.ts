@@ -28,7 +28,7 @@ import type { DomainError, ErrorCode, JsonObject, ProposedEvent, RecordedEvent }
 import type { EventStore } from '../store/index.js';
 import type { PostingMappings } from './inputs.js';
 import { closedPeriodsReader, postingMappings, prepareBaseOf } from './inputs.js';
-import type { JournalLineage, PreparedJournal } from './prepare.js';
+import type { JournalLineage, PreparedJournal } from '../../schemas/index.js';
 import { prepareJournal } from './prepare.js';
 
 export interface ReprepareOptions {
