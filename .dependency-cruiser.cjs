@@ -6,9 +6,6 @@
 // configuration, and no Node built-ins, with one exception — schemas/envelope.ts takes sha-256 from node:crypto,
 // a deterministic function of its input (no randomness, no clock, no I/O) that content hashes and event ids are
 // made of. Type-only imports count: a pure module that names a port's type depends on the port.
-//
-// Known violation, allowed until the posting area is re-homed (phase 2): projections/posting-status.ts imports the
-// ReadStore port. That exception names exactly that file and target; nothing else may join it.
 
 /** The pure core. */
 const PURE = '^(schemas|commands|projections|src/revenue)/';
@@ -31,9 +28,6 @@ const IO = [
   '^src/config\\.ts$',
 ];
 
-/** Phase 2: the one known import from pure code into the I/O ring (see the header). */
-const PHASE_2_POSTING_STATUS = '^projections/posting-status\\.ts$';
-
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -48,16 +42,8 @@ module.exports = {
       name: 'pure-imports-no-io',
       severity: 'error',
       comment: 'schemas/, commands/, projections/ and src/revenue/ import nothing from the I/O ring.',
-      from: { path: PURE, pathNot: PHASE_2_POSTING_STATUS },
+      from: { path: PURE },
       to: { path: IO },
-    },
-    {
-      name: 'pure-imports-no-io-phase-2-posting-status',
-      severity: 'error',
-      comment:
-        'Phase 2: projections/posting-status.ts may import src/readmodel/index.ts, and nothing else of the I/O ring.',
-      from: { path: PHASE_2_POSTING_STATUS },
-      to: { path: IO, pathNot: '^src/readmodel/index\\.ts$' },
     },
     {
       name: 'pure-imports-no-node-builtins',
