@@ -22,7 +22,7 @@ import {
 import { contractStream } from '../../commands/contract.js';
 import type { RevenueScheduleDoc } from '../../projections/index.js';
 import { revenueSchedule } from '../../projections/index.js';
-import { decideOnStream } from '../ingest/index.js';
+import { decideOnStream } from '../handling/index.js';
 import { monthEnd, nextMonth } from '../revenue/index.js';
 import type { DomainError, ErrorCode, JsonObject, ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 import type { EventStore } from '../store/index.js';
