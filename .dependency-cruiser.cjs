@@ -6,11 +6,6 @@
 // configuration, and no Node built-ins, with one exception — schemas/envelope.ts takes sha-256 from node:crypto,
 // a deterministic function of its input (no randomness, no clock, no I/O) that content hashes and event ids are
 // made of. Type-only imports count: a pure module that names a port's type depends on the port.
-//
-// Known violations, allowed until the posting area is re-homed (phase 2): commands/journal.ts imports journal
-// types from src/posting (and so closes the import loops through src/posting/index.ts), and
-// projections/posting-status.ts imports the ReadStore port. Those exceptions name exactly those two files and
-// targets; nothing else may join them.
 
 /** The pure core. */
 const PURE = '^(schemas|commands|projections|src/revenue)/';
@@ -33,43 +28,22 @@ const IO = [
   '^src/config\\.ts$',
 ];
 
-/** Phase 2: the two known imports from pure code into the I/O ring (see the header). */
-const PHASE_2_JOURNAL = '^commands/journal\\.ts$';
-const PHASE_2_POSTING_STATUS = '^projections/posting-status\\.ts$';
-
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
     {
       name: 'no-circular',
       severity: 'error',
-      comment:
-        'Modules must not import each other, directly or around a loop. Phase 2: the loops through ' +
-        'commands/journal.ts (into src/posting and back) are the known ones.',
+      comment: 'Modules must not import each other, directly or around a loop.',
       from: {},
-      to: { circular: true, viaNot: PHASE_2_JOURNAL },
+      to: { circular: true },
     },
     {
       name: 'pure-imports-no-io',
       severity: 'error',
       comment: 'schemas/, commands/, projections/ and src/revenue/ import nothing from the I/O ring.',
-      from: { path: PURE, pathNot: [PHASE_2_JOURNAL, PHASE_2_POSTING_STATUS] },
+      from: { path: PURE },
       to: { path: IO },
-    },
-    {
-      name: 'pure-imports-no-io-phase-2',
-      severity: 'error',
-      comment: 'Phase 2: commands/journal.ts may import src/posting/index.ts, and nothing else of the I/O ring.',
-      from: { path: PHASE_2_JOURNAL },
-      to: { path: IO, pathNot: '^src/posting/index\\.ts$' },
-    },
-    {
-      name: 'pure-imports-no-io-phase-2-posting-status',
-      severity: 'error',
-      comment:
-        'Phase 2: projections/posting-status.ts may import src/readmodel/index.ts, and nothing else of the I/O ring.',
-      from: { path: PHASE_2_POSTING_STATUS },
-      to: { path: IO, pathNot: '^src/readmodel/index\\.ts$' },
     },
     {
       name: 'pure-imports-no-node-builtins',

@@ -5,8 +5,8 @@
 // command, so the same state and command always decide the same events (with the same ids, which is what makes a
 // retried append harmless).
 //
-// The loop around it is I/O: read the stream named by `stream(key)`, fold it from `initial(key)`, decide, append at
-// the revision read, and on a clash read and decide again.
+// The loop around it is I/O (src/handling): read the stream named by `stream(key)`, fold it from `initial(key)`,
+// decide, append at the revision read, and on a clash read and decide again.
 import type { DomainError, ProposedEvent } from '../schemas/index.js';
 
 export interface Decider<State, Command, Stored, Refusal = DomainError, Key = string> {

@@ -10,7 +10,7 @@
 // finds a document an earlier attempt may have written). Reports show a refused journal as rejected, not journaled.
 import type { DomainError, JsonObject, ProposedEvent } from '../schemas/index.js';
 import { domainError, eventIdFor } from '../schemas/index.js';
-import type { JournalLine, PreparedJournal, SubmitOutcome } from '../src/posting/index.js';
+import type { JournalLine, PreparedJournal, SubmitOutcome } from '../schemas/index.js';
 
 export type JournalStatus = 'prepared' | 'submitted' | 'posted' | 'rejected' | 'superseded';
 

@@ -12,14 +12,7 @@ export { lineageIndex, sourceTag } from './lineage-index.js';
 export type { LineageIndexDoc } from './lineage-index.js';
 export { HELD_EVENT_REJECTED_CODE, HELD_TAG, bookingOf, revenueSchedule } from './revenue-schedule.js';
 export type { PendingFact, ProductsInForce, RejectedFact, RevenueScheduleDoc } from './revenue-schedule.js';
-export {
-  batchOf,
-  batchStatus,
-  contractPostingStatus,
-  joinPostingStatus,
-  postingStatus,
-  postingTotals,
-} from './posting-status.js';
+export { batchOf, joinPostingStatus, postingStatus, postingTotals } from './posting-status.js';
 export type {
   AccountAmounts,
   BatchJournal,

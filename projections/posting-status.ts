@@ -8,13 +8,11 @@
 // `journal-status:<status>` and `rejection:<CODE>` (journals refused now, e.g. for a closed period).
 //
 // "Recognised" is the revenue-schedule projection's: rather than run the revenue engine a second time per contract,
-// `contractPostingStatus` joins the two documents when read. The readers at the end take the read-store port as an
-// argument; nothing here opens anything.
+// `joinPostingStatus` joins the two documents when read (src/audit/posting-status.ts reads them from the read store).
 import type { JournalEntry, JournalState, JournalStatus } from '../commands/journal.js';
 import { JOURNAL_EVENTS, evolveJournals } from '../commands/journal.js';
 import type { FactSummary } from '../commands/versions.js';
 import { VERSION_TYPES, sequence, summarise } from '../commands/versions.js';
-import type { ReadStore } from '../src/readmodel/index.js';
 import type { Dec } from '../src/revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus, sumMoney } from '../src/revenue/index.js';
 import type { JsonObject, RecordedEvent } from '../schemas/index.js';
@@ -402,9 +400,7 @@ export function postingTotals(doc: PostingStatusDoc): PostingStatusDoc {
   };
 }
 
-// ---- Reading: the joins the HTTP routes and GraphQL serve. ----
-
-type Reader = Pick<ReadStore, 'get' | 'getMany' | 'keysByTag'>;
+// ---- Reading: the joins the HTTP routes and GraphQL serve (src/audit/posting-status.ts reads their documents). ----
 
 export interface ContractPostingStatus {
   contractId: string;
@@ -468,20 +464,6 @@ export function joinPostingStatus(
     counts: posting.counts,
     journals: posting.journals,
   };
-}
-
-/** A contract's billed / recognised / journaled / posted revenue and its journals; null for an unknown contract. */
-export async function contractPostingStatus(
-  read: Reader,
-  contractId: string,
-  options: { through?: string } = {},
-): Promise<ContractPostingStatus | null> {
-  const [doc, schedule] = await Promise.all([
-    read.get(postingStatus.name, contractId),
-    read.get('revenue-schedule', contractId),
-  ]);
-  if (doc === null && schedule === null) return null;
-  return joinPostingStatus(contractId, doc as PostingStatusDoc | null, schedule as RevenueScheduleDoc | null, options);
 }
 
 export interface BatchJournal extends Pick<
@@ -577,16 +559,4 @@ export function batchOf(batchId: string, docs: readonly PostingStatusDoc[]): Bat
     rejections,
     journals,
   };
-}
-
-export async function batchStatus(read: Reader, batchId: string): Promise<BatchStatus | null> {
-  const keys = await read.keysByTag(postingStatus.name, [`batch:${batchId}`]);
-  if (keys.length === 0) return null;
-  const docs = await read.getMany(postingStatus.name, keys);
-  const found: PostingStatusDoc[] = [];
-  for (const key of keys) {
-    const doc = docs.get(key);
-    if (doc) found.push(doc as PostingStatusDoc);
-  }
-  return batchOf(batchId, found);
 }

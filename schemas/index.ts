@@ -9,3 +9,4 @@ export * from './mapping.js';
 export * from './period.js';
 export * from './posting.js';
 export * from './stored.js';
+export * from './journal.js';

@@ -13,5 +13,6 @@ export {
 } from './questions.js';
 export { deferredRevenueRollforward, reconciliation, revenueWaterfall } from './reports.js';
 export { eventRef } from './support.js';
+export { batchStatus, contractPostingStatus } from './posting-status.js';
 export type * from './types.js';
 export type { ContractDocsAsOf } from './as-of.js';

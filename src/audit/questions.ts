@@ -11,14 +11,15 @@ import type {
 import { missingVersions, versionGapMessage } from '../../commands/versions.js';
 import { contractVersions, postingStatus, revenueSchedule } from '../../projections/index.js';
 import {
-  POSTING_BLOCK_CODES,
   contractPrepareBase,
   journaledBalances,
   postingBlocks,
   postingMappings,
   targetBalances,
 } from '../posting/index.js';
-import type { PostingBlockCode, PostingMappings } from '../posting/index.js';
+import type { PostingMappings } from '../posting/index.js';
+import { POSTING_BLOCK_CODES } from '../../schemas/index.js';
+import type { PostingBlockCode } from '../../schemas/index.js';
 import type { Dec } from '../revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus, sumMoney } from '../revenue/index.js';
 import type { RecordedEvent } from '../../schemas/index.js';

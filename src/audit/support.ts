@@ -7,7 +7,7 @@ import { contractStream } from '../../commands/contract.js';
 import type { ContractVersions, ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { contractVersions, postingStatus, revenueSchedule } from '../../projections/index.js';
 import { formatPosition, upcast } from '../../schemas/index.js';
-import type { JournalLine, JournalLineage } from '../posting/index.js';
+import type { JournalLine, JournalLineage } from '../../schemas/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import { dec, formatMoney, sumMoney } from '../revenue/index.js';
 import type { EventStore } from '../store/index.js';

@@ -4,7 +4,8 @@ import { decidePublish, evolveMapping, initialMappingState, mappingStream } from
 import type { AccountMappingSet, MappingKind, ProductMappingSet } from '../../schemas/index.js';
 import { ProductMappingSet as ProductMappingSetSchema } from '../../schemas/index.js';
 import { CATALOGUE, generateCompany } from './company.js';
-import { Ingestor, decideOnStream } from '../ingest/index.js';
+import { decideOnStream } from '../handling/index.js';
+import { Ingestor } from '../ingest/index.js';
 import type { IngestStatus } from '../ingest/index.js';
 import type { EventStore } from '../store/index.js';
 

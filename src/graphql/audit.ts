@@ -22,7 +22,7 @@ import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import { codedError } from './errors.js';
 import { arg, asOfOptions } from './arguments.js';
-import { POSTING_BLOCK_CODES, REJECTION_CODES } from '../posting/index.js';
+import { POSTING_BLOCK_CODES, REJECTION_CODES } from '../../schemas/index.js';
 import type { ConnectorConfig } from '../config.js';
 import { TieOutUnavailableError, erpTieOut } from '../posting/tie-out.js';
 

@@ -14,7 +14,8 @@ import type {
   RevenueScheduleDoc,
 } from '../../projections/index.js';
 import type { KeyRing } from '../auth/index.js';
-import { POSTING_BLOCK_CODES, REJECTION_CODES, postingBlocks } from '../posting/index.js';
+import { postingBlocks } from '../posting/index.js';
+import { POSTING_BLOCK_CODES, REJECTION_CODES } from '../../schemas/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
 import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';

@@ -10,7 +10,7 @@ import {
 } from '../../commands/mapping.js';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import { AccountMappingSet, Id, MappingKind, Period, PeriodChange, ProductMappingSet } from '../../schemas/index.js';
-import { decideOnStream } from '../ingest/index.js';
+import { decideOnStream } from '../handling/index.js';
 import type { EventStore } from '../store/index.js';
 import type { RecordedEvent } from '../../schemas/index.js';
 import type { Erp } from '../posting/erp.js';

@@ -12,7 +12,7 @@ import { reprepareJournals } from '../posting/reprepare.js';
 import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
 import type { EventStore } from '../store/index.js';
-import type { KeyRing } from './auth.js';
+import type { KeyRing } from '../auth/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface PostingRoutesOptions {

@@ -3,7 +3,7 @@
 // plain-HTTP views operators and scripts use.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { batchStatus, contractPostingStatus } from '../../projections/index.js';
+import { batchStatus, contractPostingStatus } from '../audit/index.js';
 import { Id, Period } from '../../schemas/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ProjectionStatus } from '../runner/index.js';

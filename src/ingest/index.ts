@@ -23,7 +23,6 @@ import { WrongExpectedVersionError } from '../store/index.js';
 import type { Refusal } from './rejection.js';
 import { rejectionEvents, rejectionStream } from './rejection.js';
 
-export { decideOnStream } from './stream.js';
 export { MAX_KEPT_INPUT_BYTES, keptInput } from './rejection.js';
 
 export type IngestStatus = 'appended' | 'duplicate' | 'held' | 'rejected';

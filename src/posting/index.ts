@@ -1,18 +1,13 @@
 // Journals and ERP posting: journal preparation (pure) and, in connectors/, the ERPs journals are posted to.
 export { journaledBalances, prepareJournal, targetBalances } from './prepare.js';
-export type { BillingFact, EntityAccounts, JournalLineage, PrepareInput, PreparedJournal } from './prepare.js';
+export type { BillingFact, EntityAccounts, PrepareInput } from './prepare.js';
+export { POSTING_BLOCK_CODES } from '../../schemas/index.js';
+export type { JournalLineage, PostingBlockCode, PreparedJournal } from '../../schemas/index.js';
 export * from './connectors/index.js';
 export { postingRun } from './run.js';
 export type { PostingRunOptions, PostingRunSummary } from './run.js';
-export {
-  POSTING_BLOCK_CODES,
-  bookedContracts,
-  contractPrepareBase,
-  postingBlocks,
-  postingMappings,
-  prepareBaseOf,
-} from './inputs.js';
-export type { ContractPrepareBase, PostingBlock, PostingBlockCode, PostingMappings } from './inputs.js';
+export { bookedContracts, contractPrepareBase, postingBlocks, postingMappings, prepareBaseOf } from './inputs.js';
+export type { ContractPrepareBase, PostingBlock, PostingMappings } from './inputs.js';
 export {
   compareTrialBalances,
   contractJournals,

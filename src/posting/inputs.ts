@@ -5,7 +5,7 @@ import { bookingOf, revenueSchedule } from '../../projections/index.js';
 import { contractStream } from '../../commands/contract.js';
 import { evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import type { EventStore } from '../store/index.js';
-import type { JsonObject, RecordedEvent } from '../../schemas/index.js';
+import type { JsonObject, PostingBlockCode, RecordedEvent } from '../../schemas/index.js';
 import type { EntityAccounts, PrepareInput } from './prepare.js';
 
 /** What a posting run reads besides the contract streams. */
@@ -21,15 +21,6 @@ export interface PostingMappings {
   entityCurrencies: Map<string, string>;
   accountMappingVersion: number;
 }
-
-/** Why a booked contract cannot be journaled now; the first run after the cause is fixed prepares it. */
-export type PostingBlockCode = 'UNMAPPED_ENTITY' | 'CURRENCY_MISMATCH' | 'SCHEDULE_EXCEPTION';
-
-export const POSTING_BLOCK_CODES: readonly PostingBlockCode[] = [
-  'UNMAPPED_ENTITY',
-  'CURRENCY_MISMATCH',
-  'SCHEDULE_EXCEPTION',
-];
 
 export interface PostingBlock {
   contractId: string;

@@ -3,18 +3,17 @@
 // the lock taken over (this process stalled past its lease) aborts the run's signal, so it submits no further batch;
 // the run also confirms the lock before each micro-batch (one read of the lock's last event), so a process that
 // stalled past its lease learns it has lost the lock before it sends anything more, not only at the next renewal.
-import type { PostingLockState } from '../../commands/posting-lock.js';
+import { accepted } from '../../commands/decider.js';
+import type { PostingLockCommand, PostingLockState } from '../../commands/posting-lock.js';
 import {
   POSTING_LOCK_STREAM,
-  decideAcquire,
-  decideRelease,
-  decideRenew,
   evolvePostingLock,
   initialPostingLockState,
+  postingLock,
 } from '../../commands/posting-lock.js';
-import type { DomainError, ProposedEvent } from '../../schemas/index.js';
+import type { DomainError } from '../../schemas/index.js';
+import { handleCommand } from '../handling/index.js';
 import type { EventStore } from '../store/index.js';
-import { WrongExpectedVersionError } from '../store/index.js';
 
 /** How long a lease lasts without renewal: a crashed holder's lock is taken over after at most this long. */
 export const DEFAULT_POSTING_LEASE_MS = 60_000;
@@ -46,22 +45,10 @@ async function readLock(store: EventStore): Promise<PostingLockState> {
   return state;
 }
 
-/** Reads the lock, decides, appends at the revision read; on a clash reads and decides again. */
-async function decideOnLock(
-  store: EventStore,
-  decide: (s: PostingLockState) => ProposedEvent | DomainError | null,
-): Promise<DomainError | null> {
-  for (let attempt = 0; ; attempt++) {
-    const state = await readLock(store);
-    const decision = decide(state);
-    if (decision === null || !('eventId' in decision)) return decision;
-    try {
-      await store.append(POSTING_LOCK_STREAM, [decision], { expectedRevision: state.revision ?? 'no_stream' });
-      return null;
-    } catch (err) {
-      if (!(err instanceof WrongExpectedVersionError) || attempt >= 10) throw err;
-    }
-  }
+/** Decides a lock command on the lock's last event and appends what it decided; null, or why it is refused. */
+async function decideOnLock(store: EventStore, command: () => PostingLockCommand): Promise<DomainError | null> {
+  const { decided } = await handleCommand(store, postingLock, undefined, command, { lastEventOnly: true });
+  return accepted(decided) ? null : decided;
 }
 
 /** Takes the posting-run lock for `holder`, or answers why not (POSTING_RUN_IN_PROGRESS). */
@@ -72,12 +59,12 @@ export async function acquirePostingLock(
 ): Promise<PostingLock | DomainError> {
   const leaseMs = options.leaseMs ?? DEFAULT_POSTING_LEASE_MS;
   const now = options.now ?? (() => new Date());
-  const refused = await decideOnLock(store, (s) => decideAcquire(s, holder, leaseMs, now()));
+  const refused = await decideOnLock(store, () => ({ action: 'acquire', holder, leaseMs, now: now() }));
   if (refused) return refused;
   const abort = new AbortController();
   let renewing: Promise<void> = Promise.resolve();
   const renew = async () => {
-    const lost = await decideOnLock(store, (s) => decideRenew(s, holder, leaseMs, now())).catch(() => null);
+    const lost = await decideOnLock(store, () => ({ action: 'renew', holder, leaseMs, now: now() })).catch(() => null);
     if (lost) abort.abort(new PostingLockLostError(lost.message));
   };
   const timer = setInterval(() => {
@@ -94,7 +81,7 @@ export async function acquirePostingLock(
     release: async () => {
       clearInterval(timer);
       await renewing;
-      await decideOnLock(store, (s) => decideRelease(s, holder, now()));
+      await decideOnLock(store, () => ({ action: 'release', holder, now: now() }));
     },
   };
 }

@@ -16,7 +16,7 @@
 // asset per presentation group and sums each side: one group's asset is never netted against another's liability
 // (ASC 606-10-45-1), so journals keep each group's position apart.
 import type { Dec, Schedule } from '../revenue/index.js';
-import type { JournalLine } from './connectors/index.js';
+import type { JournalLine, PreparedJournal } from '../../schemas/index.js';
 import { ZERO, dec, formatMoney, minus, monthEnd, plus, sumMoney } from '../revenue/index.js';
 
 export interface EntityAccounts {
@@ -35,29 +35,6 @@ export interface BillingFact {
   eventId: string;
   /** Amount per presentation group, by the bill's lines (src/revenue/balances.ts); only with a separate modification. */
   groups?: { [group: string]: string };
-}
-
-export interface JournalLineage {
-  /** Invoices and credit memos through the period, and the events that shaped the schedule lines journaled. */
-  sourceEventIds: string[];
-  /** The schedule lines behind the revenue lines: recognised to date per obligation through `through`. */
-  scheduleLines: { lineId: string; sku: string; through: string; recognisedToDate: string; mappingVersion: number }[];
-  productMappingVersion: number;
-  accountMappingVersion: number;
-}
-
-export interface PreparedJournal {
-  contractId: string;
-  legalEntity: string;
-  currency: string;
-  /** The period whose balances it brings up to date. */
-  through: string;
-  /** The period it is posted in (`through`, or the first open period after it when that one is closed). */
-  period: string;
-  /** Accounting date: the last day of `period`. */
-  date: string;
-  lines: JournalLine[];
-  lineage: JournalLineage;
 }
 
 export interface PrepareInput {

@@ -22,13 +22,13 @@ import {
 import { contractStream } from '../../commands/contract.js';
 import type { RevenueScheduleDoc } from '../../projections/index.js';
 import { revenueSchedule } from '../../projections/index.js';
-import { decideOnStream } from '../ingest/index.js';
+import { decideOnStream } from '../handling/index.js';
 import { monthEnd, nextMonth } from '../revenue/index.js';
 import type { DomainError, ErrorCode, JsonObject, ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 import type { EventStore } from '../store/index.js';
 import type { PostingMappings } from './inputs.js';
 import { closedPeriodsReader, postingMappings, prepareBaseOf } from './inputs.js';
-import type { JournalLineage, PreparedJournal } from './prepare.js';
+import type { JournalLineage, PreparedJournal } from '../../schemas/index.js';
 import { prepareJournal } from './prepare.js';
 
 export interface ReprepareOptions {

@@ -8,7 +8,7 @@
 // Cost argument (bench/posting): each contract stream is read once (twice for the contracts with journals to submit
 // past the first CURSORS_KEPT, which bounds memory). What the run appends it folds into what it read, and later steps
 // decide on that, appending at the revision it stands at; a clash (the stream moved: an ingested event, another run)
-// means reading what was appended since and deciding again, as decideOnStream does. Steps are appended for many
+// means reading what was appended since and deciding again, as src/handling's loop does. Steps are appended for many
 // contracts at once (appendMany: one transaction, one fsync on the embedded store), each at its own expected
 // revision, so one contract's clash holds up no other.
 import type { JournalEntry, JournalState } from '../../commands/journal.js';
@@ -24,13 +24,14 @@ import { contractStream } from '../../commands/contract.js';
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { revenueSchedule } from '../../projections/index.js';
 import { nextMonth } from '../revenue/index.js';
+import { MAX_CLASH_RETRIES } from '../handling/index.js';
 import type { EventStore } from '../store/index.js';
 import type { ProposedEvent } from '../../schemas/index.js';
 import { WrongExpectedVersionError } from '../store/index.js';
 import { eventIdFor } from '../../schemas/index.js';
-import type { Connector, SubmitOutcome } from './connectors/index.js';
+import type { Connector } from './connectors/index.js';
+import type { PostingBlockCode, SubmitOutcome } from '../../schemas/index.js';
 import { guardedFind, guardedSubmit } from './connectors/index.js';
-import type { PostingBlockCode } from './inputs.js';
 import { bookedContracts, closedPeriodsReader, postingInputOf, postingMappings } from './inputs.js';
 import type { PostingLock } from './lock.js';
 import { PostingLockLostError } from './lock.js';
@@ -95,8 +96,6 @@ const PREPARE_CHUNK = 200;
  * read again when submitted, so that memory stays bounded on a large company.
  */
 const CURSORS_KEPT = 20_000;
-/** Clashes on one step before the run gives up (decideOnStream's bound). */
-const MAX_CLASHES = 10;
 
 type Context = () => { receivedAt: string; actor: string };
 
@@ -236,7 +235,8 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
   for (let i = 0; i < ids.length; i += PREPARE_CHUNK) {
     let todo = ids.slice(i, i + PREPARE_CHUNK);
     for (let clashes = 0; todo.length > 0; clashes++) {
-      if (clashes > MAX_CLASHES) throw new Error(`posting run: contract streams kept changing: ${todo.join(', ')}`);
+      if (clashes > MAX_CLASH_RETRIES)
+        throw new Error(`posting run: contract streams kept changing: ${todo.join(', ')}`);
       const decided: { id: string; d: Preparation }[] = [];
       for (const id of todo) {
         const d = await decide(id);
@@ -305,7 +305,7 @@ async function appendSteps(
       cursors.set(contractId, await catchUp(store, { journals: initialJournalState(contractId), revision: null }));
   }
   for (let clashes = 0; todo.length > 0; clashes++) {
-    if (clashes > MAX_CLASHES) throw new Error(`posting run: contract streams kept changing: ${todo.join(', ')}`);
+    if (clashes > MAX_CLASH_RETRIES) throw new Error(`posting run: contract streams kept changing: ${todo.join(', ')}`);
     const writes = todo.map((contractId) => {
       const cursor = cursors.get(contractId)!;
       let state = cursor.journals;

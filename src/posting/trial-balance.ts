@@ -18,7 +18,7 @@ import type { Dec } from '../revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus } from '../revenue/index.js';
 import type { EventStore } from '../store/index.js';
 import type { RecordedEvent } from '../../schemas/index.js';
-import type { JournalLine } from './connectors/index.js';
+import type { JournalLine } from '../../schemas/index.js';
 import { bookedContracts, contractPrepareBase, postingMappings } from './inputs.js';
 import { journaledBalances, targetBalances } from './prepare.js';
 

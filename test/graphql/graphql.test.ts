@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractStream } from '../../commands/contract.js';
 import type { ContractVersions, PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';
-import { contractPostingStatus } from '../../projections/index.js';
+import { contractPostingStatus } from '../../src/audit/index.js';
 import { seedDemo } from '../../src/demo/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { formatPosition } from '../../schemas/index.js';

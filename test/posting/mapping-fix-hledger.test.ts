@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import { CATALOGUE, DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo/index.js';
-import { decideOnStream } from '../../src/ingest/index.js';
+import { decideOnStream } from '../../src/handling/index.js';
 import type { ContractTarget, JournalLineage, TrialBalance } from '../../src/posting/index.js';
 import {
   compareTrialBalances,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import { seedDemo } from '../../src/demo/index.js';
-import { decideOnStream } from '../../src/ingest/index.js';
+import { decideOnStream } from '../../src/handling/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { dec, sumMoney } from '../../src/revenue/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';

@@ -8,16 +8,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decideOutcome, decidePrepare, decideReprepare, decideSubmitted } from '../../commands/journal.js';
 import type { JournalState } from '../../commands/journal.js';
 import { evolveJournals, initialJournalState } from '../../commands/journal.js';
-import {
-  PROJECTIONS,
-  batchStatus,
-  contractPostingStatus,
-  joinPostingStatus,
-  postingStatus,
-  postingTotals,
-} from '../../projections/index.js';
+import { PROJECTIONS, joinPostingStatus, postingStatus, postingTotals } from '../../projections/index.js';
 import type { PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';
 import type { DomainError, JsonObject, ProposedEvent, RecordedEvent } from '../../schemas/index.js';
+import { batchStatus, contractPostingStatus } from '../../src/audit/index.js';
 import { seedDemo } from '../../src/demo/index.js';
 import type { PreparedJournal, PostingRunSummary } from '../../src/posting/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';

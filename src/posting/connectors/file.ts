@@ -6,7 +6,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIMENSION_KEYS, assertWellFormed, imbalanceOf, lineNote, oneLine, rejected, signedAmountOf } from './types.js';
-import type { Connector, JournalLine, JournalSubmission, SubmitOutcome } from './types.js';
+import type { Connector, JournalSubmission } from './types.js';
+import type { JournalLine, SubmitOutcome } from '../../../schemas/index.js';
 
 export interface FileConnectorOptions {
   dir: string;

@@ -3,8 +3,10 @@
 // is code talking to a remote system, so a bug or a surprise there is an infrastructure failure of one submission,
 // not of the run.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConnectorUnavailableError, REJECTION_CODES, rejected } from './types.js';
-import type { Connector, JournalSubmission, RejectionCode, SubmitOutcome } from './types.js';
+import { ConnectorUnavailableError, rejected } from './types.js';
+import type { Connector, JournalSubmission } from './types.js';
+import { REJECTION_CODES } from '../../../schemas/index.js';
+import type { RejectionCode, SubmitOutcome } from '../../../schemas/index.js';
 
 /** How long a connector may take to answer one call before the run treats it as failed. */
 export const DEFAULT_CONNECTOR_TIMEOUT_MS = 30_000;

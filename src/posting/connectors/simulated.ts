@@ -3,7 +3,8 @@
 // committed, closed periods, an unknown account, latency.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertWellFormed, imbalanceOf, rejected } from './types.js';
-import type { Connector, JournalSubmission, SubmitOutcome } from './types.js';
+import type { Connector, JournalSubmission } from './types.js';
+import type { SubmitOutcome } from '../../../schemas/index.js';
 
 export interface SimulatedOptions {
   /** Every call waits this long before answering, like a round trip to a remote ERP. */

@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { TrytonServerError, TrytonSession, TrytonUserError, trytonDate, trytonDecimal } from './tryton-rpc.js';
 import type { TrytonConnection } from './tryton-rpc.js';
 import { ConnectorUnavailableError, assertWellFormed, imbalanceOf, lineNote, rejected } from './types.js';
-import type { Connector, JournalSubmission, SubmitOutcome } from './types.js';
+import type { Connector, JournalSubmission } from './types.js';
+import type { SubmitOutcome } from '../../../schemas/index.js';
 import { ZERO, dec, minus, plus } from '../../revenue/index.js';
 import type { Dec } from '../../revenue/index.js';
 

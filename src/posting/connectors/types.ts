@@ -3,35 +3,10 @@
 // finds the document an earlier attempt created instead of creating a second one.
 import { dec, negateMoney, sumMoney } from '../../revenue/index.js';
 import type { Dec } from '../../revenue/index.js';
-
-/**
- * Why an ERP refused a journal. CONNECTOR_UNAVAILABLE (the ERP could not be reached) and CONNECTOR_ERROR (the
- * connector threw, hung or answered something that is not an outcome) are retryable: the others are answers about
- * the journal itself, and resubmitting it unchanged gets the same answer.
- */
-export type RejectionCode =
-  'PERIOD_CLOSED' | 'UNBALANCED' | 'UNKNOWN_ACCOUNT' | 'CONNECTOR_UNAVAILABLE' | 'CONNECTOR_ERROR';
-
-export const REJECTION_CODES: readonly RejectionCode[] = [
-  'PERIOD_CLOSED',
-  'UNBALANCED',
-  'UNKNOWN_ACCOUNT',
-  'CONNECTOR_UNAVAILABLE',
-  'CONNECTOR_ERROR',
-];
+import type { JournalLine, RejectionCode, SubmitOutcome } from '../../../schemas/index.js';
 
 /** The dimensions every journal line carries (docs/accounting.md, "Journals"); connectors keep any others too. */
 export const DIMENSION_KEYS = ['legalEntity', 'contractId', 'customerId', 'sku', 'obligation'] as const;
-
-export interface JournalLine {
-  /** The ERP account code ("4000"). */
-  account: string;
-  /** Decimal strings in the journal's currency; one side of a line is zero ("0" or "0.00"). */
-  debit: string;
-  credit: string;
-  description: string;
-  dimensions: Record<string, string>;
-}
 
 export interface JournalSubmission {
   /** The idempotency key, stored on the ERP document as its reference. */
@@ -45,10 +20,6 @@ export interface JournalSubmission {
   description: string;
   lines: JournalLine[];
 }
-
-export type SubmitOutcome =
-  | { status: 'posted'; erpDocumentId: string; alreadyPosted: boolean }
-  | { status: 'rejected'; code: RejectionCode; retryable: boolean; message: string };
 
 export type ConnectorName = 'tryton' | 'file' | 'simulated';
 
