@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { POSTING_LOCK_STREAM } from '../../commands/posting-lock.js';
 import { contractJournals } from '../../src/posting/index.js';
-import { SqliteEventStore } from '../../src/store/index.js';
-import { fileConnectorEnv, run, seededCliStore } from '../support/cli.js';
+import type { SqliteEventStore } from '../../src/store/index.js';
+import { fileConnectorEnv, run, seededCliStore, withCliStore } from '../support/cli.js';
 
 describe('posting runs in separate processes', () => {
   let dir: string;
@@ -17,14 +17,7 @@ describe('posting runs in separate processes', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const withStore = async <T>(f: (store: SqliteEventStore) => Promise<T>): Promise<T> => {
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE! });
-    try {
-      return await f(store);
-    } finally {
-      await store.close();
-    }
-  };
+  const withStore = <T>(f: (store: SqliteEventStore) => Promise<T>): Promise<T> => withCliStore(env, f);
   const journals = () =>
     withStore(async (s) => [...(await contractJournals(s)).values()].flatMap((c) => [...c.journals.values()]));
   const lockEvents = () =>

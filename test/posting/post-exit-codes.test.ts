@@ -6,8 +6,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ENTITIES, publishMapping } from '../../src/demo/index.js';
 import { contractJournals } from '../../src/posting/index.js';
-import { SqliteEventStore } from '../../src/store/index.js';
-import { fileConnectorEnv, run, seededCliStore } from '../support/cli.js';
+import type { SqliteEventStore } from '../../src/store/index.js';
+import { fileConnectorEnv, run, seededCliStore, withCliStore } from '../support/cli.js';
 
 describe('revtrail post exit codes', () => {
   let dir: string;
@@ -17,14 +17,7 @@ describe('revtrail post exit codes', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const withStore = async <T>(f: (store: SqliteEventStore) => Promise<T>): Promise<T> => {
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE! });
-    try {
-      return await f(store);
-    } finally {
-      await store.close();
-    }
-  };
+  const withStore = <T>(f: (store: SqliteEventStore) => Promise<T>): Promise<T> => withCliStore(env, f);
   /** Posted journals per legal entity. */
   const postedIn = () =>
     withStore(async (store) => {

@@ -90,3 +90,16 @@ export const fileConnectorEnv = (dir: string): Record<string, string> => ({
   REVTRAIL_ERP_DIR: join(dir, 'erp'),
   REVTRAIL_POSTING_BACKOFF_MS: '1',
 });
+
+/** Opens the CLI's event store (`REVTRAIL_STORE` of env) from the test process for one look, then closes it. */
+export async function withCliStore<T>(
+  env: Record<string, string>,
+  f: (store: SqliteEventStore) => Promise<T>,
+): Promise<T> {
+  const store = new SqliteEventStore({ path: env.REVTRAIL_STORE! });
+  try {
+    return await f(store);
+  } finally {
+    await store.close();
+  }
+}
