@@ -293,11 +293,17 @@ function postExitCode(summary: PostingRunSummary): number {
   return unposted > 0 ? EXIT.notAllPosted : 0;
 }
 
-async function postCommand(args: string[]): Promise<number> {
+/** `--period YYYY-MM [--legal-entity LE]`, checked: the scope of a posting run and of a tie-out. */
+function periodScope(args: string[]): { period: string; legalEntity: string | undefined } {
   const f = flags(args, ['period', 'legal-entity']);
   if (f.period === undefined) throw new Error('--period YYYY-MM is required');
   const period = checked('period', Period, f.period);
   const legalEntity = f['legal-entity'] === undefined ? undefined : checked('legal-entity', Id, f['legal-entity']);
+  return { period, legalEntity };
+}
+
+async function postCommand(args: string[]): Promise<number> {
+  const { period, legalEntity } = periodScope(args);
   const config = loadConfig();
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   const erp = erpFrom(config.connector);
@@ -342,10 +348,7 @@ async function postCommand(args: string[]): Promise<number> {
 }
 
 async function reconcileCommand(args: string[]): Promise<number> {
-  const f = flags(args, ['period', 'legal-entity']);
-  if (f.period === undefined) throw new Error('--period YYYY-MM is required');
-  const period = checked('period', Period, f.period);
-  const legalEntity = f['legal-entity'] === undefined ? undefined : checked('legal-entity', Id, f['legal-entity']);
+  const { period, legalEntity } = periodScope(args);
   const config = loadConfig();
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   try {
