@@ -1,3 +1,13 @@
 // API keys and scopes: where keys come from (environment, key file, the demo key) and the KeyRing that checks them.
-export { KeyRing, Scope, ensureDemoKey, hashKey, keysFromEnv, keysFromFile } from './keys.js';
+export {
+  EXCEPTIONS_IGNORE,
+  KeyRing,
+  MAPPINGS_APPROVE,
+  PERIODS_CLOSE,
+  Scope,
+  ensureDemoKey,
+  hashKey,
+  keysFromEnv,
+  keysFromFile,
+} from './keys.js';
 export type { ApiKey, Authorization } from './keys.js';

@@ -10,8 +10,31 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import { z } from 'zod';
 import { sendProblem } from '../http/problem.js';
 
-export const Scope = z.enum(['ingest', 'read', 'post', 'admin']);
+/**
+ * What a key may do. The books-keeping duties are scopes of their own, held apart from `post`, so that the key a
+ * posting job runs with cannot also close the period it posts into or approve the mapping it posts with:
+ * - `periods:close`: close and reopen accounting periods;
+ * - `mappings:approve`: publish (approve) a product or account mapping version;
+ * - `exceptions:ignore`: mark an exception ignored (it stops asking for work without its cause being fixed).
+ * `admin` holds every scope; give it to people, not to jobs.
+ */
+export const Scope = z.enum([
+  'ingest',
+  'read',
+  'post',
+  'periods:close',
+  'mappings:approve',
+  'exceptions:ignore',
+  'admin',
+]);
 export type Scope = z.infer<typeof Scope>;
+
+/** Closing and reopening periods. */
+export const PERIODS_CLOSE: Scope = 'periods:close';
+/** Publishing (approving) a mapping version. */
+export const MAPPINGS_APPROVE: Scope = 'mappings:approve';
+/** Ignoring an exception: closing a work item while its cause stands. */
+export const EXCEPTIONS_IGNORE: Scope = 'exceptions:ignore';
 
 export interface ApiKey {
   name: string;

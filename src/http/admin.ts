@@ -1,4 +1,5 @@
-// Mapping publication (admin scope) and period close/reopen (post scope), plus reading both.
+// Mapping publication (`mappings:approve` scope) and period close/reopen (`periods:close` scope), plus reading both.
+// Neither is `post`: the key that posts journals is not the key that approves their mappings or closes the books.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import {
@@ -15,6 +16,7 @@ import type { EventStore } from '../store/index.js';
 import type { RecordedEvent } from '../../schemas/index.js';
 import type { Erp } from '../posting/erp.js';
 import { chartWarnings, unpostableAccounts } from '../posting/mapping-check.js';
+import { MAPPINGS_APPROVE, PERIODS_CLOSE } from '../auth/index.js';
 import type { KeyRing } from '../auth/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
@@ -32,7 +34,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
   app.post(
     '/v1/mappings/:kind',
     {
-      preHandler: keys.require('admin'),
+      preHandler: keys.require(MAPPINGS_APPROVE),
       schema: {
         summary: 'Publish a new version of the product or account mapping',
         tags: ['mappings'],
@@ -102,7 +104,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
   app.post(
     '/v1/periods/:legalEntity/:period/:action',
     {
-      preHandler: keys.require('post'),
+      preHandler: keys.require(PERIODS_CLOSE),
       schema: { summary: 'Close or reopen an accounting period (YYYY-MM) of a legal entity', tags: ['periods'] },
     },
     async (req, reply) => {
