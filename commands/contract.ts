@@ -365,7 +365,10 @@ const heldEventRejectedData = (d: HeldEventRejectedData): JsonObject => d as unk
  * The HeldEventRejected events the stream owes: one per stored fact that failed validation once its references
  * arrived. Appended with the event that resolved it, so the decision is made once, where the resolving event is.
  */
-export function heldRejections(state: ContractState, ctx: { receivedAt: string; actor: string }): ProposedEvent[] {
+export function heldRejections(
+  state: ContractState,
+  ctx: { receivedAt: string; actor: string; correlationId?: string | null | undefined },
+): ProposedEvent[] {
   return state.unrecorded.map(({ fact, errors }) => ({
     eventId: eventIdFor(`${HELD_EVENT_REJECTED}:${fact.eventId}`),
     type: HELD_EVENT_REJECTED,
@@ -379,7 +382,8 @@ export function heldRejections(state: ContractState, ctx: { receivedAt: string; 
       schemaVersion: 1,
       source: null,
       receivedAt: ctx.receivedAt,
-      correlationId: null,
+      // The rejection is caused by the event that resolved the held one: it carries that event's correlation id.
+      correlationId: ctx.correlationId ?? null,
       causationId: fact.eventId,
       actor: ctx.actor,
     },
@@ -395,7 +399,8 @@ function decideEvents(state: ContractState, command: ContractCommand): ProposedE
   if (decision.outcome === 'rejected') return decision;
   if (decision.outcome === 'duplicate') return [];
   const after = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
-  return [decision.event, ...heldRejections(after, command)];
+  const correlationId = command.correlationId ?? command.event.correlationId ?? null;
+  return [decision.event, ...heldRejections(after, { ...command, correlationId })];
 }
 
 /** A contract's stream (the key: its contract id): every inbound event about it and what the store decided of them. */

@@ -27,6 +27,8 @@ export interface JournalEntry {
   erpDocumentId: string | null;
   rejection: { code: string; retryable: boolean; message: string } | null;
   supersedes: string | null;
+  /** The correlation ids of the source events behind it (its lineage's): they travel with it to the ERP. */
+  correlationIds: string[];
 }
 
 export interface JournalState {
@@ -73,6 +75,7 @@ export function evolveJournals(state: JournalState, e: { type: string; data: Jso
       erpDocumentId: null,
       rejection: null,
       supersedes,
+      correlationIds: ((d.lineage as JsonObject | undefined)?.correlationIds as string[] | undefined) ?? [],
     });
     const old = supersedes === null ? undefined : journals.get(supersedes);
     if (old) journals.set(old.journalId, { ...old, status: 'superseded' });
@@ -97,6 +100,10 @@ export function evolveJournals(state: JournalState, e: { type: string; data: Jso
 export interface JournalContext {
   receivedAt: string;
   actor: string;
+  /**
+   * The correlation id of what appends the event (a posting run, a re-preparation request): the journal's own source
+   * correlation ids are in its lineage.
+   */
   correlationId?: string | null;
 }
 

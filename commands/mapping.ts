@@ -29,6 +29,8 @@ export interface PublishMapping {
   set: ProductMappingSet | AccountMappingSet;
   receivedAt: string;
   actor: string;
+  /** The correlation id of the request that publishes it. */
+  correlationId?: string | null;
 }
 
 /** What a publication answers: the version now current, and whether this request made it. */
@@ -42,7 +44,10 @@ const contentOf = (kind: MappingKind, set: ProductMappingSet | AccountMappingSet
     ? { products: (set as ProductMappingSet).products }
     : { entities: (set as AccountMappingSet).entities };
 
-function decide(state: MappingState, { kind, set, receivedAt, actor }: PublishMapping): ProposedEvent[] | DomainError {
+function decide(
+  state: MappingState,
+  { kind, set, receivedAt, actor, correlationId }: PublishMapping,
+): ProposedEvent[] | DomainError {
   const content = contentOf(kind, set);
   const hash = sha256Hex(canonicalJson(content));
   if (hash === state.contentHash) return [];
@@ -60,7 +65,14 @@ function decide(state: MappingState, { kind, set, receivedAt, actor }: PublishMa
       eventId: eventIdFor(`mapping|${kind}|${version}|${hash}`),
       type: MAPPING_EVENT[kind],
       data,
-      metadata: { schemaVersion: 1, source: null, receivedAt, correlationId: null, causationId: null, actor },
+      metadata: {
+        schemaVersion: 1,
+        source: null,
+        receivedAt,
+        correlationId: correlationId ?? null,
+        causationId: null,
+        actor,
+      },
     },
   ];
 }
@@ -83,7 +95,7 @@ export function decidePublish(
   state: MappingState,
   kind: MappingKind,
   set: ProductMappingSet | AccountMappingSet,
-  ctx: { receivedAt: string; actor: string },
+  ctx: { receivedAt: string; actor: string; correlationId?: string | null },
 ): MappingDecision {
   const decided = decide(state, { kind, set, ...ctx });
   if (!accepted(decided)) return { outcome: 'rejected', errors: [decided] };

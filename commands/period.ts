@@ -23,6 +23,8 @@ export interface ChangePeriod {
   reason: string;
   receivedAt: string;
   actor: string;
+  /** The correlation id of the request that closes or reopens it. */
+  correlationId?: string | null;
 }
 
 /** What a close or reopen answers: whether this request changed the period. */
@@ -45,7 +47,7 @@ function decide(state: PeriodsState, cmd: ChangePeriod): ProposedEvent[] {
         schemaVersion: 1,
         source: null,
         receivedAt: cmd.receivedAt,
-        correlationId: null,
+        correlationId: cmd.correlationId ?? null,
         causationId: null,
         actor: cmd.actor,
       },

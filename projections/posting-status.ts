@@ -236,6 +236,7 @@ function prepared(e: RecordedEvent): PostingJournal {
   const lines = d.lines as unknown as PreparedLine[];
   const lineage = (d.lineage ?? {}) as {
     sourceEventIds?: string[];
+    correlationIds?: string[];
     productMappingVersion?: number;
     accountMappingVersion?: number;
   };
@@ -268,6 +269,7 @@ function prepared(e: RecordedEvent): PostingJournal {
     revenue: formatMoney(revenue, currency),
     accounts: amountsOf(byAccount, currency),
     sourceEventIds: lineage.sourceEventIds ?? [],
+    correlationIds: lineage.correlationIds ?? [],
     productMappingVersion: lineage.productMappingVersion ?? 0,
     accountMappingVersion: lineage.accountMappingVersion ?? 0,
     submissions: [],

@@ -45,6 +45,12 @@ export interface JournalLineage {
   scheduleLines: { lineId: string; sku: string; through: string; recognisedToDate: string; mappingVersion: number }[];
   productMappingVersion: number;
   accountMappingVersion: number;
+  /**
+   * The correlation ids of the source events (`sourceEventIds`) that carry one, sorted, each once: a journal built
+   * from several source records carries each record's id, so that a trace by any of them finds it. Absent on
+   * journals prepared before correlation ids were carried onto journals: read as none.
+   */
+  correlationIds?: string[];
 }
 
 export interface PreparedJournal {

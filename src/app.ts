@@ -10,6 +10,7 @@ import {
   adminRoutes,
   eventRoutes,
   healthRoutes,
+  installCorrelation,
   installJsonBody,
   installProblemHandlers,
   loggerOptions,
@@ -82,6 +83,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
+  // Correlation ids first: every later hook and route logs through the child logger it binds them into.
+  installCorrelation(http);
   installJsonBody(http);
   // zod validates (per event, with domain codes); route JSON Schemas exist for the OpenAPI document only.
   http.setValidatorCompiler(() => () => true);

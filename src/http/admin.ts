@@ -59,7 +59,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
           code: 'ACCOUNT_NOT_POSTABLE',
           errors: unpostable,
         });
-      const ctx = { receivedAt: now().toISOString(), actor: req.apiKey!.name };
+      const ctx = { receivedAt: now().toISOString(), actor: req.apiKey!.name, correlationId: req.correlationId };
       const { decision } = await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
         decidePublish(s, kind, body, ctx),
       );
@@ -126,6 +126,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
             reason: body.reason,
             receivedAt: now().toISOString(),
             actor: req.apiKey!.name,
+            correlationId: req.correlationId,
           }),
       );
       if (decision.outcome === 'rejected')

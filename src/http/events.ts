@@ -54,7 +54,12 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         ),
       ].slice(0, 20);
       req.log.info({ events: events.length, correlationIds }, 'ingest batch');
-      const results = await ingestor.ingest(events, { actor: req.apiKey!.name, requestId: req.id, log: req.log });
+      const results = await ingestor.ingest(events, {
+        actor: req.apiKey!.name,
+        requestId: req.id,
+        correlationId: req.correlationId,
+        log: req.log,
+      });
       const counts = { appended: 0, duplicate: 0, held: 0, rejected: 0 };
       for (const r of results) counts[r.status]++;
       req.log.info({ ...counts, correlationIds }, 'ingest results');

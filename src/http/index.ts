@@ -8,6 +8,7 @@ export { readModelRoutes } from './readmodels.js';
 export { postingRoutes } from './posting.js';
 export type { PostingRoutesOptions } from './posting.js';
 export { installProblemHandlers, sendProblem } from './problem.js';
+export { CORRELATION_HEADER, installCorrelation } from './correlation.js';
 export { MAX_BODY_DEPTH, installJsonBody } from './body.js';
 export { loggerOptions, redactUrl } from './redact.js';
 export type { LogDestination } from './redact.js';

@@ -77,6 +77,8 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
           timeoutMs: posting.timeoutMs,
           now,
           actor: req.apiKey!.name,
+          correlationId: req.correlationId,
+          log: req.log.child({ runName }),
         });
         req.log.info({ runName, ...summary }, 'posting run');
         return reply.code(201).send({ runName, connector: connector.name, ...summary });
@@ -119,6 +121,7 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
         ...(body.into ? { into: body.into } : {}),
         now,
         actor: req.apiKey!.name,
+        correlationId: req.correlationId,
       });
       req.log.info({ reprepared: result.reprepared.length, refused: result.refused.length }, 'journals re-prepared');
       return result;

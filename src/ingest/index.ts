@@ -39,6 +39,11 @@ export interface IngestContext {
   /** Who sent it (API key name); recorded on every event. */
   actor: string;
   requestId?: string;
+  /**
+   * The request's correlation id: recorded on every event the request causes whose input carries none of its own
+   * (the events it appends, the held events it rejects, the refusals it keeps).
+   */
+  correlationId?: string;
   /** Where a failure to keep refusals after a commit is reported (the request's answer stands). */
   log?: { error(obj: object, msg: string): void };
 }
@@ -233,7 +238,9 @@ export class Ingestor {
     const decided: Prepared['decided'] = [];
     const owed: ProposedEvent[] = [];
     for (const { index, event } of group) {
-      const command = { event, receivedAt, actor: ctx.actor, correlationId: event.correlationId };
+      // The event's own correlation id (the source's), else the request's.
+      const correlationId = event.correlationId ?? ctx.correlationId;
+      const command = { event, receivedAt, actor: ctx.actor, correlationId };
       const decision = decide(state, command, this.limits);
       decided.push({ index, decision });
       if (decision.outcome === 'appended' || decision.outcome === 'held') {
@@ -241,7 +248,7 @@ export class Ingestor {
         state = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
         toAppend.push(decision.event);
         // Held events it resolved that fail validation now: their rejection goes in the same append.
-        const rejections = heldRejections(state, { receivedAt, actor: ctx.actor });
+        const rejections = heldRejections(state, { receivedAt, actor: ctx.actor, correlationId });
         if (rejections.length > 0) {
           state = fold(
             state,

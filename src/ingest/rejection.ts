@@ -44,7 +44,7 @@ export function keptInput(input: unknown): KeptInput {
 export function rejectionEvents(
   refusals: readonly Refusal[],
   receivedAt: string,
-  ctx: { actor: string; requestId?: string },
+  ctx: { actor: string; requestId?: string; correlationId?: string },
 ): ProposedEvent[] {
   return refusals.map((r) => ({
     eventId: randomUUID(),
@@ -60,11 +60,17 @@ export function rejectionEvents(
       schemaVersion: 1,
       source: null,
       receivedAt,
-      correlationId: null,
+      correlationId: ownCorrelationId(r.input) ?? ctx.correlationId ?? null,
       causationId: null,
       actor: ctx.actor,
     },
   }));
+}
+
+/** The correlation id a refused input carries, when it is one the inbound schema would take (text, 1..128). */
+function ownCorrelationId(input: unknown): string | null {
+  const id = (input as { correlationId?: unknown } | null)?.correlationId;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : null;
 }
 
 export const rejectionStream = (receivedAt: string): string => `rejections-${receivedAt.slice(0, 10)}`;

@@ -48,6 +48,12 @@ export async function postingMappings(store: EventStore): Promise<PostingMapping
   };
 }
 
+/** Notes the correlation id an event carries, by event id (what journal preparation carries onto its journals). */
+export function noteCorrelationId(into: Map<string, string>, e: RecordedEvent): void {
+  const id = e.metadata.correlationId;
+  if (typeof id === 'string') into.set(e.eventId, id);
+}
+
 /** Every booked contract, in booking order. */
 export async function bookedContracts(store: EventStore): Promise<string[]> {
   const ids = new Set<string>();

@@ -49,6 +49,8 @@ export interface PrepareInput {
   through: string;
   postIn: string;
   accountMappingVersion: number;
+  /** The correlation id of each of the contract's events that carries one (by event id); absent: none. */
+  correlationIds?: ReadonlyMap<string, string>;
 }
 
 interface Balance {
@@ -132,6 +134,12 @@ export function prepareJournal(input: PrepareInput): PreparedJournal | null {
   const movedLines = new Set(lines.map((l) => l.dimensions.obligation).filter((x): x is string => x !== undefined));
   const lineage = input.schedule.lineage.filter((l) => movedLines.has(l.lineId));
   const obligations = new Map(input.schedule.obligations.map((o) => [o.lineId, o]));
+  const sourceEventIds = [
+    ...new Set([
+      ...input.billing.filter((b) => b.date <= end).map((b) => b.eventId),
+      ...lineage.flatMap((l) => l.eventIds),
+    ]),
+  ];
   return {
     contractId: contract.contractId,
     legalEntity: contract.legalEntity,
@@ -141,12 +149,7 @@ export function prepareJournal(input: PrepareInput): PreparedJournal | null {
     date: monthEnd(input.postIn),
     lines,
     lineage: {
-      sourceEventIds: [
-        ...new Set([
-          ...input.billing.filter((b) => b.date <= end).map((b) => b.eventId),
-          ...lineage.flatMap((l) => l.eventIds),
-        ]),
-      ],
+      sourceEventIds,
       scheduleLines: lineage.map((l) => {
         const target = input.schedule.periods
           .filter((p) => p.period <= input.through)
@@ -161,6 +164,18 @@ export function prepareJournal(input: PrepareInput): PreparedJournal | null {
       }),
       productMappingVersion: input.schedule.mappingVersion,
       accountMappingVersion: input.accountMappingVersion,
+      correlationIds: correlationIdsOf(sourceEventIds, input.correlationIds),
     },
   };
+}
+
+/** The correlation ids the events carry, sorted, each once. */
+export function correlationIdsOf(eventIds: readonly string[], byEvent?: ReadonlyMap<string, string>): string[] {
+  if (!byEvent) return [];
+  const ids = new Set<string>();
+  for (const id of eventIds) {
+    const c = byEvent.get(id);
+    if (c !== undefined) ids.add(c);
+  }
+  return [...ids].sort();
 }

@@ -27,7 +27,7 @@ import { monthEnd, nextMonth } from '../revenue/index.js';
 import type { DomainError, ErrorCode, JsonObject, ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 import type { EventStore } from '../store/index.js';
 import type { PostingMappings } from './inputs.js';
-import { closedPeriodsReader, postingMappings, prepareBaseOf } from './inputs.js';
+import { closedPeriodsReader, noteCorrelationId, postingMappings, prepareBaseOf } from './inputs.js';
 import type { JournalLineage, PreparedJournal } from '../../schemas/index.js';
 import { prepareJournal } from './prepare.js';
 
@@ -43,6 +43,8 @@ export interface ReprepareOptions {
   into?: string;
   now?: () => Date;
   actor?: string;
+  /** The correlation id of the request re-preparing them, recorded on the events it appends. */
+  correlationId?: string;
 }
 
 export interface RepreparedJournal {
@@ -79,6 +81,8 @@ interface ContractState {
   doc: RevenueScheduleDoc;
   journals: JournalState;
   prepared: JsonObject | null;
+  /** The correlation id of each event that carries one: a replacement carries its sources' ids as a journal does. */
+  correlationIds: Map<string, string>;
 }
 
 type Decision = { event?: ProposedEvent; skip?: string; code?: ErrorCode; period?: string };
@@ -89,7 +93,7 @@ function decideOn(
   journalId: string,
   mappings: PostingMappings,
   periodFor: (code: string, refusedIn: string) => string,
-  ctx: { receivedAt: string; actor: string },
+  ctx: { receivedAt: string; actor: string; correlationId: string | null },
 ): Decision {
   const j = state.journals.journals.get(journalId);
   // Asked again (a retry, or a second accountant): the journal is already superseded, reopened or posted.
@@ -124,13 +128,18 @@ function decideOn(
     journaled: journaledLinesWithout(state.journals, journalId),
     through,
     postIn: period,
+    correlationIds: state.correlationIds,
   });
   return answer(decideReplace(state.journals, journalId, prepared, ctx), period);
 }
 
 export async function reprepareJournals(store: EventStore, options: ReprepareOptions = {}): Promise<ReprepareResult> {
   const now = options.now ?? (() => new Date());
-  const ctx = () => ({ receivedAt: now().toISOString(), actor: options.actor ?? 'reprepare' });
+  const ctx = () => ({
+    receivedAt: now().toISOString(),
+    actor: options.actor ?? 'reprepare',
+    correlationId: options.correlationId ?? null,
+  });
   const result: ReprepareResult = { reprepared: [], refused: [] };
   const candidates = await refusedJournals(store);
   const wanted = options.journalIds ? new Set(options.journalIds) : null;
@@ -162,15 +171,20 @@ export async function reprepareJournals(store: EventStore, options: ReprepareOpt
       while (closed.has(period)) period = nextMonth(period);
       return period;
     };
-    const evolve = (s: ContractState, e: RecordedEvent): ContractState => ({
-      doc: revenueSchedule.evolve(s.doc, e, mappings.products),
-      journals: evolveJournals(s.journals, e),
-      prepared: e.type === 'JournalPrepared' && e.data.journalId === journalId ? e.data : s.prepared,
-    });
+    const evolve = (s: ContractState, e: RecordedEvent): ContractState => {
+      noteCorrelationId(s.correlationIds, e);
+      return {
+        doc: revenueSchedule.evolve(s.doc, e, mappings.products),
+        journals: evolveJournals(s.journals, e),
+        prepared: e.type === 'JournalPrepared' && e.data.journalId === journalId ? e.data : s.prepared,
+        correlationIds: s.correlationIds,
+      };
+    };
     const initial: ContractState = {
       doc: revenueSchedule.initial(contractId),
       journals: initialJournalState(contractId),
       prepared: null,
+      correlationIds: new Map(),
     };
     const { state, decision } = await decideOnStream(store, stream, initial, evolve, (s): Decision => {
       const d = decideOn(s, journalId, mappings, periodFor, ctx());

@@ -32,7 +32,7 @@ import { eventIdFor } from '../../schemas/index.js';
 import type { Connector } from './connectors/index.js';
 import type { PostingBlockCode, SubmitOutcome } from '../../schemas/index.js';
 import { guardedFind, guardedSubmit } from './connectors/index.js';
-import { bookedContracts, closedPeriodsReader, postingInputOf, postingMappings } from './inputs.js';
+import { bookedContracts, closedPeriodsReader, noteCorrelationId, postingInputOf, postingMappings } from './inputs.js';
 import type { PostingLock } from './lock.js';
 import { PostingLockLostError } from './lock.js';
 import { prepareJournal } from './prepare.js';
@@ -58,7 +58,28 @@ export interface PostingRunOptions {
    * and throws PostingRunStoppedError with what it did until then.
    */
   lock?: Pick<PostingLock, 'signal' | 'confirm'>;
+  /**
+   * The run's correlation id, recorded on every journal event it appends (the request's that started it); default:
+   * the run id. Each journal's own correlation ids (its source events') are in its lineage and go to the ERP.
+   */
+  correlationId?: string;
+  /**
+   * Where the run logs (a pino logger bound to the request's correlation id, or none): a line when it starts and ends,
+   * and per journal, through a child logger bound to the journal id, contract and correlation ids, its submission and
+   * the ERP's answer.
+   */
+  log?: PostingLogger;
 }
+
+/** The part of a pino logger a run uses. */
+export interface PostingLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+  child(bindings: Record<string, unknown>): PostingLogger;
+}
+
+const SILENT: PostingLogger = { info() {}, warn() {}, debug() {}, child: () => SILENT };
 
 /**
  * A run stopped part-way because it lost the posting-run lock (POSTING_RUN_LOCK_LOST). Every journal it submitted
@@ -97,7 +118,7 @@ const PREPARE_CHUNK = 200;
  */
 const CURSORS_KEPT = 20_000;
 
-type Context = () => { receivedAt: string; actor: string };
+type Context = () => { receivedAt: string; actor: string; correlationId: string };
 
 /** A contract stream's journals as this run last read or wrote them, and the stream revision that state is at. */
 interface Cursor {
@@ -118,21 +139,27 @@ interface Pending {
   legalEntity: string;
 }
 
+/** The child logger of one journal's lines. */
+const journalLog = (log: PostingLogger, p: Pending, j: JournalEntry | undefined): PostingLogger =>
+  log.child({ journalId: p.journalId, contractId: p.contractId, correlationIds: j?.correlationIds ?? [] });
+
 /** One read of a contract's stream: its schedule document (not yet derived), its journals, the revision read. */
 async function readContract(
   store: EventStore,
   contractId: string,
   products: ProductsInForce,
-): Promise<{ doc: RevenueScheduleDoc; cursor: Cursor }> {
+): Promise<{ doc: RevenueScheduleDoc; cursor: Cursor; correlationIds: Map<string, string> }> {
   let doc = revenueSchedule.initial(contractId);
   let journals = initialJournalState(contractId);
   let revision: number | null = null;
+  const correlationIds = new Map<string, string>();
   for await (const e of store.readStream(contractStream(contractId))) {
     doc = revenueSchedule.evolve(doc, e, products);
     journals = evolveJournals(journals, e);
+    noteCorrelationId(correlationIds, e);
     revision = e.revision;
   }
-  return { doc, cursor: { journals, revision } };
+  return { doc, cursor: { journals, revision }, correlationIds };
 }
 
 /** The cursor with whatever was appended to the stream after it folded in. */
@@ -181,8 +208,15 @@ async function commit(
 
 export async function postingRun(store: EventStore, options: PostingRunOptions): Promise<PostingRunSummary> {
   const now = options.now ?? (() => new Date());
-  const ctx: Context = () => ({ receivedAt: now().toISOString(), actor: options.actor ?? 'posting-run' });
   const runId = eventIdFor(`posting-run|${options.period}|${options.legalEntity ?? '*'}|${now().toISOString()}`);
+  const correlationId = options.correlationId ?? runId;
+  const ctx: Context = () => ({
+    receivedAt: now().toISOString(),
+    actor: options.actor ?? 'posting-run',
+    correlationId,
+  });
+  const log = (options.log ?? SILENT).child({ runId });
+  log.info({ period: options.period, legalEntity: options.legalEntity ?? null }, 'posting run started');
   const mappings = await postingMappings(store);
   const products = mappings.products;
   const closedIn = closedPeriodsReader(store);
@@ -202,7 +236,7 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
 
   /** A contract's preparation, decided on one read of its stream; null for a contract the run passes over. */
   const decide = async (contractId: string): Promise<Preparation | null> => {
-    const { doc, cursor } = await readContract(store, contractId, products);
+    const { doc, cursor, correlationIds } = await readContract(store, contractId, products);
     const input = postingInputOf(mappings, doc, options.legalEntity);
     if (!input) return null;
     if ('blocked' in input) {
@@ -221,6 +255,7 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
       journaled: journaledLines(cursor.journals),
       through: options.period,
       postIn,
+      correlationIds,
     });
     const event = decidePrepare(cursor.journals, journal, ctx());
     return { legalEntity: le, cursor, events: event ? [event] : [] };
@@ -278,10 +313,11 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
     if (reason instanceof PostingLockLostError) throw new PostingRunStoppedError(reason.code, reason.message, summary);
     options.lock?.signal.throwIfAborted();
     const batch = pending.slice(i, i + batchSize);
-    await submitBatch(store, options, batch, cursors, runId, ctx, summary);
+    await submitBatch(store, { ...options, log }, batch, cursors, runId, ctx, summary);
     // A contract's journals are contiguous in `pending`: only the batch's last contract may have more to come.
     for (const p of batch) if (pending[i + batchSize]?.contractId !== p.contractId) cursors.delete(p.contractId);
   }
+  log.info({ ...summary }, 'posting run finished');
   return summary;
 }
 
@@ -361,6 +397,11 @@ async function resolveInDoubt(
     else if (answer !== null) unknown.add(inDoubt[k]!.journalId);
   }
   const settled = inDoubt.filter((p) => found.has(p.journalId));
+  for (const p of settled)
+    journalLog(options.log ?? SILENT, p, entries[batch.indexOf(p)]).info(
+      { erpDocumentId: found.get(p.journalId)!, alreadyPosted: true },
+      'journal found posted in the ERP',
+    );
   await appendSteps(store, cursors, settled, (s, p) =>
     decideOutcome(
       s,
@@ -402,9 +443,11 @@ async function submitBatch(
     );
     round = live.map((x) => x.p);
     const journals = live.map((x) => x.j);
+    const logs = round.map((p, k) => journalLog(options.log ?? SILENT, p, journals[k]));
     const answers: SubmitOutcome[] = await Promise.all(
       round.map((p, k) => {
         const j = journals[k]!;
+        logs[k]!.debug({ attempt, connector: connector.name }, 'journal submitted');
         return guardedSubmit(
           connector,
           {
@@ -415,6 +458,7 @@ async function submitBatch(
             period: j.period,
             description: `${p.contractId} through ${j.through}`,
             lines: j.lines,
+            correlationIds: j.correlationIds,
           },
           options.timeoutMs,
         );
@@ -432,6 +476,16 @@ async function submitBatch(
     );
     const again: Pending[] = [];
     for (const [k, outcome] of outcomes.entries()) {
+      if (outcome.status === 'posted')
+        logs[k]!.info(
+          { attempt, erpDocumentId: outcome.erpDocumentId, alreadyPosted: outcome.alreadyPosted },
+          'journal posted',
+        );
+      else
+        logs[k]!.warn(
+          { attempt, code: outcome.code, retryable: outcome.retryable, message: outcome.message },
+          'journal refused',
+        );
       if (outcome.status === 'posted') summary.posted++;
       else if (outcome.retryable && attempt < maxAttempts) again.push(round[k]!);
       else if (outcome.retryable) summary.retrying++;

@@ -5,7 +5,16 @@
 // directory are indexed too, so a journal an interrupted run wrote is found by the run that retries it.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIMENSION_KEYS, assertWellFormed, imbalanceOf, lineNote, oneLine, rejected, signedAmountOf } from './types.js';
+import {
+  DIMENSION_KEYS,
+  assertWellFormed,
+  correlationTags,
+  imbalanceOf,
+  lineNote,
+  oneLine,
+  rejected,
+  signedAmountOf,
+} from './types.js';
 import type { Connector, JournalSubmission } from './types.js';
 import type { JournalLine, SubmitOutcome } from '../../../schemas/index.js';
 
@@ -164,7 +173,13 @@ export class FileConnector implements Connector {
         .map((a) => `account ${a}`),
     ];
     const before = ['', ...directives, ...(directives.length > 0 ? [''] : [])];
-    const meta = `journalId: ${tagValue(j.journalId)}, legalEntity: ${tagValue(j.legalEntity)}, period: ${j.period}`;
+    // The correlation ids as transaction tags: `hledger print tag:correlationId=<id>` finds the journal.
+    const meta = [
+      `journalId: ${tagValue(j.journalId)}, legalEntity: ${tagValue(j.legalEntity)}, period: ${j.period}`,
+      correlationTags(j.correlationIds),
+    ]
+      .filter((s) => s !== '')
+      .join(', ');
     const text = [
       ...before,
       // hledger ends a description at `;` (a comment follows): keep the whole description in it.

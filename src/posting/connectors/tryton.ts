@@ -13,7 +13,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { TrytonServerError, TrytonSession, TrytonUserError, trytonDate, trytonDecimal } from './tryton-rpc.js';
 import type { TrytonConnection } from './tryton-rpc.js';
-import { ConnectorUnavailableError, assertWellFormed, imbalanceOf, lineNote, rejected } from './types.js';
+import {
+  ConnectorUnavailableError,
+  assertWellFormed,
+  correlationTags,
+  imbalanceOf,
+  lineNote,
+  rejected,
+} from './types.js';
 import type { Connector, JournalSubmission } from './types.js';
 import type { SubmitOutcome } from '../../../schemas/index.js';
 import { ZERO, dec, minus, plus } from '../../revenue/index.js';
@@ -281,11 +288,14 @@ export class TrytonConnector implements Connector {
     period: number,
     accounts: ReadonlyMap<string, number>,
   ): Promise<number | SubmitOutcome> {
+    // The move's description is the journal id (the idempotency reference, searched exactly), so the correlation ids
+    // go on each move line's description, after its dimensions.
+    const correlation = correlationTags(j.correlationIds);
     const lines = j.lines.map((l) => ({
       account: accounts.get(l.account),
       debit: trytonDecimal(l.debit),
       credit: trytonDecimal(l.credit),
-      description: lineNote(l),
+      description: [lineNote(l), correlation].filter((s) => s !== '').join(', '),
     }));
     const move = { journal, period, date: trytonDate(j.date), description: j.journalId, lines: [['create', lines]] };
     try {

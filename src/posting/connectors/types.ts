@@ -19,6 +19,12 @@ export interface JournalSubmission {
   period: string;
   description: string;
   lines: JournalLine[];
+  /**
+   * The correlation ids of the source events behind the journal (its lineage's), written on the ERP document as
+   * `correlationId: <id>` tags (docs/posting.md), so that the ERP side is searchable by the id a source record came
+   * with. Absent: none.
+   */
+  correlationIds?: readonly string[];
 }
 
 export type ConnectorName = 'tryton' | 'file' | 'simulated';
@@ -81,6 +87,11 @@ export function lineNote(line: JournalLine): string {
     ([k, v]) => `${k.replace(/[^A-Za-z0-9_-]/gu, '_')}: ${oneLine(v).replaceAll(',', ' ')}`,
   );
   return [oneLine(line.description), ...tags].filter((s) => s !== '').join(', ');
+}
+
+/** `correlationId: <id>` once per id, comma-separated: hledger's tag syntax, and plain text for other ERPs. */
+export function correlationTags(ids: readonly string[] | undefined): string {
+  return (ids ?? []).map((id) => `correlationId: ${oneLine(id).replaceAll(',', ' ')}`).join(', ');
 }
 
 /** A real calendar date spelled YYYY-MM-DD (Date.parse alone accepts 2026-02-30). */
