@@ -8,7 +8,7 @@ import type { Projection } from './types.js';
 export type { DeriveBudget, Projection, SharedState } from './types.js';
 export { contractVersions } from './contract-versions.js';
 export type { ContractVersions, ContractVersionEntry } from './contract-versions.js';
-export { lineageIndex, sourceTag } from './lineage-index.js';
+export { correlationTag, lineageIndex, sourceTag } from './lineage-index.js';
 export type { LineageIndexDoc } from './lineage-index.js';
 export { HELD_EVENT_REJECTED_CODE, HELD_TAG, bookingOf, revenueSchedule } from './revenue-schedule.js';
 export type { PendingFact, ProductsInForce, RejectedFact, RevenueScheduleDoc } from './revenue-schedule.js';

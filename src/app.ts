@@ -16,6 +16,7 @@ import {
   loggerOptions,
   postingRoutes,
   readModelRoutes,
+  traceRoutes,
 } from './http/index.js';
 import { KeyRing, ensureDemoKey, keysFromEnv, keysFromFile } from './auth/index.js';
 import type { LogDestination } from './http/index.js';
@@ -110,6 +111,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await http.register(adminRoutes, { store, keys, now, erp });
   await http.register(readModelRoutes, { read, keys, status });
   await http.register(postingRoutes, { store, keys, erp, posting: config.posting, now });
+  await http.register(traceRoutes, { store, read, keys });
   // GraphQL at /graphql (GraphiQL at /graphiql, subscriptions over graphql-ws on the same path), `read` scope.
   await http.register(graphqlRoutes, {
     read,

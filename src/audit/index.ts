@@ -2,6 +2,7 @@
 // and the reports. Plain functions over the event store and the read store returning JSON-able shapes (types.ts), one
 // per GraphQL field; src/graphql's resolvers call them.
 export { lineage, trace } from './lineage.js';
+export { traceCorrelation } from './correlation.js';
 export { contractDocsAsOf, contractAsOf, effectiveDateOf } from './as-of.js';
 export {
   DEFAULT_HELD_MAX_AGE_DAYS,

@@ -22,6 +22,7 @@ import {
   scheduleOf,
   mappingEvents,
 } from './support.js';
+import type { JournalRecord } from './support.js';
 import type {
   AccountRole,
   AuditDeps,
@@ -207,6 +208,19 @@ export async function trace(deps: AuditDeps, system: string, id: string): Promis
     if (isIt(raw) && !seen.has(raw.eventId)) found.push(upcast(raw));
   }
   found.sort((a, b) => comparePositions(a.position, b.position));
+  return { system, id, events: found.map(eventRef), contracts: await tracedContracts(deps, found) };
+}
+
+/**
+ * Per contract of the traced events (contract events, in log order): the versions they made, the schedule periods
+ * they change, and the journals whose lineage names them with their ERP documents. `alsoJournal` keeps a journal
+ * whose lineage names none of them (a trace by correlation id keeps those carrying the id).
+ */
+export async function tracedContracts(
+  deps: AuditDeps,
+  found: readonly RecordedEvent[],
+  alsoJournal: (j: JournalRecord) => boolean = () => false,
+): Promise<TracedContract[]> {
   const byContract = new Map<string, RecordedEvent[]>();
   for (const e of found) {
     const contractId = e.data.contractId as string;
@@ -240,8 +254,9 @@ export async function trace(deps: AuditDeps, system: string, id: string): Promis
       products,
     );
     const journals = journalsOf(contractId, events)
-      .map((j) => ({ journal: j.summary, eventIds: j.lineage.sourceEventIds.filter((x) => ids.has(x)) }))
-      .filter((j) => j.eventIds.length > 0);
+      .map((j) => ({ j, eventIds: j.lineage.sourceEventIds.filter((x) => ids.has(x)) }))
+      .filter(({ j, eventIds }) => eventIds.length > 0 || alsoJournal(j))
+      .map(({ j, eventIds }) => ({ journal: j.summary, eventIds }));
     contracts.push({
       contractId,
       legalEntity: cv.legalEntity,
@@ -252,5 +267,5 @@ export async function trace(deps: AuditDeps, system: string, id: string): Promis
       journals,
     });
   }
-  return { system, id, events: found.map(eventRef), contracts };
+  return contracts;
 }

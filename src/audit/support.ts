@@ -163,6 +163,7 @@ export function journalsOf(contractId: string, events: readonly RecordedEvent[])
         credit: formatMoney(sumMoney(j.lines.map((l) => dec(l.credit))), j.currency),
         productMappingVersion: lineage.productMappingVersion,
         accountMappingVersion: lineage.accountMappingVersion,
+        correlationIds: lineage.correlationIds ?? [],
         preparedEventId: x.prepared.eventId,
         preparedAt: x.prepared.metadata.receivedAt,
         submissions: x.submissions,

@@ -90,6 +90,8 @@ export interface JournalSummary {
   credit: string;
   productMappingVersion: number;
   accountMappingVersion: number;
+  /** The correlation ids of its source events (its lineage's): those the ERP document carries. */
+  correlationIds: string[];
   /** The JournalPrepared event. */
   preparedEventId: string;
   preparedAt: string;
@@ -205,6 +207,23 @@ export interface Trace {
   /** Every event carrying the source reference (all its source versions), in log order. */
   events: EventRef[];
   contracts: TracedContract[];
+}
+
+/** Everything one correlation id reached (docs/graphql.md, `trace(correlationId:)`). */
+export interface CorrelationTrace {
+  correlationId: string;
+  /**
+   * Every event carrying the id, in log order: inbound events, the events commands appended in the same request
+   * (held-event rejections, kept refusals, mapping publications, period changes, a posting run's journal events).
+   */
+  events: EventRef[];
+  /** Per contract those events are in: versions, schedule changes, and the journals reached. */
+  contracts: TracedContract[];
+  /**
+   * Every journal the id reached, with its ERP document and submissions: those whose lineage carries it (built from
+   * its events), whose lineage names its events, or that a posting run of that id prepared.
+   */
+  journals: TracedJournal[];
 }
 
 // ---- contract(asOf) ----

@@ -4,7 +4,7 @@
 // for field. Their SDL extends the base schema (schema.ts) and reuses its types where the shape is the same
 // (SourceRef, ContractLine, ContractVersion, Rejection, PeriodBalance, JournalStatus, ContractStatus).
 import type { IResolvers } from 'mercurius';
-import { Id, Period, SourceRef } from '../../schemas/index.js';
+import { Id, Period, SourceRef, Text } from '../../schemas/index.js';
 import {
   amendmentsAwaitingRecalculation,
   contractAsOf,
@@ -15,6 +15,7 @@ import {
   reconciliation,
   revenueWaterfall,
   trace,
+  traceCorrelation,
 } from '../audit/index.js';
 import type { AuditDeps, HeldAge } from '../audit/index.js';
 import type { KeyRing } from '../auth/index.js';
@@ -36,9 +37,11 @@ export const auditTypeDefs = /* GraphQL */ `
     """
     Forward from a source record (\`system\` and its \`id\` there, e.g. billing / INV-1): the events it became, the
     contract versions they made, the schedule periods they change, the journals whose lineage names them and their ERP
-    documents.
+    documents. Or, with \`correlationId\` instead, from a correlation id: every event carrying it (what the request
+    that carried it caused), their contracts, and the journals built from them (or prepared by a posting run of that
+    id) with their ERP documents. Give either \`system\` and \`id\`, or \`correlationId\`.
     """
-    trace(system: String!, id: String!): Trace!
+    trace(system: String, id: String, correlationId: String): Trace!
     """
     A contract bitemporally: as the ledger knew it at \`recordedAt\` (an ISO 8601 instant: events received after it are
     ignored), as in effect on \`effectiveAt\` (YYYY-MM-DD), or both; neither: now. Null for a contract the ledger has
@@ -160,6 +163,8 @@ export const auditTypeDefs = /* GraphQL */ `
     credit: Money!
     productMappingVersion: Int!
     accountMappingVersion: Int!
+    "The correlation ids of its source events: the ERP document carries them as correlationId tags."
+    correlationIds: [String!]!
     "The JournalPrepared event."
     preparedEventId: ID!
     preparedAt: String!
@@ -267,11 +272,16 @@ export const auditTypeDefs = /* GraphQL */ `
   }
 
   type Trace {
-    system: String!
-    id: String!
-    "Every event carrying the source reference (all its source versions), in log order."
+    "The source record traced (null for a trace by correlation id)."
+    system: String
+    id: String
+    "The correlation id traced (null for a trace by source record)."
+    correlationId: String
+    "Every event carrying the source reference (all its source versions), or the correlation id, in log order."
     events: [EventRef!]!
     contracts: [TracedContract!]!
+    "Every journal the trace reaches, with its ERP document and submissions (the contracts' journals, once each)."
+    journals: [TracedJournal!]!
   }
 
   type ObligationView {
@@ -539,6 +549,29 @@ export const auditTypeDefs = /* GraphQL */ `
   }
 `;
 
+/** A correlation id as an inbound event may carry one. */
+const CorrelationIdArg = Text(128);
+
+/** `trace` by source record or by correlation id, whichever the arguments give (exactly one of them). */
+async function traceBy(
+  deps: AuditDeps,
+  args: { system?: string | null; id?: string | null; correlationId?: string | null },
+): Promise<object> {
+  const bySource = args.system != null || args.id != null;
+  if (bySource === (args.correlationId != null))
+    throw codedError('INVALID_ARGUMENT', 'correlationId: give either system and id, or correlationId');
+  if (!bySource) {
+    const t = await traceCorrelation(deps, arg('correlationId', CorrelationIdArg, args.correlationId));
+    return { system: null, id: null, ...t };
+  }
+  const t = await trace(
+    deps,
+    arg('system', SourceRef.shape.system, args.system),
+    arg('id', SourceRef.shape.id, args.id),
+  );
+  return { ...t, correlationId: null, journals: t.contracts.flatMap((c) => c.journals) };
+}
+
 /** Most periods a waterfall spans (ten years of months): a wider one is refused, not computed. */
 const MAX_WATERFALL_PERIODS = 120;
 
@@ -560,8 +593,10 @@ export function auditResolvers({
   return {
     Query: {
       lineage: (_root: unknown, args: { journalId: string }) => lineage(deps, arg('journalId', Id, args.journalId)),
-      trace: (_root: unknown, args: { system: string; id: string }) =>
-        trace(deps, arg('system', SourceRef.shape.system, args.system), arg('id', SourceRef.shape.id, args.id)),
+      trace: async (
+        _root: unknown,
+        args: { system?: string | null; id?: string | null; correlationId?: string | null },
+      ) => traceBy(deps, args),
       contractAsOf: (_root: unknown, args: { id: string; recordedAt?: string | null; effectiveAt?: string | null }) =>
         contractAsOf(deps, arg('id', Id, args.id), asOfOptions(args)),
       amendmentsAwaitingRecalculation: () => amendmentsAwaitingRecalculation(deps),

@@ -47,8 +47,9 @@ function correlationIdOf(raw: IncomingMessage): string {
  * before any route, so that every route's logger is made here.
  */
 export function installCorrelation(app: FastifyInstance): void {
+  // The correlation id goes before fastify's own bindings: a line reads `"correlationId":…,"reqId":…,` as before.
   app.setChildLoggerFactory((logger, bindings, options, raw) =>
-    logger.child({ ...bindings, correlationId: correlationIdOf(raw) }, options),
+    logger.child({ correlationId: correlationIdOf(raw), ...bindings }, options),
   );
   app.decorateRequest('correlationId', '');
   app.addHook('onRequest', async (req, reply) => {

@@ -85,6 +85,7 @@ const FRAGMENTS = /* GraphQL */ `
     credit
     productMappingVersion
     accountMappingVersion
+    correlationIds
     preparedEventId
     preparedAt
     submissions {
