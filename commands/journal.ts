@@ -11,6 +11,8 @@
 import type { DomainError, JsonObject, ProposedEvent } from '../schemas/index.js';
 import { domainError, eventIdFor } from '../schemas/index.js';
 import type { JournalLine, PreparedJournal, SubmitOutcome } from '../schemas/index.js';
+import type { Decider } from './decider.js';
+import { contractStream } from './contract.js';
 
 export type JournalStatus = 'prepared' | 'submitted' | 'posted' | 'rejected' | 'superseded';
 
@@ -270,3 +272,49 @@ export function journaledLinesWithout(state: JournalState, journalId: string): J
   rest.delete(journalId);
   return journaledLines({ ...state, journals: rest });
 }
+
+/** The commands on a contract's journals; each carries its context (time, actor), so deciding stays pure. */
+export type JournalCommand =
+  | { action: 'prepare'; prepared: PreparedJournal | null; ctx: JournalContext }
+  | { action: 'submitted'; journalId: string; submission: { batchId: string; connector: string }; ctx: JournalContext }
+  | { action: 'outcome'; journalId: string; outcome: SubmitOutcome; connector: string; ctx: JournalContext }
+  | {
+      action: 'reprepare';
+      journalId: string;
+      period: string;
+      periodEnd: string;
+      journal: Omit<PreparedJournal, 'period' | 'date'>;
+      ctx: JournalContext;
+    }
+  | { action: 'replace'; journalId: string; prepared: PreparedJournal | null; ctx: JournalContext }
+  | { action: 'reopen'; journalId: string; reason: string; ctx: JournalContext };
+
+const listed = (event: ProposedEvent | DomainError | null): ProposedEvent[] | DomainError =>
+  event === null ? [] : 'eventId' in event ? [event] : event;
+
+function decide(state: JournalState, c: JournalCommand): ProposedEvent[] | DomainError {
+  switch (c.action) {
+    case 'prepare':
+      return listed(decidePrepare(state, c.prepared, c.ctx));
+    case 'submitted':
+      return listed(decideSubmitted(state, c.journalId, c.submission, c.ctx));
+    case 'outcome':
+      return listed(decideOutcome(state, c.journalId, c.outcome, c.connector, c.ctx));
+    case 'reprepare':
+      return listed(decideReprepare(state, c.journalId, c.period, c.periodEnd, c.ctx, c.journal));
+    case 'replace':
+      return listed(decideReplace(state, c.journalId, c.prepared, c.ctx));
+    case 'reopen':
+      return listed(decideReopen(state, c.journalId, c.reason, c.ctx));
+    default:
+      return c satisfies never;
+  }
+}
+
+/** A contract's journals, in the contract's own stream (the key is the contract id). */
+export const journal: Decider<JournalState, JournalCommand, { type: string; data: JsonObject }> = {
+  stream: contractStream,
+  initial: initialJournalState,
+  evolve: evolveJournals,
+  decide,
+};

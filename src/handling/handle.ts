@@ -1,16 +1,72 @@
-// The one command loop of the write side: read a stream, fold it, decide, append what was decided at the revision
-// read. A clash (another writer appended in between) means the decision was made on a stale state, so the stream is
-// read and the command decided again; event ids derive from the command and the state, so a retried append never
+// The one command loop of the write side: read streams, fold them, decide, append what was decided at the revision
+// read. A clash (another writer appended in between) means a decision was made on a stale state, so that stream is
+// read and its command decided again; event ids derive from the command and the state, so a retried append never
 // writes an event twice. The retries are bounded: a stream that moves on every attempt is a bug or a storm, and the
-// clash is thrown to the caller.
+// caller is told which streams gave up (a single command throws the last clash).
+//
+// The loop takes a batch of streams: every pending stream's decision is appended in one appendMany (one transaction,
+// one fsync, on the embedded store; each request checked against its own revision), and only the streams that
+// clashed go round again, so one stream's clash holds up no other. A single command is a batch of one.
 import type { Decider } from '../../commands/decider.js';
 import { accepted } from '../../commands/decider.js';
 import type { ProposedEvent, RecordedEvent } from '../../schemas/index.js';
-import type { EventStore } from '../store/index.js';
+import type { AppendRequest, AppendResult, EventStore } from '../store/index.js';
 import { WrongExpectedVersionError } from '../store/index.js';
 
-/** Clashes on one command before the loop gives up and throws the last one. */
+/** Clashes on one stream before the loop gives up on it. */
 export const MAX_CLASH_RETRIES = 10;
+
+/** What the loop asks of a batch of commands, one per key (a stream). */
+export interface Batch<Key, Decided> {
+  /** Decides the command of every key still pending, on its stream's current state, in the order given. */
+  decide(keys: readonly Key[]): Promise<Decided[]>;
+  /** The append a decision makes, at the revision it was decided on; null: it writes nothing. */
+  appendOf(decided: Decided): AppendRequest | null;
+  /** Appends that go in the same call and cannot clash (expected revision 'any'), e.g. refusals kept with it. */
+  alongside?(decided: readonly Decided[]): AppendRequest[];
+  /** Whether an append that did not clash must still be decided again (default: never). */
+  again?(decided: Decided, result: AppendResult): boolean;
+  /** Called for a key that goes round again, before its next decision. */
+  retry?(key: Key, decided: Decided): void | Promise<void>;
+  /** A decision that stands: its append landed (result), or it appended nothing (null). */
+  settled(key: Key, decided: Decided, result: AppendResult | null): void | Promise<void>;
+}
+
+/** A key the loop gave up on after MAX_CLASH_RETRIES retries, with its last clash (none: it was decided again). */
+export interface Exhausted<Key> {
+  key: Key;
+  clash: WrongExpectedVersionError | null;
+}
+
+/** Runs a batch to the end: every key settled, or handed back as exhausted. */
+export async function handleBatch<Key, Decided>(
+  store: EventStore,
+  keys: readonly Key[],
+  batch: Batch<Key, Decided>,
+): Promise<Exhausted<Key>[]> {
+  let pending = [...keys];
+  const clashes = new Map<Key, WrongExpectedVersionError>();
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > MAX_CLASH_RETRIES) return pending.map((key) => ({ key, clash: clashes.get(key) ?? null }));
+    const decided = await batch.decide(pending);
+    const writes = decided.map((d) => batch.appendOf(d));
+    const requests = [...writes.filter((w) => w !== null), ...(batch.alongside?.(decided) ?? [])];
+    const results = requests.length === 0 ? [] : await store.appendMany(requests);
+    const again: Key[] = [];
+    let slot = 0;
+    for (const [i, d] of decided.entries()) {
+      const key = pending[i]!;
+      const result = writes[i] === null ? null : results[slot++]!;
+      if (result instanceof WrongExpectedVersionError) clashes.set(key, result);
+      if (result instanceof WrongExpectedVersionError || (result !== null && batch.again?.(d, result))) {
+        again.push(key);
+        await batch.retry?.(key, d);
+      } else await batch.settled(key, d, result);
+    }
+    pending = again;
+  }
+  return [];
+}
 
 export interface HandleOptions {
   /**
@@ -43,7 +99,7 @@ async function readAndFold<State>(
   return { state, revision };
 }
 
-/** The loop under both entry points: `eventsOf` says what a decision appends (nothing: no write). */
+/** One stream's command through the loop: `eventsOf` says what a decision appends (nothing: no write). */
 async function decideAndAppend<State, Decided>(
   store: EventStore,
   stream: string,
@@ -52,18 +108,22 @@ async function decideAndAppend<State, Decided>(
   eventsOf: (decided: Decided) => ProposedEvent[],
   options: HandleOptions = {},
 ): Promise<{ state: State; decided: Decided }> {
-  for (let attempt = 0; ; attempt++) {
-    const { state, revision } = await readAndFold(store, stream, fold, options.lastEventOnly ?? false);
-    const decided = decide(state);
-    const events = eventsOf(decided);
-    if (events.length === 0) return { state, decided };
-    try {
-      await store.append(stream, events, { expectedRevision: revision ?? 'no_stream' });
-      return { state, decided };
-    } catch (err) {
-      if (!(err instanceof WrongExpectedVersionError) || attempt >= MAX_CLASH_RETRIES) throw err;
-    }
-  }
+  let outcome: { state: State; decided: Decided } | null = null;
+  const [exhausted] = await handleBatch(store, [stream], {
+    decide: async () => {
+      const { state, revision } = await readAndFold(store, stream, fold, options.lastEventOnly ?? false);
+      return [{ state, revision, decided: decide(state) }];
+    },
+    appendOf: ({ revision, decided }) => {
+      const events = eventsOf(decided);
+      return events.length === 0 ? null : { streamId: stream, events, expectedRevision: revision ?? 'no_stream' };
+    },
+    settled: (_, { state, decided }) => {
+      outcome = { state, decided };
+    },
+  });
+  if (exhausted) throw exhausted.clash!;
+  return outcome!;
 }
 
 /**

@@ -19,7 +19,7 @@ import {
 import type { DomainError, InboundEvent, JsonObject, Limits, Position, ProposedEvent } from '../../schemas/index.js';
 import { DEFAULT_LIMITS, domainError, formatPosition, parseInbound } from '../../schemas/index.js';
 import type { AppendRequest, EventStore } from '../store/index.js';
-import { WrongExpectedVersionError } from '../store/index.js';
+import { handleBatch } from '../handling/index.js';
 import type { Refusal } from './rejection.js';
 import { rejectionEvents, rejectionStream } from './rejection.js';
 
@@ -51,7 +51,6 @@ export interface IngestContext {
 export interface IngestOptions {
   /** The clock: the only place time enters the write side. */
   now?: () => Date;
-  maxRetries?: number;
   cacheSize?: number;
   /** Bounds on each event and contract; default DEFAULT_LIMITS. */
   limits?: Limits;
@@ -98,7 +97,6 @@ class KeyedLock {
 
 export class Ingestor {
   private readonly now: () => Date;
-  private readonly maxRetries: number;
   private readonly cacheSize: number;
   private readonly limits: Limits;
   private readonly cache = new Map<string, ContractState>();
@@ -109,7 +107,6 @@ export class Ingestor {
     options: IngestOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
-    this.maxRetries = options.maxRetries ?? 20;
     this.cacheSize = options.cacheSize ?? 10_000;
     this.limits = options.limits ?? DEFAULT_LIMITS;
   }
@@ -183,49 +180,44 @@ export class Ingestor {
 
   /**
    * Decides every contract group on its current state and appends all of them in one appendMany (one transaction,
-   * one fsync, on the embedded store), with the refusals already final. Groups whose append clashed, or turned out
-   * to be already written by another delivery, are decided again on the caught-up state; the others are final.
-   * Refusals of groups that appended are final only once their append succeeded: they are left in `run.unkept`.
+   * one fsync, on the embedded store) through the command loop, with the refusals already final. Groups whose append
+   * clashed, or turned out to be already written by another delivery, are decided again on the caught-up state; the
+   * others are final. Refusals of groups that appended are final only once their append succeeded: they are left in
+   * `run.unkept`.
    */
   private async commit(groups: Map<string, Group>, run: Run): Promise<IngestResult[]> {
     const out: IngestResult[] = [];
-    let pending = [...groups.entries()];
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > this.maxRetries) {
-        const exhausted = pending.flatMap(([, group]) => this.exhausted(group));
-        out.push(...exhausted);
-        run.unkept.push(...exhausted.map((r) => ({ index: r.index, input: run.inputs[r.index], errors: r.errors! })));
-        break;
-      }
-      const prepared = await Promise.all(
-        pending.map(([contractId, group]) => this.prepare(contractId, group, run.receivedAt, run.ctx)),
-      );
-      const writes = prepared.filter((p) => p.toAppend.length > 0);
-      const final = [
-        ...run.unkept,
-        ...prepared.filter((p) => p.toAppend.length === 0).flatMap((p) => refusalsOf(p, run)),
-      ];
-      run.unkept = [];
-      const appended = await this.store.appendMany([...writes.map(appendRequestOf), ...this.keepRequest(final, run)]);
-      const retry = new Set<string>();
-      writes.forEach((p, i) => {
-        const r = appended[i]!;
-        // A clash, or these very events already written by a concurrent delivery: decide again (-> duplicate).
-        if (r instanceof WrongExpectedVersionError || r.noop) {
-          this.cache.delete(p.contractId);
-          retry.add(p.contractId);
-          return;
+    const exhausted = await handleBatch<string, Prepared>(this.store, [...groups.keys()], {
+      decide: (contractIds) =>
+        Promise.all(contractIds.map((id) => this.prepare(id, groups.get(id)!, run.receivedAt, run.ctx))),
+      appendOf: (p) => (p.toAppend.length === 0 ? null : appendRequestOf(p)),
+      alongside: (prepared) => {
+        const final = [
+          ...run.unkept,
+          ...prepared.filter((p) => p.toAppend.length === 0).flatMap((p) => refusalsOf(p, run)),
+        ];
+        run.unkept = [];
+        return this.keepRequest(final, run);
+      },
+      // These very events already written by a concurrent delivery: decide again (-> duplicate).
+      again: (_, result) => result.noop === true,
+      retry: (contractId) => {
+        this.cache.delete(contractId);
+      },
+      settled: (contractId, p, result) => {
+        if (result !== null) {
+          p.last = result.position;
+          run.unkept.push(...refusalsOf(p, run), ...p.heldRejected);
         }
-        p.last = r.position;
-        run.unkept.push(...refusalsOf(p, run), ...p.heldRejected);
-      });
-      for (const p of prepared) {
-        if (retry.has(p.contractId)) continue;
         // The stream now holds exactly what `state` folded (at the same revisions): it is the cache's new entry.
-        this.remember(p.contractId, p.state);
+        this.remember(contractId, p.state);
         out.push(...p.decided.map(({ index, decision }) => toResult(index, decision, p.toAppend, p.last)));
-      }
-      pending = pending.filter(([contractId]) => retry.has(contractId));
+      },
+    });
+    for (const { key } of exhausted) {
+      const refused = this.exhausted(groups.get(key)!);
+      out.push(...refused);
+      run.unkept.push(...refused.map((r) => ({ index: r.index, input: run.inputs[r.index], errors: r.errors! })));
     }
     return out;
   }

@@ -8,6 +8,7 @@ import {
   decideSubmitted,
   evolveJournals,
   initialJournalState,
+  journal,
   journaledLines,
 } from '../../commands/journal.js';
 import type { JournalState } from '../../commands/journal.js';
@@ -113,5 +114,23 @@ describe('journal commands', () => {
     expect(decideReprepare(given(p), 'nope', '2026-02', '2026-02-28', ctx, prepared('2026-01'))).toMatchObject({
       code: 'UNKNOWN_JOURNAL',
     });
+  });
+
+  it('as a Decider: events to append, none for nothing to do, a refusal as a value, on the contract stream', () => {
+    expect(journal.stream('C-1')).toBe('contract-C-1');
+    expect(journal.decide(journal.initial('C-1'), { action: 'prepare', prepared: null, ctx })).toEqual([]);
+    const [p] = journal.decide(journal.initial('C-1'), { action: 'prepare', prepared: prepared('2026-01'), ctx }) as [
+      ProposedEvent,
+    ];
+    expect(p).toEqual(decidePrepare(given(), prepared('2026-01'), ctx));
+    const state = journal.evolve(journal.initial('C-1'), p);
+    const submission = { batchId: 'B1', connector: 'simulated' };
+    expect(journal.decide(state, { action: 'submitted', journalId: 'nope', submission, ctx })).toMatchObject({
+      code: 'UNKNOWN_JOURNAL',
+    });
+    const journalId = p.data.journalId as string;
+    expect(journal.decide(state, { action: 'submitted', journalId, submission, ctx })).toMatchObject([
+      { type: 'JournalSubmitted' },
+    ]);
   });
 });
