@@ -24,6 +24,9 @@ async function untilCaughtUp(runner: ProjectionRunner, timeoutMs = 240_000): Pro
   }
 }
 
+/** The company of the comparison case (see there). */
+const CONTRACTS = 600;
+
 const dump = async (read: ReadStore) =>
   Object.fromEntries(await Promise.all(PROJECTIONS.map(async (p) => [p.name, await read.list(p.name)] as const)));
 
@@ -45,37 +48,40 @@ describe.each(readStores)('rebuild: $name', (readStore) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  // The 2,000-contract comparison runs on SQLite only: on PostgreSQL the live runner caught up 30,001 of its 72,502
-  // events within the 240 s limit on a loaded 2-core machine, so it would fail on speed, not on what it checks. The
-  // PostgreSQL write path's throughput belongs in bench/; the two cases below check the rebuild's rules on it.
+  // The company-sized comparison runs on SQLite only: on PostgreSQL the live runner caught up 30,001 of the 72,502
+  // events of 2,000 contracts within 240 s on a loaded 2-core machine, so it would fail on speed, not on what it
+  // checks. The PostgreSQL write path's throughput belongs in bench/; the two cases below check the rebuild's rules on
+  // it. 600 contracts (about 22,000 events) still hold every kind of fact the schedule must get right, several batches
+  // of the live runner and of the rebuild, at a third of the time; the thresholds below are the 2,000-contract ones
+  // scaled to 600.
   it.runIf(readStore === sqliteReadStore)(
-    'rebuilding every projection from the store yields the read models built live (2,000 contracts)',
+    `rebuilding every projection from the store yields the read models built live (${CONTRACTS} contracts)`,
     { timeout: 600_000 },
     async () => {
       const live = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: 2000, idleMs: 50 });
       const running = live.run();
-      const seeded = await seedDemo(store, { contracts: 2000, seed: 11 });
+      const seeded = await seedDemo(store, { contracts: CONTRACTS, seed: 11 });
       await untilCaughtUp(live);
       await live.stop();
       await running;
-      expect(seeded!.contracts).toBe(2000);
+      expect(seeded!.contracts).toBe(CONTRACTS);
 
       const built = await dump(read);
       const schedules = built['revenue-schedule']!.filter((d) => !d.key.startsWith('$')).map(
         (d) => d.doc as RevenueScheduleDoc,
       );
-      expect(schedules).toHaveLength(2000);
+      expect(schedules).toHaveLength(CONTRACTS);
       // The company exercises the rules the schedule must get right, not only plain bookings.
       const has = (type: string) => schedules.filter((d) => d.facts.some((f) => f.type === type)).length;
-      expect(has('ContractAmended')).toBeGreaterThan(300);
-      expect(has('ContractCancelled')).toBeGreaterThan(40);
-      expect(has('CreditMemoIssued')).toBeGreaterThan(40);
-      expect(has('ServiceCreditApproved')).toBeGreaterThan(40);
-      expect(schedules.filter((d) => d.schedule?.status === 'ok').length).toBeGreaterThan(1900);
+      expect(has('ContractAmended')).toBeGreaterThan(90);
+      expect(has('ContractCancelled')).toBeGreaterThan(12);
+      expect(has('CreditMemoIssued')).toBeGreaterThan(12);
+      expect(has('ServiceCreditApproved')).toBeGreaterThan(12);
+      expect(schedules.filter((d) => d.schedule?.status === 'ok').length).toBeGreaterThan(570);
 
       const report = await rebuild(store, read, PROJECTIONS);
       expect(report).toMatchObject({ activated: true, projections: PROJECTIONS.map((p) => p.name) });
-      expect(report.events).toBeGreaterThan(50_000);
+      expect(report.events).toBeGreaterThan(15_000);
       for (const p of PROJECTIONS) expect((await read.generations(p.name)).active).toBe(2);
       expect(await dump(read)).toEqual(built);
     },
