@@ -179,5 +179,16 @@ describe('two API nodes and two partitioned projection workers', () => {
 
   it('over the embedded SQLite store and read store the same holds', { timeout: 300_000 }, async () => {
     await scenario(dir, join(dir, 'events.db'), join(dir, 'read.db'), join(dir, 'reference.db'));
+    // Three workers (or a single process) cannot go on from two workers' checkpoints: refused before anything runs.
+    const env = { REVTRAIL_STORE: join(dir, 'events.db'), REVTRAIL_READ_STORE: join(dir, 'read.db') };
+    for (const args of [['--follow', '--partition', '0/3'], []]) {
+      const refused = await run(['project', ...args], { ...env, REVTRAIL_METRICS_PORT: '0' });
+      expect(refused.code).toBe(6);
+      expect(refused.stdout).toBe('');
+      expect(JSON.parse(refused.stderr)).toMatchObject({ code: 'PARTITION_LAYOUT_CHANGED' });
+    }
+    const bad = await run(['project', '--follow', '--partition', '2/2'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--partition "2\/2": must be i\/N/);
   });
 });
