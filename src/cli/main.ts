@@ -2,10 +2,10 @@
 // The `revtrail` command line: start the service, verify the store's hash chains.
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { PROJECTIONS, projectionsNamed } from '../../projections/index.js';
+import { projectionsNamed } from '../../projections/index.js';
 import { generateCompany, seedDemo, writeJsonl } from '../demo/index.js';
 import { openReadStore } from '../readmodel/index.js';
-import { ProjectionRunner, rebuild } from '../runner/index.js';
+import { rebuild } from '../runner/index.js';
 import { openStore, parseAnchor, verify } from '../store/index.js';
 import type { z } from 'zod';
 import { Id, Period } from '../../schemas/index.js';
@@ -16,6 +16,7 @@ import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
 import type { PostingRunSummary } from '../posting/run.js';
 import { erpTieOut } from '../posting/tie-out.js';
+import { UsageError, catchUpOnce, follow, parseProjectArgs } from './follow.js';
 import { importJsonl } from './import.js';
 import { phasedProgress, progressBar } from './progress.js';
 
@@ -25,7 +26,12 @@ const USAGE = `usage: revtrail <command>
                      check the store's hash chains and heads (one stream's, or the whole log's); prints every problem
                      at its stream, revision and position and exits 1 if there is one; --anchor prints only the digest
                      of the log's head, to keep elsewhere; --against DIGEST checks the log up to it is unchanged
-  project            bring every projection up to the log's end (REVTRAIL_READ_STORE), then exit
+  project [--follow] [--partition i/N]
+                     bring every projection up to the log's end (REVTRAIL_READ_STORE), then exit; --follow keeps
+                     following the log as a projection worker (GET /health on REVTRAIL_METRICS_PORT, a ready line on
+                     stdout, SIGTERM stops it); --partition i/N: worker i (from 0) of N, owning the contracts whose id
+                     hashes to i; exit 6 (PARTITION_LAYOUT_CHANGED on stderr) when the read models were built by
+                     another number of workers
   rebuild [name...] [--dry-run] [--diff]
                      replay the log into fresh read-model tables while the current ones keep serving, then swap
                      them in; --dry-run compares and discards instead; --diff prints what changes per document
@@ -195,22 +201,10 @@ async function generateCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-async function projectCommand(): Promise<number> {
+async function projectCommand(args: string[]): Promise<number> {
+  const { follow: following, partition } = parseProjectArgs(args);
   const config = loadConfig();
-  const store = openStore(config.store, { synchronous: config.sqliteSync });
-  const read = openReadStore(config.readStore, { synchronous: config.sqliteSync });
-  try {
-    const runner = new ProjectionRunner(store, read, PROJECTIONS, {
-      batchSize: config.runnerBatch,
-      deriveBudget: { maxSteps: config.deriveBudget },
-    });
-    const events = await runner.catchUp();
-    process.stdout.write(`${JSON.stringify({ events, projections: await runner.status() })}\n`);
-    return 0;
-  } finally {
-    await read.close();
-    await store.close();
-  }
+  return following ? follow(config, partition) : catchUpOnce(config, partition);
 }
 
 async function rebuildCommand(args: string[]): Promise<number> {
@@ -393,7 +387,7 @@ async function main(argv: string[]): Promise<number> {
     case 'import':
       return importCommand(args[0]);
     case 'project':
-      return projectCommand();
+      return projectCommand(args);
     case 'rebuild':
       return rebuildCommand(args);
     case 'generate':
@@ -416,6 +410,6 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`revtrail: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof UsageError ? 2 : 1;
   },
 );

@@ -11,7 +11,7 @@
 // (./quarantine.ts): the batch commits with it marked, and the runner goes on.
 import type { DeriveBudget, Projection } from '../../projections/types.js';
 import { comparePositions, formatPosition, matchesFilter, upcast } from '../../schemas/index.js';
-import type { DocWrite, Generation, ReadStore } from '../readmodel/index.js';
+import type { BatchWrite, DocWrite, Generation, ReadStore } from '../readmodel/index.js';
 import { GenerationRetiredError } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import type { AllFilter, JsonObject, Position, RecordedEvent } from '../../schemas/index.js';
@@ -43,6 +43,21 @@ export interface RunnerOptions {
    * committed stays, and the next run resumes from it.
    */
   signal?: AbortSignal;
+  /** A partitioned worker's share of the work (./partition.ts); without it the runner owns every document. */
+  scope?: RunnerScope;
+}
+
+/**
+ * What a runner that owns only some documents needs: which keys are its own, where it stands (its own checkpoint, and
+ * the shared state there, which the stored shared document need not match), the writes that carry its checkpoint in
+ * each batch's transaction, and whether it is the one runner that writes the shared documents.
+ */
+export interface RunnerScope {
+  owns(key: string): boolean;
+  writesShared: boolean;
+  checkpoint(projection: Projection, target: Generation): Promise<Position | null>;
+  sharedAt(projection: Projection, checkpoint: Position | null): Promise<JsonObject>;
+  checkpointWrites(target: Generation, checkpoint: Position): BatchWrite[];
 }
 
 export interface ProjectionStatus {
@@ -195,7 +210,7 @@ export class ProjectionRunner {
       this.projections.map(async (p) => {
         const g = await this.read.generations(p.name);
         const target = { projection: p.name, generation: g.active };
-        const checkpoint = await this.read.checkpoint(target);
+        const checkpoint = await this.checkpointOf(p, target);
         const caughtUp = head === null || !(await this.followsAfter(p, checkpoint, head));
         return {
           projection: p.name,
@@ -254,9 +269,13 @@ export class ProjectionRunner {
         const target = this.options.building
           ? await this.read.startBuilding(projection.name)
           : { projection: projection.name, generation: (await this.read.generations(projection.name)).active };
-        const shared = projection.shared
-          ? ((await this.read.get(target, projection.shared.key)) ?? projection.shared.initial())
-          : {};
+        const checkpoint = await this.checkpointOf(projection, target);
+        const scope = this.options.scope;
+        const shared = scope
+          ? await scope.sharedAt(projection, checkpoint)
+          : projection.shared
+            ? ((await this.read.get(target, projection.shared.key)) ?? projection.shared.initial())
+            : {};
         const cached = this.caches.get(projection.name);
         const cache = this.options.building
           ? cached?.generation === target.generation
@@ -264,7 +283,6 @@ export class ProjectionRunner {
             : new Map<string, JsonObject>()
           : null;
         if (cache) this.caches.set(projection.name, { generation: target.generation, docs: cache });
-        const checkpoint = await this.read.checkpoint(target);
         return { projection, target, checkpoint, applied: checkpoint, pending: new Map(), shared, cache };
       }),
     );
@@ -296,11 +314,29 @@ export class ProjectionRunner {
       (s) => s.applied !== null && (s.checkpoint === null || comparePositions(s.applied, s.checkpoint) > 0),
     );
     if (!commit || due.length === 0) return;
-    await this.read.commit(due.map((s) => ({ target: s.target, docs: s.pending, checkpoint: s.applied })));
+    const scope = this.options.scope;
+    await this.read.commit(
+      scope
+        ? due.flatMap((s) => [
+            { target: s.target, docs: s.pending, checkpoint: null },
+            ...scope.checkpointWrites(s.target, s.applied!),
+          ])
+        : due.map((s) => ({ target: s.target, docs: s.pending, checkpoint: s.applied })),
+    );
     for (const slot of due) {
       slot.checkpoint = slot.applied;
       slot.pending = new Map();
     }
+  }
+
+  /** The projection's checkpoint in `target`: the scope's own where the runner has one. */
+  private checkpointOf(p: Projection, target: Generation): Promise<Position | null> {
+    return this.options.scope ? this.options.scope.checkpoint(p, target) : this.read.checkpoint(target);
+  }
+
+  /** Whether the runner folds the document `key` (every one, unless its scope owns only some). */
+  private owns(key: string): boolean {
+    return this.options.scope?.owns(key) ?? true;
   }
 
   /** Documents as committed: from the rebuild's cache, else from the read store. */
@@ -329,7 +365,7 @@ export class ProjectionRunner {
     for (const e of events) {
       if (sharedDef?.accepts(e)) continue;
       const key = p.keyOf(e);
-      if (key !== null) keys.add(key);
+      if (key !== null && this.owns(key)) keys.add(key);
     }
     const stored = await this.load(slot, [...keys]);
     const changed = new Map<string, JsonObject>();
@@ -348,7 +384,7 @@ export class ProjectionRunner {
         if (tags.length === 0) continue;
         // The documents carrying a tag: as committed, and as folded since (tags may have moved).
         const candidates = new Set([
-          ...(await this.read.keysByTag(slot.target, tags)),
+          ...(await this.read.keysByTag(slot.target, tags)).filter((k) => this.owns(k)),
           ...[...slot.pending].filter(([, w]) => w.doc !== null).map(([k]) => k),
           ...changed.keys(),
         ]);
@@ -365,7 +401,7 @@ export class ProjectionRunner {
         continue;
       }
       const key = p.keyOf(e);
-      if (key !== null) evolve(key, current(key), e);
+      if (key !== null && this.owns(key)) evolve(key, current(key), e);
     }
     const docs = new Map<string, DocWrite>();
     for (const [key, doc] of changed) {
@@ -378,7 +414,8 @@ export class ProjectionRunner {
         docs.set(key, tags ? { doc: derived, tags } : { doc: derived });
       }
     }
-    if (sharedDef && shared !== slot.shared) docs.set(sharedDef.key, { doc: shared });
+    if (sharedDef && shared !== slot.shared && (this.options.scope?.writesShared ?? true))
+      docs.set(sharedDef.key, { doc: shared });
     return { docs, shared };
   }
 }
