@@ -152,13 +152,7 @@ export class LiveRunner {
   private lagOptions(): { onCommit?: ReturnType<typeof lagReporter> } {
     const listener = this.options.onProjectionBatch;
     if (!listener) return {};
-    return {
-      onCommit: lagReporter(
-        this.store,
-        this.projections.map((p) => p.name),
-        listener,
-      ),
-    };
+    return { onCommit: lagReporter(this.store, this.projections, listener) };
   }
 
   /** Events behind when far behind (see the module comment), else null. */
