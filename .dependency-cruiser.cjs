@@ -24,6 +24,7 @@ const IO = [
   '^src/audit/',
   '^src/demo/',
   '^src/auth/',
+  '^src/metrics/',
   '^src/app\\.ts$',
   '^src/config\\.ts$',
 ];

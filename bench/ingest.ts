@@ -1,7 +1,8 @@
 // bench/ingest: POST /v1/events end to end — the service in a child process, this process as the load generator
 // over keep-alive connections — beside the store's own append of the same events, grouped the same way
 // (per batch, one appendMany with one request per contract), in the same run. The ratio is what validation, the contract command,
-// HTTP and JSON cost on top of the store.
+// HTTP and JSON cost on top of the store. `benchMetricsCost` runs the end-to-end part again with metrics off
+// (REVTRAIL_METRICS=off) beside metrics on (the default), for what the instrumentation costs, as a ratio.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,11 @@ const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const pct = (xs: number[], p: number): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
-function startService(dir: string, key: string): Promise<{ url: string; stop: () => Promise<void> }> {
+function startService(
+  dir: string,
+  key: string,
+  metrics: 'on' | 'off',
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start'], {
     env: {
       ...process.env,
@@ -39,6 +44,7 @@ function startService(dir: string, key: string): Promise<{ url: string; stop: ()
       REVTRAIL_PORT: '0',
       REVTRAIL_LOG_LEVEL: 'info',
       REVTRAIL_RATE_LIMIT_PER_MINUTE: '100000000',
+      REVTRAIL_METRICS: metrics,
       REVTRAIL_API_KEYS: JSON.stringify([{ name: 'bench', scopes: ['ingest', 'read'], key }]),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -98,14 +104,24 @@ async function storeAppend(dir: string, batches: InboundEvent[][]): Promise<numb
   return ms;
 }
 
-export async function benchIngest(contracts: number, batchSize = 500, clients = 4): Promise<IngestBench> {
+export interface IngestOptions {
+  batchSize?: number;
+  clients?: number;
+  /** REVTRAIL_METRICS of the service (default on, as shipped). */
+  metrics?: 'on' | 'off';
+  /** Also time the store's own append (default true); the side-by-side metrics run skips it. */
+  storeAppend?: boolean;
+}
+
+export async function benchIngest(contracts: number, options: IngestOptions = {}): Promise<IngestBench> {
+  const { batchSize = 500, clients = 4, metrics = 'on', storeAppend: withStore = true } = options;
   const dir = mkdtempSync(join(tmpdir(), 'revtrail-bench-ingest-'));
   const events = [...generateCompany({ contracts, seed: 42 })] as InboundEvent[];
   const batches: InboundEvent[][] = [];
   for (let i = 0; i < events.length; i += batchSize) batches.push(events.slice(i, i + batchSize));
 
   const key = 'bench-key-0123456789abcdef';
-  const svc = await startService(dir, key);
+  const svc = await startService(dir, key, metrics);
   const latencies: number[] = [];
   let next = 0;
   const t = now();
@@ -136,7 +152,7 @@ export async function benchIngest(contracts: number, batchSize = 500, clients = 
   }
   const projectedMs = now() - t;
   await svc.stop();
-  const storeMs = await storeAppend(dir, batches);
+  const storeMs = withStore ? await storeAppend(dir, batches) : Number.NaN;
   rmSync(dir, { recursive: true, force: true });
   const httpPerSec = events.length / (httpMs / 1000);
   const storePerSec = events.length / (storeMs / 1000);
@@ -151,4 +167,20 @@ export async function benchIngest(contracts: number, batchSize = 500, clients = 
     projectionPerSec: events.length / (projectedMs / 1000),
     projectionRatio: httpMs / projectedMs,
   };
+}
+
+export interface MetricsCost {
+  off: IngestBench;
+  on: IngestBench;
+  /** End-to-end throughput with metrics on over off: 1.0 is free, 0.95 costs 5%. */
+  throughputRatio: number;
+  /** p50 latency with metrics on over off. */
+  p50Ratio: number;
+}
+
+/** The same ingest with metrics off, then on, each on a fresh service and store (off first: no warm-up favours on). */
+export async function benchMetricsCost(contracts: number): Promise<MetricsCost> {
+  const off = await benchIngest(contracts, { metrics: 'off', storeAppend: false });
+  const on = await benchIngest(contracts, { metrics: 'on', storeAppend: false });
+  return { off, on, throughputRatio: on.httpPerSec / off.httpPerSec, p50Ratio: on.p50ms / off.p50ms };
 }

@@ -7,7 +7,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchAppend, benchScan } from './eventstore.js';
 import { benchGraphql, benchGraphqlAbuse } from './graphql.js';
-import { benchIngest } from './ingest.js';
+import { benchIngest, benchMetricsCost } from './ingest.js';
 import { benchPosting } from './posting.js';
 import { benchRebuild } from './rebuild.js';
 
@@ -76,6 +76,21 @@ async function ingest(contracts: number): Promise<boolean> {
   const ok = r.ratio >= 0.25 && r.projectionRatio >= 1;
   console.log(
     `\nTargets: end to end >= 25% of the store's append throughput, live projections >= HTTP ingest: ${ok ? 'met' : 'NOT met'}\n`,
+  );
+  console.log('### metrics off / on — the same ingest, REVTRAIL_METRICS=off beside on (as shipped)\n');
+  const m = await benchMetricsCost(contracts);
+  table(
+    ['metrics', 'end to end (events/s)', 'p50', 'p99', 'live projections (events/s)'],
+    [m.off, m.on].map((x, i) => [
+      i === 0 ? 'off' : 'on',
+      fmt(x.httpPerSec),
+      `${x.p50ms.toFixed(0)} ms`,
+      `${x.p99ms.toFixed(0)} ms`,
+      fmt(x.projectionPerSec),
+    ]),
+  );
+  console.log(
+    `\nCost of instrumentation: throughput on/off ${m.throughputRatio.toFixed(3)}, p50 on/off ${m.p50Ratio.toFixed(3)}\n`,
   );
   return ok;
 }

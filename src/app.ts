@@ -14,6 +14,7 @@ import {
   installJsonBody,
   installProblemHandlers,
   loggerOptions,
+  metricsRoutes,
   postingRoutes,
   readModelRoutes,
   traceRoutes,
@@ -31,6 +32,9 @@ import type { ReadStore } from './readmodel/index.js';
 import { LiveProjections, ProjectionRunner } from './runner/index.js';
 import type { StoreFiles } from './runner/index.js';
 import { openStore } from './store/index.js';
+import { configureMetrics, recordProjectionBatch } from './metrics/index.js';
+import { openExceptions } from './metrics/exceptions.js';
+import { ReadModelWatcher } from './metrics/watcher.js';
 import type { EventStore } from './store/index.js';
 
 export interface App {
@@ -67,6 +71,31 @@ function storeFile(config: Config, given: EventStore | undefined): StoreFiles | 
   const location = given === undefined ? config.store : (given as { path?: unknown }).path;
   if (typeof location !== 'string' || (given !== undefined && given.kind !== 'sqlite')) return null;
   return { store: location, readStore: config.readStore, sqliteSync: config.sqliteSync };
+}
+
+/**
+ * Prometheus metrics (docs/operations.md, "Metrics"): labels this process as an API node, serves GET /metrics
+ * behind the `metrics` scope, and refreshes the read-model gauges once the server listens. Off: nothing is served.
+ */
+async function serveMetrics(
+  http: FastifyInstance,
+  config: Config,
+  deps: { keys: KeyRing; read: ReadStore; store: EventStore; now: () => Date },
+): Promise<ReadModelWatcher | null> {
+  const registry = configureMetrics({ role: 'api', partition: 'all', enabled: config.metrics.enabled });
+  if (!config.metrics.enabled) return null;
+  await http.register(metricsRoutes, { keys: deps.keys, registry });
+  const watcher = new ReadModelWatcher({
+    read: deps.read,
+    store: deps.store,
+    now: deps.now,
+    exceptions: () => openExceptions(deps.read, { now: deps.now(), heldMaxAgeDays: config.heldMaxAgeDays }),
+    closeDays: config.metrics.closeDays,
+    refreshMs: config.metrics.refreshMs,
+    onError: (err) => http.log.warn({ err }, 'metrics: read-model gauges not refreshed'),
+  });
+  http.addHook('onListen', async () => watcher.start());
+  return watcher;
 }
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App> {
@@ -112,6 +141,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await http.register(readModelRoutes, { read, keys, status });
   await http.register(postingRoutes, { store, keys, erp, posting: config.posting, now });
   await http.register(traceRoutes, { store, read, keys });
+  const watcher = await serveMetrics(http, config, { keys, read, store, now });
   // GraphQL at /graphql (GraphiQL at /graphiql, subscriptions over graphql-ws on the same path), `read` scope.
   await http.register(graphqlRoutes, {
     read,
@@ -141,6 +171,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
               ? http.log.info({ eventsBehind }, 'projections far behind: catching up stream by stream')
               : http.log.debug('projections following the log'),
           onError: (err) => http.log.error({ err }, 'projection runner failed; restarting from the checkpoint'),
+          ...(config.metrics.enabled ? { onProjectionBatch: (batch) => recordProjectionBatch(batch) } : {}),
         },
         files,
         { store, read, projections: PROJECTIONS },
@@ -160,6 +191,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       if (closed) return;
       closed = true;
       await http.close();
+      await watcher?.stop();
       await live?.stop();
       await erp.close();
       await read.close();

@@ -25,6 +25,9 @@ const Env = z.object({
   REVTRAIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   REVTRAIL_DEMO_CONTRACTS: z.coerce.number().int().min(0).default(200),
   REVTRAIL_HELD_MAX_AGE_DAYS: z.coerce.number().min(0).default(7),
+  REVTRAIL_METRICS: z.enum(['on', 'off']).default('on'),
+  REVTRAIL_METRICS_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  REVTRAIL_CLOSE_DAYS: z.coerce.number().int().min(0).max(366).default(10),
   REVTRAIL_READ_STORE: z
     .string()
     .min(1)
@@ -84,6 +87,12 @@ export interface Config {
   demoContracts: number;
   /** Days (of receivedAt) a held event may wait before it is an exception, HELD_TOO_LONG. */
   heldMaxAgeDays: number;
+  /**
+   * Prometheus metrics (docs/operations.md, "Metrics"): served at GET /metrics (`metrics` scope) when on; the
+   * read-model gauges refreshed every `refreshMs`; a period with journals still open `closeDays` days after its end
+   * counts in the close backlog.
+   */
+  metrics: { enabled: boolean; refreshMs: number; closeDays: number };
   /** The read-model SQLite file, or a postgres:// URL for PostgreSQL (disposable: rebuilt from the log). */
   readStore: string;
   runnerBatch: number;
@@ -148,6 +157,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.REVTRAIL_RATE_LIMIT_PER_MINUTE,
     demoContracts: e.REVTRAIL_DEMO_CONTRACTS,
     heldMaxAgeDays: e.REVTRAIL_HELD_MAX_AGE_DAYS,
+    metrics: {
+      enabled: e.REVTRAIL_METRICS === 'on',
+      refreshMs: e.REVTRAIL_METRICS_REFRESH_MS,
+      closeDays: e.REVTRAIL_CLOSE_DAYS,
+    },
     readStore: e.REVTRAIL_READ_STORE ?? join(e.REVTRAIL_DATA_DIR, 'readmodel.db'),
     runnerBatch: e.REVTRAIL_RUNNER_BATCH,
     rebuildBatch: e.REVTRAIL_REBUILD_BATCH,

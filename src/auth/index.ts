@@ -3,6 +3,7 @@ export {
   EXCEPTIONS_IGNORE,
   KeyRing,
   MAPPINGS_APPROVE,
+  METRICS,
   PERIODS_CLOSE,
   Scope,
   ensureDemoKey,

@@ -16,6 +16,8 @@ import { sendProblem } from '../http/problem.js';
  * - `periods:close`: close and reopen accounting periods;
  * - `mappings:approve`: publish (approve) a product or account mapping version;
  * - `exceptions:ignore`: mark an exception ignored (it stops asking for work without its cause being fixed).
+ * `metrics` reads GET /metrics and nothing else: the key a Prometheus server scrapes with can read no ledger data
+ * (metric labels carry codes, entities and periods, never contract or journal ids).
  * `admin` holds every scope; give it to people, not to jobs.
  */
 export const Scope = z.enum([
@@ -25,6 +27,7 @@ export const Scope = z.enum([
   'periods:close',
   'mappings:approve',
   'exceptions:ignore',
+  'metrics',
   'admin',
 ]);
 export type Scope = z.infer<typeof Scope>;
@@ -35,6 +38,8 @@ export const PERIODS_CLOSE: Scope = 'periods:close';
 export const MAPPINGS_APPROVE: Scope = 'mappings:approve';
 /** Ignoring an exception: closing a work item while its cause stands. */
 export const EXCEPTIONS_IGNORE: Scope = 'exceptions:ignore';
+/** Scraping GET /metrics. */
+export const METRICS: Scope = 'metrics';
 
 export interface ApiKey {
   name: string;

@@ -26,6 +26,7 @@ import { arg, asOfOptions } from './arguments.js';
 import { POSTING_BLOCK_CODES, REJECTION_CODES } from '../../schemas/index.js';
 import type { ConnectorConfig } from '../config.js';
 import { TieOutUnavailableError, erpTieOut } from '../posting/tie-out.js';
+import { recordTieOut } from '../metrics/index.js';
 
 export const auditTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -610,7 +611,9 @@ export function auditResolvers({
         const period = arg('period', Period, args.period);
         const legalEntity = args.legalEntity == null ? undefined : arg('legalEntity', Id, args.legalEntity);
         try {
-          return await erpTieOut(store, connector ?? { kind: 'simulated' }, period, legalEntity);
+          const tieOut = await erpTieOut(store, connector ?? { kind: 'simulated' }, period, legalEntity);
+          recordTieOut(tieOut);
+          return tieOut;
         } catch (err) {
           if (err instanceof TieOutUnavailableError) throw codedError(err.code, `erpTieOut: ${err.message}`);
           throw err;

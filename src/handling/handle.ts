@@ -12,6 +12,7 @@ import { accepted } from '../../commands/decider.js';
 import type { ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 import type { AppendRequest, AppendResult, EventStore } from '../store/index.js';
 import { WrongExpectedVersionError } from '../store/index.js';
+import { recordRetry } from '../metrics/index.js';
 
 /** Clashes on one stream before the loop gives up on it. */
 export const MAX_CLASH_RETRIES = 10;
@@ -57,7 +58,10 @@ export async function handleBatch<Key, Decided>(
     for (const [i, d] of decided.entries()) {
       const key = pending[i]!;
       const result = writes[i] === null ? null : results[slot++]!;
-      if (result instanceof WrongExpectedVersionError) clashes.set(key, result);
+      if (result instanceof WrongExpectedVersionError) {
+        clashes.set(key, result);
+        recordRetry('command_clash');
+      }
       if (result instanceof WrongExpectedVersionError || (result !== null && batch.again?.(d, result))) {
         again.push(key);
         await batch.retry?.(key, d);

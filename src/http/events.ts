@@ -6,6 +6,8 @@ import { EventBatch, Id, InboundEvent, formatPosition, fromZodIssues } from '../
 import type { Ingestor } from '../ingest/index.js';
 import type { EventStore } from '../store/index.js';
 import type { KeyRing } from '../auth/index.js';
+import { recordIngest } from '../metrics/index.js';
+import type { IngestOutcome } from '../metrics/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface EventRoutesOptions {
@@ -24,10 +26,14 @@ const docs = {
 };
 
 export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { store, ingestor, keys }) => {
+  /** Each answered request's per-event outcomes, for the metrics recorded once the answer is sent. */
+  const outcomes = new WeakMap<object, { type: unknown; outcome: IngestOutcome }[]>();
   app.post(
     '/v1/events',
     {
       preHandler: keys.require('ingest'),
+      onResponse: async (req, reply) =>
+        recordIngest(outcomes.get(req) ?? [], { seconds: reply.elapsedTime / 1000, statusCode: reply.statusCode }),
       schema: {
         summary: 'Append canonical events; one result per event, in request order',
         tags: ['ingest'],
@@ -62,6 +68,10 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
       });
       const counts = { appended: 0, duplicate: 0, held: 0, rejected: 0 };
       for (const r of results) counts[r.status]++;
+      outcomes.set(
+        req,
+        results.map((r) => ({ type: (events[r.index] as { type?: unknown } | null)?.type, outcome: r.status })),
+      );
       req.log.info({ ...counts, correlationIds }, 'ingest results');
       return { results, counts };
     },

@@ -3,6 +3,7 @@
 // across processes through the store's posting-run lock (409 POSTING_RUN_IN_PROGRESS while another holds it; 409
 // POSTING_RUN_LOCK_LOST, with the summary so far, when another run took it over mid-run). Two runs would not post
 // twice, since every step is decided on the contract stream, but they would only compete.
+import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
 import { PostingRunRequest, ReprepareRequest } from '../../schemas/index.js';
@@ -13,6 +14,8 @@ import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
 import type { EventStore } from '../store/index.js';
 import type { KeyRing } from '../auth/index.js';
+import { meteredConnector } from '../posting/index.js';
+import { recordPostingRun } from '../metrics/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface PostingRoutesOptions {
@@ -64,7 +67,10 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
         running = null;
         return sendProblem(reply, { title: 'Conflict', status: 409, code: lock.code, detail: lock.message });
       }
-      const connector = erp.open(runName);
+      const opened = erp.open(runName);
+      const connector = meteredConnector(opened);
+      const started = performance.now();
+      const seconds = (): number => (performance.now() - started) / 1000;
       try {
         const summary = await postingRun(store, {
           lock,
@@ -81,8 +87,10 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
           log: req.log.child({ runName }),
         });
         req.log.info({ runName, ...summary }, 'posting run');
+        recordPostingRun('completed', seconds(), summary);
         return reply.code(201).send({ runName, connector: connector.name, ...summary });
       } catch (err) {
+        recordPostingRun(err instanceof PostingRunStoppedError ? 'stopped' : 'failed', seconds(), null);
         if (!(err instanceof PostingRunStoppedError)) throw err;
         req.log.warn({ runName, ...err.summary }, 'posting run stopped: lock lost');
         return reply.code(409).type('application/problem+json').send({
@@ -97,7 +105,7 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
       } finally {
         running = null;
         await lock.release();
-        await erp.release(connector);
+        await erp.release(opened);
       }
     },
   );

@@ -5,6 +5,8 @@ export { rebuild } from './rebuild.js';
 export { DEFAULT_CATCH_UP_EVENTS, LiveProjections, LiveRunner } from './live.js';
 export type { LiveOptions, LivePhase, StoreFiles } from './live.js';
 export { PROGRESS_KEY } from './by-stream.js';
+export { lagReporter } from './lag.js';
+export type { CommitInfo, ProjectionBatchReport } from './lag.js';
 export type { DocumentDiff, RebuildOptions, RebuildProgress, RebuildReport } from './rebuild.js';
 export { DEFAULT_DERIVE_STEPS, PROJECTION_FAILED, QUARANTINE_FIELD, QUARANTINE_TAG, markOf } from './quarantine.js';
 export type { QuarantineMark } from './quarantine.js';

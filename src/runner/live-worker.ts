@@ -29,6 +29,7 @@ const read = openReadStore(data.readStore, { synchronous: data.sqliteSync });
 const live = new LiveRunner(store, read, projectionsNamed(data.projections), {
   ...data,
   onPhase: (phase, eventsBehind) => send({ kind: 'phase', phase, eventsBehind }),
+  ...(data.reportBatches ? { onProjectionBatch: (batch) => send({ kind: 'batch', batch }) } : {}),
   onError: (err) =>
     send({
       kind: 'error',

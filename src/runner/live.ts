@@ -24,6 +24,8 @@ import type { ReadStore } from '../readmodel/index.js';
 import type { Position } from '../../schemas/index.js';
 import { comparePositions } from '../../schemas/index.js';
 import type { EventStore } from '../store/index.js';
+import { lagReporter } from './lag.js';
+import type { ProjectionBatchReport } from './lag.js';
 import { rebuild } from './rebuild.js';
 import { ProjectionRunner } from './runner.js';
 
@@ -51,6 +53,8 @@ export interface LiveOptions {
   onPhase?: (phase: LivePhase, eventsBehind: number | null) => void;
   /** A failure: the runner starts again from its checkpoints after a pause. */
   onError?: (err: unknown) => void;
+  /** After each commit while following, per projection: its lag (./lag.ts), for the metrics. */
+  onProjectionBatch?: (batch: ProjectionBatchReport) => void;
 }
 
 /** Follows the log until stop(), catching up stream by stream whenever it is far behind; restarts after a failure. */
@@ -112,6 +116,7 @@ export class LiveRunner {
     const runner = new ProjectionRunner(this.store, this.read, this.projections, {
       batchSize: this.options.batchSize,
       deriveBudget: this.options.deriveBudget,
+      ...this.lagOptions(),
     });
     let fellBehind = false;
     let checking = false;
@@ -141,6 +146,13 @@ export class LiveRunner {
       this.runner = null;
     }
     return fellBehind && !signal.aborted;
+  }
+
+  /** The follower's onCommit when someone listens for projection lag. */
+  private lagOptions(): { onCommit?: ReturnType<typeof lagReporter> } {
+    const listener = this.options.onProjectionBatch;
+    if (!listener) return {};
+    return { onCommit: lagReporter(this.store, this.projections, listener) };
   }
 
   /** Events behind when far behind (see the module comment), else null. */
@@ -173,11 +185,14 @@ export interface StoreFiles {
 }
 
 /** What the live worker thread is given: plain data (callbacks stay on the caller's side). */
-export type LiveWorkerData = StoreFiles & Omit<LiveOptions, 'onPhase' | 'onError'> & { projections: string[] };
+export type LiveWorkerData = StoreFiles &
+  Omit<LiveOptions, 'onPhase' | 'onError' | 'onProjectionBatch'> & { projections: string[]; reportBatches: boolean };
 
 /** Messages from the live worker thread. */
 export type LiveMessage =
-  { kind: 'phase'; phase: LivePhase; eventsBehind: number | null } | { kind: 'error'; message: string; stack?: string };
+  | { kind: 'phase'; phase: LivePhase; eventsBehind: number | null }
+  | { kind: 'error'; message: string; stack?: string }
+  | { kind: 'batch'; batch: ProjectionBatchReport };
 
 /**
  * The compiled worker: beside this module in dist/, and from the TypeScript sources (tests) the one dist/ holds (the
@@ -214,9 +229,14 @@ export class LiveProjections {
       options.onPhase?.(phase, behind);
     };
     if (inWorker) {
-      const { onPhase: _phase, onError: _error, ...plain } = options;
-      const data: LiveWorkerData = { ...files, ...plain, projections: stores.projections.map((p) => p.name) };
-      live.stopping = runInWorker(data, onPhase, options.onError);
+      const { onPhase: _phase, onError: _error, onProjectionBatch, ...plain } = options;
+      const data: LiveWorkerData = {
+        ...files,
+        ...plain,
+        projections: stores.projections.map((p) => p.name),
+        reportBatches: onProjectionBatch !== undefined,
+      };
+      live.stopping = runInWorker(data, onPhase, options.onError, onProjectionBatch);
     } else {
       const runner = new LiveRunner(stores.store, stores.read, stores.projections, { ...options, onPhase });
       const done = runner.run();
@@ -239,6 +259,7 @@ function runInWorker(
   data: LiveWorkerData,
   onPhase: (phase: LivePhase, behind: number | null) => void,
   onError: ((err: unknown) => void) | undefined,
+  onBatch: ((batch: ProjectionBatchReport) => void) | undefined,
 ): () => Promise<void> {
   let closing = false;
   let worker: Worker | null = null;
@@ -249,6 +270,7 @@ function runInWorker(
     worker = w;
     w.on('message', (m: LiveMessage) => {
       if (m.kind === 'phase') onPhase(m.phase, m.eventsBehind);
+      else if (m.kind === 'batch') onBatch?.(m.batch);
       else onError?.(Object.assign(new Error(m.message), m.stack ? { stack: m.stack } : {}));
     });
     w.on('error', (err) => onError?.(err));

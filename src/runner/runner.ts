@@ -39,6 +39,11 @@ export interface RunnerOptions {
   deriveBudget?: DeriveBudget;
   onBatch?: (info: { events: number; checkpoint: Position }) => void;
   /**
+   * After each commit: the events read since the previous one, the checkpoint committed and when the store recorded
+   * its event (what projection lag is measured from).
+   */
+  onCommit?: (info: { events: number; checkpoint: Position; recordedAt: string }) => void;
+  /**
    * Stops a catch-up or a stale derivation between two commits (it then throws the signal's reason): what was
    * committed stays, and the next run resumes from it.
    */
@@ -103,6 +108,8 @@ export class ProjectionRunner {
   private readonly budget: DeriveBudget;
   private stopping: (() => Promise<void>) | null = null;
   private readonly caches = new Map<string, { generation: number; docs: Map<string, JsonObject> }>();
+  /** Read since the last commit, for onCommit: how many, and the last one's recording time. */
+  private uncommitted = { events: 0, recordedAt: '' };
 
   constructor(
     private readonly store: EventStore,
@@ -309,6 +316,7 @@ export class ProjectionRunner {
         slot.applied = last;
       }
       this.options.onBatch?.({ events: raw.length, checkpoint: last });
+      this.uncommitted = { events: this.uncommitted.events + raw.length, recordedAt: raw[raw.length - 1]!.recordedAt };
     }
     const due = slots.filter(
       (s) => s.applied !== null && (s.checkpoint === null || comparePositions(s.applied, s.checkpoint) > 0),
@@ -327,6 +335,11 @@ export class ProjectionRunner {
       slot.checkpoint = slot.applied;
       slot.pending = new Map();
     }
+    if (this.options.onCommit && this.uncommitted.events > 0) {
+      const { events, recordedAt } = this.uncommitted;
+      this.options.onCommit({ events, checkpoint: due[0]!.applied!, recordedAt });
+    }
+    this.uncommitted = { events: 0, recordedAt: '' };
   }
 
   /** The projection's checkpoint in `target`: the scope's own where the runner has one. */

@@ -6,6 +6,7 @@ export type { Connector, ConnectorName, JournalSubmission } from './types.js';
 // The journal shapes the connector contract takes and gives live with the domain's (schemas/journal.ts).
 export { REJECTION_CODES } from '../../../schemas/index.js';
 export type { JournalLine, RejectionCode, SubmitOutcome } from '../../../schemas/index.js';
+export { meteredConnector } from './metered.js';
 export { SimulatedConnector } from './simulated.js';
 export type { SimulatedDocument, SimulatedOptions } from './simulated.js';
 export { FileConnector, fileAccountProblem, openFileConnector } from './file.js';
