@@ -7,11 +7,17 @@ import type { Config } from '../config.js';
 import { PROJECTIONS } from '../../projections/index.js';
 import { openReadStore } from '../readmodel/index.js';
 import type { ReadStore } from '../readmodel/index.js';
-import { ProjectionRunner } from '../runner/index.js';
-import type { Partition } from '../runner/partition.js';
-import { PartitionLayoutChangedError, formatPartition, parsePartition, partitionScope } from '../runner/partition.js';
-import { ProjectionWorker } from '../runner/worker.js';
-import { buildWorkerServer, listenWorkerServer } from '../runner/worker-server.js';
+import {
+  PartitionLayoutChangedError,
+  ProjectionRunner,
+  ProjectionWorker,
+  buildWorkerServer,
+  formatPartition,
+  listenWorkerServer,
+  parsePartition,
+  partitionScope,
+} from '../runner/index.js';
+import type { Partition } from '../runner/index.js';
 import { openStore } from '../store/index.js';
 import type { EventStore } from '../store/index.js';
 

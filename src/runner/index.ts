@@ -10,3 +10,19 @@ export type { CommitInfo, ProjectionBatchReport } from './lag.js';
 export type { DocumentDiff, RebuildOptions, RebuildProgress, RebuildReport } from './rebuild.js';
 export { DEFAULT_DERIVE_STEPS, PROJECTION_FAILED, QUARANTINE_FIELD, QUARANTINE_TAG, markOf } from './quarantine.js';
 export type { QuarantineMark } from './quarantine.js';
+export {
+  MAX_PARTITIONS,
+  PARTITION_LAYOUT_CHANGED,
+  PartitionLayoutChangedError,
+  fnv1a,
+  formatPartition,
+  parsePartition,
+  partitionOf,
+  partitionScope,
+} from './partition.js';
+export type { Partition } from './partition.js';
+export type { RunnerScope } from './runner.js';
+export { ProjectionWorker } from './worker.js';
+export type { WorkerOptions, WorkerPhase, WorkerStatus } from './worker.js';
+export { buildWorkerServer, listenWorkerServer } from './worker-server.js';
+export type { WorkerServerOptions } from './worker-server.js';

@@ -10,17 +10,18 @@ import { UsageError, metricsPort, parseProjectArgs } from '../../src/cli/follow.
 import { CATALOGUE, DEMO_ENTITIES, generateCompany, publishMapping } from '../../src/demo/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
-import { ProjectionRunner, rebuild } from '../../src/runner/index.js';
 import {
   PARTITION_LAYOUT_CHANGED,
   PartitionLayoutChangedError,
+  ProjectionRunner,
+  ProjectionWorker,
   fnv1a,
   parsePartition,
   partitionOf,
   partitionScope,
-} from '../../src/runner/partition.js';
-import type { Partition } from '../../src/runner/partition.js';
-import { ProjectionWorker } from '../../src/runner/worker.js';
+  rebuild,
+} from '../../src/runner/index.js';
+import type { Partition } from '../../src/runner/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { dump } from '../support/dump.js';
 
