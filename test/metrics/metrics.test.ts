@@ -99,7 +99,7 @@ describe('GET /metrics on a real service after a scripted day', () => {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON answers
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const scrape = async (): Promise<Sample[]> => {
     const res = await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${PROM}` } });
