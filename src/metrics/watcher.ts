@@ -73,7 +73,10 @@ export class ReadModelWatcher {
 
   constructor(private readonly options: WatcherOptions) {}
 
-  /** Refreshes now, then every `refreshMs` until stop(). */
+  /**
+   * Refreshes every `refreshMs` until stop(), the first time `refreshMs` after the start: a service that starts on a
+   * large store serves first, and the gauges appear one interval later.
+   */
   start(): void {
     const loop = (): void => {
       this.running = this.refresh()
@@ -82,10 +85,10 @@ export class ReadModelWatcher {
           this.options.onError?.(err);
         })
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, this.options.refreshMs);
+          if (!this.stopped) this.timer = setTimeout(loop, this.options.refreshMs).unref();
         });
     };
-    loop();
+    this.timer = setTimeout(loop, this.options.refreshMs).unref();
   }
 
   async stop(): Promise<void> {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOGUE, DEMO_ENTITIES, publishMapping } from '../../src/demo/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { ProductMappingSet } from '../../schemas/index.js';
-import { startService, stop } from '../support/cli.js';
+import { run, startService, stop } from '../support/cli.js';
 import type { Started } from '../support/cli.js';
 
 const OPS = 'ops-key-0123456789abcdef';
@@ -99,7 +99,7 @@ describe('GET /metrics on a real service after a scripted day', () => {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON answers
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const scrape = async (): Promise<Sample[]> => {
     const res = await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${PROM}` } });
@@ -298,5 +298,22 @@ describe('GET /metrics on a real service after a scripted day', () => {
   it('declares the replay counter others record into', async () => {
     const text = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${PROM}` } })).text();
     expect(text).toMatch(/^# TYPE revtrail_replays_total counter$/m);
+  });
+});
+
+describe('REVTRAIL_METRICS', () => {
+  it('takes on or off, and a start with another value is refused naming the variable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'revtrail-metrics-config-'));
+    try {
+      const r = await run(['start'], {
+        REVTRAIL_STORE: join(dir, 'r.db'),
+        REVTRAIL_DATA_DIR: dir,
+        REVTRAIL_METRICS: 'yes',
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/REVTRAIL_METRICS: .*"on"\|"off"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
