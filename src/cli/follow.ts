@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
 import { PROJECTIONS } from '../../projections/index.js';
+import { configureMetrics, metricsHandler, recordProjectionBatch } from '../metrics/index.js';
 import { openReadStore } from '../readmodel/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import {
@@ -116,15 +117,20 @@ export async function follow(
 ): Promise<number> {
   const port = metricsPort(process.env);
   const { store, read } = open(config);
+  const metrics = workerMetrics(config, partition);
   const worker = new ProjectionWorker(store, read, PROJECTIONS, {
     ...workerOptions(config, partition),
     ...dieAtBatch(),
+    ...(metrics ? { onProjectionBatch: recordProjectionBatch } : {}),
     onError: (err) =>
       process.stderr.write(
         `${JSON.stringify({ level: 'error', msg: 'projection worker failed; restarting from its checkpoints', err: String(err) })}\n`,
       ),
   });
-  const server = await buildWorkerServer({ status: () => worker.status(), plugins });
+  const server = await buildWorkerServer({
+    status: () => worker.status(),
+    plugins: metrics ? [metrics, ...plugins] : plugins,
+  });
   try {
     await worker.check();
     const bound = await listenWorkerServer(server, config.host, port);
@@ -145,6 +151,23 @@ export async function follow(
     await read.close();
     await store.close();
   }
+}
+
+/**
+ * The worker's Prometheus metrics (labelled role=worker and its partition), served at GET /metrics on the metrics
+ * port beside /health, without a key: that port is the worker's only one and is meant for the scraper's network.
+ * Null with REVTRAIL_METRICS=off.
+ */
+function workerMetrics(config: Config, partition: Partition | null): FastifyPluginAsync | null {
+  if (!config.metrics.enabled) return null;
+  const registry = configureMetrics({
+    role: 'worker',
+    partition: partition ? formatPartition(partition) : 'all',
+    enabled: true,
+  });
+  return async (app) => {
+    app.get('/metrics', metricsHandler(registry));
+  };
 }
 
 function open(config: Config): { store: EventStore; read: ReadStore } {

@@ -13,6 +13,8 @@ import type { ReadStore } from '../readmodel/index.js';
 import { GenerationRetiredError } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import type { Position } from '../../schemas/index.js';
+import type { ProjectionBatchReport } from './lag.js';
+import { lagReporter } from './lag.js';
 import { LiveRunner } from './live.js';
 import type { Partition } from './partition.js';
 import {
@@ -45,6 +47,8 @@ export interface WorkerOptions {
   onBatch?: (info: { events: number; checkpoint: Position }) => void;
   /** A failure the worker recovers from (it starts again from its checkpoints after a pause). */
   onError?: (err: unknown) => void;
+  /** Each committed batch, per projection, with the lag after it (./lag.ts): the worker's metrics. */
+  onProjectionBatch?: (batch: ProjectionBatchReport) => void;
 }
 
 export interface WorkerStatus {
@@ -126,6 +130,9 @@ export class ProjectionWorker {
       batchSize: this.options.batchSize,
       deriveBudget: this.options.deriveBudget,
       ...(this.options.onBatch ? { onBatch: this.options.onBatch } : {}),
+      ...(this.options.onProjectionBatch
+        ? { onCommit: lagReporter(this.store, this.projections, this.options.onProjectionBatch) }
+        : {}),
       ...(partition ? { scope: partitionScope(this.store, this.read, partition) } : {}),
     });
   }
@@ -138,6 +145,7 @@ export class ProjectionWorker {
       ...(this.options.rebuildBatch === undefined ? {} : { rebuildBatch: this.options.rebuildBatch }),
       onPhase: (phase) => (this.phase = phase),
       onError: (err) => this.failed(err),
+      ...(this.options.onProjectionBatch ? { onProjectionBatch: this.options.onProjectionBatch } : {}),
     });
     if (this.abort.signal.aborted) return;
     await this.live.run();

@@ -131,6 +131,21 @@ async function scenario(dir: string, storeLocation: string, readStore: string, r
     for (const w of workers)
       await until('a worker at the head', async () => ((await health(w.port)).caughtUp ? true : null));
     for (const w of workers) expect(await health(w.port)).toMatchObject({ status: 'ok', phase: 'following' });
+    // Each worker serves its own metrics beside /health, labelled by role and partition, with the events it folded.
+    for (const [i, w] of workers.entries()) {
+      const text = await (await fetch(`http://127.0.0.1:${w.port}/metrics`)).text();
+      const folded = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('revtrail_projection_events_total{') &&
+            ['projection="revenue-schedule"', 'role="worker"', `partition="${i}/2"`].every((label) =>
+              l.includes(label),
+            ),
+        );
+      expect(folded, text.slice(0, 2_000)).toBeDefined();
+      expect(Number(folded!.split(' ').at(-1))).toBeGreaterThan(0);
+    }
     // Worker 0 lifts the whole checkpoints to the workers' lowest: the API nodes see the read models caught up too.
     await until('the API nodes to see the read models caught up', async () => {
       const h = (await (await fetch(`${apis[0].url}/health`)).json()) as { projections: { caughtUp: boolean }[] };
