@@ -179,7 +179,7 @@ function step(doc: ExceptionsDoc, e: RecordedEvent): ExceptionsDoc {
       break;
     case 'ExceptionReplayed':
       next = replayed(next, e);
-      detail = `${e.data.outcome as string}${e.data.corrected ? ' (corrected)' : ''} -> ${String(e.data.replayEventId)}`;
+      detail = `${e.data.outcome as string}${e.data.corrected ? ' (corrected)' : ''} -> ${JSON.stringify(e.data.replayEventId)}`;
       break;
   }
   const action = e.type.replace(/^Exception/, '').toLowerCase();
@@ -196,7 +196,7 @@ function replayed(item: ExceptionItem, e: RecordedEvent): ExceptionItem {
     replays,
     systemResolution: {
       at: e.metadata.receivedAt,
-      reason: `${how}: accepted as event ${String(e.data.replayEventId)}`,
+      reason: `${how}: accepted as event ${JSON.stringify(e.data.replayEventId)}`,
     },
   };
 }
@@ -210,16 +210,15 @@ function refusedInput(doc: ExceptionsDoc, e: RecordedEvent): ExceptionsDoc {
   const source = (input?.source as JsonObject | undefined) ?? null;
   const subject: ExceptionSubject = {
     kind: 'refused_input',
-    code: ((errors[0]?.code as string | undefined) ?? 'REJECTED') as string,
+    // A held event that failed validation once its references arrived: refused on apply, its errors in the message.
+    code: e.data.heldEventId ? 'HELD_EVENT_REJECTED' : ((errors[0]?.code as string | undefined) ?? 'REJECTED'),
     document: doc.document,
     contractId: typeof input?.contractId === 'string' ? input.contractId : null,
     legalEntity: typeof data.legalEntity === 'string' ? data.legalEntity : null,
     amount: amountOf(data),
     currency: typeof data.currency === 'string' ? data.currency : null,
     firstSeen: e.metadata.receivedAt,
-    message: errors
-      .map((x) => `${String(x.code)}${x.path ? ` at ${String(x.path)}` : ''}: ${String(x.message)}`)
-      .join('; '),
+    message: errors.map(errorText).join('; '),
   };
   const details: JsonObject = {
     rejectionId: e.eventId,
@@ -232,6 +231,9 @@ function refusedInput(doc: ExceptionsDoc, e: RecordedEvent): ExceptionsDoc {
   const item = doc.items[id] ?? newItem(subject, id, details);
   return { ...doc, items: { ...doc.items, [id]: { ...item, ...subject, details } } };
 }
+
+const errorText = (x: JsonObject): string =>
+  `${x.code as string}${typeof x.path === 'string' ? ` at ${x.path}` : ''}: ${x.message as string}`;
 
 /** What an inbound event's data puts at stake: its lines' amounts, else its amount (money strings only). */
 export function amountOf(data: JsonObject): string {
@@ -336,7 +338,7 @@ function tieOut(doc: ExceptionsDoc, e: RecordedEvent): ExceptionsDoc {
         .toString(),
       currency,
       firstSeen: items[id]?.firstSeen ?? e.metadata.receivedAt,
-      message: `${entity} ${account} ${currency} through ${period}: ERP ${String(d.erp)}, Revtrail ${String(d.revtrail)}`,
+      message: `${entity} ${account} ${currency} through ${period}: ERP ${d.erp as string}, Revtrail ${d.revtrail as string}`,
     };
     const details: JsonObject = { period, account, erp: d.erp!, revtrail: d.revtrail!, journals: d.journals! };
     items[id] = { ...(items[id] ?? newItem(subject, id, details)), ...subject, details, systemResolution: null };

@@ -15,7 +15,8 @@ import { sendProblem } from '../http/problem.js';
  * posting job runs with cannot also close the period it posts into or approve the mapping it posts with:
  * - `periods:close`: close and reopen accounting periods;
  * - `mappings:approve`: publish (approve) a product or account mapping version;
- * - `exceptions:ignore`: mark an exception ignored (it stops asking for work without its cause being fixed).
+ * - `exceptions:ignore`: mark an exception ignored (it stops asking for work without its cause being fixed);
+ * - `exceptions:write`: assign, acknowledge, resolve and note exceptions, and replay refused inputs.
  * `admin` holds every scope; give it to people, not to jobs.
  */
 export const Scope = z.enum([
@@ -25,6 +26,7 @@ export const Scope = z.enum([
   'periods:close',
   'mappings:approve',
   'exceptions:ignore',
+  'exceptions:write',
   'admin',
 ]);
 export type Scope = z.infer<typeof Scope>;
@@ -35,6 +37,8 @@ export const PERIODS_CLOSE: Scope = 'periods:close';
 export const MAPPINGS_APPROVE: Scope = 'mappings:approve';
 /** Ignoring an exception: closing a work item while its cause stands. */
 export const EXCEPTIONS_IGNORE: Scope = 'exceptions:ignore';
+/** Working exceptions (assign, acknowledge, resolve, note) and replaying refused inputs. */
+export const EXCEPTIONS_WRITE: Scope = 'exceptions:write';
 
 export interface ApiKey {
   name: string;

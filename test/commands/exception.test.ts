@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { accepted } from '../../commands/decider.js';
 import { exception } from '../../commands/exception.js';
 import type { ExceptionAction, ExceptionCommand, ExceptionSubject } from '../../commands/exception.js';
-import type { DomainError, JsonObject, ProposedEvent } from '../../schemas/index.js';
+import type { DomainError, ProposedEvent } from '../../schemas/index.js';
 
 const ID = 'EX-1';
 const subject: ExceptionSubject = {
@@ -33,7 +33,7 @@ function given(...actions: ExceptionAction[]) {
   for (const a of actions) {
     const decided = exception.decide(state, command(a));
     if (!accepted(decided)) throw new Error(`given ${a.action} was refused: ${decided.code}`);
-    for (const e of decided) state = exception.evolve(state, e as { type: string; data: JsonObject });
+    for (const e of decided) state = exception.evolve(state, e);
   }
   return {
     state,

@@ -62,7 +62,7 @@ describe('projection lag', () => {
       if (health.projections.every((p) => p.caughtUp)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const expected = ['contract-versions', 'revenue-schedule', 'posting-status', 'lineage-index'].map((projection) => ({
+    const expected = ['contract-versions', 'revenue-schedule', 'posting-status', 'lineage-index', 'exceptions'].map((projection) => ({
       projection,
       caughtUp: true,
       eventsBehind: 0,

@@ -290,6 +290,7 @@ describe('quarantine', () => {
         ['revenue-schedule', true, 1],
         ['posting-status', true, 0],
         ['lineage-index', true, 0],
+        ['exceptions', true, 0],
       ]);
       const query = '{ exceptions(kind: "PROJECTION_FAILED") { contractId source code message } }';
       const all = '{ exceptions { contractId code } }';
