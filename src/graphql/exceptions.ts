@@ -37,7 +37,7 @@ export const exceptionTypeDefs = /* GraphQL */ `
     "One exception by id, whatever its status."
     exception(id: ID!): Exception
     "Refused inputs, newest first, by day (YYYY-MM-DD), source system and code."
-    rejections(day: String, system: String, code: String, limit: Int = 50, offset: Int = 0): RejectionList!
+    rejections(day: String, system: String, code: String, limit: Int = 50, offset: Int = 0): RefusedInputList!
   }
 
   type Mutation {
@@ -116,7 +116,7 @@ export const exceptionTypeDefs = /* GraphQL */ `
     changed: Boolean!
   }
 
-  type Rejection {
+  type RefusedInput {
     id: ID!
     exceptionId: ID!
     day: String!
@@ -131,8 +131,8 @@ export const exceptionTypeDefs = /* GraphQL */ `
     message: String!
   }
 
-  type RejectionList {
-    items: [Rejection!]!
+  type RefusedInputList {
+    items: [RefusedInput!]!
     total: Int!
     "Replays made over every refused input."
     replays: Int!
