@@ -215,7 +215,7 @@ function refusedInput(doc: ExceptionsDoc, e: RecordedEvent): ExceptionsDoc {
     document: doc.document,
     contractId: typeof input?.contractId === 'string' ? input.contractId : null,
     legalEntity: typeof data.legalEntity === 'string' ? data.legalEntity : null,
-    amount: amountOf(data),
+    amount: formatMoney(dec(amountOf(data)), typeof data.currency === 'string' ? data.currency : ''),
     currency: typeof data.currency === 'string' ? data.currency : null,
     firstSeen: e.metadata.receivedAt,
     message: errors.map(errorText).join('; '),
@@ -333,9 +333,7 @@ function tieOut(doc: ExceptionsDoc, e: RecordedEvent): ExceptionsDoc {
       document: doc.document,
       contractId: null,
       legalEntity: entity,
-      amount: dec(d.difference as string)
-        .abs()
-        .toString(),
+      amount: formatMoney(dec(d.difference as string).abs(), currency),
       currency,
       firstSeen: items[id]?.firstSeen ?? e.metadata.receivedAt,
       message: `${entity} ${account} ${currency} through ${period}: ERP ${d.erp as string}, Revtrail ${d.revtrail as string}`,

@@ -26,7 +26,7 @@ import type { ExceptionStatus } from '../../commands/exception.js';
 import type { JsonObject } from '../../schemas/index.js';
 import { REJECTION_CODES } from '../../schemas/index.js';
 import { postingBlocks } from '../posting/index.js';
-import { dec, plus } from '../revenue/index.js';
+import { dec, formatMoney, plus } from '../revenue/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
 import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';
 import { heldTooLong } from './questions.js';
@@ -382,7 +382,7 @@ function condition(
     document: `contract:${contractId}`,
     contractId,
     legalEntity: m.legalEntity,
-    amount: dec(amount).abs().toString(),
+    amount: formatMoney(dec(amount).abs(), m.currency ?? ''),
     currency: m.currency,
     firstSeen,
     message,
