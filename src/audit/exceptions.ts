@@ -29,6 +29,7 @@ import { postingBlocks } from '../posting/index.js';
 import { dec, formatMoney, plus } from '../revenue/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
 import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';
+import type { QuarantineMark } from '../runner/index.js';
 import { heldTooLong } from './questions.js';
 import type { AuditDeps } from './types.js';
 
@@ -337,7 +338,7 @@ function scheduleConditions(id: string, m: Measures, doc: RevenueScheduleDoc, wa
       out.push(condition('held', f.reason ?? 'HELD', id, m, amount, f.receivedAt, message, details, [f.eventId]));
     }
   const mark = markOf(doc);
-  if (mark && wanted('quarantined')) out.push(quarantined(id, m, SCHEDULES, mark.message, mark.eventId));
+  if (mark && wanted('quarantined')) out.push(quarantined(id, m, SCHEDULES, mark));
   return out;
 }
 
@@ -355,12 +356,14 @@ function postingConditions(id: string, m: Measures, doc: PostingStatusDoc, wante
       );
     }
   const mark = markOf(doc);
-  if (mark && wanted('quarantined')) out.push(quarantined(id, m, POSTINGS, mark.message, mark.eventId));
+  if (mark && wanted('quarantined')) out.push(quarantined(id, m, POSTINGS, mark));
   return out;
 }
 
-function quarantined(id: string, m: Measures, projection: string, message: string, eventId: string | null) {
-  const details: JsonObject = { projection, eventId };
+function quarantined(id: string, m: Measures, projection: string, mark: QuarantineMark) {
+  // The error, and the event position it names (the stage that failed: folding an event, or deriving the document).
+  const message = `${mark.message} (${mark.stage} at position ${mark.position})`;
+  const details: JsonObject = { projection, eventId: mark.eventId, stage: mark.stage, position: mark.position };
   return condition('quarantined', PROJECTION_FAILED, id, m, m.total, m.bookedAt, message, details, [projection]);
 }
 

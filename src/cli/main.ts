@@ -16,6 +16,7 @@ import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
 import type { PostingRunSummary } from '../posting/run.js';
 import { erpTieOut } from '../posting/tie-out.js';
+import { EXCEPTIONS_USAGE, UsageError, exceptionsCommand } from './exceptions.js';
 import { importJsonl } from './import.js';
 import { phasedProgress, progressBar } from './progress.js';
 
@@ -46,7 +47,8 @@ const USAGE = `usage: revtrail <command>
                      id; the next \`post\` submits them
   import FILE        append the inbound events of a JSONL file through the command path; prints a summary
   generate --contracts N --seed S [--out FILE] [--start YYYY-MM-DD] [--duplicates R] [--out-of-order R]
-                     write a deterministic synthetic company's inbound events as JSONL (stdout without --out)`;
+                     write a deterministic synthetic company's inbound events as JSONL (stdout without --out)
+${EXCEPTIONS_USAGE}`;
 
 async function start(): Promise<void> {
   const config = loadConfig();
@@ -404,6 +406,12 @@ async function main(argv: string[]): Promise<number> {
       return reprepareCommand(args);
     case 'reconcile':
       return reconcileCommand(args);
+    case 'exceptions':
+      return exceptionsCommand(loadConfig(), args).catch((err: unknown) => {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(`revtrail: ${err.message}\n`);
+        return 2;
+      });
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

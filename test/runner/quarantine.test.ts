@@ -250,7 +250,7 @@ describe('quarantine', () => {
       } finally {
         expect(await stop(again.child)).toBe(0);
       }
-      expect(lag.projections.map((p) => p.caughtUp)).toEqual([true, true, true, true]);
+      expect(lag.projections.map((p) => p.caughtUp)).toEqual([true, true, true, true, true]);
       const live = new SqliteReadStore(readPath);
       try {
         expect(await live.checkpoint('revenue-schedule')).toEqual(head);
