@@ -15,7 +15,7 @@ import { reprepareJournals } from '../posting/reprepare.js';
 import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
 import type { PostingRunSummary } from '../posting/run.js';
-import { erpTieOut } from '../posting/tie-out.js';
+import { erpTieOut, recordTieOut } from '../posting/tie-out.js';
 import { EXCEPTIONS_USAGE, UsageError, exceptionsCommand } from './exceptions.js';
 import { importJsonl } from './import.js';
 import { phasedProgress, progressBar } from './progress.js';
@@ -355,6 +355,7 @@ async function reconcileCommand(args: string[]): Promise<number> {
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   try {
     const tieOut = await erpTieOut(store, config.connector, period, legalEntity);
+    await recordTieOut(store, tieOut, 'cli', new Date());
     process.stdout.write(`${JSON.stringify(tieOut)}\n`);
     return tieOut.differences.length > 0 ? 3 : 0;
   } finally {
