@@ -132,6 +132,30 @@ describe('exceptions as work items', () => {
     expect((await list('?owner=alice')).items.map((i) => i.id)).toEqual([id]);
   });
 
+  it('GraphQL lists the same items and acts on them, each mutation with its scope', async () => {
+    const gql = (query: string, key: string) => t.call('POST', '/graphql', { query }, key);
+    const listed = await gql(
+      '{ exceptions(kind: "refused_input") { id code status owner source amount history { action } } }',
+      KEYS.reader,
+    );
+    expect(listed.body.errors).toBeUndefined();
+    const [item] = listed.body.data.exceptions;
+    expect(item).toMatchObject({ code: 'INVALID_CURRENCY', status: 'acknowledged', owner: 'alice', source: 'input' });
+    const note = `mutation { noteException(id: "${item.id}", text: "asked the CRM team") { status changed } }`;
+    const refused = await gql(note, KEYS.reader);
+    expect(refused.body.errors[0].extensions.code).toBe('MISSING_SCOPE');
+    const ignore = `mutation { ignoreException(id: "${item.id}", reason: "no") { status } }`;
+    expect((await gql(ignore, OPS)).body.errors[0].extensions.code).toBe('MISSING_SCOPE');
+    expect((await gql(note, OPS)).body.data.noteException).toEqual({ status: 'acknowledged', changed: true });
+    const resolveOpen = await gql(`mutation { acknowledgeException(id: "nope") { status } }`, OPS);
+    expect(resolveOpen.body.errors[0].extensions.code).toBe('UNKNOWN_EXCEPTION');
+    await until(
+      () => one(item.id),
+      (x) => x.notes?.length === 2,
+      'the note',
+    );
+  });
+
   it('resolves itself when the mapping arrives, and says so', async () => {
     const [unmapped] = (await list('?kind=UNMAPPED_SKU')).items;
     await publishMapping(t.app.store, 'products', mapping('PLAT', 'ADDON'), new Date());
