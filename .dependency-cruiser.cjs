@@ -25,6 +25,7 @@ const IO = [
   '^src/demo/',
   '^src/auth/',
   '^src/metrics/',
+  '^src/exceptions/',
   '^src/app\\.ts$',
   '^src/config\\.ts$',
 ];

@@ -97,9 +97,14 @@ export interface ContractCommand {
   actor: string;
   correlationId?: string;
   causationId?: string;
+  /** A replayed refused input: the refusal it resubmits (as it was, or corrected), kept in the event's metadata. */
+  lineage?: ReplayLineage;
   /** Bounds on a contract's size and span; default DEFAULT_LIMITS. */
   limits?: ContractLimits;
 }
+
+/** Where a replayed input comes from: the InputRejected event of the refusal, as `replayOf` or `correctedFrom`. */
+export type ReplayLineage = { replayOf: string } | { correctedFrom: string };
 
 /**
  * The contract command's answer to one inbound event: appended (it applies now), held (stored; it waits for what it
@@ -190,6 +195,7 @@ function proposedEvent(
       correlationId: cmd.correlationId ?? cmd.event.correlationId ?? null,
       causationId: cmd.causationId ?? null,
       actor: cmd.actor,
+      ...cmd.lineage,
     },
   };
 }

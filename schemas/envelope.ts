@@ -57,6 +57,10 @@ export interface EventMetadataInput {
   correlationId?: string | null;
   causationId?: string | null;
   actor?: string | null;
+  /** A refused input resubmitted as it was: the InputRejected event that kept it (absent: not a replay). */
+  replayOf?: string | null;
+  /** A refused input resubmitted corrected: the InputRejected event that kept the original. */
+  correctedFrom?: string | null;
 }
 
 export interface EventMetadata extends EventMetadataInput {

@@ -50,6 +50,10 @@ export const ErrorCodes = [
   'POSTING_RUN_IN_PROGRESS',
   'POSTING_RUN_LOCK_LOST',
   'ACCOUNT_NOT_POSTABLE',
+  // exceptions (work items) and the replay of refused inputs
+  'UNKNOWN_EXCEPTION',
+  'EXCEPTION_TRANSITION_INVALID',
+  'REPLAY_NOT_ALLOWED',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

@@ -9,6 +9,7 @@ import { redactStoreLocation } from './config.js';
 import {
   adminRoutes,
   eventRoutes,
+  exceptionRoutes,
   healthRoutes,
   installCorrelation,
   installJsonBody,
@@ -142,12 +143,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await http.register(postingRoutes, { store, keys, erp, posting: config.posting, now });
   await http.register(traceRoutes, { store, read, keys });
   const watcher = await serveMetrics(http, config, { keys, read, store, now });
+  const held = { now, maxAgeDays: config.heldMaxAgeDays };
+  const exceptionDeps = { store, read, held, now, sla: config.exceptionSla };
+  await http.register(exceptionRoutes, { deps: exceptionDeps, ingestor, keys });
   // GraphQL at /graphql (GraphiQL at /graphiql, subscriptions over graphql-ws on the same path), `read` scope.
   await http.register(graphqlRoutes, {
     read,
     store,
     keys,
-    held: { now, maxAgeDays: config.heldMaxAgeDays },
+    held,
+    exceptions: { deps: exceptionDeps, ingestor },
     connector: config.connector,
   });
   // The live projections run in a worker thread with their own connections to the stores (src/runner/live.ts), so

@@ -3,6 +3,36 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../schemas/index.js';
 import type { Limits } from '../schemas/index.js';
+import { EXCEPTION_KINDS } from '../projections/index.js';
+import type { ExceptionKind } from '../projections/index.js';
+
+/** Hours an exception of each kind may stay unresolved before it is overdue (REVTRAIL_EXCEPTION_SLA overrides). */
+export const DEFAULT_EXCEPTION_SLA_HOURS: Readonly<Record<ExceptionKind, number>> = {
+  refused_input: 24,
+  held: 72,
+  held_too_long: 24,
+  schedule: 48,
+  quarantined: 24,
+  journal_blocked: 48,
+  journal_rejected: 24,
+  reconciliation_break: 24,
+};
+
+/** `kind=hours,...` over the defaults; an unknown kind or hours that are not a positive number are refused. */
+export function parseExceptionSla(text: string | undefined): Record<ExceptionKind, number> {
+  const sla = { ...DEFAULT_EXCEPTION_SLA_HOURS };
+  for (const part of (text ?? '').split(',').map((p) => p.trim())) {
+    if (part === '') continue;
+    const m = /^([a-z_]+)=(\d+(?:\.\d+)?)$/.exec(part);
+    if (!m || !(EXCEPTION_KINDS as readonly string[]).includes(m[1]!) || Number(m[2]) <= 0)
+      throw new ConfigError(
+        `invalid configuration: REVTRAIL_EXCEPTION_SLA: ${JSON.stringify(part)} must be kind=hours (hours > 0) ` +
+          `with kind one of ${EXCEPTION_KINDS.join(', ')}`,
+      );
+    sla[m[1] as ExceptionKind] = Number(m[2]);
+  }
+  return sla;
+}
 
 const Env = z.object({
   REVTRAIL_STORE: z
@@ -28,6 +58,7 @@ const Env = z.object({
   REVTRAIL_METRICS: z.enum(['on', 'off']).default('on'),
   REVTRAIL_METRICS_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   REVTRAIL_CLOSE_DAYS: z.coerce.number().int().min(0).max(366).default(10),
+  REVTRAIL_EXCEPTION_SLA: z.string().optional().describe('kind=hours,... over the default SLA of each exception kind'),
   REVTRAIL_READ_STORE: z
     .string()
     .min(1)
@@ -93,6 +124,8 @@ export interface Config {
    * counts in the close backlog.
    */
   metrics: { enabled: boolean; refreshMs: number; closeDays: number };
+  /** Hours an exception of each kind may stay unresolved (its SLA). */
+  exceptionSla: Record<ExceptionKind, number>;
   /** The read-model SQLite file, or a postgres:// URL for PostgreSQL (disposable: rebuilt from the log). */
   readStore: string;
   runnerBatch: number;
@@ -162,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       refreshMs: e.REVTRAIL_METRICS_REFRESH_MS,
       closeDays: e.REVTRAIL_CLOSE_DAYS,
     },
+    exceptionSla: parseExceptionSla(e.REVTRAIL_EXCEPTION_SLA),
     readStore: e.REVTRAIL_READ_STORE ?? join(e.REVTRAIL_DATA_DIR, 'readmodel.db'),
     runnerBatch: e.REVTRAIL_RUNNER_BATCH,
     rebuildBatch: e.REVTRAIL_REBUILD_BATCH,

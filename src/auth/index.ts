@@ -1,6 +1,7 @@
 // API keys and scopes: where keys come from (environment, key file, the demo key) and the KeyRing that checks them.
 export {
   EXCEPTIONS_IGNORE,
+  EXCEPTIONS_WRITE,
   KeyRing,
   MAPPINGS_APPROVE,
   METRICS,

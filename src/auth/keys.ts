@@ -15,7 +15,8 @@ import { sendProblem } from '../http/problem.js';
  * posting job runs with cannot also close the period it posts into or approve the mapping it posts with:
  * - `periods:close`: close and reopen accounting periods;
  * - `mappings:approve`: publish (approve) a product or account mapping version;
- * - `exceptions:ignore`: mark an exception ignored (it stops asking for work without its cause being fixed).
+ * - `exceptions:ignore`: mark an exception ignored (it stops asking for work without its cause being fixed);
+ * - `exceptions:write`: assign, acknowledge, resolve and note exceptions, and replay refused inputs.
  * `metrics` reads GET /metrics and nothing else: the key a Prometheus server scrapes with can read no ledger data
  * (metric labels carry codes, entities and periods, never contract or journal ids).
  * `admin` holds every scope; give it to people, not to jobs.
@@ -28,6 +29,7 @@ export const Scope = z.enum([
   'mappings:approve',
   'exceptions:ignore',
   'metrics',
+  'exceptions:write',
   'admin',
 ]);
 export type Scope = z.infer<typeof Scope>;
@@ -40,6 +42,8 @@ export const MAPPINGS_APPROVE: Scope = 'mappings:approve';
 export const EXCEPTIONS_IGNORE: Scope = 'exceptions:ignore';
 /** Scraping GET /metrics. */
 export const METRICS: Scope = 'metrics';
+/** Working exceptions (assign, acknowledge, resolve, note) and replaying refused inputs. */
+export const EXCEPTIONS_WRITE: Scope = 'exceptions:write';
 
 export interface ApiKey {
   name: string;

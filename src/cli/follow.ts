@@ -20,12 +20,8 @@ import {
 } from '../runner/index.js';
 import type { Partition } from '../runner/index.js';
 import { openStore } from '../store/index.js';
+import { UsageError } from './usage.js';
 import type { EventStore } from '../store/index.js';
-
-/** A bad flag or value: the CLI prints the message and exits 2, having done nothing. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 /** Exit code of a worker refused because the read models were built by another layout (PARTITION_LAYOUT_CHANGED). */
 export const EXIT_LAYOUT_CHANGED = 6;

@@ -15,8 +15,10 @@ import { reprepareJournals } from '../posting/reprepare.js';
 import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
 import type { PostingRunSummary } from '../posting/run.js';
-import { erpTieOut } from '../posting/tie-out.js';
-import { UsageError, catchUpOnce, follow, parseProjectArgs } from './follow.js';
+import { erpTieOut, recordTieOut } from '../posting/tie-out.js';
+import { EXCEPTIONS_USAGE, exceptionsCommand } from './exceptions.js';
+import { catchUpOnce, follow, parseProjectArgs } from './follow.js';
+import { UsageError } from './usage.js';
 import { importJsonl } from './import.js';
 import { phasedProgress, progressBar } from './progress.js';
 
@@ -52,7 +54,8 @@ const USAGE = `usage: revtrail <command>
                      id; the next \`post\` submits them
   import FILE        append the inbound events of a JSONL file through the command path; prints a summary
   generate --contracts N --seed S [--out FILE] [--start YYYY-MM-DD] [--duplicates R] [--out-of-order R]
-                     write a deterministic synthetic company's inbound events as JSONL (stdout without --out)`;
+                     write a deterministic synthetic company's inbound events as JSONL (stdout without --out)
+${EXCEPTIONS_USAGE}`;
 
 async function start(): Promise<void> {
   const config = loadConfig();
@@ -347,6 +350,7 @@ async function reconcileCommand(args: string[]): Promise<number> {
   const store = openStore(config.store, { synchronous: config.sqliteSync });
   try {
     const tieOut = await erpTieOut(store, config.connector, period, legalEntity);
+    await recordTieOut(store, tieOut, 'cli', new Date());
     process.stdout.write(`${JSON.stringify(tieOut)}\n`);
     return tieOut.differences.length > 0 ? 3 : 0;
   } finally {
@@ -398,6 +402,12 @@ async function main(argv: string[]): Promise<number> {
       return reprepareCommand(args);
     case 'reconcile':
       return reconcileCommand(args);
+    case 'exceptions':
+      return exceptionsCommand(loadConfig(), args).catch((err: unknown) => {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(`revtrail: ${err.message}\n`);
+        return 2;
+      });
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

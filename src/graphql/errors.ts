@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import mercurius from 'mercurius';
 import type { MercuriusContext } from 'mercurius';
+import type { DomainError } from '../../schemas/index.js';
 
 export const GraphqlCodes = [
   'UNAUTHENTICATED',
@@ -27,6 +28,11 @@ export type GraphqlCode = (typeof GraphqlCodes)[number];
 /** An expected refusal, as a GraphQL error with its code (and the HTTP status it answers with when it is alone). */
 export function codedError(code: GraphqlCode, message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
+}
+
+/** A domain refusal (schemas/errors.ts), with its code and the field it names. */
+export function domainRefusal(err: DomainError): GraphQLError {
+  return new GraphQLError(err.message, { extensions: { code: err.code, ...(err.path ? { field: err.path } : {}) } });
 }
 
 type Formatted = ReturnType<typeof mercurius.defaultErrorFormatter>;

@@ -22,6 +22,8 @@ import { buildResolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
 import { auditResolvers, auditTypeDefs } from './audit.js';
 import { changeResolvers, changeTypeDefs } from './changes.js';
+import { exceptionResolvers, exceptionTypeDefs } from './exceptions.js';
+import type { ExceptionGraphqlDeps } from './exceptions.js';
 
 export type { GraphqlContext } from './loader.js';
 export { DocLoader } from './loader.js';
@@ -41,6 +43,8 @@ export interface GraphqlOptions {
   held?: HeldAge;
   /** The ERP `erpTieOut` reads (the file connector's journals, Tryton); absent: none, TIE_OUT_UNAVAILABLE. */
   connector?: ConnectorConfig;
+  /** The exceptions workbench: its readers' clock and SLA, and the ingestor replays go through. */
+  exceptions: Omit<ExceptionGraphqlDeps, 'keys'>;
 }
 
 /**
@@ -69,7 +73,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
   const limits = options.limits ?? DEFAULT_LIMITS;
   const requireRead = keys.require('read');
   await app.register(mercurius, {
-    schema: [typeDefs, auditTypeDefs, changeTypeDefs].join('\n'),
+    schema: [typeDefs, auditTypeDefs, changeTypeDefs, exceptionTypeDefs].join('\n'),
     resolvers: mergeResolvers(
       buildResolvers({ read, store, keys, ...(held ? { held } : {}) }),
       auditResolvers({
@@ -80,6 +84,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
         ...(options.connector ? { connector: options.connector } : {}),
       }),
       changeResolvers({ read, store, keys }),
+      exceptionResolvers({ ...options.exceptions, keys }),
     ),
     path: '/graphql',
     graphiql: true,

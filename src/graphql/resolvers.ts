@@ -14,16 +14,12 @@ import type {
   RevenueScheduleDoc,
 } from '../../projections/index.js';
 import type { KeyRing } from '../auth/index.js';
-import { postingBlocks } from '../posting/index.js';
-import { POSTING_BLOCK_CODES, REJECTION_CODES } from '../../schemas/index.js';
 import type { ReadStore } from '../readmodel/index.js';
-import type { ExceptionCode } from '../revenue/index.js';
-import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';
+import { markOf } from '../runner/index.js';
 import type { EventStore } from '../store/index.js';
 import type { RecordedEvent } from '../../schemas/index.js';
 import { contractDocsAsOf, sequencingExceptions } from '../audit/index.js';
 import type { HeldAge } from '../audit/index.js';
-import { HELD_EVENT_REJECTED_CODE, HELD_TAG } from '../../projections/index.js';
 import { asOfOptions } from './arguments.js';
 import type { ContractConnection, ContractFilter, ContractRef } from './contracts.js';
 import { POSTINGS, SCHEDULES, VERSIONS, contractsPage } from './contracts.js';
@@ -39,20 +35,6 @@ export interface GraphqlDeps {
   keys: KeyRing;
   held?: HeldAge;
 }
-
-/**
- * Every schedule exception code, so `exceptions` without a kind knows which tags to look up (with the ERP rejection
- * codes, REJECTION_CODES).
- */
-const SCHEDULE_CODES: Record<ExceptionCode, true> = {
-  NO_BOOKING: true,
-  UNMAPPED_SKU: true,
-  MISSING_SERVICE_PERIOD: true,
-  UNKNOWN_LINE: true,
-  NEGATIVE_REMAINING_CONSIDERATION: true,
-  USAGE_AFTER_CANCELLATION: true,
-  CREDIT_EXCEEDS_CONSIDERATION: true,
-};
 
 export interface ContractException {
   contractId: string;
@@ -214,51 +196,6 @@ export function buildResolvers({ read, store, keys, held }: GraphqlDeps): IResol
         if (contractId === undefined) return null;
         const j = (await postingOf(ctx, { id: contractId }))?.journals.find((x) => x.journalId === id);
         return j ? journalNode(contractId, j) : null;
-      },
-      exceptions: async (_root: unknown, { kind }: { kind?: string | null }, ctx: GraphqlContext) => {
-        const scheduleCodes = kind
-          ? [kind]
-          : [...Object.keys(SCHEDULE_CODES), PROJECTION_FAILED, HELD_EVENT_REJECTED_CODE];
-        const rejectionCodes = kind ? [kind] : REJECTION_CODES;
-        const quarantined = !kind || kind === PROJECTION_FAILED ? [QUARANTINE_TAG] : [];
-        const [scheduled, rejected] = await Promise.all([
-          read.keysByTag(SCHEDULES, [
-            ...scheduleCodes.map((c) => `exception:${c}`),
-            // Held too long is a matter of the clock: the contracts holding anything are the candidates.
-            ...(kind === undefined || kind === null || kind === 'HELD_TOO_LONG' ? [HELD_TAG] : []),
-          ]),
-          read.keysByTag(POSTINGS, [...rejectionCodes.map((c) => `rejection:${c}`), ...quarantined]),
-        ]);
-        const inSchedules = new Set(scheduled);
-        const inPostings = new Set(rejected);
-        const ids = [...new Set([...scheduled, ...rejected])].sort();
-        const found = await Promise.all(
-          ids.map(async (id) => {
-            const [schedule, posting] = await Promise.all([
-              inSchedules.has(id) ? scheduleOf(ctx, { id }) : null,
-              inPostings.has(id) ? postingOf(ctx, { id }) : null,
-            ]);
-            return exceptionsOf(id, schedule, posting, held);
-          }),
-        );
-        const listed = found.flat().filter((x) => (kind ? x.code === kind : true));
-        // Contracts no journal can be prepared for now (blocked), as the next posting run would count them.
-        const blockCode = POSTING_BLOCK_CODES.find((c) => c === kind);
-        const blocked = !kind || blockCode ? await postingBlocks(store, blockCode) : [];
-        const blocks: ContractException[] = blocked.map((b) => ({
-          contractId: b.contractId,
-          source: 'posting',
-          code: b.code,
-          message: b.message,
-          lineId: null,
-          sku: null,
-          eventId: null,
-          journalId: null,
-        }));
-        // In contract order; a contract's own exceptions before its block (the sort is stable).
-        return [...listed, ...blocks].sort((a, b) =>
-          a.contractId < b.contractId ? -1 : a.contractId > b.contractId ? 1 : 0,
-        );
       },
     },
     Subscription: {

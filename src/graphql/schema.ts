@@ -20,12 +20,6 @@ export const typeDefs = /* GraphQL */ `
     contracts(filter: ContractFilter, first: Int = 20, after: String): ContractConnection!
     "A journal by its id, with the contract whose stream holds it."
     journal(id: ID!): Journal
-    """
-    Exceptions across contracts, in contract order: schedule exceptions (UNMAPPED_SKU, MISSING_SERVICE_PERIOD, ...),
-    ERP rejections the journals stand at (PERIOD_CLOSED, UNBALANCED, ...) and contracts a posting run cannot journal
-    now (UNMAPPED_ENTITY, CURRENCY_MISMATCH, SCHEDULE_EXCEPTION; source posting). \`kind\` is one code; absent: all.
-    """
-    exceptions(kind: String): [ContractException!]!
   }
 
   type Subscription {
@@ -302,13 +296,6 @@ export const typeDefs = /* GraphQL */ `
     posted: Int!
     rejected: Int!
     superseded: Int!
-  }
-
-  enum ExceptionSource {
-    schedule
-    posting
-    "HELD_EVENT_REJECTED (a held event failed validation on apply) and HELD_TOO_LONG (held past the configured age)."
-    sequencing
   }
 
   type ContractException {

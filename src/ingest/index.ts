@@ -6,7 +6,7 @@
 // duplicate delivered concurrently becomes `duplicate`, never a second copy. An in-process lock per contract only avoids needless clashes between requests on this node; other
 // nodes are handled by the expected revision alone. The state cache is an optimisation checked against the stream
 // on every use (we read what was appended after the cached revision), so a second API node needs nothing from it.
-import type { ContractState, Decision, Foldable } from '../../commands/contract.js';
+import type { ContractState, Decision, Foldable, ReplayLineage } from '../../commands/contract.js';
 import {
   asFoldable,
   contractStream,
@@ -44,6 +44,8 @@ export interface IngestContext {
    * (the events it appends, the held events it rejects, the refusals it keeps).
    */
   correlationId?: string;
+  /** A replay of a refused input: the lineage every event and refusal of the request carries. */
+  lineage?: ReplayLineage;
   /** Where a failure to keep refusals after a commit is reported (the request's answer stands). */
   log?: { error(obj: object, msg: string): void };
 }
@@ -232,7 +234,7 @@ export class Ingestor {
     for (const { index, event } of group) {
       // The event's own correlation id (the source's), else the request's.
       const correlationId = event.correlationId ?? ctx.correlationId;
-      const command = { event, receivedAt, actor: ctx.actor, correlationId };
+      const command = { event, receivedAt, actor: ctx.actor, correlationId, lineage: ctx.lineage };
       const decision = decide(state, command, this.limits);
       decided.push({ index, decision });
       if (decision.outcome === 'appended' || decision.outcome === 'held') {

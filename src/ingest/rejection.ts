@@ -44,7 +44,7 @@ export function keptInput(input: unknown): KeptInput {
 export function rejectionEvents(
   refusals: readonly Refusal[],
   receivedAt: string,
-  ctx: { actor: string; requestId?: string; correlationId?: string },
+  ctx: { actor: string; requestId?: string; correlationId?: string; lineage?: JsonObject },
 ): ProposedEvent[] {
   return refusals.map((r) => ({
     eventId: randomUUID(),
@@ -63,6 +63,7 @@ export function rejectionEvents(
       correlationId: ownCorrelationId(r.input) ?? ctx.correlationId ?? null,
       causationId: null,
       actor: ctx.actor,
+      ...ctx.lineage,
     },
   }));
 }

@@ -4,10 +4,13 @@
 // computes, not with Revtrail's reading of what it sent: the file connector's journal files through hledger itself
 // (`hledger register`), Tryton through JSON-RPC (the lines of its posted moves, summed debit − credit per account).
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ConnectorConfig } from '../config.js';
+import { TIE_OUT_RECORDED, TIE_OUT_STREAM_PREFIX } from '../../projections/index.js';
+import type { JsonObject, ProposedEvent } from '../../schemas/index.js';
 import type { Dec } from '../revenue/index.js';
 import { ZERO, dec, formatMoney, minus, nextMonth, plus } from '../revenue/index.js';
 import type { EventStore } from '../store/index.js';
@@ -208,4 +211,31 @@ export function compareTieOut(period: string, legalEntity: string | null, erp: B
     });
   }
   return { period, legalEntity, compared: keys.length, differences };
+}
+
+/**
+ * Keeps a tie-out in the log (TieOutRecorded in `tie-out-<period>`): its breaks become reconciliation-break
+ * exceptions, and a later tie-out of the same scope that no longer finds one resolves it. Every run is its own event
+ * (a random id): the answer of the ERP at that moment, not an idempotent command.
+ */
+export async function recordTieOut(store: EventStore, tieOut: TieOut, actor: string, at: Date): Promise<void> {
+  const event: ProposedEvent = {
+    eventId: randomUUID(),
+    type: TIE_OUT_RECORDED,
+    data: {
+      period: tieOut.period,
+      legalEntity: tieOut.legalEntity,
+      compared: tieOut.compared,
+      differences: tieOut.differences as unknown as JsonObject[],
+    },
+    metadata: {
+      schemaVersion: 1,
+      source: null,
+      receivedAt: at.toISOString(),
+      correlationId: null,
+      causationId: null,
+      actor,
+    },
+  };
+  await store.append(`${TIE_OUT_STREAM_PREFIX}${tieOut.period}`, [event], { expectedRevision: 'any' });
 }

@@ -54,6 +54,7 @@ describe('revtrail start', () => {
         ['revenue-schedule', 0],
         ['posting-status', 0],
         ['lineage-index', 0],
+        ['exceptions', 0],
       ]);
       expect(svc.output()).toMatch(/demo company generated and imported/);
     } finally {

@@ -35,6 +35,7 @@ describe('GET /health over a listening server', () => {
         { projection: 'revenue-schedule', caughtUp: true, eventsBehind: 0 },
         { projection: 'posting-status', caughtUp: true, eventsBehind: 0 },
         { projection: 'lineage-index', caughtUp: true, eventsBehind: 0 },
+        { projection: 'exceptions', caughtUp: true, eventsBehind: 0 },
       ],
     });
     await app.store.append(

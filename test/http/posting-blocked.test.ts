@@ -115,7 +115,12 @@ describe('contracts a posting run cannot journal', () => {
       },
     ]);
     const all = await exceptions();
-    expect(all.filter((x) => x.source === 'posting').map((x) => [x.contractId, x.code])).toEqual(
+    expect(
+      all
+        .filter((x) => x.source === 'posting')
+        .map((x) => [x.contractId, x.code])
+        .sort(),
+    ).toEqual(
       [
         [unmapped, 'UNMAPPED_ENTITY'],
         [mismatched, 'CURRENCY_MISMATCH'],

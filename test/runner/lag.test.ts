@@ -62,11 +62,13 @@ describe('projection lag', () => {
       if (health.projections.every((p) => p.caughtUp)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const expected = ['contract-versions', 'revenue-schedule', 'posting-status', 'lineage-index'].map((projection) => ({
-      projection,
-      caughtUp: true,
-      eventsBehind: 0,
-    }));
+    const expected = ['contract-versions', 'revenue-schedule', 'posting-status', 'lineage-index', 'exceptions'].map(
+      (projection) => ({
+        projection,
+        caughtUp: true,
+        eventsBehind: 0,
+      }),
+    );
     expect(health.projections).toEqual(expected);
     const listed = (await t.call('GET', '/v1/projections', undefined, KEYS.reader)).body as {
       projections: (Lag & { head: string; quarantined: number })[];

@@ -250,7 +250,7 @@ describe('quarantine', () => {
       } finally {
         expect(await stop(again.child)).toBe(0);
       }
-      expect(lag.projections.map((p) => p.caughtUp)).toEqual([true, true, true, true]);
+      expect(lag.projections.map((p) => p.caughtUp)).toEqual([true, true, true, true, true]);
       const live = new SqliteReadStore(readPath);
       try {
         expect(await live.checkpoint('revenue-schedule')).toEqual(head);
@@ -290,6 +290,7 @@ describe('quarantine', () => {
         ['revenue-schedule', true, 1],
         ['posting-status', true, 0],
         ['lineage-index', true, 0],
+        ['exceptions', true, 0],
       ]);
       const query = '{ exceptions(kind: "PROJECTION_FAILED") { contractId source code message } }';
       const all = '{ exceptions { contractId code } }';
