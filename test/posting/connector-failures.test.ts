@@ -1,14 +1,13 @@
 // A connector that fails on some journals — throws, never answers, answers garbage — costs those journals only: each
 // gets a coded CONNECTOR_ERROR outcome, retried with backoff up to the run's attempts and then rejected, while every
 // other journal of the run is posted and recorded as posted.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { contractStream } from '../../commands/contract.js';
 import { evolveJournals, initialJournalState } from '../../commands/journal.js';
 import type { Connector, JournalSubmission, SubmitOutcome } from '../../src/posting/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import type { SqliteEventStore } from '../../src/store/index.js';
 import { useSeededCompany } from '../support/stores.js';
-import type { TempStore } from '../support/stores.js';
 
 type Misbehaviour = 'throw' | 'hang' | 'garbage' | 'throw-once';
 
@@ -47,12 +46,9 @@ class Misbehaving implements Connector {
 describe('connector failures are coded outcomes per journal', () => {
   let store: SqliteEventStore;
   const company = useSeededCompany('revtrail-fail-', { contracts: 60, seed: 5 });
-  let temp: TempStore;
   beforeEach(() => {
-    temp = company.open();
-    ({ store } = temp);
+    store = company.open().store;
   });
-  afterEach(() => temp.dispose());
 
   const journalsOf = async (contractId: string) => {
     let s = initialJournalState(contractId);

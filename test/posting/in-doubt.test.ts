@@ -1,13 +1,12 @@
 // No journal stays in doubt: a journal left `submitted` with no answer recorded (the ERP wrote it, then Revtrail's
 // record of the answer was lost) is settled at the start of the next run by asking the ERP for the document under
 // its journal id, before anything is sent again: found, it is posted with that document; absent, it is resubmitted.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SimulatedConnector, contractJournals, postingRun } from '../../src/posting/index.js';
 import type { Connector } from '../../src/posting/index.js';
 import type { SqliteEventStore } from '../../src/store/index.js';
 import type { EventStore } from '../../src/store/index.js';
 import { useSeededCompany } from '../support/stores.js';
-import type { TempStore } from '../support/stores.js';
 
 /** The store, except that recording an ERP answer fails: the process "dies" right after the ERP's write. */
 function losingAnswers(store: EventStore): EventStore {
@@ -41,12 +40,9 @@ function counting(erp: Connector): Connector & { submits: number; finds: number 
 describe('journals in doubt', () => {
   let store: SqliteEventStore;
   const company = useSeededCompany('revtrail-in-doubt-', { contracts: 20, seed: 7 });
-  let temp: TempStore;
   beforeEach(() => {
-    temp = company.open();
-    ({ store } = temp);
+    store = company.open().store;
   });
-  afterEach(() => temp.dispose());
 
   const statuses = async () =>
     [...(await contractJournals(store)).values()].flatMap((s) => [...s.journals.values()].map((j) => j.status));

@@ -1,7 +1,7 @@
 // Every refusal has a way forward: a journal the ERP refused is not counted as journaled, and once the cause is fixed
 // (the ERP's chart, the account mapping, the connector) a re-preparation — whatever the code — gives the next run
 // something to post, after which the ERP's trial balance equals Revtrail's.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_ENTITIES, publishMapping } from '../../src/demo/index.js';
 import {
   SimulatedConnector,
@@ -15,19 +15,15 @@ import {
 import { reprepareJournals } from '../../src/posting/reprepare.js';
 import type { SqliteEventStore } from '../../src/store/index.js';
 import { useSeededCompany } from '../support/stores.js';
-import type { TempStore } from '../support/stores.js';
 
 const CHART = ['1100', '1300', '2200', '2400', '4100', '4200', '4300', '4400', '4500'];
 
 describe('posting recovery', () => {
   let store: SqliteEventStore;
   const company = useSeededCompany('revtrail-recovery-', { contracts: 40, seed: 11 });
-  let temp: TempStore;
   beforeEach(() => {
-    temp = company.open();
-    ({ store } = temp);
+    store = company.open().store;
   });
-  afterEach(() => temp.dispose());
 
   const journals = async () => [...(await contractJournals(store)).values()].flatMap((s) => [...s.journals.values()]);
 

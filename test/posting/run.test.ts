@@ -1,23 +1,19 @@
 // Posting runs over a real SQLite store with the simulated ERP: every journal posts once, balanced; a second run
 // posts nothing new; outages are retried; a period closed in Revtrail sends the journal to the next open period.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import { decideOnStream } from '../../src/handling/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { dec, sumMoney } from '../../src/revenue/index.js';
 import type { SqliteEventStore } from '../../src/store/index.js';
 import { useSeededCompany } from '../support/stores.js';
-import type { TempStore } from '../support/stores.js';
 
 describe('posting run', () => {
   let store: SqliteEventStore;
   const company = useSeededCompany('revtrail-post-', { contracts: 40, seed: 9 });
-  let temp: TempStore;
   beforeEach(() => {
-    temp = company.open();
-    ({ store } = temp);
+    store = company.open().store;
   });
-  afterEach(() => temp.dispose());
 
   const balanced = (erp: SimulatedConnector) =>
     erp

@@ -1,7 +1,7 @@
 // Over a real SQLite store: the trial balance of all posted journals equals Revtrail's
 // balances per account and legal entity, the ERP's own documents add up to the same, and a journal the ERP did not
 // take shows as a break of exactly its lines until a later run posts it.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_ENTITIES } from '../../src/demo/index.js';
 import type { TrialBalance } from '../../src/posting/index.js';
 import {
@@ -16,7 +16,6 @@ import {
 import { dec, sumMoney } from '../../src/revenue/index.js';
 import type { SqliteEventStore } from '../../src/store/index.js';
 import { useSeededCompany } from '../support/stores.js';
-import type { TempStore } from '../support/stores.js';
 
 const MONTHS = ['2026-01', '2026-02', '2026-03'];
 
@@ -35,12 +34,9 @@ const totals = (tb: TrialBalance): Map<string, string> => {
 describe('trial balance', () => {
   let store: SqliteEventStore;
   const company = useSeededCompany('revtrail-tb-', { contracts: 60, seed: 9 });
-  let temp: TempStore;
   beforeEach(() => {
-    temp = company.open();
-    ({ store } = temp);
+    store = company.open().store;
   });
-  afterEach(() => temp.dispose());
 
   it('once every journal is posted, the posted trial balance equals Revtrail’s per account and legal entity, and so do the ERP’s documents', async () => {
     const erp = new SimulatedConnector();

@@ -1,21 +1,16 @@
 // kill -9 of `revtrail start` while events arrive and its live runner projects them, then a restart: the read
 // models equal an uninterrupted build's over the same events.
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { comparePositions } from '../../schemas/index.js';
 import { run, startService, stop } from '../support/cli.js';
-import { CRASH_CONTRACTS, checkpointOf, dump, head, killWhen, seedCrashStore } from '../support/crash.js';
-import type { CrashStore } from '../support/crash.js';
+import { CRASH_CONTRACTS, checkpointOf, dump, head, killWhen, useCrashStore } from '../support/crash.js';
 
 describe('projections killed with SIGKILL', () => {
-  let seeded: CrashStore;
-  beforeAll(async () => {
-    seeded = await seedCrashStore();
-  }, 120_000);
-  afterAll(() => rmSync(seeded.dir, { recursive: true, force: true }));
+  const seeded = useCrashStore();
 
   it('the live runner of a killed `revtrail start` resumes to the same read models', { timeout: 240_000 }, async () => {
     const { dir, events, rest } = seeded;

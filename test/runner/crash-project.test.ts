@@ -1,19 +1,13 @@
 // kill -9 in the middle of `revtrail project`, then a restart: the read models equal an uninterrupted build's.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { comparePositions } from '../../schemas/index.js';
 import { CLI, run } from '../support/cli.js';
-import { CRASH_CONTRACTS, checkpointOf, cleanBuild, dump, head, killWhen, seedCrashStore } from '../support/crash.js';
-import type { CrashStore } from '../support/crash.js';
+import { CRASH_CONTRACTS, checkpointOf, cleanBuild, dump, head, killWhen, useCrashStore } from '../support/crash.js';
 
 describe('projections killed with SIGKILL', () => {
-  let seeded: CrashStore;
-  beforeAll(async () => {
-    seeded = await seedCrashStore();
-  }, 120_000);
-  afterAll(() => rmSync(seeded.dir, { recursive: true, force: true }));
+  const seeded = useCrashStore();
 
   it('a killed `revtrail project` resumes to the same read models', { timeout: 180_000 }, async () => {
     const { dir, events } = seeded;

@@ -1,22 +1,16 @@
 // kill -9 in the middle of `revtrail rebuild`, then a restart: it resumes the generation it was building, swaps, and
 // the read models equal an uninterrupted build's.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteReadStore } from '../../src/readmodel/index.js';
 import type { Target } from '../../src/readmodel/index.js';
 import { PROGRESS_KEY } from '../../src/runner/index.js';
 import { CLI, run } from '../support/cli.js';
-import { checkpointOf, cleanBuild, dump, killWhen, seedCrashStore } from '../support/crash.js';
-import type { CrashStore } from '../support/crash.js';
+import { checkpointOf, cleanBuild, dump, killWhen, useCrashStore } from '../support/crash.js';
 
 describe('projections killed with SIGKILL', () => {
-  let seeded: CrashStore;
-  beforeAll(async () => {
-    seeded = await seedCrashStore();
-  }, 120_000);
-  afterAll(() => rmSync(seeded.dir, { recursive: true, force: true }));
+  const seeded = useCrashStore();
 
   it(
     'a killed `revtrail rebuild` resumes its generation and swaps to the same read models',

@@ -2,10 +2,10 @@
 // parallel) and compares the read models a killed-then-restarted process leaves with an uninterrupted build's,
 // document for document (both projections count the events they folded, so a double-applied or skipped event shows).
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { PROJECTIONS } from '../../projections/index.js';
 import { CATALOGUE, DEMO_ENTITIES, generateCompany, publishMapping } from '../../src/demo/index.js';
 import { Ingestor } from '../../src/ingest/index.js';
@@ -82,6 +82,18 @@ export async function seedCrashStore(): Promise<CrashStore> {
   await new Ingestor(store).ingestAll(all.slice(0, cut), { actor: 'test' });
   await store.close();
   return { dir, events, rest: all.slice(cut) };
+}
+
+/** The file's crash store: seeded in its beforeAll, removed in its afterAll; read its fields inside tests. */
+export function useCrashStore(): CrashStore {
+  const seeded = {} as CrashStore;
+  beforeAll(async () => {
+    Object.assign(seeded, await seedCrashStore());
+  }, 120_000);
+  afterAll(() => {
+    if (seeded.dir) rmSync(seeded.dir, { recursive: true, force: true });
+  });
+  return seeded;
 }
 
 /** The read models of an uninterrupted `revtrail project` over the store at `events` as it is now. */

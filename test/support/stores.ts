@@ -3,7 +3,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { seedDemo } from '../../src/demo/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 
@@ -32,23 +32,30 @@ export function openTempStore(prefix: string, from?: string): TempStore {
 }
 
 /**
- * The demo company seeded once for the file (in its beforeAll); `open()` gives a test its own store holding it.
- * For tests that change the store: tests that only read can share one store from a beforeAll.
+ * The demo company seeded once for the file (in its beforeAll); `open()`, in a beforeEach, gives the test its own
+ * store holding it, closed and removed after the test. For tests that change the store: tests that only read can
+ * share one store from a beforeAll.
  */
 export function useSeededCompany(prefix: string, demo: { contracts: number; seed: number }): { open(): TempStore } {
   let template: TempStore | null = null;
+  const opened: TempStore[] = [];
   beforeAll(async () => {
     template = openTempStore(`${prefix}template-`);
     await seedDemo(template.store, demo);
     await template.store.close();
   }, 120_000);
+  afterEach(async () => {
+    for (const temp of opened.splice(0)) await temp.dispose();
+  });
   afterAll(() => {
     if (template) rmSync(template.dir, { recursive: true, force: true });
   });
   return {
     open: () => {
       if (!template) throw new Error('useSeededCompany: open() is for tests and hooks of the file that declared it');
-      return openTempStore(prefix, join(template.dir, 'events.db'));
+      const temp = openTempStore(prefix, join(template.dir, 'events.db'));
+      opened.push(temp);
+      return temp;
     },
   };
 }
