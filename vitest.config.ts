@@ -1,4 +1,38 @@
+import { relative } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer } from 'vitest/node';
+import type { TestSpecification } from 'vitest/node';
+
+/**
+ * The files that take longest, longest first. Two workers finish together only when the long files start early; a
+ * fresh clone has no timing cache, and vitest would order them by size (these are short files running long cases).
+ */
+const SLOWEST_FIRST = [
+  'test/cli/import-100k.test.ts',
+  'test/runner/rebuild.test.ts',
+  'test/runner/crash-live.test.ts',
+  'test/posting/tryton-e2e.test.ts',
+  'test/runner/crash-rebuild.test.ts',
+  'test/http/fuzz.test.ts',
+  'test/posting/connectors/tryton.test.ts',
+  'test/posting/tie-out-hledger.test.ts',
+  'test/posting/tryton-recovery.test.ts',
+  'test/cli/start.test.ts',
+];
+
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification): number => {
+      const i = SLOWEST_FIRST.indexOf(relative(process.cwd(), f.moduleId).replaceAll('\\', '/'));
+      return i === -1 ? SLOWEST_FIRST.length : i;
+    };
+    const sorted = await super.sort(files);
+    return sorted
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+      .map(({ f }) => f);
+  }
+}
 
 // Two cores: run test files in two forked workers; long conformance cases (10k-event streams, 1 MB bodies) get room.
 export default defineConfig({
@@ -10,6 +44,7 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
+    sequence: { sequencer: SlowestFirst },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -27,6 +27,7 @@ import { POSTING_BLOCK_CODES, REJECTION_CODES } from '../../schemas/index.js';
 import type { ConnectorConfig } from '../config.js';
 import { TieOutUnavailableError, erpTieOut } from '../posting/tie-out.js';
 import { recordTieOut } from '../metrics/index.js';
+import { POSTING_SUBMISSION_FIELDS } from './schema.js';
 
 export const auditTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -134,13 +135,7 @@ export const auditTypeDefs = /* GraphQL */ `
   }
 
   "One submission of a journal to the ERP and its answer."
-  type Submission {
-    attempt: Int!
-    batchId: String!
-    connector: String!
-    submittedAt: String!
-    outcome: String
-    code: String
+  type Submission {${POSTING_SUBMISSION_FIELDS}
     answeredAt: String
   }
 

@@ -2,6 +2,18 @@
 // and exceptions, and the ledger's events as a resumable subscription. Type and field names are the read models'
 // (contract-versions, revenue-schedule, posting-status) and the stored envelope's, so one concept has one name.
 // The audit queries (lineage, trace, asOf, the operational questions, reports) live in src/audit and extend this.
+/**
+ * The fields of one submission of a journal to the ERP as the posting-status read model records it; the audit's
+ * Submission has them too, and when it was answered (as src/audit/types.ts's Submission extends PostingSubmission).
+ */
+export const POSTING_SUBMISSION_FIELDS = /* GraphQL */ `
+    attempt: Int!
+    batchId: String!
+    connector: String!
+    submittedAt: String!
+    outcome: String
+    code: String`;
+
 export const typeDefs = /* GraphQL */ `
   "Any JSON value: event data as stored, contract lines as sent."
   scalar JSON
@@ -268,13 +280,7 @@ export const typeDefs = /* GraphQL */ `
     amount: Money!
   }
 
-  type PostingSubmission {
-    attempt: Int!
-    batchId: String!
-    connector: String!
-    submittedAt: String!
-    outcome: String
-    code: String
+  type PostingSubmission {${POSTING_SUBMISSION_FIELDS}
   }
 
   type PostingStatus {

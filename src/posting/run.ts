@@ -8,9 +8,9 @@
 // Cost argument (bench/posting): each contract stream is read once (twice for the contracts with journals to submit
 // past the first CURSORS_KEPT, which bounds memory). What the run appends it folds into what it read, and later steps
 // decide on that, appending at the revision it stands at; a clash (the stream moved: an ingested event, another run)
-// means reading what was appended since and deciding again, as src/handling's loop does. Steps are appended for many
-// contracts at once (appendMany: one transaction, one fsync on the embedded store), each at its own expected
-// revision, so one contract's clash holds up no other.
+// means reading what was appended since and deciding again, in src/handling's command loop (one retry bound). Steps
+// are appended for many contracts at once (appendMany: one transaction, one fsync on the embedded store), each at its
+// own expected revision, so one contract's clash holds up no other.
 import type { JournalEntry, JournalState } from '../../commands/journal.js';
 import {
   decideOutcome,
@@ -24,10 +24,10 @@ import { contractStream } from '../../commands/contract.js';
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { revenueSchedule } from '../../projections/index.js';
 import { nextMonth } from '../revenue/index.js';
-import { MAX_CLASH_RETRIES } from '../handling/index.js';
-import type { EventStore } from '../store/index.js';
+import { handleBatch } from '../handling/index.js';
+import type { Exhausted } from '../handling/index.js';
+import type { AppendRequest, AppendResult, EventStore } from '../store/index.js';
 import type { ProposedEvent } from '../../schemas/index.js';
-import { WrongExpectedVersionError } from '../store/index.js';
 import { eventIdFor } from '../../schemas/index.js';
 import type { Connector } from './connectors/index.js';
 import type { PostingBlockCode, SubmitOutcome } from '../../schemas/index.js';
@@ -173,37 +173,59 @@ async function catchUp(store: EventStore, cursor: Cursor): Promise<Cursor> {
   return { journals, revision };
 }
 
+/** A contract's events to append, decided on the cursor they are appended at. */
+interface Write {
+  cursor: Cursor;
+  events: ProposedEvent[];
+}
+
+/** The append of a write at the revision its cursor stands at; null when it has nothing to append. */
+function appendAt(w: Write): AppendRequest | null {
+  if (w.events.length === 0) return null;
+  const streamId = contractStream(w.cursor.journals.contractId);
+  return { streamId, events: w.events, expectedRevision: w.cursor.revision ?? 'no_stream' };
+}
+
 /**
- * Appends each contract's events at the revision its cursor stands at, all in one appendMany. Per write: the cursor
- * after it, or null when the stream had moved on (the caller decides again on a fresher state). Where the store
- * cannot vouch that exactly these events landed right after the cursor (an idempotent no-op: another run wrote the
- * same ids), the cursor catches up from the stream instead of folding them in.
+ * The cursor after a write that stands: unchanged when it appended nothing, its events folded in when they landed
+ * right after it. Where the store cannot vouch that exactly these events landed right after the cursor (an idempotent
+ * no-op: another run wrote the same ids), the cursor catches up from the stream instead.
  */
-async function commit(
+async function cursorAfter(store: EventStore, w: Write, result: AppendResult | null): Promise<Cursor> {
+  if (result === null) return w.cursor;
+  const from = w.cursor.revision ?? -1;
+  if (result.noop || result.nextExpectedRevision !== from + w.events.length) return catchUp(store, w.cursor);
+  return { journals: w.events.reduce(evolveJournals, w.cursor.journals), revision: result.nextExpectedRevision };
+}
+
+/** The contracts the command loop gave up on (their streams moved on every attempt). */
+function keptChanging(exhausted: readonly Exhausted<string>[]): Error {
+  return new Error(`posting run: contract streams kept changing: ${exhausted.map((e) => e.key).join(', ')}`);
+}
+
+/**
+ * Prepares a chunk of contracts through the command loop: each decided on one read of its stream, all appended in one
+ * appendMany, a contract whose stream moved read and decided again in full (its schedule may have moved too).
+ * `settle` gets every contract the run does not pass over, with its cursor after the preparation.
+ */
+async function prepareChunk(
   store: EventStore,
-  writes: readonly { cursor: Cursor; events: ProposedEvent[] }[],
-): Promise<(Cursor | null)[]> {
-  const toAppend = writes.filter((w) => w.events.length > 0);
-  const results =
-    toAppend.length === 0
-      ? []
-      : await store.appendMany(
-          toAppend.map((w) => ({
-            streamId: contractStream(w.cursor.journals.contractId),
-            events: w.events,
-            expectedRevision: w.cursor.revision ?? ('no_stream' as const),
-          })),
-        );
-  const after = new Map<(typeof writes)[number], Cursor | null>();
-  for (const [i, w] of toAppend.entries()) {
-    const r = results[i]!;
-    const from = w.cursor.revision ?? -1;
-    if (r instanceof WrongExpectedVersionError) after.set(w, null);
-    else if (r.noop || r.nextExpectedRevision !== from + w.events.length) after.set(w, await catchUp(store, w.cursor));
-    else
-      after.set(w, { journals: w.events.reduce(evolveJournals, w.cursor.journals), revision: r.nextExpectedRevision });
-  }
-  return writes.map((w) => (w.events.length === 0 ? w.cursor : after.get(w)!));
+  contractIds: readonly string[],
+  decide: (contractId: string) => Promise<Preparation | null>,
+  settle: (contractId: string, preparation: Preparation, cursor: Cursor) => void,
+): Promise<void> {
+  const exhausted = await handleBatch<string, Preparation | null>(store, contractIds, {
+    decide: async (ids) => {
+      const decided: (Preparation | null)[] = [];
+      for (const id of ids) decided.push(await decide(id));
+      return decided;
+    },
+    appendOf: (d) => (d === null ? null : appendAt(d)),
+    settled: async (id, d, result) => {
+      if (d !== null) settle(id, d, await cursorAfter(store, d, result));
+    },
+  });
+  if (exhausted.length > 0) throw keptChanging(exhausted);
 }
 
 export async function postingRun(store: EventStore, options: PostingRunOptions): Promise<PostingRunSummary> {
@@ -267,44 +289,22 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
   const pending: Pending[] = [];
   const cursors = new Map<string, Cursor>();
   const ids = contracts;
-  for (let i = 0; i < ids.length; i += PREPARE_CHUNK) {
-    let todo = ids.slice(i, i + PREPARE_CHUNK);
-    for (let clashes = 0; todo.length > 0; clashes++) {
-      if (clashes > MAX_CLASH_RETRIES)
-        throw new Error(`posting run: contract streams kept changing: ${todo.join(', ')}`);
-      const decided: { id: string; d: Preparation }[] = [];
-      for (const id of todo) {
-        const d = await decide(id);
-        if (d) decided.push({ id, d });
-      }
-      const after = await commit(
-        store,
-        decided.map((x) => x.d),
-      );
-      todo = [];
-      for (const [k, { id, d }] of decided.entries()) {
-        const cursor = after[k]!;
-        if (cursor === null) {
-          // Decided on a stale read: the whole contract again (its schedule may have moved too).
-          todo.push(id);
-          continue;
-        }
-        summary.contracts++;
-        if (d.events.length > 0) summary.prepared++;
-        const open = [...cursor.journals.journals.values()].filter(
-          (j) =>
-            j.status === 'prepared' || j.status === 'submitted' || (j.status === 'rejected' && j.rejection?.retryable),
-        );
-        if (open.length === 0) continue;
-        for (const j of open) pending.push({ contractId: id, journalId: j.journalId, legalEntity: d.legalEntity });
-        if (cursors.size < CURSORS_KEPT)
-          cursors.set(id, {
-            journals: { contractId: id, journals: new Map(open.map((j) => [j.journalId, j])) },
-            revision: cursor.revision,
-          });
-      }
-    }
-  }
+  const settle = (id: string, d: Preparation, cursor: Cursor): void => {
+    summary.contracts++;
+    if (d.events.length > 0) summary.prepared++;
+    const open = [...cursor.journals.journals.values()].filter(
+      (j) => j.status === 'prepared' || j.status === 'submitted' || (j.status === 'rejected' && j.rejection?.retryable),
+    );
+    if (open.length === 0) return;
+    for (const j of open) pending.push({ contractId: id, journalId: j.journalId, legalEntity: d.legalEntity });
+    if (cursors.size < CURSORS_KEPT)
+      cursors.set(id, {
+        journals: { contractId: id, journals: new Map(open.map((j) => [j.journalId, j])) },
+        revision: cursor.revision,
+      });
+  };
+  for (let i = 0; i < ids.length; i += PREPARE_CHUNK)
+    await prepareChunk(store, ids.slice(i, i + PREPARE_CHUNK), decide, settle);
 
   const batchSize = options.batchSize ?? 50;
   for (let i = 0; i < pending.length; i += batchSize) {
@@ -335,38 +335,36 @@ async function appendSteps(
   const seen: JournalEntry[] = new Array<JournalEntry>(journals.length);
   const byContract = new Map<string, number[]>();
   journals.forEach((p, k) => byContract.set(p.contractId, [...(byContract.get(p.contractId) ?? []), k]));
-  let todo = [...byContract.keys()];
-  for (const contractId of todo) {
+  const contractIds = [...byContract.keys()];
+  for (const contractId of contractIds) {
     if (!cursors.has(contractId))
       cursors.set(contractId, await catchUp(store, { journals: initialJournalState(contractId), revision: null }));
   }
-  for (let clashes = 0; todo.length > 0; clashes++) {
-    if (clashes > MAX_CLASH_RETRIES) throw new Error(`posting run: contract streams kept changing: ${todo.join(', ')}`);
-    const writes = todo.map((contractId) => {
-      const cursor = cursors.get(contractId)!;
-      let state = cursor.journals;
-      const events: ProposedEvent[] = [];
-      for (const k of byContract.get(contractId)!) {
-        seen[k] = state.journals.get(journals[k]!.journalId)!;
-        const event = step(state, journals[k]!, k);
-        if (!event) continue;
-        events.push(event);
-        state = evolveJournals(state, event);
-      }
-      return { cursor, events };
-    });
-    const after = await commit(store, writes);
-    const again: string[] = [];
-    for (const [k, contractId] of todo.entries()) {
-      const cursor = after[k];
-      if (cursor) cursors.set(contractId, cursor);
-      else {
-        cursors.set(contractId, await catchUp(store, writes[k]!.cursor));
-        again.push(contractId);
-      }
-    }
-    todo = again;
-  }
+  const exhausted = await handleBatch<string, Write>(store, contractIds, {
+    decide: async (ids) =>
+      ids.map((contractId) => {
+        const cursor = cursors.get(contractId)!;
+        let state = cursor.journals;
+        const events: ProposedEvent[] = [];
+        for (const k of byContract.get(contractId)!) {
+          seen[k] = state.journals.get(journals[k]!.journalId)!;
+          const event = step(state, journals[k]!, k);
+          if (!event) continue;
+          events.push(event);
+          state = evolveJournals(state, event);
+        }
+        return { cursor, events };
+      }),
+    appendOf: appendAt,
+    // The stream moved: catch up with what was appended and decide again.
+    retry: async (contractId, w) => {
+      cursors.set(contractId, await catchUp(store, w.cursor));
+    },
+    settled: async (contractId, w, result) => {
+      cursors.set(contractId, await cursorAfter(store, w, result));
+    },
+  });
+  if (exhausted.length > 0) throw keptChanging(exhausted);
   return seen;
 }
 

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { hashKey } from '../../src/auth/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
+import { US01_ACCOUNTS } from '../support/fixtures.js';
 
 const products = (ssp = '1000.00') => ({
   reason: 'initial catalogue',
@@ -79,23 +80,7 @@ describe('mappings and periods', () => {
   });
 
   it('publishes account mappings per legal entity', async () => {
-    const accounts = {
-      reason: 'chart of accounts',
-      entities: [
-        {
-          legalEntity: 'US01',
-          currency: 'USD',
-          accounts: {
-            receivable: '1100',
-            deferredRevenue: '2400',
-            contractAsset: '1300',
-            revenue: '4000',
-            taxPayable: '2200',
-          },
-        },
-      ],
-    };
-    expect(await t.call('POST', '/v1/mappings/accounts', accounts, ADMIN)).toMatchObject({
+    expect(await t.call('POST', '/v1/mappings/accounts', US01_ACCOUNTS, ADMIN)).toMatchObject({
       status: 201,
       body: { kind: 'accounts', version: 1 },
     });

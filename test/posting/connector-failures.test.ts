@@ -1,16 +1,13 @@
 // A connector that fails on some journals — throws, never answers, answers garbage — costs those journals only: each
 // gets a coded CONNECTOR_ERROR outcome, retried with backoff up to the run's attempts and then rejected, while every
 // other journal of the run is posted and recorded as posted.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { contractStream } from '../../commands/contract.js';
 import { evolveJournals, initialJournalState } from '../../commands/journal.js';
-import { seedDemo } from '../../src/demo/index.js';
 import type { Connector, JournalSubmission, SubmitOutcome } from '../../src/posting/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
-import { SqliteEventStore } from '../../src/store/index.js';
+import type { SqliteEventStore } from '../../src/store/index.js';
+import { useSeededCompany } from '../support/stores.js';
 
 type Misbehaviour = 'throw' | 'hang' | 'garbage' | 'throw-once';
 
@@ -47,16 +44,10 @@ class Misbehaving implements Connector {
 }
 
 describe('connector failures are coded outcomes per journal', () => {
-  let dir: string;
   let store: SqliteEventStore;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-fail-'));
-    store = new SqliteEventStore({ path: join(dir, 'events.db'), synchronous: 'normal' });
-    await seedDemo(store, { contracts: 60, seed: 5 });
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+  const company = useSeededCompany('revtrail-fail-', { contracts: 60, seed: 5 });
+  beforeEach(() => {
+    store = company.open().store;
   });
 
   const journalsOf = async (contractId: string) => {

@@ -1,15 +1,12 @@
 // No journal stays in doubt: a journal left `submitted` with no answer recorded (the ERP wrote it, then Revtrail's
 // record of the answer was lost) is settled at the start of the next run by asking the ERP for the document under
 // its journal id, before anything is sent again: found, it is posted with that document; absent, it is resubmitted.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../src/demo/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SimulatedConnector, contractJournals, postingRun } from '../../src/posting/index.js';
 import type { Connector } from '../../src/posting/index.js';
-import { SqliteEventStore } from '../../src/store/index.js';
+import type { SqliteEventStore } from '../../src/store/index.js';
 import type { EventStore } from '../../src/store/index.js';
+import { useSeededCompany } from '../support/stores.js';
 
 /** The store, except that recording an ERP answer fails: the process "dies" right after the ERP's write. */
 function losingAnswers(store: EventStore): EventStore {
@@ -41,16 +38,10 @@ function counting(erp: Connector): Connector & { submits: number; finds: number 
 }
 
 describe('journals in doubt', () => {
-  let dir: string;
   let store: SqliteEventStore;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-in-doubt-'));
-    store = new SqliteEventStore({ path: join(dir, 'events.db'), synchronous: 'normal' });
-    await seedDemo(store, { contracts: 20, seed: 7 });
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+  const company = useSeededCompany('revtrail-in-doubt-', { contracts: 20, seed: 7 });
+  beforeEach(() => {
+    store = company.open().store;
   });
 
   const statuses = async () =>

@@ -5,12 +5,11 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { contractJournals } from '../../src/posting/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { fileConnectorEnv, run, seededCliStore } from '../support/cli.js';
+import { SHORT_POSTING_LEASE_MS, fileConnectorEnv, run, seededCliStore, untilPostingLockFree } from '../support/cli.js';
 import { INSTALL_HINT, describeWith } from '../support/tryton.js';
 
 const HLEDGER = '/usr/bin/hledger';
@@ -52,7 +51,7 @@ describeWith(HLEDGER, INSTALL_HINT, 'a posting process killed after the ERP wrot
       ...env,
       REVTRAIL_TEST_DIE_AFTER_ERP_WRITE: '1',
       REVTRAIL_POSTING_BATCH: '1',
-      REVTRAIL_POSTING_LEASE_MS: '1000',
+      REVTRAIL_POSTING_LEASE_MS: SHORT_POSTING_LEASE_MS,
     };
     const killed = await run(['post', '--period', '2026-03'], dying);
     expect(killed.code).toBeNull(); // died by the signal, answer unrecorded
@@ -63,7 +62,7 @@ describeWith(HLEDGER, INSTALL_HINT, 'a posting process killed after the ERP wrot
     const before = await journals();
     expect(before.find((j) => j.journalId === written)).toMatchObject({ status: 'submitted', erpDocumentId: null });
 
-    await sleep(1_100);
+    await untilPostingLockFree(env);
     const next = await run(['post', '--period', '2026-03'], env);
     expect(next.stderr).toBe('');
     expect(next.code).toBe(0);

@@ -1,11 +1,8 @@
 // Every refusal has a way forward: a journal the ERP refused is not counted as journaled, and once the cause is fixed
 // (the ERP's chart, the account mapping, the connector) a re-preparation — whatever the code — gives the next run
 // something to post, after which the ERP's trial balance equals Revtrail's.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_ENTITIES, publishMapping, seedDemo } from '../../src/demo/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_ENTITIES, publishMapping } from '../../src/demo/index.js';
 import {
   SimulatedConnector,
   compareTrialBalances,
@@ -16,21 +13,16 @@ import {
   trialBalanceOf,
 } from '../../src/posting/index.js';
 import { reprepareJournals } from '../../src/posting/reprepare.js';
-import { SqliteEventStore } from '../../src/store/index.js';
+import type { SqliteEventStore } from '../../src/store/index.js';
+import { useSeededCompany } from '../support/stores.js';
 
 const CHART = ['1100', '1300', '2200', '2400', '4100', '4200', '4300', '4400', '4500'];
 
 describe('posting recovery', () => {
-  let dir: string;
   let store: SqliteEventStore;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-recovery-'));
-    store = new SqliteEventStore({ path: join(dir, 'events.db'), synchronous: 'normal' });
-    await seedDemo(store, { contracts: 40, seed: 11 });
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+  const company = useSeededCompany('revtrail-recovery-', { contracts: 40, seed: 11 });
+  beforeEach(() => {
+    store = company.open().store;
   });
 
   const journals = async () => [...(await contractJournals(store)).values()].flatMap((s) => [...s.journals.values()]);

@@ -1,27 +1,18 @@
 // Posting runs over a real SQLite store with the simulated ERP: every journal posts once, balanced; a second run
 // posts nothing new; outages are retried; a period closed in Revtrail sends the journal to the next open period.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
-import { seedDemo } from '../../src/demo/index.js';
 import { decideOnStream } from '../../src/handling/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { dec, sumMoney } from '../../src/revenue/index.js';
-import { SqliteEventStore } from '../../src/store/index.js';
+import type { SqliteEventStore } from '../../src/store/index.js';
+import { useSeededCompany } from '../support/stores.js';
 
 describe('posting run', () => {
-  let dir: string;
   let store: SqliteEventStore;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-post-'));
-    store = new SqliteEventStore({ path: join(dir, 'events.db'), synchronous: 'normal' });
-    await seedDemo(store, { contracts: 40, seed: 9 });
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+  const company = useSeededCompany('revtrail-post-', { contracts: 40, seed: 9 });
+  beforeEach(() => {
+    store = company.open().store;
   });
 
   const balanced = (erp: SimulatedConnector) =>

@@ -1,11 +1,8 @@
 // Over a real SQLite store: the trial balance of all posted journals equals Revtrail's
 // balances per account and legal entity, the ERP's own documents add up to the same, and a journal the ERP did not
 // take shows as a break of exactly its lines until a later run posts it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEMO_ENTITIES, seedDemo } from '../../src/demo/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_ENTITIES } from '../../src/demo/index.js';
 import type { TrialBalance } from '../../src/posting/index.js';
 import {
   SimulatedConnector,
@@ -17,7 +14,8 @@ import {
   trialBalanceOf,
 } from '../../src/posting/index.js';
 import { dec, sumMoney } from '../../src/revenue/index.js';
-import { SqliteEventStore } from '../../src/store/index.js';
+import type { SqliteEventStore } from '../../src/store/index.js';
+import { useSeededCompany } from '../support/stores.js';
 
 const MONTHS = ['2026-01', '2026-02', '2026-03'];
 
@@ -34,16 +32,10 @@ const totals = (tb: TrialBalance): Map<string, string> => {
 };
 
 describe('trial balance', () => {
-  let dir: string;
   let store: SqliteEventStore;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-tb-'));
-    store = new SqliteEventStore({ path: join(dir, 'events.db'), synchronous: 'normal' });
-    await seedDemo(store, { contracts: 60, seed: 9 });
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+  const company = useSeededCompany('revtrail-tb-', { contracts: 60, seed: 9 });
+  beforeEach(() => {
+    store = company.open().store;
   });
 
   it('once every journal is posted, the posted trial balance equals Revtrail’s per account and legal entity, and so do the ERP’s documents', async () => {

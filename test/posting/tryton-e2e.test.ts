@@ -3,44 +3,22 @@
 // itself), `revtrail reprepare` re-dates it into the open period and the next run posts it there; a run killed with
 // SIGKILL mid-way and run again leaves exactly one Tryton move per journal, counted by reference in Tryton.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { JournalEntry } from '../../commands/journal.js';
 import { evolveJournals, initialJournalState } from '../../commands/journal.js';
-import { TrytonAdmin } from '../../src/posting/connectors/index.js';
-import { revtrailBalances } from '../../src/posting/trial-balance.js';
-import { dec } from '../../src/revenue/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { CLI, run, seededCliStore } from '../support/cli.js';
-import { describeWithTryton, startTryton, trytonConnectorEnv } from '../support/tryton.js';
-import type { TrytonTestServer } from '../support/tryton.js';
+import { CLI, SHORT_POSTING_LEASE_MS, run, untilPostingLockFree } from '../support/cli.js';
+import { describeWithTryton, trialBalances, useTrytonCli } from '../support/tryton.js';
 
 const LE = 'US01'; // the Tryton company books USD, as US01 does
 
 describeWithTryton('posting to a real Tryton', () => {
-  let server: TrytonTestServer;
-  let admin: TrytonAdmin;
-  let dir: string;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    server = await startTryton();
-    admin = new TrytonAdmin(server.connection());
-    ({ dir, env } = await seededCliStore('revtrail-tryton-e2e-', () => trytonConnectorEnv(server), {
-      contracts: 60,
-      seed: 5,
-    }));
-  }, 180_000);
-  afterAll(async () => {
-    await admin?.close();
-    await server?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const cli = useTrytonCli('revtrail-tryton-e2e-', { contracts: 60, seed: 5 });
 
   /** Every US01 journal, as the contract streams record them. */
   const journals = async (): Promise<JournalEntry[]> => {
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE! });
+    const store = new SqliteEventStore({ path: cli.env.REVTRAIL_STORE! });
     try {
       const byContract = new Map<string, ReturnType<typeof initialJournalState>>();
       for await (const e of store.readAll({
@@ -56,7 +34,7 @@ describeWithTryton('posting to a real Tryton', () => {
   };
 
   const post = async (period: string, extra: Record<string, string> = {}) => {
-    const r = await run(['post', '--period', period, '--legal-entity', LE], { ...env, ...extra });
+    const r = await run(['post', '--period', period, '--legal-entity', LE], { ...cli.env, ...extra });
     return {
       code: r.code,
       summary: JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>,
@@ -66,21 +44,13 @@ describeWithTryton('posting to a real Tryton', () => {
 
   /** Tryton's trial balance of posted moves equals Revtrail's balances of US01 through the period, per account. */
   const expectLedgersAgree = async (through: string) => {
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE! });
-    try {
-      const ours = await revtrailBalances(store, { through, legalEntity: LE });
-      const theirs = [...(await admin.trialBalance())].filter(([, b]) => !dec(b).isZero());
-      expect(new Map(theirs.map(([account, b]) => [account, dec(b).toFixed(2)]))).toEqual(
-        new Map(ours.map((r) => [r.account, dec(r.balance).toFixed(2)])),
-      );
-      expect(ours.length).toBeGreaterThan(3);
-    } finally {
-      await store.close();
-    }
+    const { tryton, revtrail } = await trialBalances(cli, through, LE);
+    expect(tryton).toEqual(revtrail);
+    expect(revtrail.size).toBeGreaterThan(3);
   };
 
   const movesPerJournal = async (js: readonly JournalEntry[]): Promise<number[]> =>
-    Promise.all(js.map((j) => admin.countMoves(j.journalId)));
+    Promise.all(js.map((j) => cli.admin.countMoves(j.journalId)));
 
   it(
     'posts the first three months: one posted Tryton move per journal, dated in its period',
@@ -98,7 +68,7 @@ describeWithTryton('posting to a real Tryton', () => {
       expect(posted.every((j) => j.status === 'posted')).toBe(true);
       expect(await movesPerJournal(posted)).toEqual(posted.map(() => 1));
       for (const j of posted.slice(0, 5)) {
-        const [move] = await admin.moves(j.journalId);
+        const [move] = await cli.admin.moves(j.journalId);
         expect(move).toMatchObject({ state: 'posted', date: j.date });
         expect(String(move!.id)).toBe(j.erpDocumentId);
       }
@@ -113,7 +83,7 @@ describeWithTryton('posting to a real Tryton', () => {
     'a period closed in Tryton refuses its journals; re-preparing posts them in the open period',
     { timeout: 240_000 },
     async () => {
-      await admin.closePeriod('2026-04');
+      await cli.admin.closePeriod('2026-04');
       const april = await post('2026-04');
       expect(april.code).toBe(3);
       const refused = (await journals()).filter((j) => j.period === '2026-04');
@@ -125,7 +95,7 @@ describeWithTryton('posting to a real Tryton', () => {
       // Running April again does not resubmit what Tryton refused.
       expect((await post('2026-04')).summary).toMatchObject({ prepared: 0, posted: 0 });
 
-      const re = await run(['reprepare', '--legal-entity', LE], env);
+      const re = await run(['reprepare', '--legal-entity', LE], cli.env);
       expect(re.code, re.stderr).toBe(0);
       const result = JSON.parse(re.stdout) as {
         reprepared: { supersedes: string; journalId: string; period: string }[];
@@ -133,7 +103,7 @@ describeWithTryton('posting to a real Tryton', () => {
       expect(result.reprepared.map((r) => r.supersedes).sort()).toEqual(refused.map((j) => j.journalId).sort());
       expect(result.reprepared.every((r) => r.period === '2026-05')).toBe(true);
       // Asking again changes nothing.
-      expect(JSON.parse((await run(['reprepare', '--legal-entity', LE], env)).stdout)).toEqual({
+      expect(JSON.parse((await run(['reprepare', '--legal-entity', LE], cli.env)).stdout)).toEqual({
         reprepared: [],
         refused: [],
       });
@@ -161,7 +131,12 @@ describeWithTryton('posting to a real Tryton', () => {
   it('a posting run killed mid-way and run again creates no duplicate Tryton move', { timeout: 240_000 }, async () => {
     const child = spawn(process.execPath, [CLI, 'post', '--period', '2026-06', '--legal-entity', LE], {
       // A short posting-run lease: the killed run holds the store's lock until it expires.
-      env: { ...process.env, ...env, REVTRAIL_POSTING_BATCH: '1', REVTRAIL_POSTING_LEASE_MS: '1000' },
+      env: {
+        ...process.env,
+        ...cli.env,
+        REVTRAIL_POSTING_BATCH: '1',
+        REVTRAIL_POSTING_LEASE_MS: SHORT_POSTING_LEASE_MS,
+      },
       stdio: 'ignore',
     });
     const exited = new Promise((r) => child.once('exit', r));
@@ -179,7 +154,7 @@ describeWithTryton('posting to a real Tryton', () => {
     expect(postedAtKill).toBeGreaterThan(0);
     expect(atKill.filter((j) => j.status !== 'posted').length).toBeGreaterThan(0);
 
-    await sleep(1_100); // the killed run's lease runs out
+    await untilPostingLockFree(cli.env); // the killed run's lease runs out
     const r = await post('2026-06');
     expect(r.code, r.stderr).toBe(0);
     const june = (await journals()).filter((j) => j.period === '2026-06');

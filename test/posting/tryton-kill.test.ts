@@ -1,40 +1,19 @@
 // kill -9 between Tryton's write and Revtrail's record: `revtrail post` dies right after Tryton posted its first
 // move. The next run asks Tryton for the move by its reference (the journal id) before sending anything, records the
 // journal posted with that move, and Tryton holds exactly one move per journal.
-import { rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TrytonAdmin } from '../../src/posting/connectors/index.js';
+import { expect, it } from 'vitest';
 import { contractJournals } from '../../src/posting/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { run, seededCliStore } from '../support/cli.js';
-import { describeWithTryton, startTryton, trytonConnectorEnv } from '../support/tryton.js';
-import type { TrytonTestServer } from '../support/tryton.js';
+import { SHORT_POSTING_LEASE_MS, run, untilPostingLockFree } from '../support/cli.js';
+import { describeWithTryton, useTrytonCli } from '../support/tryton.js';
 
 const LE = 'US01'; // the Tryton company books USD, as US01 does
 
 describeWithTryton('a posting process killed after Tryton wrote', () => {
-  let server: TrytonTestServer;
-  let admin: TrytonAdmin;
-  let dir: string;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    server = await startTryton();
-    admin = new TrytonAdmin(server.connection());
-    ({ dir, env } = await seededCliStore('revtrail-tryton-kill-', () => trytonConnectorEnv(server), {
-      contracts: 15,
-      seed: 6,
-    }));
-  }, 180_000);
-  afterAll(async () => {
-    await admin?.close();
-    await server?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const cli = useTrytonCli('revtrail-tryton-kill-', { contracts: 15, seed: 6 });
 
   const journals = async () => {
-    const store = new SqliteEventStore({ path: env.REVTRAIL_STORE! });
+    const store = new SqliteEventStore({ path: cli.env.REVTRAIL_STORE! });
     try {
       return [...(await contractJournals(store)).values()]
         .flatMap((s) => [...s.journals.values()])
@@ -50,24 +29,24 @@ describeWithTryton('a posting process killed after Tryton wrote', () => {
     async () => {
       const args = ['post', '--period', '2026-02', '--legal-entity', LE];
       const killed = await run(args, {
-        ...env,
+        ...cli.env,
         REVTRAIL_TEST_DIE_AFTER_ERP_WRITE: '1',
         REVTRAIL_POSTING_BATCH: '1',
-        REVTRAIL_POSTING_LEASE_MS: '1000', // the killed run holds the store's posting lock until it expires
+        REVTRAIL_POSTING_LEASE_MS: SHORT_POSTING_LEASE_MS, // the killed run holds the store's posting lock until it expires
       });
       expect(killed.code).toBeNull();
       const before = await journals();
       const inDoubt = before.filter((j) => j.status === 'submitted');
       expect(inDoubt).toHaveLength(1);
-      expect(await admin.countMoves(inDoubt[0]!.journalId)).toBe(1);
+      expect(await cli.admin.countMoves(inDoubt[0]!.journalId)).toBe(1);
 
-      await sleep(1_100);
-      const next = await run(args, env);
+      await untilPostingLockFree(cli.env);
+      const next = await run(args, cli.env);
       expect(next.code, next.stderr).toBe(0);
       expect(JSON.parse(next.stdout)).toMatchObject({ prepared: 0, posted: before.length, rejected: {} });
       const after = await journals();
       expect(after.every((j) => j.status === 'posted' && j.erpDocumentId !== null)).toBe(true);
-      for (const j of after) expect(await admin.countMoves(j.journalId)).toBe(1);
+      for (const j of after) expect(await cli.admin.countMoves(j.journalId)).toBe(1);
     },
   );
 });

@@ -3,46 +3,25 @@
 // reprepare` and the next `revtrail post` post them; Tryton's trial balance then equals Revtrail's for the period, and
 // `revtrail reconcile` (Tryton's posted move lines over JSON-RPC against what Revtrail recorded as posted) ties out.
 // A move entered by hand in Tryton afterwards is a difference on its accounts, with the move named (exit 3).
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { DEMO_ENTITIES, publishMapping } from '../../src/demo/index.js';
-import { TrytonAdmin } from '../../src/posting/connectors/index.js';
-import { revtrailBalances } from '../../src/posting/trial-balance.js';
-import { dec } from '../../src/revenue/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
-import { run, seededCliStore } from '../support/cli.js';
-import { describeWithTryton, startTryton, trytonConnectorEnv } from '../support/tryton.js';
-import type { TrytonTestServer } from '../support/tryton.js';
+import { run } from '../support/cli.js';
+import { describeWithTryton, trialBalances, useTrytonCli } from '../support/tryton.js';
 
 const LE = 'US01'; // the Tryton company books USD, as US01 does
 
 describeWithTryton('posting recovery on a real Tryton', () => {
-  let server: TrytonTestServer;
-  let admin: TrytonAdmin;
-  let dir: string;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    server = await startTryton();
-    admin = new TrytonAdmin(server.connection());
-    ({ dir, env } = await seededCliStore('revtrail-tryton-recovery-', () => trytonConnectorEnv(server), {
-      contracts: 40,
-      seed: 5,
-    }));
+  const cli = useTrytonCli('revtrail-tryton-recovery-', { contracts: 40, seed: 5 }, async (env) => {
     const store = new SqliteEventStore({ path: env.REVTRAIL_STORE!, synchronous: 'normal' });
     // Deferred revenue on 2410, an account Tryton's chart does not have yet.
     const entities = DEMO_ENTITIES.map((e) => ({ ...e, accounts: { ...e.accounts, deferredRevenue: '2410' } }));
     await publishMapping(store, 'accounts', { entities, reason: 'deferred revenue on 2410' }, new Date());
     await store.close();
-  }, 180_000);
-  afterAll(async () => {
-    await admin?.close();
-    await server?.dispose();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const post = async (period: string) => {
-    const r = await run(['post', '--period', period, '--legal-entity', LE], env);
+    const r = await run(['post', '--period', period, '--legal-entity', LE], cli.env);
     return { code: r.code, summary: JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}'), stderr: r.stderr };
   };
 
@@ -55,8 +34,8 @@ describeWithTryton('posting recovery on a real Tryton', () => {
       const refused = first.summary.rejected.UNKNOWN_ACCOUNT as number;
       expect(refused).toBeGreaterThan(0);
 
-      await admin.copyAccount('2400', '2410');
-      const re = await run(['reprepare', '--legal-entity', LE], env);
+      await cli.admin.copyAccount('2400', '2410');
+      const re = await run(['reprepare', '--legal-entity', LE], cli.env);
       expect(re.code, re.stderr).toBe(0);
       const result = JSON.parse(re.stdout) as { reprepared: { code: string; action: string }[] };
       expect(result.reprepared).toHaveLength(refused);
@@ -66,19 +45,11 @@ describeWithTryton('posting recovery on a real Tryton', () => {
       expect(again.code, again.stderr).toBe(0);
       expect(again.summary).toMatchObject({ posted: refused, rejected: {}, retrying: 0 });
 
-      const store = new SqliteEventStore({ path: env.REVTRAIL_STORE! });
-      try {
-        const ours = await revtrailBalances(store, { through: '2026-02', legalEntity: LE });
-        const theirs = [...(await admin.trialBalance())].filter(([, b]) => !dec(b).isZero());
-        expect(new Map(theirs.map(([account, b]) => [account, dec(b).toFixed(2)]))).toEqual(
-          new Map(ours.map((r) => [r.account, dec(r.balance).toFixed(2)])),
-        );
-        expect(ours.some((r) => r.account === '2410')).toBe(true);
-      } finally {
-        await store.close();
-      }
+      const { tryton, revtrail } = await trialBalances(cli, '2026-02', LE);
+      expect(tryton).toEqual(revtrail);
+      expect(revtrail.has('2410')).toBe(true);
 
-      const tie = await run(['reconcile', '--period', '2026-02', '--legal-entity', LE], env);
+      const tie = await run(['reconcile', '--period', '2026-02', '--legal-entity', LE], cli.env);
       expect(tie.stderr).toBe('');
       expect(tie.code).toBe(0);
       const tieOut = JSON.parse(tie.stdout) as { compared: number; differences: unknown[] };
@@ -88,8 +59,8 @@ describeWithTryton('posting recovery on a real Tryton', () => {
   );
 
   it('a move entered by hand in Tryton is a difference on its accounts, naming the move (exit 3)', async () => {
-    expect((await run(['reconcile', '--period', '2026-02'], env)).code).toBe(0);
-    const id = await admin.postMove({
+    expect((await run(['reconcile', '--period', '2026-02'], cli.env)).code).toBe(0);
+    const id = await cli.admin.postMove({
       journalCode: 'REV',
       date: '2026-02-20',
       description: 'manual adjustment',
@@ -98,7 +69,7 @@ describeWithTryton('posting recovery on a real Tryton', () => {
         { account: '4000', debit: '0', credit: '100.00' },
       ],
     });
-    const off = await run(['reconcile', '--period', '2026-02', '--legal-entity', LE], env);
+    const off = await run(['reconcile', '--period', '2026-02', '--legal-entity', LE], cli.env);
     expect(off.stderr).toBe('');
     expect(off.code).toBe(3);
     const result = JSON.parse(off.stdout) as {
@@ -110,9 +81,9 @@ describeWithTryton('posting recovery on a real Tryton', () => {
     ]);
     for (const d of result.differences) expect(d.journals).toContain(`erp:2026-02-20 manual adjustment (move ${id})`);
     // Asked for no legal entity, the hand-made move is the company's, not any one legal entity's.
-    const all = JSON.parse((await run(['reconcile', '--period', '2026-02'], env)).stdout) as typeof result;
+    const all = JSON.parse((await run(['reconcile', '--period', '2026-02'], cli.env)).stdout) as typeof result;
     expect(all.differences.map((d) => d.legalEntity)).toEqual(['tryton:company', 'tryton:company']);
     // Before the move's date, nothing differs.
-    expect((await run(['reconcile', '--period', '2026-01', '--legal-entity', LE], env)).code).toBe(0);
+    expect((await run(['reconcile', '--period', '2026-01', '--legal-entity', LE], cli.env)).code).toBe(0);
   });
 });

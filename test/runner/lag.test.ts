@@ -1,7 +1,7 @@
 // Projection lag through a real server: a projection is behind only by events it reads, so a log that ends in an event
 // no projection follows (an account mapping) still reports every projection caught up.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { booking } from '../support/fixtures.js';
+import { US01_ACCOUNTS, booking } from '../support/fixtures.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 
@@ -10,23 +10,6 @@ const ADMIN = 'test-admin-key-0123456789';
 const products = {
   reason: 'catalogue',
   products: [{ sku: 'PLATFORM', pattern: 'ratable', ssp: '1200.00', accounts: { revenue: '4000' } }],
-};
-
-const accounts = {
-  reason: 'chart of accounts',
-  entities: [
-    {
-      legalEntity: 'US01',
-      currency: 'USD',
-      accounts: {
-        receivable: '1100',
-        deferredRevenue: '2400',
-        contractAsset: '1300',
-        revenue: '4000',
-        taxPayable: '2200',
-      },
-    },
-  ],
 };
 
 interface Lag {
@@ -47,7 +30,7 @@ describe('projection lag', () => {
   it('a log ending in an account mapping leaves every projection caught up, 0 events behind', async () => {
     expect((await t.call('POST', '/v1/mappings/products', products, ADMIN)).status).toBe(201);
     expect((await t.post([booking('C-1')])).counts.appended).toBe(1);
-    expect((await t.call('POST', '/v1/mappings/accounts', accounts, ADMIN)).status).toBe(201);
+    expect((await t.call('POST', '/v1/mappings/accounts', US01_ACCOUNTS, ADMIN)).status).toBe(201);
     const head = ((await t.call('GET', '/health', undefined, null)).body as { store: { head: string } }).store.head;
 
     // Wait for the projections to fold the booking (the last event any of them reads).

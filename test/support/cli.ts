@@ -4,6 +4,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { POSTING_LOCK_STREAM, evolvePostingLock, initialPostingLockState } from '../../commands/posting-lock.js';
 import { seedDemo } from '../../src/demo/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 
@@ -15,31 +17,34 @@ export interface Started {
   output: () => string;
 }
 
-/** Starts `revtrail start` on a free port and resolves once it listens. */
-export function startService(env: Record<string, string>, timeoutMs = 45_000): Promise<Started> {
+const started = new Set<ChildProcess>();
+// A test that times out while a service starts must not leave the service behind.
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGKILL');
+});
+
+/**
+ * Starts `revtrail start` on a free port and resolves once it listens (its "Server listening" line), or rejects when
+ * it exits first. No clock of its own: a start-up slowed by a loaded machine is waited for, within the test's timeout.
+ */
+export function startService(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, [CLI, 'start'], {
     env: { ...process.env, REVTRAIL_PORT: '0', REVTRAIL_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
   let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`service did not start within ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, output: () => out });
-      }
+      if (m) resolve({ child, url: m[1]!, output: () => out });
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`service exited with ${code}:\n${out}`));
+    child.on('exit', (code, signal) => {
+      started.delete(child);
+      reject(new Error(`service exited with ${code ?? signal}:\n${out}`));
     });
   });
 }
@@ -101,5 +106,27 @@ export async function withCliStore<T>(
     return await f(store);
   } finally {
     await store.close();
+  }
+}
+
+/** The shortest posting-run lease the configuration allows: a killed run's lock is free again soon after. */
+export const SHORT_POSTING_LEASE_MS = '300';
+
+/**
+ * Waits until the posting-run lock in the CLI's store is free: released, or its holder's lease has run out (a run
+ * killed with SIGKILL holds it until then, and the next run is refused meanwhile).
+ */
+export async function untilPostingLockFree(env: Record<string, string>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lock = await withCliStore(env, async (store) => {
+      let state = initialPostingLockState;
+      for await (const e of store.readStream(POSTING_LOCK_STREAM, { direction: 'backwards', maxCount: 1 }))
+        state = evolvePostingLock(state, e);
+      return state;
+    });
+    if (lock.holder === null || lock.expiresAt === null || Date.parse(lock.expiresAt) < Date.now()) return;
+    if (Date.now() > deadline) throw new Error(`the posting lock is still held: ${JSON.stringify(lock)}`);
+    await sleep(Math.min(50, Math.max(1, Date.parse(lock.expiresAt) - Date.now() + 1)));
   }
 }

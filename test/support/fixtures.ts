@@ -44,3 +44,21 @@ export function invoice(contractId: string, invoiceId: string, lineId = 'L1', am
     data: { invoiceId, invoiceDate: '2026-01-31', lines: [{ lineId, amount }] },
   };
 }
+
+/** An account mapping of one legal entity (US01, USD), as POST /v1/mappings/accounts takes it. */
+export const US01_ACCOUNTS = {
+  reason: 'chart of accounts',
+  entities: [
+    {
+      legalEntity: 'US01',
+      currency: 'USD',
+      accounts: {
+        receivable: '1100',
+        deferredRevenue: '2400',
+        contractAsset: '1300',
+        revenue: '4000',
+        taxPayable: '2200',
+      },
+    },
+  ],
+};

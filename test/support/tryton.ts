@@ -16,9 +16,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { TrytonAdmin } from '../../src/posting/connectors/index.js';
 import type { TrytonConnection } from '../../src/posting/connectors/index.js';
+import { revtrailBalances } from '../../src/posting/trial-balance.js';
+import { dec } from '../../src/revenue/index.js';
+import { seededCliStore, withCliStore } from './cli.js';
 
 export const TRYTOND = '/usr/bin/trytond';
 const TRYTOND_ADMIN = '/usr/bin/trytond-admin';
@@ -267,5 +270,56 @@ export async function startTryton(options: { sessionTimeoutSeconds?: number } = 
       await stop();
       rmSync(work, { recursive: true, force: true });
     },
+  };
+}
+
+export interface TrytonCli {
+  server: TrytonTestServer;
+  /** The test's own JSON-RPC session on the server, as admin. */
+  admin: TrytonAdmin;
+  /** The temp dir holding the CLI's store. */
+  dir: string;
+  /** The environment pointing the CLI at its store and at the server. */
+  env: Record<string, string>;
+}
+
+/**
+ * One Tryton server for the file, and a CLI store seeded with the demo company pointing at it: started in the file's
+ * beforeAll (then `setup`, given the store's environment), disposed of in its afterAll. Read the fields inside tests.
+ */
+export function useTrytonCli(
+  prefix: string,
+  demo: { contracts: number; seed: number },
+  setup?: (env: Record<string, string>) => Promise<void>,
+): TrytonCli {
+  const cli = {} as TrytonCli;
+  beforeAll(async () => {
+    cli.server = await startTryton();
+    cli.admin = new TrytonAdmin(cli.server.connection());
+    Object.assign(cli, await seededCliStore(prefix, () => trytonConnectorEnv(cli.server), demo));
+    await setup?.(cli.env);
+  }, 180_000);
+  afterAll(async () => {
+    await cli.admin?.close();
+    await cli.server?.dispose();
+    if (cli.dir) rmSync(cli.dir, { recursive: true, force: true });
+  });
+  return cli;
+}
+
+/**
+ * Both sides' trial balances of `legalEntity` through `through`, per account with two decimals: Tryton's of its posted
+ * moves (accounts at zero left out) and Revtrail's from the CLI's store.
+ */
+export async function trialBalances(
+  cli: TrytonCli,
+  through: string,
+  legalEntity: string,
+): Promise<{ tryton: Map<string, string>; revtrail: Map<string, string> }> {
+  const ours = await withCliStore(cli.env, (store) => revtrailBalances(store, { through, legalEntity }));
+  const theirs = [...(await cli.admin.trialBalance())].filter(([, b]) => !dec(b).isZero());
+  return {
+    tryton: new Map(theirs.map(([account, b]) => [account, dec(b).toFixed(2)])),
+    revtrail: new Map(ours.map((r) => [r.account, dec(r.balance).toFixed(2)])),
   };
 }
