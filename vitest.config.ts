@@ -8,6 +8,7 @@ import type { TestSpecification } from 'vitest/node';
  * fresh clone has no timing cache, and vitest would order them by size (these are short files running long cases).
  */
 const SLOWEST_FIRST = [
+  'test/scale/workers.test.ts',
   'test/cli/import-100k.test.ts',
   'test/runner/rebuild.test.ts',
   'test/runner/crash-live.test.ts',
