@@ -35,6 +35,7 @@ import type { StoreFiles } from './runner/index.js';
 import { openStore } from './store/index.js';
 import { configureMetrics, recordProjectionBatch } from './metrics/index.js';
 import { openExceptions } from './metrics/exceptions.js';
+import type { ExceptionDeps } from './audit/exceptions.js';
 import { ReadModelWatcher } from './metrics/watcher.js';
 import type { EventStore } from './store/index.js';
 
@@ -81,7 +82,7 @@ function storeFile(config: Config, given: EventStore | undefined): StoreFiles | 
 async function serveMetrics(
   http: FastifyInstance,
   config: Config,
-  deps: { keys: KeyRing; read: ReadStore; store: EventStore; now: () => Date },
+  deps: { keys: KeyRing; read: ReadStore; store: EventStore; now: () => Date; exceptions: ExceptionDeps },
 ): Promise<ReadModelWatcher | null> {
   const registry = configureMetrics({ role: 'api', partition: 'all', enabled: config.metrics.enabled });
   if (!config.metrics.enabled) return null;
@@ -90,7 +91,7 @@ async function serveMetrics(
     read: deps.read,
     store: deps.store,
     now: deps.now,
-    exceptions: () => openExceptions(deps.read, { now: deps.now(), heldMaxAgeDays: config.heldMaxAgeDays }),
+    exceptions: () => openExceptions(deps.exceptions),
     closeDays: config.metrics.closeDays,
     refreshMs: config.metrics.refreshMs,
     onError: (err) => http.log.warn({ err }, 'metrics: read-model gauges not refreshed'),
@@ -142,9 +143,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await http.register(readModelRoutes, { read, keys, status });
   await http.register(postingRoutes, { store, keys, erp, posting: config.posting, now });
   await http.register(traceRoutes, { store, read, keys });
-  const watcher = await serveMetrics(http, config, { keys, read, store, now });
   const held = { now, maxAgeDays: config.heldMaxAgeDays };
-  const exceptionDeps = { store, read, held, now, sla: config.exceptionSla };
+  const exceptionDeps: ExceptionDeps = { store, read, held, now, sla: config.exceptionSla };
+  const watcher = await serveMetrics(http, config, { keys, read, store, now, exceptions: exceptionDeps });
   await http.register(exceptionRoutes, { deps: exceptionDeps, ingestor, keys });
   // GraphQL at /graphql (GraphiQL at /graphiql, subscriptions over graphql-ws on the same path), `read` scope.
   await http.register(graphqlRoutes, {

@@ -247,7 +247,18 @@ interface Measures {
   currency: string | null;
   total: string;
   lines: Map<string, string>;
-  bookedAt: string;
+  /** Null for a contract not booked (yet): its items are dated by what was received of it (`receivedSince`). */
+  bookedAt: string | null;
+}
+
+const EPOCH = new Date(0).toISOString();
+
+/** When the first fact of a contract's schedule was received: what dates the items of a contract not booked. */
+function receivedSince(doc: RevenueScheduleDoc | null): string | null {
+  let first: string | null = null;
+  for (const f of [...(doc?.facts ?? []), ...(doc?.pending ?? []), ...(doc?.rejected ?? [])])
+    if (typeof f.receivedAt === 'string' && (first === null || f.receivedAt < first)) first = f.receivedAt;
+  return first;
 }
 
 function measuresOf(v: ContractVersions | null): Measures {
@@ -262,7 +273,7 @@ function measuresOf(v: ContractVersions | null): Measures {
     currency: v?.currency ?? null,
     total: total.toString(),
     lines,
-    bookedAt: v?.versions[0]?.receivedAt ?? new Date(0).toISOString(),
+    bookedAt: v?.versions[0]?.receivedAt ?? null,
   };
 }
 
@@ -305,9 +316,10 @@ async function conditionItems(deps: ExceptionDeps, wanted: Wanted, only: string 
     const schedule = (schedules.get(id) as RevenueScheduleDoc | undefined) ?? null;
     const posting = (postings.get(id) as PostingStatusDoc | undefined) ?? null;
     if (schedule) out.push(...scheduleConditions(id, m, schedule, wanted));
-    if (posting) out.push(...postingConditions(id, m, posting, wanted));
+    if (posting) out.push(...postingConditions(id, m, posting, wanted, schedule));
+    const since = m.bookedAt ?? receivedSince(schedule) ?? EPOCH;
     for (const b of blocked.filter((x) => x.contractId === id))
-      out.push(condition('journal_blocked', b.code, id, m, m.total, m.bookedAt, b.message, { code: b.code }, [b.code]));
+      out.push(condition('journal_blocked', b.code, id, m, m.total, since, b.message, { code: b.code }, [b.code]));
   }
   return out;
 }
@@ -322,13 +334,14 @@ async function scheduleKeysOf(deps: ExceptionDeps, tags: string[], only: string 
 
 function scheduleConditions(id: string, m: Measures, doc: RevenueScheduleDoc, wanted: Wanted): ExceptionItem[] {
   const out: ExceptionItem[] = [];
+  const since = m.bookedAt ?? receivedSince(doc) ?? EPOCH;
   if (wanted('schedule'))
     for (const x of doc.schedule?.exceptions ?? []) {
       if (x.code === 'UNMAPPED_SKU') continue; // the projection's own, resolved when the mapping arrives
       const amount = (x.lineId && m.lines.get(x.lineId)) || m.total;
       const details: JsonObject = { lineId: x.lineId ?? null, sku: x.sku ?? null, eventId: x.eventId ?? null };
       const ref = x.lineId ?? x.eventId ?? x.sku ?? '';
-      out.push(condition('schedule', x.code, id, m, amount, m.bookedAt, x.message, details, [x.code, ref]));
+      out.push(condition('schedule', x.code, id, m, amount, since, x.message, details, [x.code, ref]));
     }
   if (wanted('held') || wanted('held_too_long'))
     for (const f of doc.pending) {
@@ -338,11 +351,17 @@ function scheduleConditions(id: string, m: Measures, doc: RevenueScheduleDoc, wa
       out.push(condition('held', f.reason ?? 'HELD', id, m, amount, f.receivedAt, message, details, [f.eventId]));
     }
   const mark = markOf(doc);
-  if (mark && wanted('quarantined')) out.push(quarantined(id, m, SCHEDULES, mark));
+  if (mark && wanted('quarantined')) out.push(quarantined(id, m, since, SCHEDULES, mark));
   return out;
 }
 
-function postingConditions(id: string, m: Measures, doc: PostingStatusDoc, wanted: Wanted): ExceptionItem[] {
+function postingConditions(
+  id: string,
+  m: Measures,
+  doc: PostingStatusDoc,
+  wanted: Wanted,
+  schedule: RevenueScheduleDoc | null,
+): ExceptionItem[] {
   const out: ExceptionItem[] = [];
   if (wanted('journal_rejected'))
     for (const j of doc.journals) {
@@ -356,15 +375,16 @@ function postingConditions(id: string, m: Measures, doc: PostingStatusDoc, wante
       );
     }
   const mark = markOf(doc);
-  if (mark && wanted('quarantined')) out.push(quarantined(id, m, POSTINGS, mark));
+  const since = m.bookedAt ?? receivedSince(schedule) ?? EPOCH;
+  if (mark && wanted('quarantined')) out.push(quarantined(id, m, since, POSTINGS, mark));
   return out;
 }
 
-function quarantined(id: string, m: Measures, projection: string, mark: QuarantineMark) {
+function quarantined(id: string, m: Measures, since: string, projection: string, mark: QuarantineMark) {
   // The error, and the event position it names (the stage that failed: folding an event, or deriving the document).
   const message = `${mark.message} (${mark.stage} at position ${mark.position})`;
   const details: JsonObject = { projection, eventId: mark.eventId, stage: mark.stage, position: mark.position };
-  return condition('quarantined', PROJECTION_FAILED, id, m, m.total, m.bookedAt, message, details, [projection]);
+  return condition('quarantined', PROJECTION_FAILED, id, m, m.total, since, message, details, [projection]);
 }
 
 function condition(

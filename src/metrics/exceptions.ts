@@ -1,23 +1,36 @@
-// The open exceptions as the metrics read them: ONE function (`openExceptions`) over the exception readers that
-// exist — schedule exceptions, held and held-rejected events, quarantined documents and journals the ERP refused —
-// found through the read models' index tags, so its cost follows the number of contracts with an exception, not the
-// size of the store. Each item carries what the gauges need: kind, when it was first seen (where the documents say:
-// a held event's receipt, a refused journal's last submission) and the amount at stake (the line, event or journal
-// it holds up). Refused inputs (rejections-*) and blocked contracts are not here: the first are counted as they
-// happen (revtrail_events_received_total{outcome="rejected"}), the second by each posting run
-// (revtrail_posting_blocked_contracts), since finding them means reading every contract's stream.
-import type { JsonObject } from '../../schemas/index.js';
-import { REJECTION_CODES } from '../../schemas/index.js';
-import type { PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';
-import { HELD_EVENT_REJECTED_CODE, HELD_TAG, bookingOf } from '../../projections/index.js';
+// The open exceptions as the metrics read them: a thin adapter over the exceptions read model (`listExceptions`,
+// src/audit/exceptions.ts), so the gauges count the same work items the workbench lists — same kinds, codes, first
+// seen, amount at stake and SLA — with status active (open or acknowledged).
+//
+// Every kind but `journal_blocked`: listing blocked contracts reads every booked contract's stream and folds its
+// schedule (what the next posting run would find), a cost that grows with the store, not with the exceptions, and
+// that a refresh every few seconds must not pay. Each posting run counts them already
+// (revtrail_posting_blocked_contracts, by code).
+import type { HoldReason } from '../../commands/versions.js';
+import { ErrorCodes, REJECTION_CODES, Currency } from '../../schemas/index.js';
+import { EXCEPTION_KINDS, HELD_EVENT_REJECTED_CODE } from '../../projections/index.js';
+import type { ExceptionKind } from '../../projections/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
-import { dec, sumMoney } from '../revenue/index.js';
-import { sequencingExceptions } from '../audit/index.js';
-import type { ReadStore } from '../readmodel/index.js';
-import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';
+import { PROJECTION_FAILED } from '../runner/index.js';
+import { listExceptions } from '../audit/exceptions.js';
+import type { ExceptionDeps, ExceptionView } from '../audit/exceptions.js';
 
-const SCHEDULES = 'revenue-schedule';
-const POSTINGS = 'posting-status';
+/** The kinds the gauges count (see above for the one left out). */
+export const METRIC_KINDS: readonly ExceptionKind[] = EXCEPTION_KINDS.filter((k) => k !== 'journal_blocked');
+
+/** What the gauges need of an item. */
+export type OpenException = Pick<ExceptionView, 'kind' | 'code' | 'firstSeen' | 'amount' | 'currency' | 'overdue'>;
+
+/** Every active item of the counted kinds, as the exceptions read model lists it now. */
+export async function openExceptions(deps: ExceptionDeps): Promise<OpenException[]> {
+  const out: OpenException[] = [];
+  // One kind at a time: a kind filter lets the reader read only the documents of that kind.
+  for (const kind of METRIC_KINDS) {
+    const { items } = await listExceptions(deps, { kind, status: 'active' }, { limit: Infinity, offset: 0 });
+    out.push(...items);
+  }
+  return out;
+}
 
 const SCHEDULE_CODES: Record<ExceptionCode, true> = {
   NO_BOOKING: true,
@@ -28,115 +41,33 @@ const SCHEDULE_CODES: Record<ExceptionCode, true> = {
   USAGE_AFTER_CANCELLATION: true,
   CREDIT_EXCEEDS_CONSIDERATION: true,
 };
+const HOLD_REASONS: Record<HoldReason, true> = {
+  AWAITING_BOOKING: true,
+  HELD_VERSION_GAP: true,
+  UNKNOWN_LINE_ID: true,
+  UNKNOWN_INVOICE: true,
+};
 
-export interface OpenException {
-  /** Identity across refreshes: kind, contract and the event or journal it is about. */
-  key: string;
-  /** The exception code (UNMAPPED_SKU, HELD_TOO_LONG, CONNECTOR_ERROR, PROJECTION_FAILED, ...). */
-  kind: string;
-  contractId: string;
-  /** ISO time it was first seen, where the documents record it; null: the caller dates it when it first sees it. */
-  firstSeen: string | null;
-  /** Decimal string in `currency`; null when nothing states an amount (a quarantined document). */
-  amount: string | null;
-  currency: string | null;
-}
+/** The codes Revtrail gives items: validation and domain codes, ERP refusals, schedule exceptions, hold reasons. */
+const KNOWN_CODES: ReadonlySet<string> = new Set([
+  ...ErrorCodes,
+  ...REJECTION_CODES,
+  ...Object.keys(SCHEDULE_CODES),
+  ...Object.keys(HOLD_REASONS),
+  'HELD',
+  'HELD_TOO_LONG',
+  'REJECTED',
+  HELD_EVENT_REJECTED_CODE,
+  PROJECTION_FAILED,
+  'ERP_TIE_OUT_DIFFERENCE',
+]);
 
-export interface OpenExceptionsOptions {
-  now: Date;
-  /** Days a held event may wait before it is HELD_TOO_LONG. */
-  heldMaxAgeDays: number;
-}
+/** The `code` label: one of the known codes, else OTHER, so the label's values stay a bounded set. */
+export const codeLabel = (code: string): string => (KNOWN_CODES.has(code) ? code : 'OTHER');
 
-/** Every open exception the read models show now. */
-export async function openExceptions(read: ReadStore, options: OpenExceptionsOptions): Promise<OpenException[]> {
-  const [scheduled, posted] = await Promise.all([
-    read.keysByTag(SCHEDULES, [
-      ...Object.keys(SCHEDULE_CODES).map((c) => `exception:${c}`),
-      `exception:${HELD_EVENT_REJECTED_CODE}`,
-      QUARANTINE_TAG,
-      HELD_TAG,
-    ]),
-    read.keysByTag(POSTINGS, [...REJECTION_CODES.map((c) => `rejection:${c}`), QUARANTINE_TAG]),
-  ]);
-  const out: OpenException[] = [];
-  for (const [id, doc] of await read.getMany(SCHEDULES, [...new Set(scheduled)].sort()))
-    out.push(...scheduleExceptions(id, doc as RevenueScheduleDoc, options));
-  for (const [id, doc] of await read.getMany(POSTINGS, [...new Set(posted)].sort()))
-    out.push(...postingExceptions(id, doc as PostingStatusDoc));
-  return out;
-}
-
-/** An event's money: its `amount`, else the sum of its lines' amounts; null when it has none. */
-function amountOf(data: JsonObject | undefined): string | null {
-  if (!data) return null;
-  if (typeof data.amount === 'string') return data.amount;
-  const lines = Array.isArray(data.lines) ? (data.lines as JsonObject[]) : [];
-  const amounts = lines.map((l) => l.amount).filter((a): a is string => typeof a === 'string');
-  return amounts.length === 0 ? null : sumMoney(amounts.map((a) => dec(a))).toFixed();
-}
-
-function scheduleExceptions(
-  contractId: string,
-  doc: RevenueScheduleDoc,
-  options: OpenExceptionsOptions,
-): OpenException[] {
-  const booking = bookingOf(doc);
-  const currency = typeof booking?.currency === 'string' ? booking.currency : null;
-  const lines = Array.isArray(booking?.lines) ? (booking.lines as JsonObject[]) : [];
-  const lineAmount = (lineId: string | null | undefined): string | null => {
-    const line = lineId ? lines.find((l) => l.lineId === lineId) : undefined;
-    return line ? amountOf(line) : amountOf(booking ?? undefined);
-  };
-  const facts = new Map([...doc.facts, ...doc.pending, ...doc.rejected].map((f) => [f.eventId, f]));
-  const out: OpenException[] = (doc.schedule?.exceptions ?? []).map((x) => ({
-    key: `${x.code}|${contractId}|${x.eventId ?? x.lineId ?? ''}`,
-    kind: x.code,
-    contractId,
-    firstSeen: null,
-    amount: (x.eventId ? amountOf(facts.get(x.eventId)?.data) : null) ?? lineAmount(x.lineId),
-    currency,
-  }));
-  const received = new Map([...doc.pending, ...doc.rejected].map((f) => [f.eventId, f.receivedAt]));
-  const held = { now: () => options.now, maxAgeDays: options.heldMaxAgeDays };
-  for (const x of sequencingExceptions(doc, held))
-    out.push({
-      key: `${x.code}|${contractId}|${x.eventId}`,
-      kind: x.code,
-      contractId,
-      firstSeen: received.get(x.eventId) ?? null,
-      amount: amountOf(facts.get(x.eventId)?.data),
-      currency,
-    });
-  const mark = markOf(doc);
-  if (mark) out.push(quarantined(contractId, 'schedule', mark.eventId));
-  return out;
-}
-
-function postingExceptions(contractId: string, doc: PostingStatusDoc): OpenException[] {
-  const out: OpenException[] = [];
-  for (const j of doc.journals) {
-    if (j.status !== 'rejected' || !j.rejection) continue;
-    const last = j.submissions[j.submissions.length - 1];
-    out.push({
-      key: `${j.rejection.code}|${contractId}|${j.journalId}`,
-      kind: j.rejection.code,
-      contractId,
-      firstSeen: last?.submittedAt ?? j.updatedAt,
-      amount: j.debit,
-      currency: doc.currency,
-    });
-  }
-  const mark = markOf(doc);
-  if (mark) out.push(quarantined(contractId, 'posting', mark.eventId));
-  return out;
-}
-
-const quarantined = (contractId: string, where: string, eventId: string | null): OpenException => ({
-  key: `${PROJECTION_FAILED}|${contractId}|${where}|${eventId ?? ''}`,
-  kind: PROJECTION_FAILED,
-  contractId,
-  firstSeen: null,
-  amount: null,
-  currency: null,
-});
+/**
+ * The `currency` label of an item's amount: an ISO 4217 code, else null (the amount is not counted). A refused
+ * input states whatever currency it was sent with ("usd"), which is no label value.
+ */
+export const currencyLabel = (currency: string | null): string | null =>
+  currency !== null && Currency.safeParse(currency).success ? currency : null;

@@ -95,22 +95,29 @@ export const erpCallErrors = new Counter({
 
 export const exceptionsOpen = new Gauge({
   name: 'revtrail_exceptions_open',
-  help: 'Open exceptions by kind (code) and age bucket',
-  labelNames: ['kind', 'age_bucket'] as const,
+  help: 'Active exceptions (open or acknowledged) by kind, code and age bucket',
+  labelNames: ['kind', 'code', 'age_bucket'] as const,
   registers,
 });
 
 export const exceptionsOldest = new Gauge({
   name: 'revtrail_exceptions_oldest_age_seconds',
-  help: 'Age of the oldest open exception of each kind',
+  help: 'Age of the oldest active exception of each kind',
   labelNames: ['kind'] as const,
   registers,
 });
 
 export const exceptionsAmount = new Gauge({
   name: 'revtrail_exceptions_amount_at_stake',
-  help: 'Amount at stake of open exceptions by kind and currency (major units)',
+  help: 'Amount at stake of active exceptions by kind and currency (currency units, not minor units)',
   labelNames: ['kind', 'currency'] as const,
+  registers,
+});
+
+export const exceptionsOverdue = new Gauge({
+  name: 'revtrail_exceptions_overdue',
+  help: 'Active exceptions past their SLA due time, by kind',
+  labelNames: ['kind'] as const,
   registers,
 });
 

@@ -1,7 +1,7 @@
 // The read-model gauges — open exceptions (by kind and age bucket, oldest age, amount at stake), journals by status,
 // and the close backlog — refreshed by a cheap periodic watcher rather than at scrape time, so a scrape never waits
 // on a read of the stores and never costs more than formatting what is held. Each refresh reads:
-// - the open exceptions (./exceptions.ts), found through index tags: work follows the contracts with an exception;
+// - the open exceptions, as the exceptions read model lists them (./exceptions.ts): dated and measured there;
 // - one page (`pageSize` documents) of the posting-status read model, walking it in key order: a full pass takes
 //   ceil(contracts / pageSize) refreshes, and the journal counts and close backlog are published when a pass ends
 //   (so on a large store they are as fresh as the last pass, and a refresh's cost stays bounded);
@@ -13,12 +13,14 @@ import { evolvePeriods, initialPeriodsState, periodsStream } from '../../command
 import { dec, monthEnd, plus } from '../revenue/index.js';
 import type { Dec } from '../revenue/index.js';
 import type { OpenException } from './exceptions.js';
+import { METRIC_KINDS, codeLabel, currencyLabel } from './exceptions.js';
 import {
   closeBacklog,
   closeOverdue,
   exceptionsAmount,
   exceptionsOldest,
   exceptionsOpen,
+  exceptionsOverdue,
   journals,
   watcherLastRefresh,
   watcherRefreshes,
@@ -43,7 +45,7 @@ export interface WatcherOptions {
   read: ReadStore;
   store: EventStore;
   now: () => Date;
-  /** The open exceptions (./exceptions.ts `openExceptions`, bound to its stores and settings). */
+  /** The active exceptions (./exceptions.ts `openExceptions`, bound to the exceptions reader's deps). */
   exceptions: () => Promise<OpenException[]>;
   /** Days after a period's end by which it should be closed (REVTRAIL_CLOSE_DAYS). */
   closeDays: number;
@@ -68,8 +70,6 @@ export class ReadModelWatcher {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private pass: Pass = newPass();
-  /** When each open exception without a recorded date was first seen by this process. */
-  private readonly firstSeen = new Map<string, number>();
 
   constructor(private readonly options: WatcherOptions) {}
 
@@ -129,32 +129,33 @@ export class ReadModelWatcher {
   }
 
   private publishExceptions(items: readonly OpenException[], now: Date): void {
-    const open = new Set(items.map((x) => x.key));
-    for (const key of this.firstSeen.keys()) if (!open.has(key)) this.firstSeen.delete(key);
     const counts = new Map<string, number>();
     const oldest = new Map<string, number>();
     const amounts = new Map<string, Dec>();
+    const overdue = new Map<string, number>(METRIC_KINDS.map((kind) => [kind, 0]));
     for (const x of items) {
-      const recorded = x.firstSeen === null ? Number.NaN : Date.parse(x.firstSeen);
-      if (Number.isNaN(recorded) && !this.firstSeen.has(x.key)) this.firstSeen.set(x.key, now.getTime());
-      const since = Number.isNaN(recorded) ? this.firstSeen.get(x.key)! : recorded;
-      const age = Math.max(0, now.getTime() - since);
-      const bucket = JSON.stringify([x.kind, ageBucket(age)]);
+      const age = Math.max(0, now.getTime() - Date.parse(x.firstSeen));
+      const bucket = JSON.stringify([x.kind, codeLabel(x.code), ageBucket(age)]);
       counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
       oldest.set(x.kind, Math.max(oldest.get(x.kind) ?? 0, age));
-      if (x.amount === null || x.currency === null) continue;
-      const money = JSON.stringify([x.kind, x.currency]);
+      if (x.overdue) overdue.set(x.kind, (overdue.get(x.kind) ?? 0) + 1);
+      const currency = currencyLabel(x.currency);
+      if (currency === null) continue;
+      // The reader's amount is a decimal string in currency units ("500.00"), as formatMoney spells it.
+      const money = JSON.stringify([x.kind, currency]);
       amounts.set(money, plus(amounts.get(money) ?? dec('0'), dec(x.amount)));
     }
     // Reset and set in one synchronous step: a scrape sees the previous refresh or this one, never half of it.
     exceptionsOpen.reset();
     exceptionsOldest.reset();
     exceptionsAmount.reset();
+    exceptionsOverdue.reset();
     for (const [bucket, n] of counts) {
-      const [kind, age_bucket] = JSON.parse(bucket) as [string, string];
-      exceptionsOpen.set({ kind, age_bucket }, n);
+      const [kind, code, age_bucket] = JSON.parse(bucket) as [string, string, string];
+      exceptionsOpen.set({ kind, code, age_bucket }, n);
     }
     for (const [kind, age] of oldest) exceptionsOldest.set({ kind }, age / 1000);
+    for (const [kind, n] of overdue) exceptionsOverdue.set({ kind }, n);
     // Money becomes a float only here, at the exposition edge: Prometheus samples are doubles.
     for (const [money, amount] of amounts) {
       const [kind, currency] = JSON.parse(money) as [string, string];

@@ -1,5 +1,5 @@
 // Prometheus metrics through the real service: `revtrail start` as a process, a scripted day (events appended, a
-// duplicate, a held and a refused one, a contract with an unmapped SKU, a posting run to the file connector, ERP
+// duplicate, a held and two refused ones, a contract with an unmapped SKU, a posting run to the file connector, ERP
 // tie-outs before and after a manual entry in the ERP), then GET /metrics over HTTP with a key holding only the
 // `metrics` scope, and every family's values checked against what the day did.
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -130,6 +130,8 @@ describe('GET /metrics on a real service after a scripted day', () => {
       REVTRAIL_METRICS_REFRESH_MS: '200',
       // A held event is an exception at once (HELD_TOO_LONG), so the day shows one.
       REVTRAIL_HELD_MAX_AGE_DAYS: '0',
+      // Refused inputs are due within 0.36 s, so they are past their SLA when scraped; every other kind is not.
+      REVTRAIL_EXCEPTION_SLA: 'refused_input=0.0001',
     };
     const store = new SqliteEventStore({ path: env.REVTRAIL_STORE });
     await publishMapping(
@@ -161,12 +163,13 @@ describe('GET /metrics on a real service after a scripted day', () => {
         ...booking('C-M4', 'PLAT-STD', '1200.00'),
         data: { ...booking('C-M4', 'PLAT-STD', '1').data, currency: 'usd' },
       },
+      booking('C-M5', 'PLAT-STD', '1200.001'), // more decimals than USD has: refused, 1200.00 USD at stake
     ]);
     expect(second.body.counts, JSON.stringify(second.body.results)).toEqual({
       appended: 0,
       duplicate: 1,
       held: 1,
-      rejected: 1,
+      rejected: 2,
     });
 
     const run = await call('POST', '/v1/posting-runs', { period: '2026-01' }, OPS);
@@ -190,7 +193,8 @@ describe('GET /metrics on a real service after a scripted day', () => {
     samples = await scrapeUntil(
       (s) =>
         valueOf(s, 'revtrail_journals', { status: 'posted' }) === posted &&
-        sumOf(s, 'revtrail_exceptions_open') === 3 &&
+        sumOf(s, 'revtrail_exceptions_open') === 5 &&
+        valueOf(s, 'revtrail_exceptions_overdue', { kind: 'refused_input' }) === 2 &&
         sumOf(s, 'revtrail_projection_lag_events') === 0 &&
         (valueOf(s, 'revtrail_projection_events_total', { projection: 'posting-status' }) ?? 0) > 0,
     );
@@ -221,8 +225,8 @@ describe('GET /metrics on a real service after a scripted day', () => {
     expect(received('InvoiceIssued', 'appended')).toBe(1);
     expect(received('ContractBooked', 'duplicate')).toBe(1);
     expect(received('InvoiceIssued', 'held')).toBe(1);
-    expect(received('ContractBooked', 'rejected')).toBe(1);
-    expect(sumOf(samples, 'revtrail_events_received_total')).toBe(6);
+    expect(received('ContractBooked', 'rejected')).toBe(2);
+    expect(sumOf(samples, 'revtrail_events_received_total')).toBe(7);
     expect(valueOf(samples, 'revtrail_ingest_request_duration_seconds_count', { status: '2xx' })).toBe(
       day.ingestRequests,
     );
@@ -262,21 +266,41 @@ describe('GET /metrics on a real service after a scripted day', () => {
     expect(valueOf(samples, 'revtrail_retries_total', { operation: 'command_clash' })).toBe(0);
   });
 
-  it('shows open exceptions by kind and age, the oldest age, and the amount at stake', () => {
-    // The unmapped SKU (first seen by this process: under an hour), and the invoice of a contract not booked: held
-    // (past 0 days), and its contract's schedule without a booking.
-    expect(sumOf(samples, 'revtrail_exceptions_open')).toBe(3);
-    expect(valueOf(samples, 'revtrail_exceptions_open', { kind: 'NO_BOOKING', age_bucket: '0-1h' })).toBe(1);
-    expect(valueOf(samples, 'revtrail_exceptions_open', { kind: 'UNMAPPED_SKU', age_bucket: '0-1h' })).toBe(1);
-    expect(valueOf(samples, 'revtrail_exceptions_open', { kind: 'HELD_TOO_LONG', age_bucket: '0-1h' })).toBe(1);
-    expect(valueOf(samples, 'revtrail_exceptions_amount_at_stake', { kind: 'UNMAPPED_SKU', currency: 'USD' })).toBe(
-      500,
-    );
-    // The held invoice's contract is not booked: its currency is not known, so it states no amount.
-    expect(valueOf(samples, 'revtrail_exceptions_amount_at_stake', { kind: 'HELD_TOO_LONG' })).toBeUndefined();
-    const oldest = valueOf(samples, 'revtrail_exceptions_oldest_age_seconds', { kind: 'HELD_TOO_LONG' })!;
-    expect(oldest).toBeGreaterThan(0);
-    expect(oldest).toBeLessThan(3600);
+  it('shows the active work items of the exceptions model by kind, code and age, and the amount at stake', () => {
+    // The unmapped SKU, the invoice of a contract not booked (held past 0 days) and its contract's schedule without a
+    // booking (dated by the invoice's receipt), the two refused inputs: all received in the last minutes.
+    const open = (kind: string, code: string) =>
+      valueOf(samples, 'revtrail_exceptions_open', { kind, code, age_bucket: '0-1h' });
+    expect(sumOf(samples, 'revtrail_exceptions_open')).toBe(5);
+    expect(open('schedule', 'NO_BOOKING')).toBe(1);
+    expect(open('schedule', 'UNMAPPED_SKU')).toBe(1);
+    expect(open('held_too_long', 'HELD_TOO_LONG')).toBe(1);
+    expect(open('refused_input', 'INVALID_CURRENCY')).toBe(1);
+    expect(open('refused_input', 'MONEY_PRECISION')).toBe(1);
+    // Blocked contracts are not listed here (each posting run counts them): C-M3 is blocked, and not an item.
+    expect(sumOf(samples, 'revtrail_exceptions_open', { kind: 'journal_blocked' })).toBe(0);
+    // In currency units: the unmapped line's 500.00 USD, the refused booking's 1200.00 USD (not 120000 cents).
+    const atStake = (kind: string) =>
+      valueOf(samples, 'revtrail_exceptions_amount_at_stake', { kind, currency: 'USD' });
+    expect(atStake('schedule')).toBe(500);
+    expect(atStake('refused_input')).toBe(1200);
+    // No currency to count in: the held invoice's contract is not booked; the other refused input said "usd".
+    expect(valueOf(samples, 'revtrail_exceptions_amount_at_stake', { kind: 'held_too_long' })).toBeUndefined();
+    expect(sumOf(samples, 'revtrail_exceptions_amount_at_stake', { currency: 'usd' })).toBe(0);
+    for (const kind of ['held_too_long', 'schedule', 'refused_input']) {
+      const oldest = valueOf(samples, 'revtrail_exceptions_oldest_age_seconds', { kind })!;
+      expect(oldest).toBeGreaterThan(0);
+      expect(oldest).toBeLessThan(3600);
+    }
+  });
+
+  it('counts the active items past their SLA by kind, every counted kind at 0 when none is', () => {
+    const overdue = (kind: string) => valueOf(samples, 'revtrail_exceptions_overdue', { kind });
+    // REVTRAIL_EXCEPTION_SLA gives refused inputs 0.36 s; the schedule and held items have days.
+    expect(overdue('refused_input')).toBe(2);
+    for (const kind of ['held', 'held_too_long', 'schedule', 'quarantined', 'journal_rejected', 'reconciliation_break'])
+      expect(overdue(kind)).toBe(0);
+    expect(overdue('journal_blocked')).toBeUndefined();
   });
 
   it('keeps the last tie-out’s breaks per scope and counts tie-outs by outcome', () => {
