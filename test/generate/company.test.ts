@@ -540,11 +540,10 @@ function collector(): () => void {
 }
 
 describe('streaming', () => {
-  it('10,000 contracts stream in reasonable time, holding only the contracts open at once', () => {
+  it('10,000 contracts stream holding only the contracts open at once, not the events made', () => {
     const gc = collector();
     gc();
     const base = process.memoryUsage().heapUsed;
-    const started = performance.now();
     let events = 0;
     let peak = 0;
     for (const _ of generateCompany({ contracts: 10_000, seed: 99 })) {
@@ -553,9 +552,7 @@ describe('streaming', () => {
         peak = Math.max(peak, process.memoryUsage().heapUsed - base);
       }
     }
-    const seconds = (performance.now() - started) / 1000;
     expect(events).toBeGreaterThan(300_000);
-    expect(seconds).toBeLessThan(45);
     // ~370k events would take several hundred MB as objects; the open contracts' plans take ~60 MB.
     expect(peak / 1e6).toBeLessThan(200);
   });

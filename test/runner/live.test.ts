@@ -151,11 +151,15 @@ describe('the live runner catching up a far-behind read store', () => {
     live = new LiveRunner(store, counting, PROJECTIONS, options);
     await live.run();
     await stopped;
-    // Stopped mid-way: the active generations are still empty, the new ones building with their progress.
+    // Stopped mid-way: the active generations are still empty; those replayed stream by stream are building with
+    // their progress, the others (replayed from the log after them) not started yet.
     expect(commits).toBe(2);
+    const byStream = PROJECTIONS.filter((p) => p.documentsByStream !== undefined);
+    expect(byStream.length).toBeGreaterThan(0);
     for (const p of PROJECTIONS) {
       const g = await read.generations(p.name);
       expect(await read.checkpoint({ projection: p.name, generation: g.active })).toBeNull();
+      if (!byStream.includes(p)) continue;
       expect(g.building).not.toBeNull();
       expect(await read.get({ projection: p.name, generation: g.building! }, PROGRESS_KEY)).not.toBeNull();
     }
