@@ -177,6 +177,8 @@ function workerOptions(config: Config, partition: Partition | null) {
   return {
     partition,
     batchSize: config.runnerBatch,
+    maxBatchSize: config.runnerMaxBatch,
+    cachedDocuments: config.runnerCache,
     deriveBudget: { maxSteps: config.deriveBudget },
     catchUpEvents: config.catchUpEvents,
     rebuildBatch: config.rebuildBatch,
