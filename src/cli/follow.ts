@@ -87,6 +87,7 @@ export async function catchUpOnce(config: Config, partition: Partition | null): 
     await worker.check();
     const runner = new ProjectionRunner(store, read, PROJECTIONS, {
       batchSize: config.runnerBatch,
+      maxBatchSize: config.runnerMaxBatch,
       deriveBudget: { maxSteps: config.deriveBudget },
       ...(partition ? { scope: partitionScope(store, read, partition) } : {}),
     });

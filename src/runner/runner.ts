@@ -35,6 +35,7 @@ export interface RunnerOptions {
   /**
    * Live mode: while events keep arriving faster than the batches commit, each batch doubles, up to this many events
    * (default: batchSize, a fixed size); a batch committed because the log went quiet brings it back to batchSize.
+   * A catch-up (not rebuilding) commits batches of this size throughout.
    */
   maxBatchSize?: number;
   /** Live mode: committed documents kept in memory between batches (./cache.ts; default 0, none). */
@@ -142,7 +143,8 @@ export class ProjectionRunner {
     const slots = await this.slots();
     // A rebuild folds in chunks but commits only every `batchSize` events: between commits its documents live in
     // memory (the cache), so a document touched all through the log is written a few times, not once per chunk.
-    const chunk = this.options.building ? Math.min(this.batchSize, 5000) : this.batchSize;
+    // Otherwise a catch-up is behind by definition: its batches are as large as a follower's grow to.
+    const chunk = this.options.building ? Math.min(this.batchSize, 5000) : this.maxBatchSize;
     let batch: RecordedEvent[] = [];
     let read = 0;
     let uncommitted = 0;
