@@ -36,6 +36,7 @@ export function startService(
   key: string,
   metrics: 'on' | 'off',
   projections: 'live' | 'off' = 'live',
+  extraEnv: Record<string, string> = {},
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start'], {
     env: {
@@ -47,6 +48,7 @@ export function startService(
       REVTRAIL_RATE_LIMIT_PER_MINUTE: '100000000',
       REVTRAIL_METRICS: metrics,
       REVTRAIL_PROJECTIONS: projections,
+      ...extraEnv,
       REVTRAIL_API_KEYS: JSON.stringify([{ name: 'bench', scopes: ['ingest', 'read'], key }]),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -115,6 +117,8 @@ export interface IngestOptions {
   storeAppend?: boolean;
   /** REVTRAIL_PROJECTIONS of the service (default live, as shipped); off measures ingest alone. */
   projections?: 'live' | 'off';
+  /** More environment for the service (e.g. the live runner's batch and cache settings). */
+  env?: Record<string, string>;
 }
 
 export async function benchIngest(contracts: number, options: IngestOptions = {}): Promise<IngestBench> {
@@ -126,7 +130,7 @@ export async function benchIngest(contracts: number, options: IngestOptions = {}
   for (let i = 0; i < events.length; i += batchSize) batches.push(events.slice(i, i + batchSize));
 
   const key = 'bench-key-0123456789abcdef';
-  const svc = await startService(dir, key, metrics, projections);
+  const svc = await startService(dir, key, metrics, projections, options.env);
   const t = now();
   const latencies = await post(svc.url, key, batches, clients);
   const httpMs = now() - t;
