@@ -58,7 +58,7 @@ export interface GraphqlBenchResult {
   rows: GraphqlRow[];
 }
 
-const KEY = 'bench-graphql-reader-0123456789';
+export const KEY = 'bench-graphql-reader-0123456789';
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 const LINEAGE = `query ($id: ID!) { lineage(journalId: $id) {
@@ -74,7 +74,7 @@ const JOURNAL = `query ($id: ID!) { journal(id: $id) {
   id status erpDocumentId debit credit accounts { account amount } sourceEventIds
 } }`;
 
-const CONTRACT = `query ($id: ID!) { contract(id: $id) {
+export const CONTRACT = `query ($id: ID!) { contract(id: $id) {
   id status legalEntity currency versionInForce
   schedule { status transactionPrice mappingVersion periods { period amount cumulative } }
 } }`;
@@ -85,7 +85,7 @@ const TRACE = `query ($system: String!, $id: String!) { trace(system: $system, i
               journals { journal { journalId status erpDocumentId } eventIds } }
 } }`;
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -99,7 +99,7 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length
  * limit is answered 413 from its Content-Length and the connection closed, and a client still writing the body then
  * races that close (EPIPE or a reset instead of the answer).
  */
-function send(
+export function send(
   agent: Agent,
   target: URL,
   method: string,

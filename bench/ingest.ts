@@ -31,10 +31,12 @@ const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const pct = (xs: number[], p: number): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
-function startService(
+export function startService(
   dir: string,
   key: string,
   metrics: 'on' | 'off',
+  projections: 'live' | 'off' = 'live',
+  extraEnv: Record<string, string> = {},
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start'], {
     env: {
@@ -45,6 +47,8 @@ function startService(
       REVTRAIL_LOG_LEVEL: 'info',
       REVTRAIL_RATE_LIMIT_PER_MINUTE: '100000000',
       REVTRAIL_METRICS: metrics,
+      REVTRAIL_PROJECTIONS: projections,
+      ...extraEnv,
       REVTRAIL_API_KEYS: JSON.stringify([{ name: 'bench', scopes: ['ingest', 'read'], key }]),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -111,46 +115,29 @@ export interface IngestOptions {
   metrics?: 'on' | 'off';
   /** Also time the store's own append (default true); the side-by-side metrics run skips it. */
   storeAppend?: boolean;
+  /** REVTRAIL_PROJECTIONS of the service (default live, as shipped); off measures ingest alone. */
+  projections?: 'live' | 'off';
+  /** More environment for the service (e.g. the live runner's batch and cache settings). */
+  env?: Record<string, string>;
 }
 
 export async function benchIngest(contracts: number, options: IngestOptions = {}): Promise<IngestBench> {
   const { batchSize = 500, clients = 4, metrics = 'on', storeAppend: withStore = true } = options;
+  const projections = options.projections ?? 'live';
   const dir = mkdtempSync(join(tmpdir(), 'revtrail-bench-ingest-'));
   const events = [...generateCompany({ contracts, seed: 42 })] as InboundEvent[];
   const batches: InboundEvent[][] = [];
   for (let i = 0; i < events.length; i += batchSize) batches.push(events.slice(i, i + batchSize));
 
   const key = 'bench-key-0123456789abcdef';
-  const svc = await startService(dir, key, metrics);
-  const latencies: number[] = [];
-  let next = 0;
+  const svc = await startService(dir, key, metrics, projections, options.env);
   const t = now();
-  // Each client takes the next batch in delivery order: batches stay roughly in order, as from a real sender pool.
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (let b = next++; b < batches.length; b = next++) {
-        const started = now();
-        const res = await fetch(`${svc.url}/v1/events`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ events: batches[b] }),
-        });
-        if (res.status !== 200) throw new Error(`POST /v1/events: ${res.status} ${await res.text()}`);
-        await res.arrayBuffer();
-        latencies.push(now() - started);
-      }
-    }),
-  );
+  const latencies = await post(svc.url, key, batches, clients);
   const httpMs = now() - t;
   // The service as shipped: the live projections (in their worker thread) fold what was ingested; wait until they
   // have folded all of it.
-  for (;;) {
-    const res = await fetch(`${svc.url}/v1/projections`, { headers: { authorization: `Bearer ${key}` } });
-    const body = (await res.json()) as { projections: { caughtUp: boolean }[] };
-    if (body.projections.every((p) => p.caughtUp)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const projectedMs = now() - t;
+  if (projections === 'live') await caughtUp(svc.url, key);
+  const projectedMs = projections === 'live' ? now() - t : Number.NaN;
   await svc.stop();
   const storeMs = withStore ? await storeAppend(dir, batches) : Number.NaN;
   rmSync(dir, { recursive: true, force: true });
@@ -167,6 +154,39 @@ export async function benchIngest(contracts: number, options: IngestOptions = {}
     projectionPerSec: events.length / (projectedMs / 1000),
     projectionRatio: httpMs / projectedMs,
   };
+}
+
+/** Posts the batches over `clients` keep-alive clients, each taking the next batch in order; latencies in ms. */
+export async function post(url: string, key: string, batches: InboundEvent[][], clients: number): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  // Each client takes the next batch in delivery order: batches stay roughly in order, as from a real sender pool.
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let b = next++; b < batches.length; b = next++) {
+        const started = now();
+        const res = await fetch(`${url}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ events: batches[b] }),
+        });
+        if (res.status !== 200) throw new Error(`POST /v1/events: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+        latencies.push(now() - started);
+      }
+    }),
+  );
+  return latencies;
+}
+
+/** Waits until every projection has folded every event it follows. */
+export async function caughtUp(url: string, key: string): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${url}/v1/projections`, { headers: { authorization: `Bearer ${key}` } });
+    const body = (await res.json()) as { projections: { caughtUp: boolean }[] };
+    if (body.projections.every((p) => p.caughtUp)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export interface MetricsCost {

@@ -4,10 +4,14 @@
 // BENCH_GRAPHQL_CLIENTS (concurrent clients, default "8,1") and BENCH_GRAPHQL_SECONDS (per query, default 15) for graphql;
 // BENCH_GRAPHQL_PREPARED (a folder keeping its prepared store and read models) and BENCH_GRAPHQL_QUERIES (e.g. "lineage";
 // "abuse": only the abusive documents, BENCH_GRAPHQL_ABUSE_REPEAT / _ABUSE_SECONDS / _ABUSERS, defaults 50 / 15 / 2).
+// BENCH_CONTRACTS (default 5,000) for ingest, graphql-ingest (reads during ingestion; BENCH_GRAPHQL_SECONDS of idle
+// reads) and partition (catch-up by 1 and by 2 partitioned workers).
 import { cpus, totalmem } from 'node:os';
 import { benchAppend, benchScan } from './eventstore.js';
 import { benchGraphql, benchGraphqlAbuse } from './graphql.js';
+import { benchGraphqlDuringIngest } from './graphql-ingest.js';
 import { benchIngest, benchMetricsCost } from './ingest.js';
+import { benchPartitions } from './partition.js';
 import { benchPosting } from './posting.js';
 import { benchRebuild } from './rebuild.js';
 
@@ -77,6 +81,44 @@ async function ingest(contracts: number): Promise<boolean> {
   console.log(
     `\nTargets: end to end >= 25% of the store's append throughput, live projections >= HTTP ingest: ${ok ? 'met' : 'NOT met'}\n`,
   );
+  console.log('### as shipped / projections off / the store alone — the same events, same run\n');
+  const off = await benchIngest(contracts, { projections: 'off', storeAppend: false });
+  table(
+    ['service', 'end to end (events/s)', 'p50', 'p99', 'share of store append'],
+    [
+      [
+        'as shipped (live projections on)',
+        fmt(r.httpPerSec),
+        `${r.p50ms.toFixed(0)} ms`,
+        `${r.p99ms.toFixed(0)} ms`,
+        pct(r.ratio),
+      ],
+      [
+        'REVTRAIL_PROJECTIONS=off',
+        fmt(off.httpPerSec),
+        `${off.p50ms.toFixed(0)} ms`,
+        `${off.p99ms.toFixed(0)} ms`,
+        pct(off.httpPerSec / r.storePerSec),
+      ],
+      ['store append (appendMany, same grouping)', fmt(r.storePerSec), '', '', '100.0%'],
+    ],
+  );
+  console.log(`\nLive projections cost ingest ${pct(1 - r.httpPerSec / off.httpPerSec)} of its throughput.\n`);
+  console.log('### live batches: growing with a document cache (as shipped) vs fixed at 500 without one\n');
+  const fixed = await benchIngest(contracts, {
+    storeAppend: false,
+    env: { REVTRAIL_RUNNER_MAX_BATCH: '500', REVTRAIL_RUNNER_CACHE: '0' },
+  });
+  table(
+    ['live runner', 'end to end (events/s)', 'live projections (events/s)', 'projections / ingest'],
+    (
+      [
+        ['as shipped (up to 10,000 per batch, 4,000 documents cached)', r],
+        ['fixed batches of 500, no cache', fixed],
+      ] as const
+    ).map(([name, x]) => [name, fmt(x.httpPerSec), fmt(x.projectionPerSec), x.projectionRatio.toFixed(2)]),
+  );
+  console.log('');
   console.log('### metrics off / on — the same ingest, REVTRAIL_METRICS=off beside on (as shipped)\n');
   const m = await benchMetricsCost(contracts);
   table(
@@ -93,6 +135,47 @@ async function ingest(contracts: number): Promise<boolean> {
     `\nCost of instrumentation: throughput on/off ${m.throughputRatio.toFixed(3)}, p50 on/off ${m.p50Ratio.toFixed(3)}\n`,
   );
   return ok;
+}
+
+async function graphqlDuringIngest(contracts: number, seconds: number): Promise<boolean> {
+  console.log('## bench/graphql during ingestion — contract(id) { schedule } reads, idle vs during sustained ingest\n');
+  const r = await benchGraphqlDuringIngest(contracts, seconds);
+  const ms = (x: number): string => `${x.toFixed(1)} ms`;
+  table(
+    ['reads', 'requests', 'p50', 'p99'],
+    [
+      ['idle', fmt(r.idle.requests), ms(r.idle.p50ms), ms(r.idle.p99ms)],
+      [
+        `during ingestion (${fmt(r.ingestPerSec)} events/s)`,
+        fmt(r.during.requests),
+        ms(r.during.p50ms),
+        ms(r.during.p99ms),
+      ],
+    ],
+  );
+  const ok = r.p99Ratio <= 2;
+  console.log(
+    `\n${r.readClients} read clients; ${fmt(r.preloaded)} events ingested first, ${fmt(r.ingested)} during the reads ` +
+      `(4 clients, batches of 500, live projections on). p99 during / idle ${r.p99Ratio.toFixed(1)}×, ` +
+      `p50 ${r.p50Ratio.toFixed(1)}×. Target: p99 within 2× of idle: ${ok ? 'met' : 'NOT met'}\n`,
+  );
+  return ok;
+}
+
+async function partitionBench(contracts: number): Promise<boolean> {
+  console.log('## bench/partition — `revtrail project --partition i/N`: catch-up by 1 and by 2 workers, same log\n');
+  const r = await benchPartitions(contracts);
+  table(
+    ['workers', 'catch-up time', 'events/s', 'speed-up over 1 worker'],
+    r.rows.map((x) => [
+      String(x.workers),
+      `${x.seconds.toFixed(1)} s`,
+      fmt(x.eventsPerSec),
+      `${x.speedUp.toFixed(2)}×`,
+    ]),
+  );
+  console.log(`\n${fmt(r.events)} events, ${fmt(r.contracts)} contracts, each run into a fresh read store.\n`);
+  return true;
 }
 
 async function rebuildBench(events: number): Promise<boolean> {
@@ -258,6 +341,10 @@ async function main(): Promise<void> {
   if (wanted.length === 0 || wanted.includes('eventstore')) ok = (await eventstore(maxEvents, budgetSec)) && ok;
   if (wanted.length === 0 || wanted.includes('ingest'))
     ok = (await ingest(Number(process.env.BENCH_CONTRACTS ?? 5000))) && ok;
+  const contracts = Number(process.env.BENCH_CONTRACTS ?? 5000);
+  if (wanted.length === 0 || wanted.includes('graphql-ingest'))
+    ok = (await graphqlDuringIngest(contracts, Number(process.env.BENCH_GRAPHQL_SECONDS ?? 15))) && ok;
+  if (wanted.length === 0 || wanted.includes('partition')) ok = (await partitionBench(contracts)) && ok;
   if (wanted.length === 0 || wanted.includes('rebuild')) ok = (await rebuildBench(maxEvents)) && ok;
   if (wanted.length === 0 || wanted.includes('posting')) {
     const latencies = (process.env.BENCH_POSTING_LATENCY_MS ?? '0,20').split(',').map(Number);

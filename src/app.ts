@@ -169,6 +169,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       live = LiveProjections.start(
         {
           batchSize: config.runnerBatch,
+          maxBatchSize: config.runnerMaxBatch,
+          cachedDocuments: config.runnerCache,
           deriveBudget: { maxSteps: config.deriveBudget },
           catchUpEvents: config.catchUpEvents,
           rebuildBatch: config.rebuildBatch,

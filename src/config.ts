@@ -65,6 +65,8 @@ const Env = z.object({
     .optional()
     .describe('postgres://user:password@host:port/database for PostgreSQL, otherwise the SQLite file'),
   REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
+  REVTRAIL_RUNNER_MAX_BATCH: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  REVTRAIL_RUNNER_CACHE: z.coerce.number().int().min(0).max(1_000_000).default(4000),
   REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
   REVTRAIL_DERIVE_BUDGET: z.coerce.number().int().min(1).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
@@ -129,6 +131,10 @@ export interface Config {
   /** The read-model SQLite file, or a postgres:// URL for PostgreSQL (disposable: rebuilt from the log). */
   readStore: string;
   runnerBatch: number;
+  /** The most events a live batch grows to while the follower is behind (at least runnerBatch). */
+  runnerMaxBatch: number;
+  /** Committed documents the live runner keeps in memory between batches (0: none). */
+  runnerCache: number;
   /** Events per committed batch of a rebuild (documents are derived once at the end, so larger is cheaper). */
   rebuildBatch: number;
   /**
@@ -198,6 +204,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exceptionSla: parseExceptionSla(e.REVTRAIL_EXCEPTION_SLA),
     readStore: e.REVTRAIL_READ_STORE ?? join(e.REVTRAIL_DATA_DIR, 'readmodel.db'),
     runnerBatch: e.REVTRAIL_RUNNER_BATCH,
+    runnerMaxBatch: Math.max(e.REVTRAIL_RUNNER_BATCH, e.REVTRAIL_RUNNER_MAX_BATCH),
+    runnerCache: e.REVTRAIL_RUNNER_CACHE,
     rebuildBatch: e.REVTRAIL_REBUILD_BATCH,
     deriveBudget: e.REVTRAIL_DERIVE_BUDGET,
     liveProjections: e.REVTRAIL_PROJECTIONS === 'live',

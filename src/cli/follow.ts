@@ -87,6 +87,7 @@ export async function catchUpOnce(config: Config, partition: Partition | null): 
     await worker.check();
     const runner = new ProjectionRunner(store, read, PROJECTIONS, {
       batchSize: config.runnerBatch,
+      maxBatchSize: config.runnerMaxBatch,
       deriveBudget: { maxSteps: config.deriveBudget },
       ...(partition ? { scope: partitionScope(store, read, partition) } : {}),
     });
@@ -177,6 +178,8 @@ function workerOptions(config: Config, partition: Partition | null) {
   return {
     partition,
     batchSize: config.runnerBatch,
+    maxBatchSize: config.runnerMaxBatch,
+    cachedDocuments: config.runnerCache,
     deriveBudget: { maxSteps: config.deriveBudget },
     catchUpEvents: config.catchUpEvents,
     rebuildBatch: config.rebuildBatch,

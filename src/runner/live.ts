@@ -41,6 +41,10 @@ export type LivePhase = 'catching-up' | 'following';
 export interface LiveOptions {
   /** Events per committed batch while following. */
   batchSize: number;
+  /** While following behind, batches grow up to this many events (default batchSize: ./runner.ts). */
+  maxBatchSize?: number;
+  /** Committed documents the follower keeps in memory between batches (default none: ./cache.ts). */
+  cachedDocuments?: number;
   deriveBudget: DeriveBudget;
   /** Far behind from this many events (and a quarter of the log): see the module comment. */
   catchUpEvents: number;
@@ -113,8 +117,11 @@ export class LiveRunner {
 
   /** Follows the log; returns true when it stopped because it fell far behind, false when stopped from outside. */
   private async follow(signal: AbortSignal): Promise<boolean> {
+    const { maxBatchSize, cachedDocuments } = this.options;
     const runner = new ProjectionRunner(this.store, this.read, this.projections, {
       batchSize: this.options.batchSize,
+      ...(maxBatchSize === undefined ? {} : { maxBatchSize }),
+      ...(cachedDocuments === undefined ? {} : { cachedDocuments }),
       deriveBudget: this.options.deriveBudget,
       ...this.lagOptions(),
     });

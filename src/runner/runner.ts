@@ -14,6 +14,7 @@ import { comparePositions, formatPosition, matchesFilter, upcast } from '../../s
 import type { BatchWrite, DocWrite, Generation, ReadStore } from '../readmodel/index.js';
 import { GenerationRetiredError } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
+import { DocumentCache } from './cache.js';
 import type { AllFilter, JsonObject, Position, RecordedEvent } from '../../schemas/index.js';
 import {
   DEFAULT_DERIVE_STEPS,
@@ -31,6 +32,14 @@ export const STALE = '$stale';
 export interface RunnerOptions {
   /** Events per committed batch. */
   batchSize?: number;
+  /**
+   * Live mode: while events keep arriving faster than the batches commit, each batch doubles, up to this many events
+   * (default: batchSize, a fixed size); a batch committed because the log went quiet brings it back to batchSize.
+   * A catch-up (not rebuilding) commits batches of this size throughout.
+   */
+  maxBatchSize?: number;
+  /** Live mode: committed documents kept in memory between batches (./cache.ts; default 0, none). */
+  cachedDocuments?: number;
   /** Live mode: commit a partial batch once no event has arrived for this long. */
   idleMs?: number;
   /** Feed the generations being rebuilt (deriving once at the end) instead of the active ones. */
@@ -104,7 +113,10 @@ interface Slot {
 export class ProjectionRunner {
   private readonly projections: readonly Projection[];
   private readonly batchSize: number;
+  private readonly maxBatchSize: number;
   private readonly idleMs: number;
+  /** Live mode: the documents committed last (null when rebuilding, or with no cache configured). */
+  private readonly documents: DocumentCache | null;
   private readonly budget: DeriveBudget;
   private stopping: (() => Promise<void>) | null = null;
   private readonly caches = new Map<string, { generation: number; docs: Map<string, JsonObject> }>();
@@ -119,6 +131,9 @@ export class ProjectionRunner {
   ) {
     this.projections = Array.isArray(projections) ? projections : [projections as Projection];
     this.batchSize = options.batchSize ?? 500;
+    this.maxBatchSize = Math.max(this.batchSize, options.maxBatchSize ?? this.batchSize);
+    const cached = options.building ? 0 : (options.cachedDocuments ?? 0);
+    this.documents = cached > 0 ? new DocumentCache(cached) : null;
     this.idleMs = options.idleMs ?? 20;
     this.budget = options.deriveBudget ?? { maxSteps: DEFAULT_DERIVE_STEPS };
   }
@@ -128,7 +143,8 @@ export class ProjectionRunner {
     const slots = await this.slots();
     // A rebuild folds in chunks but commits only every `batchSize` events: between commits its documents live in
     // memory (the cache), so a document touched all through the log is written a few times, not once per chunk.
-    const chunk = this.options.building ? Math.min(this.batchSize, 5000) : this.batchSize;
+    // Otherwise a catch-up is behind by definition: its batches are as large as a follower's grow to.
+    const chunk = this.options.building ? Math.min(this.batchSize, 5000) : this.maxBatchSize;
     let batch: RecordedEvent[] = [];
     let read = 0;
     let uncommitted = 0;
@@ -162,11 +178,15 @@ export class ProjectionRunner {
       await done;
     };
     const follow = async (): Promise<void> => {
+      this.documents?.clear();
       const slots = await this.slots();
       const sub = this.store.subscribeToAll({ after: earliest(slots), filter: union(slots) });
       const it = sub[Symbol.asyncIterator]();
       let batch: RecordedEvent[] = [];
       let next = it.next();
+      // A batch that fills before the log goes quiet means the follower is behind: the next one is twice as large,
+      // so a contract touched all through a burst is derived once per larger batch instead of once per small one.
+      let limit = this.batchSize;
       try {
         while (!stopped) {
           const idle = batch.length > 0 ? sleep(this.idleMs) : null;
@@ -175,14 +195,16 @@ export class ProjectionRunner {
           if (r === 'idle') {
             await this.apply(slots, batch);
             batch = [];
+            limit = this.batchSize;
             continue;
           }
           if (r.done) break;
           batch.push(r.value);
           next = it.next();
-          if (batch.length >= this.batchSize) {
+          if (batch.length >= limit) {
             await this.apply(slots, batch);
             batch = [];
+            limit = Math.min(limit * 2, this.maxBatchSize);
           }
         }
         if (batch.length > 0) await this.apply(slots, batch);
@@ -332,6 +354,7 @@ export class ProjectionRunner {
         : due.map((s) => ({ target: s.target, docs: s.pending, checkpoint: s.applied })),
     );
     for (const slot of due) {
+      for (const [key, w] of slot.pending) this.documents?.committed(slot.target, key, w.doc);
       slot.checkpoint = slot.applied;
       slot.pending = new Map();
     }
@@ -352,13 +375,19 @@ export class ProjectionRunner {
     return this.options.scope?.owns(key) ?? true;
   }
 
-  /** Documents as committed: from the rebuild's cache, else from the read store. */
+  /** Documents as committed: from the rebuild's cache or the live runner's, else from the read store. */
   private async load(slot: Slot, keys: string[]): Promise<Map<string, JsonObject>> {
-    if (!slot.cache) return this.read.getMany(slot.target, keys);
+    const documents = this.documents;
+    const cached = slot.cache
+      ? (k: string) => slot.cache!.get(k)
+      : documents
+        ? (k: string) => documents.get(slot.target, k)
+        : null;
+    if (!cached) return this.read.getMany(slot.target, keys);
     const out = new Map<string, JsonObject>();
     const missing: string[] = [];
     for (const k of keys) {
-      const d = slot.cache.get(k);
+      const d = cached(k);
       if (d) out.set(k, d);
       else missing.push(k);
     }

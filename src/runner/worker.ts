@@ -37,6 +37,10 @@ export interface WorkerOptions {
   partition: Partition | null;
   /** Events per committed batch while following. */
   batchSize: number;
+  /** While following behind, batches grow up to this many events (./runner.ts). */
+  maxBatchSize?: number;
+  /** Committed documents kept in memory between batches (./cache.ts). */
+  cachedDocuments?: number;
   deriveBudget: DeriveBudget;
   /** A single worker catches up stream by stream from this many events behind (./live.ts). */
   catchUpEvents: number;
@@ -124,10 +128,20 @@ export class ProjectionWorker {
     };
   }
 
+  /** The batch growth and document cache options, where configured. */
+  private growth(): { maxBatchSize?: number; cachedDocuments?: number } {
+    const { maxBatchSize, cachedDocuments } = this.options;
+    return {
+      ...(maxBatchSize === undefined ? {} : { maxBatchSize }),
+      ...(cachedDocuments === undefined ? {} : { cachedDocuments }),
+    };
+  }
+
   private newRunner(): ProjectionRunner {
     const partition = this.options.partition;
     return new ProjectionRunner(this.store, this.read, this.projections, {
       batchSize: this.options.batchSize,
+      ...this.growth(),
       deriveBudget: this.options.deriveBudget,
       ...(this.options.onBatch ? { onBatch: this.options.onBatch } : {}),
       ...(this.options.onProjectionBatch
@@ -140,6 +154,7 @@ export class ProjectionWorker {
   private async runAlone(): Promise<void> {
     this.live = new LiveRunner(this.store, this.read, this.projections, {
       batchSize: this.options.batchSize,
+      ...this.growth(),
       deriveBudget: this.options.deriveBudget,
       catchUpEvents: this.options.catchUpEvents,
       ...(this.options.rebuildBatch === undefined ? {} : { rebuildBatch: this.options.rebuildBatch }),

@@ -52,6 +52,19 @@ describe('read store tags', () => {
     expect(await read.get('p', 'B')).toEqual({ n: 5 });
   });
 
+  it('a rewrite that keeps some tags, drops others and adds new ones leaves exactly the new set', async () => {
+    const odd = 'src:6:system:\ud800';
+    await write([['A', { doc: { n: 1 }, tags: ['keep', 'drop', odd] }]]);
+    await write([['A', { doc: { n: 2 }, tags: [odd, 'keep', 'new', 'new'] }]]);
+    expect(await tagged('keep')).toEqual(['A']);
+    expect(await tagged(odd)).toEqual(['A']);
+    expect(await tagged('new')).toEqual(['A']);
+    expect(await tagged('drop')).toEqual([]);
+    await write([['A', { doc: { n: 3 }, tags: ['keep'] }]]);
+    for (const gone of [odd, 'new', 'drop']) expect(await tagged(gone)).toEqual([]);
+    expect(await tagged('keep')).toEqual(['A']);
+  });
+
   it('finds a tag spelled with any characters, a lone surrogate and NUL included, as it was written', async () => {
     const odd = ['src:6:system:\ud800', 'nul:\u0000x', 'é/\\"', '\u2028'];
     await write([['A', { doc: {}, tags: odd }]]);

@@ -17,6 +17,7 @@ describe('projections killed with SIGKILL', () => {
       REVTRAIL_STORE: events,
       REVTRAIL_READ_STORE: killedRead,
       REVTRAIL_RUNNER_BATCH: '20',
+      REVTRAIL_RUNNER_MAX_BATCH: '20',
       REVTRAIL_SQLITE_SYNC: 'full',
     };
     const child = spawn(process.execPath, [CLI, 'project'], { env: { ...process.env, ...env }, stdio: 'ignore' });
