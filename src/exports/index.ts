@@ -15,3 +15,13 @@ export {
   tooLarge,
 } from './load.js';
 export type { ExportFormat, ExportProblem, ExportQuery, ExportTableName } from './load.js';
+export {
+  DEFAULT_EVIDENCE_MAX_JOURNALS,
+  EVIDENCE_FORMAT,
+  EVIDENCE_READ_MODELS,
+  evidenceFileName,
+  evidencePack,
+  isEvidencePack,
+  readModelCheckpoints,
+} from './evidence.js';
+export type { EvidenceManifest, EvidencePack, EvidenceRequest, ManifestFile } from './evidence.js';

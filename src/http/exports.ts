@@ -12,18 +12,28 @@ import {
   EXPORT_QUERIES,
   EXPORT_TABLES,
   isExportProblem,
+  evidenceFileName,
+  evidencePack,
+  isEvidencePack,
   loadTable,
+  readModelCheckpoints,
   toCsv,
   toXlsx,
 } from '../exports/index.js';
 import type { ExportFormat, ExportProblem, ExportQuery, ExportTableName } from '../exports/index.js';
+import { Id, Period } from '../../schemas/index.js';
+import type { ProjectionStatus } from '../runner/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface ExportRoutesOptions {
   deps: ExceptionDeps;
   keys: KeyRing;
   limits: Config['exports'];
+  /** The projections' status: where the read models stand, recorded in an evidence pack's manifest. */
+  status: () => Promise<ProjectionStatus[]>;
 }
+
+const EvidenceQuery = z.strictObject({ legalEntity: Id, period: Period });
 
 export const CONTENT_TYPES: Record<ExportFormat | 'zip', string> = {
   csv: 'text/csv; charset=utf-8; header=present',
@@ -75,7 +85,8 @@ function fileName(table: string, query: Record<string, unknown>): string {
   return [table, ...parts].join('-').replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (app, { deps, keys, limits }) => {
+export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (app, options) => {
+  const { deps, keys, limits, status } = options;
   app.get(
     '/v1/exports/:file',
     {
@@ -101,6 +112,37 @@ export const exportRoutes: FastifyPluginAsync<ExportRoutesOptions> = async (app,
       if (isExportProblem(table)) return sendExportProblem(reply, table);
       const name = fileName(file.table, query);
       return sendFile(reply, file.format, name, file.format === 'csv' ? toCsv(table) : await toXlsx(table));
+    },
+  );
+
+  app.get(
+    '/v1/evidence',
+    {
+      preHandler: keys.require('read'),
+      schema: {
+        summary: "A legal entity's period as an audit evidence pack (ZIP with a SHA-256 manifest; docs/evidence.md)",
+        description:
+          'Reconciliation, waterfall (year to date), roll-forward and journals as CSV and XLSX, the lineage of every ' +
+          'journal of the period, the verification of the whole log and its anchor. At most ' +
+          'REVTRAIL_EVIDENCE_MAX_JOURNALS journals (413 EVIDENCE_TOO_LARGE beyond). The same bytes as `revtrail evidence`.',
+        tags: ['exports'],
+        querystring: {
+          type: 'object',
+          required: ['legalEntity', 'period'],
+          properties: { legalEntity: { type: 'string' }, period: { type: 'string', pattern: '^\\d{4}-\\d{2}$' } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const query = parseOrReply(EvidenceQuery, req.query, reply);
+      if (!query) return reply;
+      const pack = await evidencePack(deps, {
+        ...query,
+        readModels: readModelCheckpoints(await status()),
+        limits: { maxRows: limits.maxRows, maxJournals: limits.evidenceMaxJournals },
+      });
+      if (!isEvidencePack(pack)) return sendExportProblem(reply, pack);
+      return sendFile(reply, 'zip', evidenceFileName(query.legalEntity, query.period), pack.archive);
     },
   );
 };
