@@ -134,9 +134,9 @@ describe('the audit evidence pack', () => {
     const lineageFiles = Object.keys(zip.files).filter((n) => n.startsWith('lineage/'));
     expect(lineageFiles.sort()).toEqual(journals.map((j) => `lineage/${j.journalId}.json`).sort());
     const deps = { store: t.app.store, read: t.app.read };
-    for (const j of journals.filter((x) => x.contractId.startsWith('A-'))) {
+    for (const j of journals.filter((x) => x.contractId!.startsWith('A-'))) {
       const traced = JSON.parse(await text(`lineage/${j.journalId}.json`));
-      expect(traced).toEqual(JSON.parse(JSON.stringify(await lineage(deps, j.journalId))));
+      expect(traced).toEqual(JSON.parse(JSON.stringify(await lineage(deps, j.journalId!))));
       expect(traced.journal).toMatchObject({ journalId: j.journalId, contractId: j.contractId, status: j.status });
       expect(traced.sourceEvents.length).toBeGreaterThan(0);
     }
