@@ -10,6 +10,7 @@ import {
   adminRoutes,
   eventRoutes,
   exceptionRoutes,
+  exportRoutes,
   healthRoutes,
   installCorrelation,
   installJsonBody,
@@ -147,6 +148,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const exceptionDeps: ExceptionDeps = { store, read, held, now, sla: config.exceptionSla };
   const watcher = await serveMetrics(http, config, { keys, read, store, now, exceptions: exceptionDeps });
   await http.register(exceptionRoutes, { deps: exceptionDeps, ingestor, keys });
+  await http.register(exportRoutes, { deps: exceptionDeps, keys, limits: config.exports, status });
   // GraphQL at /graphql (GraphiQL at /graphiql, subscriptions over graphql-ws on the same path), `read` scope.
   await http.register(graphqlRoutes, {
     read,

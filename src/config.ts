@@ -55,6 +55,8 @@ const Env = z.object({
   REVTRAIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   REVTRAIL_DEMO_CONTRACTS: z.coerce.number().int().min(0).default(200),
   REVTRAIL_HELD_MAX_AGE_DAYS: z.coerce.number().min(0).default(7),
+  REVTRAIL_EXPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+  REVTRAIL_EVIDENCE_MAX_JOURNALS: z.coerce.number().int().min(1).max(100_000).default(5_000),
   REVTRAIL_METRICS: z.enum(['on', 'off']).default('on'),
   REVTRAIL_METRICS_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   REVTRAIL_CLOSE_DAYS: z.coerce.number().int().min(0).max(366).default(10),
@@ -120,6 +122,11 @@ export interface Config {
   demoContracts: number;
   /** Days (of receivedAt) a held event may wait before it is an exception, HELD_TOO_LONG. */
   heldMaxAgeDays: number;
+  /**
+   * Bounds of the exports (docs/http.md, "Exports"): rows one CSV/XLSX export holds, journals (each with its
+   * lineage) one evidence pack holds; larger is refused with 413, never truncated.
+   */
+  exports: { maxRows: number; evidenceMaxJournals: number };
   /**
    * Prometheus metrics (docs/operations.md, "Metrics"): served at GET /metrics (`metrics` scope) when on; the
    * read-model gauges refreshed every `refreshMs`; a period with journals still open `closeDays` days after its end
@@ -196,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.REVTRAIL_RATE_LIMIT_PER_MINUTE,
     demoContracts: e.REVTRAIL_DEMO_CONTRACTS,
     heldMaxAgeDays: e.REVTRAIL_HELD_MAX_AGE_DAYS,
+    exports: { maxRows: e.REVTRAIL_EXPORT_MAX_ROWS, evidenceMaxJournals: e.REVTRAIL_EVIDENCE_MAX_JOURNALS },
     metrics: {
       enabled: e.REVTRAIL_METRICS === 'on',
       refreshMs: e.REVTRAIL_METRICS_REFRESH_MS,

@@ -3,7 +3,7 @@
 // per GraphQL field; src/graphql's resolvers call them.
 export { lineage, trace } from './lineage.js';
 export { traceCorrelation } from './correlation.js';
-export { contractDocsAsOf, contractAsOf, effectiveDateOf } from './as-of.js';
+export { contractDocsAsOf, contractAsOf, effectiveDateOf, scheduleView } from './as-of.js';
 export {
   DEFAULT_HELD_MAX_AGE_DAYS,
   amendmentsAwaitingRecalculation,
@@ -12,8 +12,14 @@ export {
   postingFailures,
   sequencingExceptions,
 } from './questions.js';
-export { deferredRevenueRollforward, reconciliation, revenueWaterfall } from './reports.js';
+export {
+  MAX_WATERFALL_PERIODS,
+  deferredRevenueRollforward,
+  reconciliation,
+  revenueWaterfall,
+  waterfallSpanProblem,
+} from './reports.js';
 export { eventRef } from './support.js';
-export { batchStatus, contractPostingStatus } from './posting-status.js';
+export { batchStatus, contractPostingStatus, periodJournals } from './posting-status.js';
 export type * from './types.js';
 export type { ContractDocsAsOf } from './as-of.js';

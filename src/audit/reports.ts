@@ -25,6 +25,19 @@ async function schedulesOf(deps: AuditDeps, legalEntity: string): Promise<Revenu
   return keys.map((k) => docs.get(k)).filter((d): d is RevenueScheduleDoc => d !== undefined);
 }
 
+/** Most periods a waterfall spans (ten years of months): a wider one is refused, not computed. */
+export const MAX_WATERFALL_PERIODS = 120;
+
+const months = (period: string): number => Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7));
+
+/** Why a waterfall from `from` to `to` is refused (naming the argument and the rule), or null when it is not. */
+export function waterfallSpanProblem(from: string, to: string): string | null {
+  const span = months(to) - months(from) + 1;
+  if (span < 1) return 'to: must not come before from';
+  if (span > MAX_WATERFALL_PERIODS) return `to: must be within ${MAX_WATERFALL_PERIODS} months of from`;
+  return null;
+}
+
 /** Revenue recognised per period from `from` to `to` (YYYY-MM, inclusive) by SKU, with totals, per currency. */
 export async function revenueWaterfall(
   deps: AuditDeps,

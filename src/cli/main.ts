@@ -16,6 +16,7 @@ import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
 import type { PostingRunSummary } from '../posting/run.js';
 import { erpTieOut, recordTieOut } from '../posting/tie-out.js';
+import { EVIDENCE_USAGE, evidenceCommand } from './evidence.js';
 import { EXCEPTIONS_USAGE, exceptionsCommand } from './exceptions.js';
 import { catchUpOnce, follow, parseProjectArgs } from './follow.js';
 import { UsageError } from './usage.js';
@@ -55,7 +56,8 @@ const USAGE = `usage: revtrail <command>
   import FILE        append the inbound events of a JSONL file through the command path; prints a summary
   generate --contracts N --seed S [--out FILE] [--start YYYY-MM-DD] [--duplicates R] [--out-of-order R]
                      write a deterministic synthetic company's inbound events as JSONL (stdout without --out)
-${EXCEPTIONS_USAGE}`;
+${EXCEPTIONS_USAGE}
+${EVIDENCE_USAGE}`;
 
 async function start(): Promise<void> {
   const config = loadConfig();
@@ -402,6 +404,8 @@ async function main(argv: string[]): Promise<number> {
       return reprepareCommand(args);
     case 'reconcile':
       return reconcileCommand(args);
+    case 'evidence':
+      return evidenceCommand(loadConfig(), args);
     case 'exceptions':
       return exceptionsCommand(loadConfig(), args).catch((err: unknown) => {
         if (!(err instanceof UsageError)) throw err;

@@ -14,6 +14,7 @@ import {
   postingFailures,
   reconciliation,
   revenueWaterfall,
+  waterfallSpanProblem,
   trace,
   traceCorrelation,
 } from '../audit/index.js';
@@ -568,11 +569,6 @@ async function traceBy(
   return { ...t, correlationId: null, journals: t.contracts.flatMap((c) => c.journals) };
 }
 
-/** Most periods a waterfall spans (ten years of months): a wider one is refused, not computed. */
-const MAX_WATERFALL_PERIODS = 120;
-
-const months = (period: string): number => Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7));
-
 export function auditResolvers({
   read,
   store,
@@ -622,10 +618,8 @@ export function auditResolvers({
           arg('from', Period, args.from),
           arg('to', Period, args.to),
         ];
-        const span = months(to) - months(from) + 1;
-        if (span < 1) throw codedError('INVALID_ARGUMENT', 'to: must not come before from');
-        if (span > MAX_WATERFALL_PERIODS)
-          throw codedError('INVALID_ARGUMENT', `to: must be within ${MAX_WATERFALL_PERIODS} months of from`);
+        const problem = waterfallSpanProblem(from, to);
+        if (problem) throw codedError('INVALID_ARGUMENT', problem);
         return revenueWaterfall(deps, legalEntity, from, to);
       },
       deferredRevenueRollforward: (_root: unknown, args: { legalEntity: string; period: string }) =>
