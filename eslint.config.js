@@ -38,6 +38,13 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
+  {
+    // The console runs in a browser: its globals (window, document, sessionStorage, fetch...) are the DOM's.
+    files: ['console/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', URL: 'readonly' },
+    },
+  },
   // Node scripts in plain JavaScript (run by CI without a build): no types to lint them against.
   { files: ['scripts/**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['scripts/**/*.mjs'], languageOptions: { globals: { console: 'readonly', process: 'readonly' } } },

@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { redactStoreLocation } from './config.js';
 import {
   adminRoutes,
+  consoleRoutes,
   eventRoutes,
   exceptionRoutes,
   exportRoutes,
@@ -130,7 +131,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       security: [{ bearer: [] }],
     },
   });
-  await http.register(swaggerUi, { routePrefix: '/docs' });
+  // Operations grouped under their tags (ingest, read, posting, ...), tags and operations in a stable order.
+  await http.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { tagsSorter: 'alpha', operationsSorter: 'alpha', docExpansion: 'list' },
+  });
   const read = openReadStore(config.readStore, { synchronous: config.sqliteSync });
   const projections = new ProjectionRunner(store, read, PROJECTIONS, {
     batchSize: config.runnerBatch,
@@ -149,7 +154,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const watcher = await serveMetrics(http, config, { keys, read, store, now, exceptions: exceptionDeps });
   await http.register(exceptionRoutes, { deps: exceptionDeps, ingestor, keys });
   await http.register(exportRoutes, { deps: exceptionDeps, keys, limits: config.exports, status });
-  // GraphQL at /graphql (GraphiQL at /graphiql, subscriptions over graphql-ws on the same path), `read` scope.
+  // The console at /console/ and GraphiQL (one of its pages, /graphiql redirects there): static files, no CDN.
+  await http.register(consoleRoutes, { keys });
+  // GraphQL at /graphql (GraphiQL from the console, subscriptions over graphql-ws on the same path), `read` scope.
   await http.register(graphqlRoutes, {
     read,
     store,

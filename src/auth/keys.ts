@@ -124,6 +124,12 @@ export class KeyRing {
     return { ok: true, apiKey: key };
   }
 
+  /** The key an Authorization header value names, whatever its scopes; null when it names none. */
+  identify(authorization: string | undefined): ApiKey | null {
+    const answer = this.authorize(authorization, 'admin');
+    return answer.ok || answer.code === 'MISSING_SCOPE' ? answer.apiKey : null;
+  }
+
   /** preHandler: 401 without a valid key, 403 without the scope. */
   require(scope: Scope): preHandlerAsyncHookHandler {
     return async (req: FastifyRequest, reply: FastifyReply) => {

@@ -1,6 +1,6 @@
 // GraphQL (mercurius) — the audit surface: the schema, thin resolvers over the read models with per-request
 // batching, query limits (size, depth, fields, aliases, reports, cost), the `read` scope over HTTP and the websocket,
-// GraphiQL at /graphiql, and subscriptions over graphql-ws. A fastify plugin, encapsulated: mercurius's error handler
+// and subscriptions over graphql-ws. A fastify plugin, encapsulated: mercurius's error handler
 // stays on its own routes.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError, specifiedRules, validate } from 'graphql';
@@ -87,7 +87,8 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
       exceptionResolvers({ ...options.exceptions, keys }),
     ),
     path: '/graphql',
-    graphiql: true,
+    // GraphiQL is served by the console from the installed package (mercurius's own loads it from a CDN).
+    graphiql: false,
     jit: 1,
     context: () => ({ docs: new DocLoader(read) }),
     cache: CACHED_DOCUMENTS,

@@ -99,6 +99,69 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     },
   );
 
+  const VersionsQuery = z.object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    before: z.coerce.number().int().min(1).optional(),
+  });
+
+  app.get(
+    '/v1/mappings/:kind/versions',
+    {
+      preHandler: keys.require('read'),
+      schema: {
+        summary: 'Published versions of a mapping, newest first: who published each, when and why (paged by `before`)',
+        tags: ['mappings'],
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 100 }, before: { type: 'integer' } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const params = parseOrReply(KindParams, req.params, reply);
+      if (!params) return reply;
+      const query = parseOrReply(VersionsQuery, req.query, reply);
+      if (!query) return reply;
+      const versions = [];
+      let more = false;
+      // Backwards from the newest: a page reads its own versions and one more (to know whether another page follows).
+      for await (const e of store.readStream(mappingStream(params.kind), { direction: 'backwards' })) {
+        if (e.type !== MAPPING_EVENT[params.kind]) continue;
+        const version = (e.data as { version: number }).version;
+        if (query.before !== undefined && version >= query.before) continue;
+        if (versions.length === query.limit) {
+          more = true;
+          break;
+        }
+        versions.push(versionSummary(params.kind, e));
+      }
+      return { kind: params.kind, versions, nextBefore: more ? (versions.at(-1)?.version ?? null) : null };
+    },
+  );
+
+  app.get(
+    '/v1/mappings/:kind/versions/:version',
+    {
+      preHandler: keys.require('read'),
+      schema: { summary: 'One published version of a mapping, in full', tags: ['mappings'] },
+    },
+    async (req, reply) => {
+      const params = parseOrReply(KindParams.extend({ version: z.coerce.number().int().min(1) }), req.params, reply);
+      if (!params) return reply;
+      for await (const e of store.readStream(mappingStream(params.kind))) {
+        if (e.type !== MAPPING_EVENT[params.kind] || (e.data as { version: number }).version !== params.version)
+          continue;
+        return { ...versionSummary(params.kind, e), ...e.data };
+      }
+      return sendProblem(reply, {
+        title: 'Not Found',
+        status: 404,
+        code: 'UNKNOWN_MAPPING_VERSION',
+        detail: `no ${params.kind} mapping version ${params.version}`,
+      });
+    },
+  );
+
   const PeriodParams = z.object({ legalEntity: Id, period: Period, action: z.enum(['close', 'reopen']) });
 
   app.post(
@@ -157,3 +220,17 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     },
   );
 };
+
+/** A published mapping version without its content: which it is, who published it, when and why, and its size. */
+function versionSummary(kind: MappingKind, e: RecordedEvent) {
+  const data = e.data as { version: number; reason?: string; products?: unknown[]; entities?: unknown[] };
+  return {
+    kind,
+    version: data.version,
+    eventId: e.eventId,
+    publishedAt: e.metadata.receivedAt,
+    publishedBy: e.metadata.actor,
+    reason: data.reason ?? null,
+    entries: (kind === 'products' ? data.products : data.entities)?.length ?? 0,
+  };
+}

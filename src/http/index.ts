@@ -10,6 +10,7 @@ export { traceRoutes } from './trace.js';
 export { metricsRoutes } from './metrics.js';
 export { exceptionRoutes } from './exceptions.js';
 export { exportRoutes } from './exports.js';
+export { consoleRoutes, defaultConsoleRoot } from './console.js';
 export type { PostingRoutesOptions } from './posting.js';
 export { installProblemHandlers, sendProblem } from './problem.js';
 export { CORRELATION_HEADER, installCorrelation } from './correlation.js';

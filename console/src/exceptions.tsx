@@ -1,0 +1,275 @@
+// The exceptions workbench (GraphQL `exceptions` and its mutations): filter, page (the server sorts by amount at
+// stake; the page can be re-sorted by age), assign, acknowledge, resolve, ignore with a reason, replay a refused input.
+// Actions show only when the key holds exceptions:write (exceptions:ignore to ignore).
+import { useEffect, useState } from 'react';
+import type { FormEvent } from 'react';
+import { gql } from './api';
+import { money, useEntities } from './data';
+import { useCan } from './session';
+import { ErrorBox, ExportButtons, Field, PagedTable, Select, Show, go, href, lastMonth, message, useLoad } from './ui';
+
+interface Item {
+  id: string;
+  kind: string;
+  code: string;
+  message: string;
+  contractId: string | null;
+  legalEntity: string | null;
+  amount: string;
+  currency: string | null;
+  ageHours: number;
+  status: string;
+  owner: string | null;
+  overdue: boolean;
+  details: { rejectionId?: string };
+}
+
+const QUERY = /* GraphQL */ `
+  query Exceptions($kind: String, $entity: String, $status: String, $owner: String, $limit: Int, $offset: Int) {
+    exceptions(kind: $kind, entity: $entity, status: $status, owner: $owner, limit: $limit, offset: $offset) {
+      id
+      kind
+      code
+      message
+      contractId
+      legalEntity
+      amount
+      currency
+      ageHours
+      status
+      owner
+      overdue
+      details
+    }
+  }
+`;
+
+const PAGE = 25;
+
+export function ExceptionsScreen({ query }: { query: URLSearchParams }) {
+  const entities = useEntities();
+  const asked = {
+    kind: query.get('kind') ?? '',
+    entity: query.get('entity') ?? '',
+    status: query.get('status') ?? 'active',
+    owner: query.get('owner') ?? '',
+  };
+  const [form, setForm] = useState(asked);
+  const [offset, setOffset] = useState(0);
+  const [sort, setSort] = useState<'impact' | 'age'>('impact');
+  const key = JSON.stringify(asked);
+  useEffect(() => setOffset(0), [key]);
+  const vars = Object.fromEntries(Object.entries(asked).filter(([, v]) => v !== ''));
+  const loaded = useLoad(() => gql<{ exceptions: Item[] }>(QUERY, { ...vars, limit: PAGE + 1, offset }), [key, offset]);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    go(['exceptions'], form);
+  };
+  return (
+    <section aria-labelledby="exceptions-title">
+      <h1 id="exceptions-title">Exceptions</h1>
+      <form className="filters" onSubmit={submit} aria-label="Exception filters">
+        <Field label="Kind or code" name="kind" value={form.kind} onChange={(kind) => setForm({ ...form, kind })} />
+        <Select
+          label="Legal entity"
+          name="entity"
+          value={form.entity}
+          options={['', ...entities.map((e) => e.legalEntity)]}
+          onChange={(entity) => setForm({ ...form, entity })}
+        />
+        <Select
+          label="Status"
+          name="status"
+          value={form.status}
+          options={['active', 'open', 'acknowledged', 'resolved', 'ignored', 'all']}
+          onChange={(status) => setForm({ ...form, status })}
+        />
+        <Field label="Owner" name="owner" value={form.owner} onChange={(owner) => setForm({ ...form, owner })} />
+        <button type="submit">Apply filters</button>
+      </form>
+      <p>
+        <Select
+          label="Sort this page by"
+          name="sort"
+          value={sort}
+          options={[
+            { value: 'impact', label: 'impact (amount at stake)' },
+            { value: 'age', label: 'age (oldest first)' },
+          ]}
+          onChange={(v) => setSort(v === 'age' ? 'age' : 'impact')}
+        />{' '}
+        {asked.entity ? (
+          <ExportButtons table="exceptions" params={{ legalEntity: asked.entity, period: lastMonth() }} />
+        ) : null}
+      </p>
+      <Show loaded={loaded}>
+        {({ exceptions }) => (
+          <List
+            items={exceptions.slice(0, PAGE)}
+            sort={sort}
+            offset={offset}
+            hasNext={exceptions.length > PAGE}
+            onPage={setOffset}
+            reload={loaded.state === 'done' ? loaded.reload : () => undefined}
+          />
+        )}
+      </Show>
+    </section>
+  );
+}
+
+function List(props: {
+  items: Item[];
+  sort: 'impact' | 'age';
+  offset: number;
+  hasNext: boolean;
+  onPage: (offset: number) => void;
+  reload: () => void;
+}) {
+  const { items, sort, offset, hasNext, onPage, reload } = props;
+  const [selected, setSelected] = useState<string | null>(null);
+  const rows =
+    sort === 'age'
+      ? [...items].sort((a, b) => b.ageHours - a.ageHours)
+      : [...items].sort((a, b) => Math.abs(Number(b.amount)) - Math.abs(Number(a.amount)));
+  const chosen = items.find((i) => i.id === selected) ?? null;
+  return (
+    <>
+      <PagedTable
+        caption="Exceptions"
+        rows={rows}
+        rowKey={(i) => i.id}
+        rowClass={(i) => (i.overdue ? 'break' : undefined)}
+        columns={[
+          {
+            header: 'Exception',
+            cell: (i) => (
+              <button type="button" className="link" onClick={() => setSelected(i.id)} aria-pressed={selected === i.id}>
+                {i.code}
+              </button>
+            ),
+          },
+          { header: 'Kind', cell: (i) => i.kind },
+          {
+            header: 'Contract',
+            cell: (i) => (i.contractId ? <a href={href(['contract', i.contractId])}>{i.contractId}</a> : '—'),
+          },
+          { header: 'Entity', cell: (i) => i.legalEntity ?? '—' },
+          { header: 'At stake', numeric: true, cell: (i) => `${money(i.amount)} ${i.currency ?? ''}` },
+          { header: 'Age (hours)', numeric: true, cell: (i) => i.ageHours.toFixed(1) },
+          { header: 'Status', cell: (i) => <span data-testid={`status-${i.id}`}>{i.status}</span> },
+          { header: 'Owner', cell: (i) => i.owner ?? '—' },
+        ]}
+        paging={{
+          label: items.length === 0 ? 'No exceptions' : `Exceptions ${offset + 1}–${offset + items.length}`,
+          onPrevious: offset > 0 ? () => onPage(Math.max(0, offset - PAGE)) : undefined,
+          onNext: hasNext ? () => onPage(offset + PAGE) : undefined,
+        }}
+      />
+      {chosen ? <Actions item={chosen} onDone={reload} /> : null}
+    </>
+  );
+}
+
+const RESULT = 'exceptionId status owner changed';
+
+function Actions({ item, onDone }: { item: Item; onDone: () => void }) {
+  const canWrite = useCan('exceptions:write');
+  const canIgnore = useCan('exceptions:ignore');
+  const [owner, setOwner] = useState(item.owner ?? '');
+  const [reason, setReason] = useState('');
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const run = (label: string, mutation: string, vars: Record<string, unknown>) => {
+    setError(null);
+    setOutcome(null);
+    gql<Record<string, { status: string }>>(mutation, { id: item.id, ...vars }).then(
+      (answer) => {
+        const first = Object.values(answer)[0];
+        setOutcome(`${label}: ${first?.status ?? 'done'}`);
+        onDone();
+      },
+      (err: unknown) => setError(message(err)),
+    );
+  };
+  return (
+    <section className="panel" aria-labelledby="exception-actions-title">
+      <h2 id="exception-actions-title">
+        {item.code} — {item.message}
+      </h2>
+      <p>
+        Status <strong>{item.status}</strong>, owner {item.owner ?? 'none'}, id <code>{item.id}</code>
+      </p>
+      {!canWrite ? (
+        <p className="muted">This key reads only: it holds no exceptions:write scope.</p>
+      ) : (
+        <div className="actions">
+          <Field label="Owner" name="owner" value={owner} onChange={setOwner} />
+          <button
+            type="button"
+            onClick={() =>
+              run(
+                'Assigned',
+                `mutation($id: ID!, $owner: String!) { assignException(id: $id, owner: $owner) { ${RESULT} } }`,
+                { owner },
+              )
+            }
+            disabled={!owner}
+          >
+            Assign
+          </button>
+          <button
+            type="button"
+            onClick={() =>
+              run('Acknowledged', `mutation($id: ID!) { acknowledgeException(id: $id) { ${RESULT} } }`, {})
+            }
+          >
+            Acknowledge
+          </button>
+          <Field label="Reason" name="reason" value={reason} onChange={setReason} />
+          <button
+            type="button"
+            onClick={() =>
+              run(
+                'Resolved',
+                `mutation($id: ID!, $reason: String) { resolveException(id: $id, reason: $reason) { ${RESULT} } }`,
+                { reason: reason || null },
+              )
+            }
+          >
+            Resolve
+          </button>
+          {canIgnore ? (
+            <button
+              type="button"
+              disabled={!reason}
+              onClick={() =>
+                run(
+                  'Ignored',
+                  `mutation($id: ID!, $reason: String!) { ignoreException(id: $id, reason: $reason) { ${RESULT} } }`,
+                  { reason },
+                )
+              }
+            >
+              Ignore with reason
+            </button>
+          ) : null}
+          {item.kind === 'refused_input' && item.details.rejectionId ? (
+            <button
+              type="button"
+              onClick={() =>
+                run('Replayed', `mutation($id: ID!) { replayRejection(id: $id) { status } }`, {
+                  id: item.details.rejectionId,
+                })
+              }
+            >
+              Replay the refused input
+            </button>
+          ) : null}
+        </div>
+      )}
+      {outcome ? <p role="status">{outcome}</p> : null}
+      {error ? <ErrorBox error={error} /> : null}
+    </section>
+  );
+}
