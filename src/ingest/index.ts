@@ -76,8 +76,8 @@ interface Prepared {
  * store every step of it is synchronous, and without the turns a 500-event request held the API's event loop for its
  * whole length, so a read arriving meanwhile waited for every request ahead of it (bench/graphql-ingest).
  */
-const YIELD_EVERY_EVENTS = 100;
-const YIELD_EVERY_CONTRACTS = 25;
+const YIELD_EVERY_EVENTS = 50;
+const YIELD_EVERY_CONTRACTS = 10;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Serialises async work per key within this process. */
