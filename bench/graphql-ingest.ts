@@ -57,17 +57,21 @@ async function reads(url: string, ids: string[], clients: number, until: () => b
   return { requests: latencies.length, p50ms: percentile(latencies, 50), p99ms: percentile(latencies, 99) };
 }
 
-export async function benchGraphqlDuringIngest(contracts: number, seconds: number): Promise<GraphqlDuringIngest> {
+export async function benchGraphqlDuringIngest(
+  contracts: number,
+  seconds: number,
+  service: { metrics?: 'on' | 'off'; projections?: 'live' | 'off' } = {},
+): Promise<GraphqlDuringIngest> {
   const readClients = 2;
   const dir = mkdtempSync(join(tmpdir(), 'revtrail-bench-graphql-ingest-'));
   const events = [...generateCompany({ contracts, seed: 42 })] as InboundEvent[];
   const batches: InboundEvent[][] = [];
   for (let i = 0; i < events.length; i += 500) batches.push(events.slice(i, i + 500));
   const half = Math.floor(batches.length / 2);
-  const svc = await startService(dir, KEY, 'on');
+  const svc = await startService(dir, KEY, service.metrics ?? 'on', service.projections ?? 'live');
   try {
     await post(svc.url, KEY, batches.slice(0, half), 4);
-    await caughtUp(svc.url, KEY);
+    if ((service.projections ?? 'live') === 'live') await caughtUp(svc.url, KEY);
     const read = new SqliteReadStore(join(dir, 'readmodel.db'));
     const ids = (await read.list('contract-versions', { limit: 100_000 })).map((r) => r.key);
     await read.close();

@@ -119,7 +119,9 @@ async function ingest(contracts: number): Promise<boolean> {
     ).map(([name, x]) => [name, fmt(x.httpPerSec), fmt(x.projectionPerSec), x.projectionRatio.toFixed(2)]),
   );
   console.log('');
-  console.log('### metrics off / on — the same ingest, REVTRAIL_METRICS=off beside on (as shipped)\n');
+  console.log(
+    '### metrics off / on — the same ingest, REVTRAIL_METRICS=off beside on (as shipped), run off, on, on, off; means of two runs each\n',
+  );
   const m = await benchMetricsCost(contracts);
   table(
     ['metrics', 'end to end (events/s)', 'p50', 'p99', 'live projections (events/s)'],

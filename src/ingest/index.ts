@@ -71,6 +71,15 @@ interface Prepared {
   last: Position | null;
 }
 
+/**
+ * A large request is validated and decided in slices, each followed by a turn of the event loop: on the embedded
+ * store every step of it is synchronous, and without the turns a 500-event request held the API's event loop for its
+ * whole length, so a read arriving meanwhile waited for every request ahead of it (bench/graphql-ingest).
+ */
+const YIELD_EVERY_EVENTS = 50;
+const YIELD_EVERY_CONTRACTS = 10;
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Serialises async work per key within this process. */
 class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();
@@ -125,16 +134,17 @@ export class Ingestor {
     const groups = new Map<string, Group>();
     const refused: Refusal[] = [];
 
-    inputs.forEach((input, index) => {
+    for (const [index, input] of inputs.entries()) {
+      if (index > 0 && index % YIELD_EVERY_EVENTS === 0) await yieldToEventLoop();
       const parsed = parseInbound(input, this.limits);
       if (!parsed.ok) {
         refused.push({ index, input, errors: parsed.errors });
-        return;
+        continue;
       }
       const group = groups.get(parsed.event.contractId) ?? [];
       group.push({ index, event: parsed.event });
       groups.set(parsed.event.contractId, group);
-    });
+    }
 
     const contractIds = [...groups.keys()].sort();
     const run = { inputs, receivedAt, ctx, unkept: refused };
@@ -190,8 +200,17 @@ export class Ingestor {
   private async commit(groups: Map<string, Group>, run: Run): Promise<IngestResult[]> {
     const out: IngestResult[] = [];
     const exhausted = await handleBatch<string, Prepared>(this.store, [...groups.keys()], {
-      decide: (contractIds) =>
-        Promise.all(contractIds.map((id) => this.prepare(id, groups.get(id)!, run.receivedAt, run.ctx))),
+      decide: async (contractIds) => {
+        const prepared: Prepared[] = [];
+        for (let i = 0; i < contractIds.length; i += YIELD_EVERY_CONTRACTS) {
+          if (i > 0) await yieldToEventLoop();
+          const chunk = contractIds.slice(i, i + YIELD_EVERY_CONTRACTS);
+          prepared.push(
+            ...(await Promise.all(chunk.map((id) => this.prepare(id, groups.get(id)!, run.receivedAt, run.ctx)))),
+          );
+        }
+        return prepared;
+      },
       appendOf: (p) => (p.toAppend.length === 0 ? null : appendRequestOf(p)),
       alongside: (prepared) => {
         const final = [
