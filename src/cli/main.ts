@@ -9,6 +9,7 @@ import { rebuild } from '../runner/index.js';
 import { openStore, parseAnchor, verify } from '../store/index.js';
 import type { z } from 'zod';
 import { Id, Period } from '../../schemas/index.js';
+import { SimulatedConnector } from '../posting/index.js';
 import type { Connector } from '../posting/index.js';
 import { erpFrom, runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
@@ -63,7 +64,14 @@ async function start(): Promise<void> {
   const config = loadConfig();
   const app = await buildApp(config);
   if (config.demoContracts > 0) {
-    const demo = await seedDemo(app.store, { contracts: config.demoContracts, seed: 1 });
+    // The simulated ERP is the demo's: its past is posted there (on another ERP the demo stays unposted).
+    const erp = app.erp.kind === 'simulated' ? app.erp.open('demo') : null;
+    const demo = await seedDemo(app.store, {
+      contracts: config.demoContracts,
+      seed: 1,
+      ...(erp instanceof SimulatedConnector ? { erp } : {}),
+    });
+    if (erp) await app.erp.release(erp);
     if (demo) app.http.log.info(demo, 'empty store: demo company generated and imported');
   }
   if (!config.apiKeys && !config.apiKeysFile) {
