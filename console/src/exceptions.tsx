@@ -127,12 +127,13 @@ function List(props: {
   reload: () => void;
 }) {
   const { items, sort, offset, hasNext, onPage, reload } = props;
-  const [selected, setSelected] = useState<string | null>(null);
+  // The item as chosen: it stays open after an action takes it out of the filtered list (resolved, ignored).
+  const [selected, setSelected] = useState<Item | null>(null);
   const rows =
     sort === 'age'
       ? [...items].sort((a, b) => b.ageHours - a.ageHours)
       : [...items].sort((a, b) => Math.abs(Number(b.amount)) - Math.abs(Number(a.amount)));
-  const chosen = items.find((i) => i.id === selected) ?? null;
+  const chosen = selected ? (items.find((i) => i.id === selected.id) ?? selected) : null;
   return (
     <>
       <PagedTable
@@ -144,7 +145,12 @@ function List(props: {
           {
             header: 'Exception',
             cell: (i) => (
-              <button type="button" className="link" onClick={() => setSelected(i.id)} aria-pressed={selected === i.id}>
+              <button
+                type="button"
+                className="link"
+                onClick={() => setSelected(i)}
+                aria-pressed={selected?.id === i.id}
+              >
                 {i.code}
               </button>
             ),
@@ -187,7 +193,9 @@ function Actions({ item, onDone }: { item: Item; onDone: () => void }) {
       (answer) => {
         const first = Object.values(answer)[0];
         setOutcome(`${label}: ${first?.status ?? 'done'}`);
+        // The list reads the exceptions read model, which follows the log a moment later: read it now and once more.
         onDone();
+        setTimeout(onDone, 1000);
       },
       (err: unknown) => setError(message(err)),
     );

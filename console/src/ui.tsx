@@ -38,7 +38,9 @@ export function go(path: (string | number)[], query: Record<string, string | und
 }
 
 export type Loaded<T> =
-  { state: 'loading' } | { state: 'error'; error: string } | { state: 'done'; value: T; reload: () => void };
+  | { state: 'loading' }
+  | { state: 'error'; error: string }
+  | { state: 'done'; value: T; reload: () => void; tick?: number };
 
 /** Runs `load` whenever `deps` change; an answer that arrives after a newer request started is dropped. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
@@ -47,9 +49,11 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const reload = useCallback(() => setTick((t) => t + 1), []);
   useEffect(() => {
     let current = true;
-    setResult({ state: 'loading' });
+    // A reload of the same query keeps showing what it showed until the answer comes (forms and panels beside the
+    // list keep their state); a different query shows that it is loading.
+    setResult((before) => (before.state === 'done' && tick !== before.tick ? before : { state: 'loading' }));
     load().then(
-      (value) => current && setResult({ state: 'done', value, reload }),
+      (value) => current && setResult({ state: 'done', value, reload, tick }),
       (err: unknown) => current && setResult({ state: 'error', error: message(err) }),
     );
     return () => {
@@ -113,7 +117,8 @@ export function PagedTable<Row>(props: {
 }) {
   const { caption, columns, rows, rowKey, paging, empty, rowClass } = props;
   return (
-    <div className="table-wrap">
+    // Focusable, so that a table wider than the screen scrolls from the keyboard too.
+    <div className="table-wrap" tabIndex={0} role="group" aria-label={caption}>
       <table>
         <caption>{caption}</caption>
         <thead>
