@@ -102,6 +102,9 @@ async function serveMetrics(
   return watcher;
 }
 
+/** Tags of the routes their plugins register without one, for the OpenAPI document. */
+const UNTAGGED: Record<string, string> = { '/graphql': 'graphql', '/health': 'operations' };
+
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App> {
   const store = deps.store ?? openStore(config.store, { synchronous: config.sqliteSync });
   const keys = new KeyRing(deps.keys ?? configuredKeys(config));
@@ -130,6 +133,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // Routes registered without a tag (mercurius's /graphql, /health) are grouped under one too, so that the explorer
+    // at /docs shows every operation under its tag rather than under "default".
+    transform: ({ schema, url }) => ({
+      schema: schema?.tags ? schema : { ...schema, tags: [UNTAGGED[url] ?? 'other'] },
+      url,
+    }),
   });
   // Operations grouped under their tags (ingest, read, posting, ...), tags and operations in a stable order.
   await http.register(swaggerUi, {

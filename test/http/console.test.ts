@@ -121,10 +121,18 @@ describe('the console over HTTP', () => {
     expect((await t.call('GET', '/v1/mappings/products/versions', undefined, null)).status).toBe(401);
   });
 
-  it('documents the new routes under their tags in the OpenAPI document, GraphiQL and console files hidden', async () => {
+  it('documents every route under a tag in the OpenAPI document (the new ones too), GraphiQL and console files hidden', async () => {
     const doc = (await t.call('GET', '/docs/json', undefined, null)).body;
     expect(doc.paths['/v1/whoami'].get.tags).toEqual(['console']);
     expect(doc.paths['/v1/mappings/{kind}/versions'].get.tags).toEqual(['mappings']);
+    expect(doc.paths['/graphql'].post.tags).toEqual(['graphql']);
+    expect(doc.paths['/health'].get.tags).toEqual(['operations']);
+    const untagged = Object.entries(doc.paths).flatMap(([path, ops]: [string, any]) =>
+      Object.entries(ops)
+        .filter(([, op]: [string, any]) => !op.tags?.length)
+        .map(([method]) => `${method} ${path}`),
+    );
+    expect(untagged).toEqual([]);
     const paths = Object.keys(doc.paths);
     expect(paths.filter((p) => p.startsWith('/console') || p.startsWith('/graphiql'))).toEqual([]);
   });
