@@ -258,7 +258,8 @@ export class PostgresReadStore implements ReadStore {
     const { projection, generation } = w.target;
     const upserts: { key: string; json: string; escaped: boolean }[] = [];
     const removed: string[] = [];
-    const retagged: string[] = [];
+    /** Keys whose tags the batch sets, each with its new tags (none for a deleted document). */
+    const retagged: { key: string; tags: string[] }[] = [];
     const tagRows: { tag: string; key: string }[] = [];
     const keys = [...w.docs.keys()].sort();
     for (const key of keys) {
@@ -267,8 +268,9 @@ export class PostgresReadStore implements ReadStore {
       const json = 'json' in write ? write.json : write.doc === null ? null : JSON.stringify(write.doc);
       if (json === null) removed.push(k);
       else upserts.push({ key: k, ...storable(json) });
-      if (write.tags !== undefined || json === null) retagged.push(k);
-      if (json !== null && write.tags !== undefined) for (const tag of write.tags) tagRows.push({ tag, key: k });
+      const tags = json !== null && write.tags !== undefined ? write.tags.map(encodeText) : [];
+      if (write.tags !== undefined || json === null) retagged.push({ key: k, tags });
+      for (const tag of tags) tagRows.push({ tag, key: k });
     }
     if (removed.length > 0)
       await client.query(
@@ -282,17 +284,23 @@ export class PostgresReadStore implements ReadStore {
          ON CONFLICT (projection, generation, key) DO UPDATE SET doc = excluded.doc, escaped = excluded.escaped`,
         [projection, generation, chunk.map((u) => u.key), chunk.map((u) => u.json), chunk.map((u) => u.escaped)],
       );
-    if (retagged.length > 0)
-      await client.query('DELETE FROM read_tags WHERE projection = $1 AND generation = $2 AND key = ANY($3::text[])', [
-        projection,
-        generation,
-        retagged,
-      ]);
+    // Only the tags a document no longer carries are deleted, and only new ones inserted (ON CONFLICT DO NOTHING keeps
+    // the rest as they are): a lineage document keeps almost all of its tags from one write to the next. Each
+    // statement is given every new tag of the keys it covers.
+    const size = (r: { key: string; tags: string[] }): number => r.tags.reduce((n, t) => n + t.length, r.key.length);
+    for (const chunk of chunks(retagged, size)) {
+      const kept = chunk.flatMap((r) => r.tags.map((tag) => ({ key: r.key, tag })));
+      await client.query(
+        `DELETE FROM read_tags t WHERE t.projection = $1 AND t.generation = $2 AND t.key = ANY($3::text[])
+         AND NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[]) AS n(key, tag) WHERE n.key = t.key AND n.tag = t.tag)`,
+        [projection, generation, chunk.map((r) => r.key), kept.map((r) => r.key), kept.map((r) => r.tag)],
+      );
+    }
     for (const chunk of chunks(tagRows, (t) => t.tag.length))
       await client.query(
         `INSERT INTO read_tags (projection, generation, tag, key)
          SELECT $1, $2, t.tag, t.key FROM unnest($3::text[], $4::text[]) AS t(tag, key) ON CONFLICT DO NOTHING`,
-        [projection, generation, chunk.map((t) => encodeText(t.tag)), chunk.map((t) => t.key)],
+        [projection, generation, chunk.map((t) => t.tag), chunk.map((t) => t.key)],
       );
     if (w.checkpoint)
       await client.query(

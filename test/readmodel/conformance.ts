@@ -101,6 +101,24 @@ export function readStoreConformance(adapter: ReadStoreUnderTest): void {
       expect(await read.keysByTag('p', ['sku:Y'])).toEqual([]);
     });
 
+    it('tags: a rewrite keeping some tags, dropping some and adding some leaves exactly the new set, per key', async () => {
+      const odd = 'nul:\u0000x';
+      await write([
+        ['A', { doc: { n: 1 }, tags: ['keep', 'drop', odd] }],
+        ['B', { doc: { n: 1 }, tags: ['keep', 'drop'] }],
+      ]);
+      await write([
+        ['A', { doc: { n: 2 }, tags: [odd, 'keep', 'new'] }],
+        ['B', { doc: { n: 2 }, tags: ['drop'] }],
+      ]);
+      expect(await read.keysByTag('p', ['keep'])).toEqual(['A']);
+      expect(await read.keysByTag('p', ['drop'])).toEqual(['B']);
+      expect(await read.keysByTag('p', ['new'])).toEqual(['A']);
+      expect(await read.keysByTag('p', [odd])).toEqual(['A']);
+      await write([['A', { doc: null }]]);
+      expect(await read.keysByTag('p', ['keep', 'new', odd])).toEqual([]);
+    });
+
     it('keys, tags and document strings read back exactly as written, NUL and lone surrogates included', async () => {
       const odd = ['nul:\u0000x', 'lone:\ud800', 'low:\udc00!', 'pair:\ud83d\ude00', 'soh:\u0001', 'é/\\"', '\u2028'];
       const doc: JsonObject = Object.fromEntries(odd.map((s, i) => [s, [s, { [`${i}${s}`]: s }]]));
