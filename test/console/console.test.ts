@@ -4,6 +4,8 @@
 // serious or critical violation) and photographed into test-output/screenshots/ for a reviewer.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Decimal } from 'decimal.js';
+import ExcelJS from 'exceljs';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -280,13 +282,41 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in chromium', () => {
     expect(await page.getByTestId('waterfall-chart').first().locator('canvas').count()).toBe(1);
     await accessible('waterfall');
     await shot('waterfall');
-    const [request] = await Promise.all([
+    const [request, csv] = await Promise.all([
       page.waitForRequest((r) => r.url().includes('/v1/exports/waterfall.csv')),
+      page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download waterfall CSV' }).click(),
     ]);
+    expect(csv.suggestedFilename()).toMatch(/^waterfall-.*\.csv$/);
     expect(await request.headerValue('authorization')).toBe(`Bearer ${ADMIN}`);
     expect(request.url()).not.toContain(ADMIN);
     expect(new URL(request.url()).searchParams.get('legalEntity')).toBe('US01');
+
+    // The XLSX the browser saves is the server's workbook: its USD SKU rows add up to the waterfall's total, as
+    // numbers, and so does its USD TOTAL row.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download waterfall XLSX' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^waterfall-.*\.xlsx$/);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile((await download.path())!);
+    const sheet = workbook.worksheets[0]!;
+    const header = (sheet.getRow(1).values as unknown[]).map(String);
+    const currencyColumn = header.indexOf('currency');
+    const skuColumn = header.indexOf('sku');
+    const totalColumn = header.indexOf('total');
+    let total = new Decimal(0);
+    const totalRows: unknown[] = [];
+    sheet.eachRow((row, index) => {
+      if (index === 1 || row.getCell(currencyColumn).value !== 'USD') return;
+      const value = row.getCell(totalColumn).value;
+      expect(typeof value).toBe('number');
+      if (row.getCell(skuColumn).value === 'TOTAL') totalRows.push(value);
+      else total = total.plus(value as number);
+    });
+    expect(total.toFixed(2)).toBe(new Decimal(usd.total).toFixed(2));
+    expect(totalRows.map((v) => new Decimal(v as number).toFixed(2))).toEqual([new Decimal(usd.total).toFixed(2)]);
   });
 
   it('rolls deferred revenue forward per currency', async () => {
