@@ -300,7 +300,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in chromium', () => {
     ]);
     expect(download.suggestedFilename()).toMatch(/^waterfall-.*\.xlsx$/);
     const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.readFile((await download.path())!);
+    await workbook.xlsx.readFile(await download.path());
     const sheet = workbook.worksheets[0]!;
     const header = (sheet.getRow(1).values as unknown[]).map(String);
     const currencyColumn = header.indexOf('currency');
