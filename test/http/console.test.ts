@@ -40,8 +40,11 @@ describe('the console over HTTP', () => {
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
     expect(js.headers.get('cache-control')).toContain('immutable');
+    // Read every body to its end: a response left unread keeps its connection busy, and closing the server waits on it.
+    expect((await js.arrayBuffer()).byteLength).toBeGreaterThan(0);
     const css = await fetch(`${t.url}${style}`);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    expect((await css.text()).length).toBeGreaterThan(0);
   });
 
   it('builds nothing that loads from another host: no http(s) URL of a CDN in any page or asset', () => {
