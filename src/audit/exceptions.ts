@@ -12,6 +12,7 @@ import {
   effectiveStatus,
   exceptionIdOf,
   exceptions,
+  newItem,
 } from '../../projections/index.js';
 import type {
   ContractVersions,
@@ -398,8 +399,7 @@ function condition(
   details: JsonObject,
   idParts: string[],
 ): ExceptionItem {
-  return {
-    id: exceptionIdOf(kind, contractId, ...idParts),
+  const subject = {
     kind,
     code,
     document: `contract:${contractId}`,
@@ -409,14 +409,8 @@ function condition(
     currency: m.currency,
     firstSeen,
     message,
-    userStatus: 'open',
-    owner: null,
-    systemResolution: null,
-    details,
-    notes: [],
-    history: [],
-    replays: 0,
   };
+  return newItem(subject, exceptionIdOf(kind, contractId, ...idParts), details);
 }
 
 /** A refused input as the replay surface lists it. */
