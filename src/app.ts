@@ -176,6 +176,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     held,
     exceptions: { deps: exceptionDeps, ingestor },
     connector: config.connector,
+    deriveBudget: budget,
   });
   // The live projections run in a worker thread with their own connections to the stores (src/runner/live.ts), so
   // their SQLite work and derivations never hold up this event loop; this process reads their lag and quarantine from

@@ -20,7 +20,7 @@ export {
   waterfallSpanProblem,
 } from './reports.js';
 export { eventRef } from './support.js';
-export { previewProductMapping } from './mapping-preview.js';
+export { checkProposal, previewProductMapping } from './mapping-preview.js';
 export type { ContractEffect, MappingPreview, MappingPreviewSummary, PeriodEffect } from './mapping-preview.js';
 export { batchStatus, contractPostingStatus, periodJournals } from './posting-status.js';
 export type * from './types.js';

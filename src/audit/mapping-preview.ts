@@ -6,12 +6,20 @@
 // here are compared with the stored ones and dropped.
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { bookingOf, revenueSchedule } from '../../projections/index.js';
-import { MAPPING_EVENT, mappingStream } from '../../commands/mapping.js';
-import type { ProductMappingSet, RecordedEvent } from '../../schemas/index.js';
+import {
+  MAPPING_EVENT,
+  decidePublish,
+  evolveMapping,
+  initialMappingState,
+  mappingStream,
+} from '../../commands/mapping.js';
+import type { DomainError, ProductMappingSet, RecordedEvent } from '../../schemas/index.js';
 import { formatPosition } from '../../schemas/index.js';
 import type { Dec, Schedule } from '../revenue/index.js';
 import { ZERO, dec, diffSchedules, formatMoney, minus, plus } from '../revenue/index.js';
 import type { DeriveBudget } from '../../projections/index.js';
+import type { Erp } from '../posting/erp.js';
+import { unpostableAccounts } from '../posting/mapping-check.js';
 import type { AuditDeps } from './types.js';
 
 /** Revenue of one period in one currency, with and without the proposal. */
@@ -57,6 +65,26 @@ export interface MappingPreview {
   contracts: ContractEffect[];
   /** The `after` of the next page; null on the last. */
   next: string | null;
+}
+
+/**
+ * A proposal checked as its publication would be (after its schema): account codes the connector cannot post, and
+ * the publication's own decision folded from the mapping stream and not appended (a stale `basedOnVersion`). Answers
+ * the refusal, or whether the proposal is the version in force already.
+ */
+export async function checkProposal(
+  deps: AuditDeps,
+  connector: Erp['kind'],
+  set: ProductMappingSet,
+): Promise<{ refused: 'invalid' | 'conflict'; errors: DomainError[] } | { refused: null; unchanged: boolean }> {
+  const unpostable = unpostableAccounts(connector, 'products', set);
+  if (unpostable.length > 0) return { refused: 'invalid', errors: unpostable };
+  let state = initialMappingState;
+  for await (const e of deps.store.readStream(mappingStream('products'))) state = evolveMapping(state, e);
+  // The decision reads neither the time nor the actor; they only stamp the event it would append.
+  const decision = decidePublish(state, 'products', set, { receivedAt: new Date(0).toISOString(), actor: 'preview' });
+  if (decision.outcome === 'rejected') return { refused: 'conflict', errors: decision.errors };
+  return { refused: null, unchanged: decision.outcome === 'unchanged' };
 }
 
 /** The product mapping in force as the projection folds it, from the mapping stream in the log. */

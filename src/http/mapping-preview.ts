@@ -3,14 +3,12 @@
 // (src/audit/mapping-preview.ts), a page of contracts at a time. It appends nothing and writes no read model.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { decidePublish, evolveMapping, initialMappingState, mappingStream } from '../../commands/mapping.js';
 import type { DeriveBudget } from '../../projections/index.js';
 import { Id, ProductMappingSet } from '../../schemas/index.js';
-import { previewProductMapping } from '../audit/index.js';
+import { checkProposal, previewProductMapping } from '../audit/index.js';
 import type { AuditDeps } from '../audit/index.js';
 import type { KeyRing } from '../auth/index.js';
 import type { Erp } from '../posting/erp.js';
-import { unpostableAccounts } from '../posting/mapping-check.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface MappingPreviewOptions {
@@ -47,34 +45,23 @@ export const mappingPreviewRoutes: FastifyPluginAsync<MappingPreviewOptions> = a
       const query = parseOrReply(PreviewQuery, req.query, reply);
       const set = query && parseOrReply(ProductMappingSet, req.body, reply);
       if (!query || !set) return reply;
-      const unpostable = unpostableAccounts(erp.kind, 'products', set);
-      if (unpostable.length > 0)
+      const checked = await checkProposal(deps, erp.kind, set);
+      if (checked.refused !== null) {
+        const invalid = checked.refused === 'invalid';
         return sendProblem(reply, {
-          title: 'Bad Request',
-          status: 400,
-          code: 'ACCOUNT_NOT_POSTABLE',
-          errors: unpostable,
+          title: invalid ? 'Bad Request' : 'Conflict',
+          status: invalid ? 400 : 409,
+          code: checked.errors[0]!.code,
+          errors: checked.errors,
         });
-      // The publication's own decision, folded from the mapping stream and not appended: a stale basedOnVersion is
-      // refused here as it would be there.
-      let state = initialMappingState;
-      for await (const e of deps.store.readStream(mappingStream('products'))) state = evolveMapping(state, e);
-      const ctx = { receivedAt: new Date(0).toISOString(), actor: req.apiKey!.name };
-      const decision = decidePublish(state, 'products', set, ctx);
-      if (decision.outcome === 'rejected')
-        return sendProblem(reply, {
-          title: 'Conflict',
-          status: 409,
-          code: decision.errors[0]!.code,
-          errors: decision.errors,
-        });
+      }
       const preview = await previewProductMapping(
         deps,
         set,
         { limit: query.limit, after: query.after ?? null },
         budget,
       );
-      return { kind: 'products', unchanged: decision.outcome === 'unchanged', ...preview };
+      return { kind: 'products', unchanged: checked.unchanged, ...preview };
     },
   );
 };

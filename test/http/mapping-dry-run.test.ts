@@ -115,6 +115,38 @@ describe('POST /v1/mappings/products/dry-run', () => {
     expect(whole.contracts[0]!.changes.join('\n')).toContain('line B allocated');
     expect(await snapshot()).toEqual(before);
 
+    // GraphQL answers the same, paged Relay-style.
+    const ask = `query ($products: JSON!, $after: String) {
+      mappingDryRun(products: $products, first: 1, after: $after) {
+        unchanged currentVersion proposedVersion changedSkus
+        summary { examined changed totals { period currency before after delta } }
+        contracts { contractId legalEntity currency statusBefore statusAfter changes
+          periods { period currency before after delta } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }`;
+    const graph = async (after: string | null) => {
+      const r = await t.call('POST', '/graphql', { query: ask, variables: { products: PROPOSED, after } }, KEYS.reader);
+      expect(r.body.errors).toBeUndefined();
+      return r.body.data.mappingDryRun;
+    };
+    const g1 = await graph(null);
+    const { next: _next, asOf: _asOf, kind: _kind, ...sameAsRest } = first.body;
+    expect({ ...g1, pageInfo: undefined }).toEqual({ ...sameAsRest, pageInfo: undefined });
+    expect(g1.pageInfo.hasNextPage).toBe(true);
+    const g2 = await graph(g1.pageInfo.endCursor);
+    expect(g2.contracts).toEqual(page2.contracts);
+    expect(g2).toMatchObject({ summary: null, pageInfo: { hasNextPage: false } });
+    const badGraph = await t.call(
+      'POST',
+      '/graphql',
+      { query: ask, variables: { products: { ...PROPOSED, products: [{ sku: 'X', pattern: 'ratable' }] } } },
+      KEYS.reader,
+    );
+    expect(badGraph.body.errors[0].extensions.code).toBe('INVALID_ARGUMENT');
+    expect(badGraph.body.errors[0].message).toMatch(/^products: products\.0\.ssp/);
+    expect(await snapshot()).toEqual(before);
+
     // Publish it for real and let the projection recompute: the preview's numbers are what happened.
     const schedulesBefore = new Map([
       ['C-1', await schedule('C-1')],
