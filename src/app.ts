@@ -9,6 +9,7 @@ import { redactStoreLocation, runnerSettings } from './config.js';
 import {
   adminRoutes,
   consoleRoutes,
+  mappingPreviewRoutes,
   eventRoutes,
   exceptionRoutes,
   exportRoutes,
@@ -158,6 +159,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await http.register(readModelRoutes, { read, keys, status });
   await http.register(postingRoutes, { store, keys, erp, posting: config.posting, now });
   await http.register(traceRoutes, { store, read, keys });
+  const budget = { maxSteps: config.deriveBudget };
+  await http.register(mappingPreviewRoutes, { deps: { store, read }, keys, erp, budget });
   const held = { now, maxAgeDays: config.heldMaxAgeDays };
   const exceptionDeps: ExceptionDeps = { store, read, held, now, sla: config.exceptionSla };
   const watcher = await serveMetrics(http, config, { keys, read, store, now, exceptions: exceptionDeps });
@@ -173,6 +176,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     held,
     exceptions: { deps: exceptionDeps, ingestor },
     connector: config.connector,
+    deriveBudget: budget,
   });
   // The live projections run in a worker thread with their own connections to the stores (src/runner/live.ts), so
   // their SQLite work and derivations never hold up this event loop; this process reads their lag and quarantine from

@@ -51,7 +51,9 @@ async function refusal(res: Response): Promise<ApiError> {
     problem = { detail: text.slice(0, 200) };
   }
   const first = problem.errors?.[0];
-  const detail = problem.detail ?? first?.message ?? first?.code ?? problem.title ?? res.statusText;
+  // A refused field is named: "products.0.ssp: ..." rather than the message alone.
+  const field = first?.message && first.path ? `${first.path}: ${first.message}` : first?.message;
+  const detail = problem.detail ?? field ?? first?.code ?? problem.title ?? res.statusText;
   return new ApiError(
     `${res.status} ${problem.code ?? ''} ${detail}`.replace(/\s+/g, ' ').trim(),
     res.status,

@@ -1,5 +1,6 @@
-// The exceptions workbench (GraphQL `exceptions` and its mutations): filter, page (the server sorts by amount at
-// stake; the page can be re-sorted by age), assign, acknowledge, resolve, ignore with a reason, replay a refused input.
+// The exceptions workbench (GraphQL `exceptions` and its mutations): filter, sort (the server orders the whole list by
+// impact — amount at stake — or by age), page, assign, acknowledge, resolve, ignore with a reason, replay a refused
+// input.
 // Actions show only when the key holds exceptions:write (exceptions:ignore to ignore).
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
@@ -25,8 +26,24 @@ interface Item {
 }
 
 const QUERY = /* GraphQL */ `
-  query Exceptions($kind: String, $entity: String, $status: String, $owner: String, $limit: Int, $offset: Int) {
-    exceptions(kind: $kind, entity: $entity, status: $status, owner: $owner, limit: $limit, offset: $offset) {
+  query Exceptions(
+    $kind: String
+    $entity: String
+    $status: String
+    $owner: String
+    $sort: ExceptionSort
+    $limit: Int
+    $offset: Int
+  ) {
+    exceptions(
+      kind: $kind
+      entity: $entity
+      status: $status
+      owner: $owner
+      sort: $sort
+      limit: $limit
+      offset: $offset
+    ) {
       id
       kind
       code
@@ -53,12 +70,15 @@ export function ExceptionsScreen({ query }: { query: URLSearchParams }) {
     entity: query.get('entity') ?? '',
     status: query.get('status') ?? 'active',
     owner: query.get('owner') ?? '',
+    sort: query.get('sort') === 'age' ? 'age' : 'impact',
   };
   const [form, setForm] = useState(asked);
   const [offset, setOffset] = useState(0);
-  const [sort, setSort] = useState<'impact' | 'age'>('impact');
   const key = JSON.stringify(asked);
-  useEffect(() => setOffset(0), [key]);
+  useEffect(() => {
+    setForm(JSON.parse(key) as typeof asked);
+    setOffset(0);
+  }, [key]);
   const vars = Object.fromEntries(Object.entries(asked).filter(([, v]) => v !== ''));
   const loaded = useLoad(() => gql<{ exceptions: Item[] }>(QUERY, { ...vars, limit: PAGE + 1, offset }), [key, offset]);
   const submit = (e: FormEvent) => {
@@ -89,14 +109,14 @@ export function ExceptionsScreen({ query }: { query: URLSearchParams }) {
       </form>
       <p>
         <Select
-          label="Sort this page by"
+          label="Sort by"
           name="sort"
-          value={sort}
+          value={asked.sort}
           options={[
             { value: 'impact', label: 'impact (amount at stake)' },
             { value: 'age', label: 'age (oldest first)' },
           ]}
-          onChange={(v) => setSort(v === 'age' ? 'age' : 'impact')}
+          onChange={(sort) => go(['exceptions'], { ...asked, sort })}
         />{' '}
         {asked.entity ? (
           <ExportButtons table="exceptions" params={{ legalEntity: asked.entity, period: lastMonth() }} />
@@ -106,7 +126,6 @@ export function ExceptionsScreen({ query }: { query: URLSearchParams }) {
         {({ exceptions }) => (
           <List
             items={exceptions.slice(0, PAGE)}
-            sort={sort}
             offset={offset}
             hasNext={exceptions.length > PAGE}
             onPage={setOffset}
@@ -120,25 +139,20 @@ export function ExceptionsScreen({ query }: { query: URLSearchParams }) {
 
 function List(props: {
   items: Item[];
-  sort: 'impact' | 'age';
   offset: number;
   hasNext: boolean;
   onPage: (offset: number) => void;
   reload: () => void;
 }) {
-  const { items, sort, offset, hasNext, onPage, reload } = props;
+  const { items, offset, hasNext, onPage, reload } = props;
   // The item as chosen: it stays open after an action takes it out of the filtered list (resolved, ignored).
   const [selected, setSelected] = useState<Item | null>(null);
-  const rows =
-    sort === 'age'
-      ? [...items].sort((a, b) => b.ageHours - a.ageHours)
-      : [...items].sort((a, b) => Math.abs(Number(b.amount)) - Math.abs(Number(a.amount)));
   const chosen = selected ? (items.find((i) => i.id === selected.id) ?? selected) : null;
   return (
     <>
       <PagedTable
         caption="Exceptions"
-        rows={rows}
+        rows={items}
         rowKey={(i) => i.id}
         rowClass={(i) => (i.overdue ? 'break' : undefined)}
         columns={[

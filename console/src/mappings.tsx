@@ -1,7 +1,9 @@
 // Mappings: the published versions of the product or account mapping (GET /v1/mappings/:kind/versions, newest first,
-// paged), who published each and why, and the difference between two versions entry by entry.
+// paged), who published each and why, the difference between two versions entry by entry, and a proposed product
+// mapping's revenue effect before it is published (./mapping-preview.tsx).
 import { useState } from 'react';
 import { rest } from './api';
+import { ProposalPreview } from './mapping-preview';
 import { PagedTable, Select, Show, go, useLoad } from './ui';
 
 interface VersionSummary {
@@ -106,11 +108,8 @@ export function MappingsScreen({ query }: { query: URLSearchParams }) {
           />
         )}
       </Show>
-      <p className="muted">
-        The revenue effect of a proposed mapping before it is published is not offered here yet: the rebuild&apos;s dry
-        run compares the read models the log&apos;s own mappings give, not a mapping that is not in the log.
-      </p>
       {compare ? <Diff kind={kind} older={compare[0]} newer={compare[1]} /> : null}
+      {kind === 'products' ? <ProposalPreview /> : null}
     </section>
   );
 }

@@ -1,10 +1,12 @@
 // Reconciliation (GraphQL `reconciliation`): billed / recognised / journaled / posted per account and per contract
-// for an entity and period, contracts with breaks first; a break opens the contract's journals behind it.
-import { useEffect, useMemo, useState } from 'react';
+// for an entity and period; the contracts come a server page at a time (`contractPage`, breaks first, "More" asks for
+// the next), and a break opens the contract's journals behind it.
+import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { gql } from './api';
 import { money, useEntities } from './data';
 import {
+  ErrorBox,
   EvidenceButton,
   ExportButtons,
   Field,
@@ -15,8 +17,8 @@ import {
   go,
   href,
   lastMonth,
+  message,
   useLoad,
-  useLocalPage,
 } from './ui';
 
 interface Row {
@@ -30,18 +32,51 @@ interface Row {
   breaks: { code: string; amount: string; message: string }[];
 }
 
+interface RowPage {
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { node: Row }[];
+}
+
 interface Answer {
   reconciliation: {
     breaks: number;
-    contracts: Row[];
+    contractCount: number;
+    contractPage: RowPage;
     accounts: { account: string; currency: string | null; journaled: string; posted: string; rejected: string }[];
   };
 }
 
+/** Contract rows a request asks for: the first page with the accounts, then "More" for each next one. */
+const ROWS = 25;
+
+const ROW_FIELDS = /* GraphQL */ `
+  pageInfo {
+    hasNextPage
+    endCursor
+  }
+  edges {
+    node {
+      contractId
+      currency
+      billed
+      recognised
+      journaled
+      posted
+      rejected
+      breaks {
+        code
+        amount
+        message
+      }
+    }
+  }
+`;
+
 const QUERY = /* GraphQL */ `
-  query Reconciliation($legalEntity: String!, $period: String!) {
+  query Reconciliation($legalEntity: String!, $period: String!, $first: Int) {
     reconciliation(legalEntity: $legalEntity, period: $period) {
       breaks
+      contractCount
       accounts {
         account
         currency
@@ -49,19 +84,18 @@ const QUERY = /* GraphQL */ `
         posted
         rejected
       }
-      contracts {
-        contractId
-        currency
-        billed
-        recognised
-        journaled
-        posted
-        rejected
-        breaks {
-          code
-          amount
-          message
-        }
+      contractPage(first: $first) {
+        ${ROW_FIELDS}
+      }
+    }
+  }
+`;
+
+const MORE = /* GraphQL */ `
+  query ReconciliationMore($legalEntity: String!, $period: String!, $first: Int, $after: String) {
+    reconciliation(legalEntity: $legalEntity, period: $period) {
+      contractPage(first: $first, after: $after) {
+        ${ROW_FIELDS}
       }
     }
   }
@@ -97,7 +131,7 @@ export function ReconciliationScreen({ query }: { query: URLSearchParams }) {
   const loaded = useLoad(
     () =>
       valid
-        ? gql<Answer>(QUERY, { legalEntity, period })
+        ? gql<Answer>(QUERY, { legalEntity, period, first: ROWS })
         : Promise.reject(new Error('choose an entity and a period (YYYY-MM)')),
     [legalEntity, period],
   );
@@ -131,25 +165,38 @@ export function ReconciliationScreen({ query }: { query: URLSearchParams }) {
           <EvidenceButton legalEntity={legalEntity} period={period} />
         </p>
       ) : null}
-      <Show loaded={loaded}>{({ reconciliation }) => <Body r={reconciliation} />}</Show>
+      <Show loaded={loaded}>
+        {({ reconciliation }) => <Body r={reconciliation} legalEntity={legalEntity} period={period} />}
+      </Show>
     </section>
   );
 }
 
-function Body({ r }: { r: Answer['reconciliation'] }) {
-  const sorted = useMemo(
-    () =>
-      [...r.contracts].sort(
-        (a, b) => Number(b.breaks.length > 0) - Number(a.breaks.length > 0) || a.contractId.localeCompare(b.contractId),
-      ),
-    [r],
-  );
-  const page = useLocalPage(sorted, 25);
+function Body(props: { r: Answer['reconciliation']; legalEntity: string; period: string }) {
+  const { r, legalEntity, period } = props;
+  // The rows shown: the first page, then each page "More" fetched appended (the server orders them breaks first).
+  const [pages, setPages] = useState<RowPage[]>([r.contractPage]);
+  useEffect(() => setPages([r.contractPage]), [r]);
+  const [moreError, setMoreError] = useState<string | null>(null);
+  const rows = pages.flatMap((p) => p.edges.map((e) => e.node));
+  const last = pages[pages.length - 1]!;
+  const more = () => {
+    setMoreError(null);
+    gql<{ reconciliation: { contractPage: RowPage } }>(MORE, {
+      legalEntity,
+      period,
+      first: ROWS,
+      after: last.pageInfo.endCursor,
+    }).then(
+      (answer) => setPages([...pages, answer.reconciliation.contractPage]),
+      (err: unknown) => setMoreError(message(err)),
+    );
+  };
   const [open, setOpen] = useState<string | null>(null);
   return (
     <>
       <p role="status" data-testid="recon-breaks">
-        {r.breaks} contracts with breaks, of {r.contracts.length}.
+        {r.breaks} contracts with breaks, of {r.contractCount}.
       </p>
       <PagedTable
         caption="Per account"
@@ -165,8 +212,7 @@ function Body({ r }: { r: Answer['reconciliation'] }) {
       />
       <PagedTable
         caption="Per contract, breaks first"
-        rows={page.rows}
-        paging={page.paging}
+        rows={rows}
         rowKey={(c) => c.contractId}
         rowClass={(c) => (c.breaks.length ? 'break' : undefined)}
         columns={[
@@ -193,7 +239,18 @@ function Body({ r }: { r: Answer['reconciliation'] }) {
           },
         ]}
       />
-      {open ? <BreakJournals contractId={open} row={sorted.find((c) => c.contractId === open)} /> : null}
+      <p>
+        <span data-testid="recon-shown">
+          {rows.length} of {r.contractCount} contracts shown.
+        </span>{' '}
+        {last.pageInfo.hasNextPage ? (
+          <button type="button" onClick={more}>
+            More contracts
+          </button>
+        ) : null}
+      </p>
+      {moreError ? <ErrorBox error={moreError} /> : null}
+      {open ? <BreakJournals contractId={open} row={rows.find((c) => c.contractId === open)} /> : null}
     </>
   );
 }

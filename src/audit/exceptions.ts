@@ -99,18 +99,27 @@ const CONDITION_KINDS: ReadonlySet<string> = new Set([
 const ownedByProjection = (i: Pick<ExceptionItem, 'kind' | 'code'>): boolean =>
   !CONDITION_KINDS.has(i.kind) && !(i.kind === 'schedule' && i.code !== 'UNMAPPED_SKU');
 
-/** Every item the filter asks for, sorted by amount at stake (largest first), then first seen, then id. */
+/** The orders a list comes in: `impact` (the default) is the amount at stake, largest first; `age` oldest first. */
+export const EXCEPTION_SORTS = ['impact', 'age'] as const;
+export type ExceptionSort = (typeof EXCEPTION_SORTS)[number];
+
+// Both orders end on first seen, then id, so items that tie keep one order from page to page.
+const ORDER: Record<ExceptionSort, (a: ExceptionView, b: ExceptionView) => number> = {
+  impact: (a, b) =>
+    dec(b.amount).comparedTo(dec(a.amount)) || a.firstSeen.localeCompare(b.firstSeen) || a.id.localeCompare(b.id),
+  age: (a, b) =>
+    a.firstSeen.localeCompare(b.firstSeen) || dec(b.amount).comparedTo(dec(a.amount)) || a.id.localeCompare(b.id),
+};
+
+/** Every item the filter asks for, in the order asked (by impact unless told), a page of them. */
 export async function listExceptions(
   deps: ExceptionDeps,
   filter: ExceptionFilter,
-  page: { limit: number; offset: number },
+  page: { limit: number; offset: number; sort?: ExceptionSort },
 ): Promise<{ items: ExceptionView[]; total: number }> {
   const all = await allItems(deps, filter.kind ?? null, filter.contractId ?? null);
   const views = all.map((i) => view(deps, i)).filter((v) => matches(v, filter));
-  views.sort(
-    (a, b) =>
-      dec(b.amount).comparedTo(dec(a.amount)) || a.firstSeen.localeCompare(b.firstSeen) || a.id.localeCompare(b.id),
-  );
+  views.sort(ORDER[page.sort ?? 'impact']);
   return { items: views.slice(page.offset, page.offset + page.limit), total: views.length };
 }
 

@@ -20,6 +20,8 @@ export {
   waterfallSpanProblem,
 } from './reports.js';
 export { eventRef } from './support.js';
+export { checkProposal, previewProductMapping } from './mapping-preview.js';
+export type { ContractEffect, MappingPreview, MappingPreviewSummary, PeriodEffect } from './mapping-preview.js';
 export { batchStatus, contractPostingStatus, periodJournals } from './posting-status.js';
 export type * from './types.js';
 export type { ContractDocsAsOf } from './as-of.js';

@@ -29,6 +29,11 @@ import type { ConnectorConfig } from '../config.js';
 import { TieOutUnavailableError, erpTieOut } from '../posting/tie-out.js';
 import { recordTieOut } from '../metrics/index.js';
 import { POSTING_SUBMISSION_FIELDS } from './schema.js';
+import { decodeCursor, encodeCursor } from './contracts.js';
+import type { Reconciliation, ReconciliationRow } from '../audit/index.js';
+
+/** The most contract rows one reconciliation page answers. */
+const MAX_RECONCILIATION_PAGE = 200;
 
 export const auditTypeDefs = /* GraphQL */ `
   extend type Query {
@@ -539,12 +544,58 @@ export const auditTypeDefs = /* GraphQL */ `
   type Reconciliation {
     legalEntity: String!
     period: String!
-    contracts: [ReconciliationRow!]!
+    "Every contract row at once, unpaged: on a large entity use contractPage."
+    contracts: [ReconciliationRow!]! @deprecated(reason: "unbounded; use contractPage")
+    """
+    The contract rows a page at a time (at most ${MAX_RECONCILIATION_PAGE}): contracts with breaks first, then by
+    contract id; \`code\` keeps only the contracts with a break of that code. \`after\` is an opaque cursor from a page
+    before.
+    """
+    contractPage(first: Int = 25, after: String, code: BreakCode): ReconciliationRowConnection!
+    "Contract rows (with figures or breaks) of the entity through the period."
+    contractCount: Int!
     accounts: [ReconciliationAccount!]!
     "Contracts with at least one break."
     breaks: Int!
   }
+
+  type ReconciliationRowConnection {
+    edges: [ReconciliationRowEdge!]!
+    pageInfo: PageInfo!
+    "Rows matching \`code\` (all rows without it)."
+    totalCount: Int!
+  }
+
+  type ReconciliationRowEdge {
+    cursor: String!
+    node: ReconciliationRow!
+  }
 `;
+
+/** A row's place in the drill-down order: breaks first, then contract id (the cursor is this key). */
+const rowKey = (row: ReconciliationRow): string => `${row.breaks.length > 0 ? 0 : 1}|${row.contractId}`;
+
+/** A page of the reconciliation's contract rows, Relay-style, breaks first. */
+function reconciliationPage(
+  rows: readonly ReconciliationRow[],
+  args: { first: number; after?: string | null; code?: string | null },
+) {
+  const { first } = args;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_RECONCILIATION_PAGE)
+    throw codedError('INVALID_ARGUMENT', `first must be between 0 and ${MAX_RECONCILIATION_PAGE}`);
+  const afterKey = args.after == null ? '' : decodeCursor(args.after);
+  const matching = rows
+    .filter((row) => args.code == null || row.breaks.some((b) => b.code === args.code))
+    .map((row) => ({ key: rowKey(row), row }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const rest = matching.filter((m) => m.key > afterKey);
+  const edges = rest.slice(0, first).map((m) => ({ cursor: encodeCursor(m.key), node: m.row }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: rest.length > first, endCursor: edges[edges.length - 1]?.cursor ?? null },
+    totalCount: matching.length,
+  };
+}
 
 /** A correlation id as an inbound event may carry one. */
 const CorrelationIdArg = Text(128);
@@ -626,6 +677,11 @@ export function auditResolvers({
         deferredRevenueRollforward(deps, arg('legalEntity', Id, args.legalEntity), arg('period', Period, args.period)),
       reconciliation: (_root: unknown, args: { legalEntity: string; period: string }) =>
         reconciliation(deps, arg('legalEntity', Id, args.legalEntity), arg('period', Period, args.period)),
+    },
+    Reconciliation: {
+      contractCount: (r: Reconciliation) => r.contracts.length,
+      contractPage: (r: Reconciliation, args: { first: number; after?: string | null; code?: string | null }) =>
+        reconciliationPage(r.contracts, args),
     },
     Journal: {
       // The journal's contract is known here: lineage need not look it up.

@@ -5,7 +5,7 @@
 import type { IResolvers } from 'mercurius';
 import type { ExceptionAction } from '../../commands/exception.js';
 import type { JsonObject } from '../../schemas/index.js';
-import type { ExceptionDeps, ExceptionFilter, ExceptionView } from '../audit/exceptions.js';
+import type { ExceptionDeps, ExceptionFilter, ExceptionSort, ExceptionView } from '../audit/exceptions.js';
 import { MAX_EXCEPTIONS_PAGE, exceptionById, listExceptions, listRejections } from '../audit/exceptions.js';
 import { EXCEPTIONS_IGNORE, EXCEPTIONS_WRITE } from '../auth/index.js';
 import type { KeyRing, Scope } from '../auth/index.js';
@@ -19,7 +19,8 @@ export const exceptionTypeDefs = /* GraphQL */ `
   extend type Query {
     """
     Exceptions as work items over every kind (refused_input, held, held_too_long, schedule, quarantined,
-    journal_blocked, journal_rejected, reconciliation_break), largest amount at stake first. \`kind\` is a kind or a
+    journal_blocked, journal_rejected, reconciliation_break): by \`sort\`, \`impact\` (the default: largest amount at
+    stake first) or \`age\` (oldest first), ties by first seen then id. \`kind\` is a kind or a
     code (e.g. UNMAPPED_SKU, PERIOD_CLOSED); \`status\` a status, \`active\` (open or acknowledged, the default) or
     \`all\`. At most ${MAX_EXCEPTIONS_PAGE} per page.
     """
@@ -31,6 +32,7 @@ export const exceptionTypeDefs = /* GraphQL */ `
       contractId: ID
       minAgeHours: Float
       minAmount: Money
+      sort: ExceptionSort = impact
       limit: Int = 50
       offset: Int = 0
     ): [Exception!]!
@@ -49,6 +51,14 @@ export const exceptionTypeDefs = /* GraphQL */ `
     noteException(id: ID!, text: String!): ExceptionActionResult!
     "Resubmits a refused input as it was, or \`corrected\` (an inbound event); lineage replayOf / correctedFrom."
     replayRejection(id: ID!, corrected: JSON): ReplayResult!
+  }
+
+  "The order of an exceptions list."
+  enum ExceptionSort {
+    "The amount at stake, largest first."
+    impact
+    "First seen, oldest first."
+    age
   }
 
   enum ExceptionSource {
@@ -206,14 +216,22 @@ export function exceptionResolvers({ deps, ingestor, keys }: ExceptionGraphqlDep
     if (!outcome.ok) throw domainRefusal(outcome.error);
     return outcome;
   };
-  type ListArgs = ExceptionFilter & { entity?: string | null; limit: number; offset: number };
+  type ListArgs = ExceptionFilter & { entity?: string | null; sort: ExceptionSort; limit: number; offset: number };
   return {
     Query: {
-      exceptions: async (_root: unknown, { entity, limit, offset, ...filter }: ListArgs) => {
+      exceptions: async (_root: unknown, { entity, sort, limit, offset, ...filter }: ListArgs) => {
         checkPage(limit, offset);
         if (filter.status && !STATUSES.has(filter.status))
           throw codedError('INVALID_ARGUMENT', `status must be one of ${[...STATUSES].join(', ')}`);
-        const list = await listExceptions(deps, { ...filter, legalEntity: entity ?? null }, { limit, offset });
+        const list = await listExceptions(
+          deps,
+          { ...filter, legalEntity: entity ?? null },
+          {
+            limit,
+            offset,
+            sort,
+          },
+        );
         return list.items.map(node);
       },
       exception: async (_root: unknown, { id }: { id: string }) => {

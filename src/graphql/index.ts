@@ -12,6 +12,8 @@ import type { KeyRing } from '../auth/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
 import type { ConnectorConfig } from '../config.js';
+import type { DeriveBudget } from '../../projections/index.js';
+import { DEFAULT_DERIVE_STEPS } from '../runner/index.js';
 import { closeForbidden, payloadAuthorization } from './auth.js';
 import { errorFormatter } from './errors.js';
 import type { GraphqlCode } from './errors.js';
@@ -21,6 +23,7 @@ import { DocLoader } from './loader.js';
 import { buildResolvers } from './resolvers.js';
 import { typeDefs } from './schema.js';
 import { auditResolvers, auditTypeDefs } from './audit.js';
+import { mappingPreviewResolvers, mappingPreviewTypeDefs } from './mapping-preview.js';
 import { changeResolvers, changeTypeDefs } from './changes.js';
 import { exceptionResolvers, exceptionTypeDefs } from './exceptions.js';
 import type { ExceptionGraphqlDeps } from './exceptions.js';
@@ -45,6 +48,8 @@ export interface GraphqlOptions {
   connector?: ConnectorConfig;
   /** The exceptions workbench: its readers' clock and SLA, and the ingestor replays go through. */
   exceptions: Omit<ExceptionGraphqlDeps, 'keys'>;
+  /** The live projection's derivation budget, which `mappingDryRun` derives schedules within (default the runner's). */
+  deriveBudget?: DeriveBudget;
 }
 
 /**
@@ -73,7 +78,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
   const limits = options.limits ?? DEFAULT_LIMITS;
   const requireRead = keys.require('read');
   await app.register(mercurius, {
-    schema: [typeDefs, auditTypeDefs, changeTypeDefs, exceptionTypeDefs].join('\n'),
+    schema: [typeDefs, auditTypeDefs, changeTypeDefs, exceptionTypeDefs, mappingPreviewTypeDefs].join('\n'),
     resolvers: mergeResolvers(
       buildResolvers({ read, store, keys, ...(held ? { held } : {}) }),
       auditResolvers({
@@ -85,6 +90,11 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
       }),
       changeResolvers({ read, store, keys }),
       exceptionResolvers({ ...options.exceptions, keys }),
+      mappingPreviewResolvers({
+        deps: { read, store },
+        connector: options.connector?.kind ?? 'simulated',
+        budget: options.deriveBudget ?? { maxSteps: DEFAULT_DERIVE_STEPS },
+      }),
     ),
     path: '/graphql',
     // GraphiQL is served by the console from the installed package (mercurius's own loads it from a CDN).

@@ -92,6 +92,7 @@ const WEIGHTS: ReadonlyMap<string, number> = new Map(
     'Query.revenueWaterfall': 5_000,
     'Query.deferredRevenueRollforward': 5_000,
     'Query.reconciliation': 5_000,
+    'Query.mappingDryRun': 5_000,
     'Query.erpTieOut': 5_000,
     'Query.mappingDrift': 5_000,
     'Query.amendmentsAwaitingRecalculation': 5_000,

@@ -1,4 +1,4 @@
-// The exceptions workbench over HTTP (docs/http.md, "Exceptions"): list (filtered, sorted by amount at stake, paged),
+// The exceptions workbench over HTTP (docs/http.md, "Exceptions"): list (filtered, sorted by amount at stake or by age, paged),
 // read one, act on one (`exceptions:write`; ignoring takes `exceptions:ignore`), and the refused inputs with their
 // replay. Reading takes `read`.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -11,6 +11,7 @@ import { EXCEPTIONS_IGNORE, EXCEPTIONS_WRITE } from '../auth/index.js';
 import type { KeyRing } from '../auth/index.js';
 import type { ExceptionDeps } from '../audit/exceptions.js';
 import {
+  EXCEPTION_SORTS,
   MAX_EXCEPTIONS_PAGE,
   exceptionById,
   listExceptions,
@@ -41,6 +42,7 @@ const ListQuery = z.strictObject({
   contractId: z.string().min(1).max(128).optional(),
   minAgeHours: z.coerce.number().min(0).optional(),
   minAmount: NonNegativeDecimal.optional(),
+  sort: z.enum(EXCEPTION_SORTS).default('impact'),
   ...Page,
 });
 
@@ -95,17 +97,20 @@ export const exceptionRoutes: FastifyPluginAsync<ExceptionRoutesOptions> = async
   const tags = ['exceptions'];
   app.get(
     '/v1/exceptions',
-    { preHandler: keys.require('read'), schema: { summary: 'Exceptions, by amount at stake', tags } },
+    {
+      preHandler: keys.require('read'),
+      schema: { summary: 'Exceptions, by amount at stake (sort=impact) or oldest first (sort=age)', tags },
+    },
     async (req, reply) => {
       const q = parseOrReply(ListQuery, req.query, reply);
       if (!q) return reply;
-      const { limit, offset, entity, ...filter } = q;
+      const { limit, offset, sort, entity, ...filter } = q;
       const { items, total } = await listExceptions(
         deps,
         { ...filter, legalEntity: entity ?? null },
-        { limit, offset },
+        { limit, offset, sort },
       );
-      return { items, total, limit, offset, kinds: EXCEPTION_KINDS };
+      return { items, total, limit, offset, sort, kinds: EXCEPTION_KINDS };
     },
   );
 

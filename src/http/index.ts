@@ -4,6 +4,7 @@ export { healthRoutes } from './health.js';
 export type { HealthOptions } from './health.js';
 export { eventRoutes } from './events.js';
 export { adminRoutes } from './admin.js';
+export { mappingPreviewRoutes } from './mapping-preview.js';
 export { readModelRoutes } from './readmodels.js';
 export { postingRoutes } from './posting.js';
 export { traceRoutes } from './trace.js';

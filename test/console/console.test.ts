@@ -332,16 +332,32 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in chromium', () => {
     await shot('rollforward');
   });
 
-  it('reconciles an entity and period, breaks first, a break opening the journals behind it', async () => {
+  it('reconciles an entity and period a server page at a time, breaks first, a break opening its journals', async () => {
     const { reconciliation } = await gql(
-      `{ reconciliation(legalEntity: "US01", period: "2026-03") { breaks contracts { contractId breaks { code } } } }`,
+      `{ reconciliation(legalEntity: "US01", period: "2026-03") { breaks contractCount
+        contractPage(first: 50) { edges { node { contractId } } } } }`,
     );
+    const ids = reconciliation.contractPage.edges.map((e: any) => e.node.contractId);
+    const count = reconciliation.contractCount;
     await open('#/reconciliation?legalEntity=US01&period=2026-03');
     await poll(() => page.getByTestId('recon-breaks').textContent()).toBe(
-      `${reconciliation.breaks} contracts with breaks, of ${reconciliation.contracts.length}.`,
+      `${reconciliation.breaks} contracts with breaks, of ${count}.`,
     );
+    const rows = page.getByRole('table', { name: 'Per contract, breaks first' }).locator('tbody tr');
+    // The first server page (25), then "More" appends the next; nothing asks for every row at once.
+    await poll(() => rows.count()).toBe(Math.min(25, count));
+    expect(await rows.first().locator('td').first().textContent()).toBe(ids[0]);
+    const recon = requests.filter((r) => (r.postData() ?? '').includes('reconciliation('));
+    expect(recon.every((r) => !/\bcontracts\s*\{/.test(r.postData() ?? ''))).toBe(true);
+    if (count > 25) {
+      await page.getByRole('button', { name: 'More contracts' }).click();
+      await poll(() => rows.count()).toBe(Math.min(50, count));
+      expect(await rows.nth(25).locator('td').first().textContent()).toBe(ids[25]);
+      await poll(() => page.getByTestId('recon-shown').textContent()).toBe(
+        `${Math.min(50, count)} of ${count} contracts shown.`,
+      );
+    }
     if (reconciliation.breaks > 0) {
-      const rows = page.getByRole('table', { name: 'Per contract, breaks first' }).locator('tbody tr');
       await rows.first().getByRole('button').click();
       await poll(() => page.getByRole('region', { name: /^Behind the break of / }).count()).toBe(1);
     }
@@ -384,6 +400,49 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in chromium', () => {
     expect(after).toEqual({ status: 'resolved', owner: 'ana', resolution: { reason: 'currency fixed at the source' } });
   });
 
+  it('sorts the exceptions on the server by impact or by age, the choice in the URL', async () => {
+    // A later refused input at stake for more than the first: first by impact, last by age.
+    const big = await t.post([
+      {
+        type: 'ContractBooked',
+        contractId: 'C-REFUSED-BIG',
+        source: { system: 'crm', id: 'OPP-REFUSED-BIG', version: 1 },
+        occurredAt: '2026-01-15T10:00:00Z',
+        data: {
+          version: 1,
+          customerId: 'K-2',
+          legalEntity: 'US01',
+          currency: 'XYZ',
+          bookingDate: '2026-01-15',
+          lines: [{ lineId: 'A', sku: 'PLAT', quantity: '1', amount: '90000.00' }],
+        },
+      },
+    ]);
+    expect(big.counts.rejected).toBe(1);
+    const ask = `query($sort: ExceptionSort) {
+      exceptions(status: "all", sort: $sort, limit: 25) { id code contractId } }`;
+    const byImpact = await until(
+      async () => (await gql(ask, { sort: 'impact' })).exceptions,
+      (items: any[]) => items.some((e) => e.contractId === 'C-REFUSED-BIG'),
+      'the second refused input',
+    );
+    const byAge = (await gql(ask, { sort: 'age' })).exceptions;
+    expect(byImpact[0].contractId).toBe('C-REFUSED-BIG');
+    expect(byAge.at(-1).contractId).toBe('C-REFUSED-BIG');
+    await open('#/exceptions?status=all');
+    const table = page.getByRole('table', { name: 'Exceptions' });
+    const contracts = () => table.locator('tbody tr td:nth-child(3)').allTextContents();
+    await poll(contracts).toEqual(byImpact.map((e: any) => e.contractId ?? '—'));
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => (r.postData() ?? '').includes('"sort":"age"')),
+      page.getByLabel('Sort by').selectOption('age'),
+    ]);
+    expect(request.url()).toContain('/graphql');
+    await poll(() => page.url()).toContain('sort=age');
+    await poll(contracts).toEqual(byAge.map((e: any) => e.contractId ?? '—'));
+    await accessible('exceptions by age');
+  });
+
   it('closes and reopens a period with a reason', async () => {
     await open('#/close?legalEntity=US01');
     await page.getByLabel('Period (YYYY-MM)').fill('2026-02');
@@ -406,6 +465,53 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in chromium', () => {
     expect(await table.locator('tbody tr td').nth(3).textContent()).toBe('demo catalogue');
     await accessible('mappings');
     await shot('mappings');
+  });
+
+  it('previews a proposed product mapping per period and per contract, then publishes it', async () => {
+    const inForce = (await t.call('GET', '/v1/mappings/products', undefined, ADMIN)).body;
+    const tripled = new Set(['SUP-STD', 'SUP-PREM', 'ONB-STD']);
+    const proposal = {
+      products: inForce.products.map((p: any) =>
+        tripled.has(p.sku) ? { ...p, ssp: new Decimal(p.ssp).times(3).toFixed(2) } : p,
+      ),
+      reason: 'support and onboarding list prices',
+      basedOnVersion: inForce.version,
+    };
+    const dryRun = (await t.call('POST', '/v1/mappings/products/dry-run?limit=20', proposal, ADMIN)).body;
+    expect(dryRun.summary.changed).toBeGreaterThan(0);
+    await open('#/mappings?kind=products');
+    const editor = page.getByLabel('Proposed product mapping (JSON)');
+    await poll(async () => JSON.parse((await editor.inputValue()) || '{}').basedOnVersion).toBe(inForce.version);
+
+    // A proposal refused as its publication would be: the field is named, and nothing is shown as an effect.
+    await editor.fill(JSON.stringify({ ...proposal, products: [{ ...proposal.products[0], ssp: 'lots' }] }));
+    await page.getByRole('button', { name: 'Preview effect' }).click();
+    await poll(() => page.getByRole('alert').textContent()).toContain('products.0.ssp');
+
+    await editor.fill(JSON.stringify(proposal, null, 2));
+    await page.getByRole('button', { name: 'Preview effect' }).click();
+    await poll(() => page.getByTestId('preview-summary').textContent()).toBe(
+      `v${inForce.version} → v${inForce.version + 1}: ${dryRun.summary.changed} of ${dryRun.summary.examined} ` +
+        `contracts using ${dryRun.changedSkus.join(', ')} change.`,
+    );
+    const totals = page.getByRole('table', { name: 'Revenue effect per period (all changed contracts)' });
+    await poll(() => totals.locator('tbody tr').count()).toBe(dryRun.summary.totals.length);
+    const firstTotal = totals.locator('tbody tr').first().locator('td');
+    expect(await firstTotal.nth(0).textContent()).toBe(dryRun.summary.totals[0].period);
+    expect(await firstTotal.nth(4).textContent()).toBe(grouped(dryRun.summary.totals[0].delta));
+    const contracts = page.getByRole('table', { name: 'Contracts whose revenue changes' });
+    expect(await contracts.locator('tbody tr td:first-child').allTextContents()).toEqual(
+      dryRun.contracts.map((c: any) => c.contractId),
+    );
+    // Previewing wrote nothing: the version in force is the same.
+    expect((await t.call('GET', '/v1/mappings/products', undefined, ADMIN)).body.version).toBe(inForce.version);
+    await accessible('mapping preview');
+    await shot('mapping-preview');
+
+    await page.getByRole('button', { name: 'Publish this mapping' }).click();
+    await poll(() => page.getByText(`Version ${inForce.version + 1} published.`).count()).toBe(1);
+    const now = (await t.call('GET', '/v1/mappings/products', undefined, ADMIN)).body;
+    expect(now).toMatchObject({ version: inForce.version + 1, reason: proposal.reason, publishedBy: 'controller' });
   });
 
   it('a read-only key sees no write action', async () => {

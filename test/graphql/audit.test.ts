@@ -731,6 +731,58 @@ describe('the audit queries over GraphQL', () => {
     expect(row('A-ASOF')).toMatchObject({ billed: '12000.00', recognised: '3000.00', posted: '3000.00', breaks: [] });
   });
 
+  it('the reconciliation drill-down pages its contracts, breaks first; the pages together are every row', async () => {
+    const whole = await reconciliation(deps, 'US01', '2026-03');
+    const page = async (first: number, after: string | null, code: string | null = null) =>
+      (
+        await data(
+          `query ($first: Int, $after: String, $code: BreakCode) {
+            reconciliation(legalEntity: "US01", period: "2026-03") {
+              breaks
+              contractCount
+              contractPage(first: $first, after: $after, code: $code) {
+                totalCount
+                pageInfo { hasNextPage endCursor }
+                edges { cursor node { contractId breaks { code } } }
+              }
+            }
+          }`,
+          { first, after, code },
+        )
+      ).reconciliation;
+    type Edge = { node: { contractId: string; breaks: { code: string }[] } };
+    const seen: Edge['node'][] = [];
+    let after: string | null = null;
+    for (let pages = 0; ; pages++) {
+      const r = await page(2, after);
+      expect(r.contractCount).toBe(whole.contracts.length);
+      expect(r.contractPage.totalCount).toBe(whole.contracts.length);
+      expect(r.contractPage.edges.length).toBeLessThanOrEqual(2);
+      seen.push(...(r.contractPage.edges as Edge[]).map((e) => e.node));
+      if (!r.contractPage.pageInfo.hasNextPage) break;
+      after = r.contractPage.pageInfo.endCursor;
+      expect(pages).toBeLessThan(whole.contracts.length);
+    }
+    const expected = [...whole.contracts].sort(
+      (a, b) => Number(b.breaks.length > 0) - Number(a.breaks.length > 0) || a.contractId.localeCompare(b.contractId),
+    );
+    expect(seen.map((c) => c.contractId)).toEqual(expected.map((c) => c.contractId));
+    expect(seen.slice(0, whole.breaks).every((c) => c.breaks.length > 0)).toBe(true);
+
+    const rejected = await page(10, null, 'JOURNAL_REJECTED');
+    expect(rejected.contractPage.edges.map((e: Edge) => e.node.contractId)).toEqual(['A-REJ']);
+    expect(rejected.contractPage).toMatchObject({ totalCount: 1, pageInfo: { hasNextPage: false } });
+
+    const tooMany = await refusal(
+      '{ reconciliation(legalEntity: "US01", period: "2026-03") { contractPage(first: 201) { totalCount } } }',
+    );
+    expect(tooMany.errors.map((e) => e.extensions.code)).toEqual(['INVALID_ARGUMENT']);
+    const badCursor = await refusal(
+      '{ reconciliation(legalEntity: "US01", period: "2026-03") { contractPage(after: "nope") { totalCount } } }',
+    );
+    expect(badCursor.errors.map((e) => e.extensions.code)).toEqual(['INVALID_CURSOR']);
+  });
+
   it('refuses bad arguments with INVALID_ARGUMENT naming the argument', async () => {
     const cases: [string, string][] = [
       ['{ lineage(journalId: "") { journal { journalId } } }', 'journalId'],

@@ -209,6 +209,52 @@ describe('exceptions as work items', () => {
   });
 });
 
+describe('exceptions in the order asked', () => {
+  it('sort=impact (the default) puts the largest amount first, sort=age the oldest; ties by first seen, then id', async () => {
+    const t = await startTestApp({ REVTRAIL_API_KEYS: KEY_ENV });
+    try {
+      // Three refused inputs, one request each so each is seen later than the one before.
+      for (const [id, amount] of [
+        ['C-OLD', '100.00'],
+        ['C-BIG', '900.00'],
+        ['C-TIE', '900.00'],
+      ] as const) {
+        expect((await t.post([booking(id, [line('A', 'PLAT', amount)], 'XYZ')])).counts).toMatchObject({ rejected: 1 });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const rest = async (query: string) =>
+        ((await t.call('GET', `/v1/exceptions${query}`, undefined, KEYS.reader)).body as { items: Item[] }).items.map(
+          (i) => i.contractId,
+        );
+      await until(
+        () => rest(''),
+        (l) => l.length === 3,
+        'three refused inputs',
+      );
+      expect(await rest('')).toEqual(['C-BIG', 'C-TIE', 'C-OLD']);
+      expect(await rest('?sort=impact')).toEqual(['C-BIG', 'C-TIE', 'C-OLD']);
+      expect(await rest('?sort=age')).toEqual(['C-OLD', 'C-BIG', 'C-TIE']);
+      expect(await rest('?sort=age&limit=1&offset=1')).toEqual(['C-BIG']);
+      const bad = await t.call('GET', '/v1/exceptions?sort=newest', undefined, KEYS.reader);
+      expect(bad).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+      expect(bad.body.errors[0].path).toBe('sort');
+
+      const gql = async (args: string) => {
+        const r = await t.call('POST', '/graphql', { query: `{ exceptions${args} { contractId } }` }, KEYS.reader);
+        expect(r.body.errors).toBeUndefined();
+        return (r.body.data.exceptions as { contractId: string }[]).map((i) => i.contractId);
+      };
+      expect(await gql('')).toEqual(['C-BIG', 'C-TIE', 'C-OLD']);
+      expect(await gql('(sort: age)')).toEqual(['C-OLD', 'C-BIG', 'C-TIE']);
+      expect(await gql('(sort: impact, limit: 1, offset: 2)')).toEqual(['C-OLD']);
+      const wrong = await t.call('POST', '/graphql', { query: '{ exceptions(sort: newest) { id } }' }, KEYS.reader);
+      expect(wrong.body.errors[0].message).toContain('newest');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('a refused input replayed as it was after a configuration fix', () => {
   it('is appended with lineage replayOf, and its exception resolves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'revtrail-replay-'));
