@@ -17,3 +17,4 @@ export {
   trialBalanceOf,
 } from './trial-balance.js';
 export type { ContractTarget, TrialBalance, TrialBalanceBreak, TrialBalanceRow } from './trial-balance.js';
+export { pairRates, rateBook, rateOf } from './fx-rates.js';
