@@ -25,3 +25,5 @@ export type { ContractEffect, MappingPreview, MappingPreviewSummary, PeriodEffec
 export { batchStatus, contractPostingStatus, periodJournals } from './posting-status.js';
 export type * from './types.js';
 export type { ContractDocsAsOf } from './as-of.js';
+export { inFunctionalCurrency } from './functional.js';
+export type { ReportCurrency } from './functional.js';

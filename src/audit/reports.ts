@@ -6,6 +6,8 @@ import { joinPostingStatus, postingStatus, revenueSchedule } from '../../project
 import { postingMappings } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
 import { ZERO, dec, formatMoney, minus, monthsBetween, plus } from '../revenue/index.js';
+import { billedToDate, inFunctionalCurrency } from './functional.js';
+import type { ReportCurrency } from './functional.js';
 import { contractsOf, docsOf } from './support.js';
 import type {
   AuditDeps,
@@ -16,13 +18,40 @@ import type {
   RevenueWaterfall,
   RollforwardCurrency,
   RollforwardSection,
+  UntranslatedContract,
   WaterfallCurrency,
 } from './types.js';
 
-async function schedulesOf(deps: AuditDeps, legalEntity: string): Promise<RevenueScheduleDoc[]> {
+interface ReportDocs {
+  basis: ReportCurrency;
+  functionalCurrency: string | null;
+  docs: RevenueScheduleDoc[];
+  untranslated: UntranslatedContract[];
+}
+
+/** A legal entity's schedule documents, each in the currency the report speaks (src/audit/functional.ts). */
+async function schedulesOf(
+  deps: AuditDeps,
+  legalEntity: string,
+  basis: ReportCurrency,
+  through: string,
+): Promise<ReportDocs> {
   const keys = (await contractsOf(deps.read, legalEntity)).map((c) => c.contractId);
-  const docs = await docsOf<RevenueScheduleDoc>(deps.read, revenueSchedule.name, keys);
-  return keys.map((k) => docs.get(k)).filter((d): d is RevenueScheduleDoc => d !== undefined);
+  const [found, mappings] = await Promise.all([
+    docsOf<RevenueScheduleDoc>(deps.read, revenueSchedule.name, keys),
+    postingMappings(deps.store),
+  ]);
+  const functionalCurrency = mappings.entityCurrencies.get(legalEntity) ?? null;
+  const docs = keys.map((k) => found.get(k)).filter((d): d is RevenueScheduleDoc => d !== undefined);
+  if (basis === 'transaction' || functionalCurrency === null)
+    return { basis, functionalCurrency, docs, untranslated: [] };
+  const out: ReportDocs = { basis, functionalCurrency, docs: [], untranslated: [] };
+  for (const doc of docs) {
+    const converted = inFunctionalCurrency(doc, functionalCurrency, mappings.rates, through);
+    if ('doc' in converted) out.docs.push(converted.doc);
+    else out.untranslated.push(converted.untranslated);
+  }
+  return out;
 }
 
 /** Most periods a waterfall spans (ten years of months): a wider one is refused, not computed. */
@@ -44,12 +73,13 @@ export async function revenueWaterfall(
   legalEntity: string,
   from: string,
   to: string,
+  basis: ReportCurrency = 'functional',
 ): Promise<RevenueWaterfall> {
   const periods = monthsBetween(from, to);
   const inRange = new Set(periods);
   type Row = { obligations: Set<string>; amounts: Map<string, Dec> };
   const byCurrency = new Map<string, Map<string, Row>>();
-  const docs = await schedulesOf(deps, legalEntity);
+  const { docs, untranslated, functionalCurrency } = await schedulesOf(deps, legalEntity, basis, to);
   for (const doc of docs) {
     const s = doc.schedule;
     if (!s || s.currency === null) continue;
@@ -93,7 +123,17 @@ export async function revenueWaterfall(
         total: fmt(total),
       };
     });
-  return { legalEntity, from, to, periods, contracts: docs.length, currencies };
+  return {
+    legalEntity,
+    from,
+    to,
+    basis,
+    functionalCurrency,
+    periods,
+    contracts: docs.length,
+    currencies,
+    untranslated,
+  };
 }
 
 function previousMonth(period: string): string {
@@ -109,6 +149,7 @@ interface Sums {
   aClose: Dec;
   billed: Dec;
   recognised: Dec;
+  exchangeDifference: Dec;
 }
 
 /**
@@ -120,10 +161,12 @@ export async function deferredRevenueRollforward(
   deps: AuditDeps,
   legalEntity: string,
   period: string,
+  basis: ReportCurrency = 'functional',
 ): Promise<DeferredRevenueRollforward> {
   const before = previousMonth(period);
   const sums = new Map<string, Sums>();
-  for (const doc of await schedulesOf(deps, legalEntity)) {
+  const { docs, untranslated, functionalCurrency } = await schedulesOf(deps, legalEntity, basis, period);
+  for (const doc of docs) {
     const currency = doc.schedule?.currency ?? null;
     if (currency === null || doc.balances.length === 0) continue;
     // Balances run from the first month anything moved to the last; before it all is zero, after it nothing moves.
@@ -139,6 +182,7 @@ export async function deferredRevenueRollforward(
       aClose: ZERO,
       billed: ZERO,
       recognised: ZERO,
+      exchangeDifference: ZERO,
     };
     sums.set(currency, {
       contracts: s.contracts + 1,
@@ -148,33 +192,42 @@ export async function deferredRevenueRollforward(
       aClose: plus(s.aClose, dec(close?.contractAsset ?? '0')),
       billed: plus(s.billed, dec(inPeriod?.billed ?? '0')),
       recognised: plus(s.recognised, dec(inPeriod?.recognised ?? '0')),
+      exchangeDifference: plus(s.exchangeDifference, dec((inPeriod?.exchangeDifference as string | undefined) ?? '0')),
     });
   }
   const currencies: RollforwardCurrency[] = [...sums.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([currency, s]) => {
-      const section = (opening: Dec, billed: Dec, recognised: Dec, reclassified: Dec, closing: Dec, sign: 1 | -1) => {
-        // sign −1: the contract asset grows with revenue and shrinks with billing.
-        const moved = sign === 1 ? minus(billed, recognised) : minus(recognised, billed);
-        const r: RollforwardSection = {
-          opening: formatMoney(opening, currency),
-          billed: formatMoney(billed, currency),
-          recognised: formatMoney(recognised, currency),
-          reclassified: formatMoney(reclassified, currency),
-          closing: formatMoney(closing, currency),
-          ties: plus(plus(opening, moved), reclassified).eq(closing),
-        };
-        return r;
-      };
+      // Exchange differences (functional currency only) add to deferred revenue and to the net position what they
+      // take from the contract asset: deferred revenue − contract asset = billed − recognised + exchange difference.
+      const xd = s.exchangeDifference;
+      const section = (
+        opening: Dec,
+        moved: Dec,
+        reclassified: Dec,
+        exchangeDifference: Dec,
+        closing: Dec,
+      ): RollforwardSection => ({
+        opening: formatMoney(opening, currency),
+        billed: formatMoney(s.billed, currency),
+        recognised: formatMoney(s.recognised, currency),
+        reclassified: formatMoney(reclassified, currency),
+        exchangeDifference: formatMoney(exchangeDifference, currency),
+        closing: formatMoney(closing, currency),
+        ties: plus(plus(plus(opening, moved), reclassified), exchangeDifference).eq(closing),
+      });
+      // The contract asset grows with revenue and shrinks with billing.
+      const billedLessRecognised = minus(s.billed, s.recognised);
+      const recognisedLessBilled = minus(s.recognised, s.billed);
       return {
         currency,
         contracts: s.contracts,
-        deferredRevenue: section(s.dOpen, s.billed, s.recognised, minus(s.aClose, s.aOpen), s.dClose, 1),
-        contractAsset: section(s.aOpen, s.billed, s.recognised, minus(s.dClose, s.dOpen), s.aClose, -1),
-        net: section(minus(s.dOpen, s.aOpen), s.billed, s.recognised, ZERO, minus(s.dClose, s.aClose), 1),
+        deferredRevenue: section(s.dOpen, billedLessRecognised, minus(s.aClose, s.aOpen), xd, s.dClose),
+        contractAsset: section(s.aOpen, recognisedLessBilled, minus(s.dClose, s.dOpen), xd.neg(), s.aClose),
+        net: section(minus(s.dOpen, s.aOpen), billedLessRecognised, ZERO, xd, minus(s.dClose, s.aClose)),
       };
     });
-  return { legalEntity, period, currencies };
+  return { legalEntity, period, basis, functionalCurrency, currencies, untranslated };
 }
 
 /**
@@ -189,11 +242,28 @@ export async function reconciliation(deps: AuditDeps, legalEntity: string, perio
     postingMappings(deps.store),
   ]);
   const accounts = mappings.entities.get(legalEntity);
+  const functionalCurrency = mappings.entityCurrencies.get(legalEntity) ?? null;
+  const untranslated: UntranslatedContract[] = [];
   const rows: ReconciliationRow[] = [];
   const byAccount = new Map<string, { account: string; currency: string | null; sums: [Dec, Dec, Dec] }>();
   for (const contractId of keys) {
-    const schedule = schedules.get(contractId) ?? null;
-    const j = joinPostingStatus(contractId, posting.get(contractId) ?? null, schedule, { through: period });
+    // Journals are kept in the functional currency: a contract in another is compared in it, translated.
+    let schedule = schedules.get(contractId) ?? null;
+    const converted =
+      schedule && functionalCurrency
+        ? inFunctionalCurrency(schedule, functionalCurrency, mappings.rates, period)
+        : null;
+    if (converted && 'untranslated' in converted) {
+      untranslated.push(converted.untranslated);
+      continue;
+    }
+    const translated = converted !== null && converted.doc !== schedule;
+    if (converted) schedule = converted.doc;
+    const joined = joinPostingStatus(contractId, posting.get(contractId) ?? null, schedule, { through: period });
+    const j =
+      translated && schedule && functionalCurrency
+        ? { ...joined, currency: functionalCurrency, billed: billedToDate(schedule, period, functionalCurrency) }
+        : joined;
     const currency = j.currency;
     for (const [k, amounts] of [j.accounts.journaled, j.accounts.posted, j.accounts.rejected].entries()) {
       for (const [account, amount] of Object.entries(amounts)) {
@@ -274,5 +344,6 @@ export async function reconciliation(deps: AuditDeps, legalEntity: string, perio
     contracts: rows,
     accounts: accountRows,
     breaks: rows.filter((r) => r.breaks.length > 0).length,
+    untranslated,
   };
 }

@@ -141,9 +141,10 @@ export interface JournalLineLineage {
   sourceEvents: EventRef[];
   /**
    * A translated contract's line: its transaction-currency amount and the rate (the FxRatesPublished event) its
-   * functional amount was made at; null on a contract in its legal entity's currency and on an exchange difference.
+   * functional amount was made at; absent (null in GraphQL) on a contract in its legal entity's currency and on an
+   * exchange difference.
    */
-  fx: JournalLineFx | null;
+  fx?: JournalLineFx;
 }
 
 export interface Lineage {
@@ -445,13 +446,27 @@ export interface WaterfallCurrency {
   total: string;
 }
 
+/** A contract a functional-currency report could not translate: a rate it needs is not published. */
+export interface UntranslatedContract {
+  contractId: string;
+  currency: string;
+  functionalCurrency: string;
+  /** Which rate is missing (pair, type, date). */
+  message: string;
+}
+
 export interface RevenueWaterfall {
   legalEntity: string;
   from: string;
   to: string;
+  /** `functional`: every contract in the legal entity's functional currency; `transaction`: each in its own. */
+  basis: 'functional' | 'transaction';
+  functionalCurrency: string | null;
   periods: string[];
   contracts: number;
   currencies: WaterfallCurrency[];
+  /** Contracts left out of a functional-currency report for a missing rate (never converted at another one). */
+  untranslated: UntranslatedContract[];
 }
 
 /** opening + billed − recognised + reclassified = closing. */
@@ -464,6 +479,11 @@ export interface RollforwardSection {
    * two sides of it (a contract in asset billed into liability, or the reverse) shows here. Zero on the net section.
    */
   reclassified: string;
+  /**
+   * What exchange differences added to the balance (functional currency: revenue recognised before billing is
+   * translated at the period's average rate, its billing at the invoice date's spot rate); zero in transaction currency.
+   */
+  exchangeDifference: string;
   closing: string;
   ties: boolean;
 }
@@ -482,7 +502,10 @@ export interface RollforwardCurrency {
 export interface DeferredRevenueRollforward {
   legalEntity: string;
   period: string;
+  basis: 'functional' | 'transaction';
+  functionalCurrency: string | null;
   currencies: RollforwardCurrency[];
+  untranslated: UntranslatedContract[];
 }
 
 export type BreakCode =
@@ -531,4 +554,6 @@ export interface Reconciliation {
   accounts: ReconciliationAccount[];
   /** Contracts with at least one break. */
   breaks: number;
+  /** Contracts in another currency whose translation waits for a rate: not compared, listed here. */
+  untranslated: UntranslatedContract[];
 }

@@ -18,7 +18,7 @@ import {
   trace,
   traceCorrelation,
 } from '../audit/index.js';
-import type { AuditDeps, HeldAge } from '../audit/index.js';
+import type { AuditDeps, HeldAge, ReportCurrency } from '../audit/index.js';
 import type { KeyRing } from '../auth/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
@@ -63,9 +63,13 @@ export const auditTypeDefs = /* GraphQL */ `
     "Per legal entity (absent: every one): contracts posted under an older product mapping, and unmapped SKUs."
     mappingDrift(legalEntity: String): MappingDrift!
     "Revenue recognised per period from \`from\` to \`to\` (YYYY-MM, inclusive, at most 120 months) by SKU, per currency."
-    revenueWaterfall(legalEntity: String!, from: String!, to: String!): RevenueWaterfall!
+    revenueWaterfall(legalEntity: String!, from: String!, to: String!, in: ReportCurrency = FUNCTIONAL): RevenueWaterfall!
     "Deferred revenue and contract asset rolled forward over one period (YYYY-MM), per currency."
-    deferredRevenueRollforward(legalEntity: String!, period: String!): DeferredRevenueRollforward!
+    deferredRevenueRollforward(
+      legalEntity: String!
+      period: String!
+      in: ReportCurrency = FUNCTIONAL
+    ): DeferredRevenueRollforward!
     "Billed vs recognised vs journaled vs posted per contract through a period (YYYY-MM), with the breaks."
     reconciliation(legalEntity: String!, period: String!): Reconciliation!
     "The ERP's own balances per account through a period (YYYY-MM) against what Revtrail recorded as posted: the differences."
@@ -486,13 +490,32 @@ export const auditTypeDefs = /* GraphQL */ `
     total: Money!
   }
 
+  "FUNCTIONAL: every contract in the legal entity's functional currency, translated as its journals are; TRANSACTION: each in its own."
+  enum ReportCurrency {
+    FUNCTIONAL
+    TRANSACTION
+  }
+
+  "A contract a functional-currency report leaves out because a rate its translation needs is not published."
+  type UntranslatedContract {
+    contractId: ID!
+    currency: String!
+    functionalCurrency: String!
+    "The rate missing: pair, type and date."
+    message: String!
+  }
+
   type RevenueWaterfall {
     legalEntity: String!
     from: String!
     to: String!
+    "functional or transaction: the currency the amounts are in (the argument \`in\`)."
+    basis: String!
+    functionalCurrency: String
     periods: [String!]!
     contracts: Int!
     currencies: [WaterfallCurrency!]!
+    untranslated: [UntranslatedContract!]!
   }
 
   "opening + billed - recognised + reclassified = closing (the contract asset's reads opening - billed + recognised)."
@@ -501,6 +524,8 @@ export const auditTypeDefs = /* GraphQL */ `
     billed: Money!
     recognised: Money!
     reclassified: Money!
+    "What exchange differences added (functional currency: revenue before billing at the period average, billing at spot)."
+    exchangeDifference: Money!
     closing: Money!
     ties: Boolean!
   }
@@ -517,7 +542,11 @@ export const auditTypeDefs = /* GraphQL */ `
   type DeferredRevenueRollforward {
     legalEntity: String!
     period: String!
+    "functional or transaction: the currency the amounts are in (the argument \`in\`)."
+    basis: String!
+    functionalCurrency: String
     currencies: [RollforwardCurrency!]!
+    untranslated: [UntranslatedContract!]!
   }
 
   enum BreakCode {
@@ -573,6 +602,8 @@ export const auditTypeDefs = /* GraphQL */ `
     "Contract rows (with figures or breaks) of the entity through the period."
     contractCount: Int!
     accounts: [ReconciliationAccount!]!
+    "Contracts in another currency whose translation waits for a rate: not compared until it is published."
+    untranslated: [UntranslatedContract!]!
     "Contracts with at least one break."
     breaks: Int!
   }
@@ -591,6 +622,9 @@ export const auditTypeDefs = /* GraphQL */ `
 `;
 
 /** A row's place in the drill-down order: breaks first, then contract id (the cursor is this key). */
+/** The report currency GraphQL names (FUNCTIONAL, the default, or TRANSACTION) as the reports take it. */
+const basisOf = (value: string | undefined): ReportCurrency => (value === 'TRANSACTION' ? 'transaction' : 'functional');
+
 const rowKey = (row: ReconciliationRow): string => `${row.breaks.length > 0 ? 0 : 1}|${row.contractId}`;
 
 /** A page of the reconciliation's contract rows, Relay-style, breaks first. */
@@ -681,7 +715,7 @@ export function auditResolvers({
       },
       mappingDrift: (_root: unknown, args: { legalEntity?: string | null }) =>
         mappingDrift(deps, args.legalEntity == null ? {} : { legalEntity: arg('legalEntity', Id, args.legalEntity) }),
-      revenueWaterfall: (_root: unknown, args: { legalEntity: string; from: string; to: string }) => {
+      revenueWaterfall: (_root: unknown, args: { legalEntity: string; from: string; to: string; in?: string }) => {
         const [legalEntity, from, to] = [
           arg('legalEntity', Id, args.legalEntity),
           arg('from', Period, args.from),
@@ -689,10 +723,15 @@ export function auditResolvers({
         ];
         const problem = waterfallSpanProblem(from, to);
         if (problem) throw codedError('INVALID_ARGUMENT', problem);
-        return revenueWaterfall(deps, legalEntity, from, to);
+        return revenueWaterfall(deps, legalEntity, from, to, basisOf(args.in));
       },
-      deferredRevenueRollforward: (_root: unknown, args: { legalEntity: string; period: string }) =>
-        deferredRevenueRollforward(deps, arg('legalEntity', Id, args.legalEntity), arg('period', Period, args.period)),
+      deferredRevenueRollforward: (_root: unknown, args: { legalEntity: string; period: string; in?: string }) =>
+        deferredRevenueRollforward(
+          deps,
+          arg('legalEntity', Id, args.legalEntity),
+          arg('period', Period, args.period),
+          basisOf(args.in),
+        ),
       reconciliation: (_root: unknown, args: { legalEntity: string; period: string }) =>
         reconciliation(deps, arg('legalEntity', Id, args.legalEntity), arg('period', Period, args.period)),
     },

@@ -357,6 +357,14 @@ const FRAGMENTS = /* GraphQL */ `
     legalEntity
     from
     to
+    basis
+    functionalCurrency
+    untranslated {
+      contractId
+      currency
+      functionalCurrency
+      message
+    }
     periods
     contracts
     currencies {
@@ -382,12 +390,21 @@ const FRAGMENTS = /* GraphQL */ `
     billed
     recognised
     reclassified
+    exchangeDifference
     closing
     ties
   }
   fragment Rf on DeferredRevenueRollforward {
     legalEntity
     period
+    basis
+    functionalCurrency
+    untranslated {
+      contractId
+      currency
+      functionalCurrency
+      message
+    }
     currencies {
       currency
       contracts
@@ -406,6 +423,12 @@ const FRAGMENTS = /* GraphQL */ `
     legalEntity
     period
     breaks
+    untranslated {
+      contractId
+      currency
+      functionalCurrency
+      message
+    }
     contracts {
       contractId
       currency
