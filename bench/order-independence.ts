@@ -6,6 +6,7 @@
 //
 // Used by test/properties/order-independence.test.ts (CI size) and by `node dist/bench/order-independence.js
 // [contracts] [permutations]` (a larger run).
+import { RateBook } from '../src/revenue/fx.js';
 import fc from 'fast-check';
 import type { ContractState } from '../commands/contract.js';
 import { asFoldable, decide, fold, initialContractState } from '../commands/contract.js';
@@ -56,6 +57,7 @@ const MAPPINGS: PostingMappings = {
   entities: new Map(DEMO_ENTITIES.map((x) => [x.legalEntity, x.accounts])),
   entityCurrencies: new Map(),
   accountMappingVersion: 1,
+  rates: new RateBook([]),
 };
 
 /** Delivers events one by one through the contract command; the stream it writes and each answer. */

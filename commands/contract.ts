@@ -285,7 +285,7 @@ function applyInPlace(state: ContractState, event: Foldable): void {
   state.revision = event.revision;
   const source = event.metadata.source;
   if (source)
-    state.keys.set(idempotencyKey({ type: event.type as InboundEvent['type'], source }), {
+    state.keys.set(idempotencyKey({ type: event.type, source }), {
       eventId: event.eventId,
       contentHash: event.metadata.contentHash,
     });

@@ -137,7 +137,8 @@ function keyOf(e: RecordedEvent): string | null {
   return null;
 }
 
-function newItem(subject: ExceptionSubject, id: string, details: JsonObject): ExceptionItem {
+/** An item as first seen: open, unowned, no notes; the user's steps and the cause's going away come later. */
+export function newItem(subject: ExceptionSubject, id: string, details: JsonObject): ExceptionItem {
   return {
     ...subject,
     id,

@@ -19,6 +19,7 @@ export {
   contractDocument,
   effectiveStatus,
   exceptionIdOf,
+  newItem,
   exceptions,
   itemTag,
 } from './exceptions.js';

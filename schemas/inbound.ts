@@ -224,7 +224,7 @@ export const EventBatch = z.strictObject({
 });
 
 /** Idempotency key (docs/http.md): source system + source id + source version + type. */
-export function idempotencyKey(e: Pick<InboundEvent, 'type' | 'source'>): string {
+export function idempotencyKey(e: { type: string; source: SourceRef }): string {
   return JSON.stringify([e.source.system, e.source.id, e.source.version, e.type]);
 }
 

@@ -10,3 +10,4 @@ export * from './period.js';
 export * from './posting.js';
 export * from './stored.js';
 export * from './journal.js';
+export * from './fx.js';

@@ -19,14 +19,33 @@ export const REJECTION_CODES: readonly RejectionCode[] = [
   'CONNECTOR_ERROR',
 ];
 
-/** Why a booked contract cannot be journaled now; the first run after the cause is fixed prepares it. */
-export type PostingBlockCode = 'UNMAPPED_ENTITY' | 'CURRENCY_MISMATCH' | 'SCHEDULE_EXCEPTION';
+/**
+ * Why a booked contract cannot be journaled now; the first run after the cause is fixed prepares it. FX_RATE_MISSING:
+ * a rate its translation into the functional currency needs is not published (docs/accounting.md, "Foreign
+ * currency"). CURRENCY_MISMATCH is no longer given (a contract in another currency is translated) and stays so that
+ * questions asked with it are still understood.
+ */
+export type PostingBlockCode = 'UNMAPPED_ENTITY' | 'CURRENCY_MISMATCH' | 'SCHEDULE_EXCEPTION' | 'FX_RATE_MISSING';
 
 export const POSTING_BLOCK_CODES: readonly PostingBlockCode[] = [
   'UNMAPPED_ENTITY',
   'CURRENCY_MISMATCH',
   'SCHEDULE_EXCEPTION',
+  'FX_RATE_MISSING',
 ];
+
+/**
+ * A journal line of a contract in another currency than its legal entity's: the transaction-currency amount on the
+ * line's side, and the published rate (an FxRatesPublished event) the functional amount was made at.
+ */
+export interface JournalLineFx {
+  currency: string;
+  amount: string;
+  rate: string;
+  rateType: 'spot' | 'average' | 'closing';
+  rateDate: string;
+  rateEventId: string;
+}
 
 export interface JournalLine {
   /** The ERP account code ("4000"). */
@@ -36,6 +55,8 @@ export interface JournalLine {
   credit: string;
   description: string;
   dimensions: Record<string, string>;
+  /** Only on a translated contract's lines made at one rate (not on its exchange difference). */
+  fx?: JournalLineFx;
 }
 
 export interface JournalLineage {

@@ -54,6 +54,8 @@ export const EntityAccounts = z.strictObject({
     contractAsset: AccountCode,
     revenue: AccountCode,
     taxPayable: AccountCode,
+    /** Exchange differences of translated contracts (docs/accounting.md, "Foreign currency"); absent: the receivable. */
+    exchangeDifference: AccountCode.optional(),
   }),
 });
 

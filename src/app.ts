@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { redactStoreLocation } from './config.js';
+import { redactStoreLocation, runnerSettings } from './config.js';
 import {
   adminRoutes,
   consoleRoutes,
@@ -190,12 +190,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     http.addHook('onListen', async () => {
       live = LiveProjections.start(
         {
-          batchSize: config.runnerBatch,
-          maxBatchSize: config.runnerMaxBatch,
-          cachedDocuments: config.runnerCache,
-          deriveBudget: { maxSteps: config.deriveBudget },
-          catchUpEvents: config.catchUpEvents,
-          rebuildBatch: config.rebuildBatch,
+          ...runnerSettings(config),
           onPhase: (phase, eventsBehind) =>
             phase === 'catching-up'
               ? http.log.info({ eventsBehind }, 'projections far behind: catching up stream by stream')

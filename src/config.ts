@@ -168,6 +168,18 @@ export type ConnectorConfig =
   | { kind: 'file'; dir: string }
   | { kind: 'tryton'; url: string; database: string; username: string; password: string; journalCode: string };
 
+/** How a projection runner batches and catches up, from configuration (the API's live runner and `project --follow`). */
+export function runnerSettings(config: Config) {
+  return {
+    batchSize: config.runnerBatch,
+    maxBatchSize: config.runnerMaxBatch,
+    cachedDocuments: config.runnerCache,
+    deriveBudget: { maxSteps: config.deriveBudget },
+    catchUpEvents: config.catchUpEvents,
+    rebuildBatch: config.rebuildBatch,
+  };
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

@@ -12,6 +12,7 @@ import {
   effectiveStatus,
   exceptionIdOf,
   exceptions,
+  newItem,
 } from '../../projections/index.js';
 import type {
   ContractVersions,
@@ -25,7 +26,7 @@ import { HELD_TAG } from '../../projections/index.js';
 import type { ExceptionStatus } from '../../commands/exception.js';
 import type { JsonObject } from '../../schemas/index.js';
 import { REJECTION_CODES } from '../../schemas/index.js';
-import { postingBlocks } from '../posting/index.js';
+import { lastCompleteMonth, postingBlocks } from '../posting/index.js';
 import { dec, formatMoney, plus } from '../revenue/index.js';
 import type { ExceptionCode } from '../revenue/index.js';
 import { PROJECTION_FAILED, QUARANTINE_TAG, markOf } from '../runner/index.js';
@@ -311,7 +312,9 @@ async function conditionItems(deps: ExceptionDeps, wanted: Wanted, only: string 
   ];
   const scheduleKeys = await scheduleKeysOf(deps, scheduleTags, only);
   const postingKeys = postingTags.length === 0 ? [] : only ? [only] : await deps.read.keysByTag(POSTINGS, postingTags);
-  const blocked = wanted('journal_blocked') ? await postingBlocks(deps.store) : [];
+  const blocked = wanted('journal_blocked')
+    ? await postingBlocks(deps.store, undefined, lastCompleteMonth(deps.now()))
+    : [];
   const ids = [...new Set([...scheduleKeys, ...postingKeys, ...blocked.map((b) => b.contractId)])];
   const filtered = only ? ids.filter((i) => i === only) : ids;
   const [versions, schedules, postings] = await Promise.all([
@@ -407,8 +410,7 @@ function condition(
   details: JsonObject,
   idParts: string[],
 ): ExceptionItem {
-  return {
-    id: exceptionIdOf(kind, contractId, ...idParts),
+  const subject = {
     kind,
     code,
     document: `contract:${contractId}`,
@@ -418,14 +420,8 @@ function condition(
     currency: m.currency,
     firstSeen,
     message,
-    userStatus: 'open',
-    owner: null,
-    systemResolution: null,
-    details,
-    notes: [],
-    history: [],
-    replays: 0,
   };
+  return newItem(subject, exceptionIdOf(kind, contractId, ...idParts), details);
 }
 
 /** A refused input as the replay surface lists it. */

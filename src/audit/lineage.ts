@@ -128,6 +128,7 @@ export async function lineage(
       sku: l.dimensions.sku ?? null,
       scheduleLine: obligation === null ? null : (scheduleLines.find((s) => s.obligation === obligation) ?? null),
       sourceEvents: mine.map(eventRef),
+      fx: l.fx ?? null,
     };
   });
   return {

@@ -13,6 +13,7 @@ import { contractVersions, postingStatus, revenueSchedule } from '../../projecti
 import {
   contractPrepareBase,
   journaledBalances,
+  lastCompleteMonth,
   postingBlocks,
   postingMappings,
   targetBalances,
@@ -154,14 +155,22 @@ function invoiceOf(e: RecordedEvent, currency: string): FailedInvoice {
 
 /**
  * Journals the ERP refused with `code` (e.g. PERIOD_CLOSED) and still stand refused, with the invoices and credit
- * memos in their lineage; for a blocking code (UNMAPPED_ENTITY, CURRENCY_MISMATCH, SCHEDULE_EXCEPTION), the booked
+ * memos in their lineage; for a blocking code (UNMAPPED_ENTITY, SCHEDULE_EXCEPTION, FX_RATE_MISSING), the booked
  * contracts no journal can be prepared for now. Found by the posting-status read model's `rejection:<CODE>` tag, plus the refusals appended
  * after its checkpoint.
  */
 export async function postingFailures(deps: AuditDeps, options: { code: string }): Promise<PostingFailures> {
   const { code } = options;
   if (POSTING_BLOCK_CODES.includes(code as PostingBlockCode))
-    return { code, failures: [], blocked: await postingBlocks(deps.store, code as PostingBlockCode) };
+    return {
+      code,
+      failures: [],
+      blocked: await postingBlocks(
+        deps.store,
+        code as PostingBlockCode,
+        lastCompleteMonth((deps.held?.now ?? (() => new Date()))()),
+      ),
+    };
   const contracts = new Set(await deps.read.keysByTag(postingStatus.name, [`rejection:${code}`]));
   const checkpoint = await deps.read.checkpoint(postingStatus.name);
   for await (const e of deps.store.readAll({

@@ -3,7 +3,7 @@
 // minor-unit digits, positions as their text form (schemas/envelope.ts formatPosition), dates `YYYY-MM-DD`, periods
 // `YYYY-MM`, instants ISO 8601. Nothing is a map keyed by data (GraphQL has no such type): keyed things are lists.
 import type { JournalStatus } from '../../commands/journal.js';
-import type { SourceRef } from '../../schemas/index.js';
+import type { JournalLineFx, SourceRef } from '../../schemas/index.js';
 import type { PostingSubmission } from '../../projections/index.js';
 import type { PeriodBalance } from '../revenue/index.js';
 import type { PostingBlock } from '../posting/index.js';
@@ -139,6 +139,11 @@ export interface JournalLineLineage {
    * and contract asset (billed minus recognised) all of the journal's.
    */
   sourceEvents: EventRef[];
+  /**
+   * A translated contract's line: its transaction-currency amount and the rate (the FxRatesPublished event) its
+   * functional amount was made at; null on a contract in its legal entity's currency and on an exchange difference.
+   */
+  fx: JournalLineFx | null;
 }
 
 export interface Lineage {

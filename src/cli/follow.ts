@@ -4,6 +4,7 @@
 // SIGINT, then stops between two commits and exits 0.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
+import { runnerSettings } from '../config.js';
 import { PROJECTIONS } from '../../projections/index.js';
 import { configureMetrics, metricsHandler, recordProjectionBatch } from '../metrics/index.js';
 import { openReadStore } from '../readmodel/index.js';
@@ -175,15 +176,7 @@ function open(config: Config): { store: EventStore; read: ReadStore } {
 }
 
 function workerOptions(config: Config, partition: Partition | null) {
-  return {
-    partition,
-    batchSize: config.runnerBatch,
-    maxBatchSize: config.runnerMaxBatch,
-    cachedDocuments: config.runnerCache,
-    deriveBudget: { maxSteps: config.deriveBudget },
-    catchUpEvents: config.catchUpEvents,
-    rebuildBatch: config.rebuildBatch,
-  };
+  return { partition, ...runnerSettings(config) };
 }
 
 /**

@@ -216,6 +216,24 @@ export const auditTypeDefs = /* GraphQL */ `
     and credit memos; deferred revenue and contract asset, all of the journal's.
     """
     sourceEvents: [EventRef!]!
+    """
+    A translated contract's line (docs/accounting.md, "Foreign currency"): the transaction-currency amount and the
+    published rate its functional amount was made at; null in the legal entity's own currency and on an exchange
+    difference.
+    """
+    fx: JournalLineFx
+  }
+
+  "The transaction side of a translated journal line, and the FxRatesPublished event whose rate it used."
+  type JournalLineFx {
+    currency: String!
+    amount: Money!
+    rate: String!
+    "spot, average or closing."
+    rateType: String!
+    rateDate: String!
+    "The FxRatesPublished event (stream fx-rates-<BASE>-<QUOTE>, GET /v1/fx-rates/:base/:quote)."
+    rateEventId: ID!
   }
 
   type Lineage {
@@ -394,7 +412,7 @@ export const auditTypeDefs = /* GraphQL */ `
   type PostingBlock {
     contractId: ID!
     legalEntity: String!
-    "UNMAPPED_ENTITY, CURRENCY_MISMATCH or SCHEDULE_EXCEPTION."
+    "UNMAPPED_ENTITY, SCHEDULE_EXCEPTION or FX_RATE_MISSING."
     code: String!
     message: String!
   }
@@ -402,7 +420,7 @@ export const auditTypeDefs = /* GraphQL */ `
   type PostingFailures {
     code: String!
     failures: [PostingFailure!]!
-    "For a blocking code (UNMAPPED_ENTITY, CURRENCY_MISMATCH, SCHEDULE_EXCEPTION): the contracts it blocks; else null."
+    "For a blocking code (UNMAPPED_ENTITY, SCHEDULE_EXCEPTION, FX_RATE_MISSING): the contracts it blocks; else null."
     blocked: [PostingBlock!]
   }
 

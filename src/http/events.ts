@@ -2,7 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { contractStream } from '../../commands/contract.js';
-import { EventBatch, Id, InboundEvent, formatPosition, fromZodIssues } from '../../schemas/index.js';
+import { Currency, EventBatch, Id, InboundEvent, formatPosition, fromZodIssues } from '../../schemas/index.js';
+import { pairRates } from '../posting/index.js';
 import type { Ingestor } from '../ingest/index.js';
 import type { EventStore } from '../store/index.js';
 import type { KeyRing } from '../auth/index.js';
@@ -118,6 +119,34 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         cancelledAt: s.cancelledAt,
         events: s.keys.size,
       };
+    },
+  );
+
+  const PairParams = z.object({ base: Currency, quote: Currency });
+
+  app.get(
+    '/v1/fx-rates/:base/:quote',
+    {
+      preHandler: keys.require('read'),
+      schema: {
+        summary: "A currency pair's published rates (FxRatesPublished), by rate date, type and log order",
+        tags: ['read'],
+      },
+    },
+    async (req, reply) => {
+      const params = parseOrReply(PairParams, req.params, reply);
+      if (!params) return reply;
+      const rates = (await pairRates(store, params.base, params.quote)).map((e) => ({
+        rateDate: e.data.rateDate as string,
+        rateType: e.data.rateType as string,
+        rate: e.data.rate as string,
+        eventId: e.eventId,
+        source: e.metadata.source ?? null,
+        position: formatPosition(e.position),
+        recordedAt: e.recordedAt,
+      }));
+      rates.sort((a, b) => (a.rateDate < b.rateDate ? -1 : a.rateDate > b.rateDate ? 1 : 0));
+      return { base: params.base, quote: params.quote, rates };
     },
   );
 };

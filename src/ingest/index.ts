@@ -18,8 +18,11 @@ import {
 } from '../../commands/contract.js';
 import type { DomainError, InboundEvent, JsonObject, Limits, Position, ProposedEvent } from '../../schemas/index.js';
 import { DEFAULT_LIMITS, domainError, formatPosition, parseInbound } from '../../schemas/index.js';
+import type { FxRatesPublished } from '../../schemas/index.js';
+import { isFxRatesInput, parseFxRates } from '../../schemas/index.js';
+import { decideFxRate, evolveFxRates, fxRateStreamOf, initialFxRateStreamState } from '../../commands/fx-rates.js';
 import type { AppendRequest, EventStore } from '../store/index.js';
-import { handleBatch } from '../handling/index.js';
+import { decideOnStream, handleBatch } from '../handling/index.js';
 import type { Refusal } from './rejection.js';
 import { rejectionEvents, rejectionStream } from './rejection.js';
 
@@ -133,9 +136,16 @@ export class Ingestor {
     const results: IngestResult[] = new Array<IngestResult>(inputs.length);
     const groups = new Map<string, Group>();
     const refused: Refusal[] = [];
+    const rates: { index: number; event: FxRatesPublished }[] = [];
 
     for (const [index, input] of inputs.entries()) {
       if (index > 0 && index % YIELD_EVERY_EVENTS === 0) await yieldToEventLoop();
+      if (isFxRatesInput(input)) {
+        const rate = parseFxRates(input);
+        if (rate.ok) rates.push({ index, event: rate.event });
+        else refused.push({ index, input, errors: rate.errors });
+        continue;
+      }
       const parsed = parseInbound(input, this.limits);
       if (!parsed.ok) {
         refused.push({ index, input, errors: parsed.errors });
@@ -148,6 +158,11 @@ export class Ingestor {
 
     const contractIds = [...groups.keys()].sort();
     const run = { inputs, receivedAt, ctx, unkept: refused };
+    for (const { index, event } of rates) {
+      const r = await this.publishRate(index, event, run);
+      if (r.status === 'rejected') refused.push({ index, input: inputs[index], errors: r.errors! });
+      else results[index] = r;
+    }
     if (groups.size === 0) {
       // Nothing to commit: keeping the refusals is the whole request, and a failure to keep them is its failure.
       await this.store.appendMany(this.keepRequest(refused, run));
@@ -241,6 +256,21 @@ export class Ingestor {
       run.unkept.push(...refused.map((r) => ({ index: r.index, input: run.inputs[r.index], errors: r.errors! })));
     }
     return out;
+  }
+
+  /**
+   * Appends a rate publication to its pair's stream (commands/fx-rates.ts), one at a time and in request order, each
+   * through the command loop at the revision it was decided on; the pair's lock spares this node needless clashes.
+   */
+  private async publishRate(index: number, event: FxRatesPublished, run: Run): Promise<IngestResult> {
+    const stream = fxRateStreamOf(event);
+    const command = { event, receivedAt: run.receivedAt, actor: run.ctx.actor, correlationId: run.ctx.correlationId };
+    const { decision } = await this.locks.run(stream, () =>
+      decideOnStream(this.store, stream, initialFxRateStreamState(), evolveFxRates, (s) => decideFxRate(s, command)),
+    );
+    if (decision.outcome === 'rejected') return { index, status: 'rejected', errors: decision.errors };
+    if (decision.outcome === 'duplicate') return { index, status: 'duplicate', eventId: decision.eventId };
+    return { index, status: 'appended', eventId: decision.event.eventId };
   }
 
   /** Decides a contract's events of this request, in request order, each seeing the ones before it. */

@@ -6,7 +6,14 @@ export type { JournalLineage, PostingBlockCode, PreparedJournal } from '../../sc
 export * from './connectors/index.js';
 export { postingRun } from './run.js';
 export type { PostingRunOptions, PostingRunSummary } from './run.js';
-export { bookedContracts, contractPrepareBase, postingBlocks, postingMappings, prepareBaseOf } from './inputs.js';
+export {
+  bookedContracts,
+  contractPrepareBase,
+  lastCompleteMonth,
+  postingBlocks,
+  postingMappings,
+  prepareBaseOf,
+} from './inputs.js';
 export type { ContractPrepareBase, PostingBlock, PostingMappings } from './inputs.js';
 export {
   compareTrialBalances,
@@ -17,3 +24,4 @@ export {
   trialBalanceOf,
 } from './trial-balance.js';
 export type { ContractTarget, TrialBalance, TrialBalanceBreak, TrialBalanceRow } from './trial-balance.js';
+export { pairRates, rateBook, rateOf } from './fx-rates.js';

@@ -7,6 +7,9 @@ import { evolvePeriods, initialPeriodsState, periodsStream } from '../../command
 import type { EventStore } from '../store/index.js';
 import type { JsonObject, PostingBlockCode, RecordedEvent } from '../../schemas/index.js';
 import type { EntityAccounts, PrepareInput } from './prepare.js';
+import { fxRateMissing } from './prepare.js';
+import type { RateBook } from '../revenue/fx.js';
+import { rateBook } from './fx-rates.js';
 
 /** What a posting run reads besides the contract streams. */
 export interface PostingMappings {
@@ -16,10 +19,12 @@ export interface PostingMappings {
   entities: Map<string, EntityAccounts>;
   /**
    * Each legal entity's currency: the `currency` its entry in the account mapping names. Its journals are kept in
-   * it; a contract in another currency is blocked until FX conversion exists.
+   * it (its functional currency); a contract in another currency is translated into it.
    */
   entityCurrencies: Map<string, string>;
   accountMappingVersion: number;
+  /** The exchange rates published so far (FxRatesPublished), for translated contracts. */
+  rates: RateBook;
 }
 
 export interface PostingBlock {
@@ -45,6 +50,7 @@ export async function postingMappings(store: EventStore): Promise<PostingMapping
     entities: new Map(published.map((x) => [x.legalEntity as string, x.accounts as unknown as EntityAccounts])),
     entityCurrencies: new Map(published.map((x) => [x.legalEntity as string, x.currency as string])),
     accountMappingVersion: (accountsEvent?.data.version as number | undefined) ?? 0,
+    rates: await rateBook(store),
   };
 }
 
@@ -116,12 +122,13 @@ export function postingInputOf(
     return block('SCHEDULE_EXCEPTION', `the revenue schedule is in exception (${codes})`);
   }
   if (!schedule || schedule.currency === null) return null;
+  // A contract in another currency than its legal entity's is translated into that one (its functional currency);
+  // whether the rates it needs are published depends on the period journaled (fxRateBlock).
   const entityCurrency = mappings.entityCurrencies.get(legalEntity);
-  if (entityCurrency !== undefined && entityCurrency !== schedule.currency)
-    return block(
-      'CURRENCY_MISMATCH',
-      `contract currency ${schedule.currency} differs from legal entity ${legalEntity}'s currency ${entityCurrency}`,
-    );
+  const fx =
+    entityCurrency !== undefined && entityCurrency !== schedule.currency
+      ? { fx: { functionalCurrency: entityCurrency, rates: mappings.rates } }
+      : {};
   const base: ContractPrepareBase = {
     contract: {
       contractId,
@@ -136,15 +143,33 @@ export function postingInputOf(
       ((products.products[sku]?.mapping.accounts as JsonObject | undefined)?.revenue as string | undefined) ??
       accounts.revenue,
     accountMappingVersion: mappings.accountMappingVersion,
+    ...fx,
   };
   return { base };
 }
 
 /**
- * The booked contracts a posting run would report blocked now, with why, in booking order. Asked of the log (each
- * contract's stream folded once), so the answer follows a published mapping at once, as the next run does.
+ * FX_RATE_MISSING when a translated contract needs a rate through `through` that is not published (the message names
+ * the pair, the rate type and the date or period); null when it can be journaled through it.
  */
-export async function postingBlocks(store: EventStore, code?: PostingBlockCode): Promise<PostingBlock[]> {
+export function fxRateBlock(base: ContractPrepareBase, through: string): PostingBlock | null {
+  const missing = fxRateMissing({ ...base, through });
+  if (!missing) return null;
+  const { contractId, legalEntity } = base.contract;
+  return { contractId, legalEntity, code: 'FX_RATE_MISSING', message: `contract ${contractId}: ${missing.message}` };
+}
+
+/**
+ * The booked contracts a posting run would report blocked now, with why, in booking order. Asked of the log (each
+ * contract's stream folded once), so the answer follows a published mapping at once, as the next run does. Rates
+ * are checked through `through`: callers pass the last complete month (a month's average is published at its end);
+ * default, the latest period the contract has billing or revenue in.
+ */
+export async function postingBlocks(
+  store: EventStore,
+  code?: PostingBlockCode,
+  through?: string,
+): Promise<PostingBlock[]> {
   const mappings = await postingMappings(store);
   const out: PostingBlock[] = [];
   for (const contractId of await bookedContracts(store)) {
@@ -152,9 +177,24 @@ export async function postingBlocks(store: EventStore, code?: PostingBlockCode):
     for await (const e of store.readStream(contractStream(contractId)))
       doc = revenueSchedule.evolve(doc, e, mappings.products);
     const input = postingInputOf(mappings, doc);
-    if (input && 'blocked' in input && (code === undefined || input.blocked.code === code)) out.push(input.blocked);
+    const blocked =
+      input && ('blocked' in input ? input.blocked : fxRateBlock(input.base, through ?? lastPeriodOf(input.base)));
+    if (blocked && (code === undefined || blocked.code === code)) out.push(blocked);
   }
   return out;
+}
+
+/** The month before the one `now` falls in: the latest a posting run normally journals, rates published. */
+export function lastCompleteMonth(now: Date): string {
+  const month = now.toISOString().slice(0, 7);
+  const [y, m] = [Number(month.slice(0, 4)), Number(month.slice(5, 7))];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}
+
+/** The latest month a contract has a bill or a schedule period in. */
+function lastPeriodOf(base: ContractPrepareBase): string {
+  const months = [...base.billing.map((b) => b.date.slice(0, 7)), ...base.schedule.periods.map((p) => p.period)];
+  return months.reduce((a, b) => (b > a ? b : a), '0000-01');
 }
 
 /** The periods Revtrail has closed, per legal entity, each read once (for one run). */

@@ -15,9 +15,15 @@
 // A contract with a separate modification (a separate contract, ASC 606-10-25-12) takes deferred revenue and contract
 // asset per presentation group and sums each side: one group's asset is never netted against another's liability
 // (ASC 606-10-45-1), so journals keep each group's position apart.
+//
+// A contract in another currency than its legal entity's functional currency is translated (src/revenue/fx.ts): its
+// target balances are in the functional currency, one per account, dimensions and the rate they were made at, so
+// every journal line carries one rate and its transaction-currency amount, and the exchange difference balances them.
 import type { Dec, Schedule } from '../revenue/index.js';
 import type { JournalLine, PreparedJournal } from '../../schemas/index.js';
 import { ZERO, dec, formatMoney, minus, monthEnd, plus, sumMoney } from '../revenue/index.js';
+import { translate } from '../revenue/fx.js';
+import type { FxAmount, FxRate, MissingRate, RateBook, Translation } from '../revenue/fx.js';
 
 export interface EntityAccounts {
   receivable: string;
@@ -25,6 +31,8 @@ export interface EntityAccounts {
   contractAsset: string;
   revenue: string;
   taxPayable: string;
+  /** Where a translated contract's exchange differences go; absent: the receivable (docs/accounting.md). */
+  exchangeDifference?: string;
 }
 
 /** An invoice (positive) or credit memo (negative): amount excludes tax. */
@@ -51,25 +59,100 @@ export interface PrepareInput {
   accountMappingVersion: number;
   /** The correlation id of each of the contract's events that carries one (by event id); absent: none. */
   correlationIds?: ReadonlyMap<string, string>;
+  /** Present when the contract's currency is not its legal entity's: journals are translated into this one. */
+  fx?: { functionalCurrency: string; rates: RateBook };
+}
+
+/** The rate an amount was translated at, and the amount in the transaction currency (debit positive). */
+interface BalanceFx {
+  transaction: Dec;
+  rate: FxRate;
 }
 
 interface Balance {
   account: string;
   dimensions: Record<string, string>;
+  /** In the journal's currency (the functional currency of a translated contract), debit positive. */
   amount: Dec;
+  fx?: BalanceFx;
 }
 
-const keyOf = (account: string, dimensions: Record<string, string>): string =>
-  JSON.stringify([account, Object.entries(dimensions).sort(([a], [b]) => (a < b ? -1 : 1))]);
+const keyOf = (account: string, dimensions: Record<string, string>, rateEventId?: string): string =>
+  JSON.stringify([
+    account,
+    Object.entries(dimensions).sort(([a], [b]) => (a < b ? -1 : 1)),
+    ...(rateEventId === undefined ? [] : [rateEventId]),
+  ]);
 
-function add(into: Map<string, Balance>, account: string, dimensions: Record<string, string>, amount: Dec): void {
-  const key = keyOf(account, dimensions);
+function add(
+  into: Map<string, Balance>,
+  account: string,
+  dimensions: Record<string, string>,
+  amount: Dec,
+  fx?: BalanceFx,
+): void {
+  const key = keyOf(account, dimensions, fx?.rate.eventId);
   const b = into.get(key);
-  into.set(key, { account, dimensions, amount: b ? plus(b.amount, amount) : amount });
+  const sumFx = fx && b?.fx ? { transaction: plus(b.fx.transaction, fx.transaction), rate: fx.rate } : fx;
+  into.set(key, { account, dimensions, amount: b ? plus(b.amount, amount) : amount, ...(sumFx ? { fx: sumFx } : {}) });
+}
+
+/** The translation of a contract through `input.through` (src/revenue/fx.ts), from its billing and schedule. */
+function translationOf(input: PrepareInput, fx: NonNullable<PrepareInput['fx']>) {
+  return translate({
+    transactionCurrency: input.contract.currency,
+    functionalCurrency: fx.functionalCurrency,
+    bills: input.billing.map((b) => ({ date: b.date, amount: b.amount, tax: b.tax, eventId: b.eventId })),
+    recognition: input.schedule.periods.flatMap((p) =>
+      Object.entries(p.lines).map(([lineId, amount]) => ({ period: p.period, lineId, amount })),
+    ),
+    through: input.through,
+    rates: fx.rates,
+  });
+}
+
+/** The first rate a translated contract needs through `input.through` that is not published; null when none is. */
+export function fxRateMissing(input: Omit<PrepareInput, 'journaled' | 'postIn'>): MissingRate | null {
+  if (!input.fx) return null;
+  const outcome = translationOf({ ...input, journaled: [], postIn: input.through }, input.fx);
+  return 'missing' in outcome ? outcome.missing : null;
+}
+
+/**
+ * A translated contract's balances at the end of `through`, per rate. A contract with a rate missing has none: a
+ * posting run blocks it (FX_RATE_MISSING) before it asks, and a trial balance shows it as a difference.
+ */
+function translatedBalances(input: PrepareInput, fx: NonNullable<PrepareInput['fx']>): Map<string, Balance> {
+  const outcome = translationOf(input, fx);
+  const out = new Map<string, Balance>();
+  if ('missing' in outcome) return out;
+  const t: Translation = outcome.translation;
+  const { contract, accounts } = input;
+  const base = { legalEntity: contract.legalEntity, contractId: contract.contractId, customerId: contract.customerId };
+  const put = (account: string, dims: Record<string, string>, amounts: readonly FxAmount[], sign: 1 | -1) => {
+    for (const x of amounts) {
+      const signed = (d: Dec) => (sign === 1 ? d : d.neg());
+      add(out, account, dims, signed(x.functional), { transaction: signed(x.transaction), rate: x.rate! });
+    }
+  };
+  put(accounts.receivable, base, t.receivable, 1);
+  put(accounts.taxPayable, base, t.taxPayable, -1);
+  for (const o of input.schedule.obligations)
+    put(
+      input.revenueAccountOf(o.sku),
+      { ...base, sku: o.sku, obligation: o.lineId },
+      t.revenue.get(o.lineId) ?? [],
+      -1,
+    );
+  put(accounts.deferredRevenue, base, t.deferredRevenue, -1);
+  put(accounts.contractAsset, base, t.contractAsset, 1);
+  add(out, accounts.exchangeDifference ?? accounts.receivable, base, t.exchangeDifference);
+  return out;
 }
 
 /** What the contract's balances should be at the end of `through` (debit positive). */
 export function targetBalances(input: PrepareInput): Map<string, Balance> {
+  if (input.fx) return translatedBalances(input, input.fx);
   const { contract, schedule, accounts } = input;
   const end = monthEnd(input.through);
   const base = { legalEntity: contract.legalEntity, contractId: contract.contractId, customerId: contract.customerId };
@@ -103,14 +186,21 @@ export function targetBalances(input: PrepareInput): Map<string, Balance> {
 /** The balances the journals so far have produced (debit positive). */
 export function journaledBalances(lines: readonly JournalLine[]): Map<string, Balance> {
   const out = new Map<string, Balance>();
-  for (const l of lines) add(out, l.account, l.dimensions, minus(dec(l.debit), dec(l.credit)));
+  for (const l of lines) {
+    const debit = !dec(l.debit).isZero();
+    const fx = l.fx && {
+      transaction: debit ? dec(l.fx.amount) : dec(l.fx.amount).neg(),
+      rate: { ...l.fx, base: l.fx.currency, quote: '', eventId: l.fx.rateEventId },
+    };
+    add(out, l.account, l.dimensions, minus(dec(l.debit), dec(l.credit)), fx);
+  }
   return out;
 }
 
 /** The journal that brings the contract's balances to their target through `through`; null when nothing moves. */
 export function prepareJournal(input: PrepareInput): PreparedJournal | null {
   const { contract } = input;
-  const currency = contract.currency;
+  const currency = input.fx?.functionalCurrency ?? contract.currency;
   const target = targetBalances(input);
   const done = journaledBalances(input.journaled);
   const lines: JournalLine[] = [];
@@ -118,16 +208,29 @@ export function prepareJournal(input: PrepareInput): PreparedJournal | null {
   for (const key of keys) {
     const t = target.get(key);
     const d = done.get(key);
-    const { account, dimensions } = (t ?? d)!;
+    const { account, dimensions, fx } = (t ?? d)!;
     const diff = minus(t?.amount ?? ZERO, d?.amount ?? ZERO);
     if (formatMoney(diff, currency) === formatMoney(ZERO, currency)) continue;
-    lines.push({
+    const line: JournalLine = {
       account,
       debit: formatMoney(diff.isPositive() ? diff : ZERO, currency),
       credit: formatMoney(diff.isNegative() ? diff.neg() : ZERO, currency),
       description: `${contract.contractId} through ${input.through}`,
       dimensions,
-    });
+    };
+    if (fx) {
+      // The transaction amount on the line's side (debit positive, turned for a credit line).
+      const moved = minus(t?.fx?.transaction ?? ZERO, d?.fx?.transaction ?? ZERO);
+      line.fx = {
+        currency: contract.currency,
+        amount: formatMoney(diff.isPositive() ? moved : moved.neg(), contract.currency),
+        rate: fx.rate.rate,
+        rateType: fx.rate.rateType,
+        rateDate: fx.rate.rateDate,
+        rateEventId: fx.rate.eventId,
+      };
+    }
+    lines.push(line);
   }
   if (lines.length === 0) return null;
   const end = monthEnd(input.through);
@@ -158,7 +261,7 @@ export function prepareJournal(input: PrepareInput): PreparedJournal | null {
           lineId: l.lineId,
           sku: obligations.get(l.lineId)?.sku ?? '',
           through: input.through,
-          recognisedToDate: formatMoney(sumMoney(target), currency),
+          recognisedToDate: formatMoney(sumMoney(target), contract.currency),
           mappingVersion: l.mappingVersion,
         };
       }),

@@ -32,7 +32,15 @@ import { eventIdFor } from '../../schemas/index.js';
 import type { Connector } from './connectors/index.js';
 import type { PostingBlockCode, SubmitOutcome } from '../../schemas/index.js';
 import { guardedFind, guardedSubmit } from './connectors/index.js';
-import { bookedContracts, closedPeriodsReader, noteCorrelationId, postingInputOf, postingMappings } from './inputs.js';
+import {
+  bookedContracts,
+  closedPeriodsReader,
+  fxRateBlock,
+  noteCorrelationId,
+  postingInputOf,
+  postingMappings,
+} from './inputs.js';
+import type { ContractPrepareBase } from './inputs.js';
 import type { PostingLock } from './lock.js';
 import { PostingLockLostError } from './lock.js';
 import { prepareJournal } from './prepare.js';
@@ -261,12 +269,14 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
     const { doc, cursor, correlationIds } = await readContract(store, contractId, products);
     const input = postingInputOf(mappings, doc, options.legalEntity);
     if (!input) return null;
-    if ('blocked' in input) {
-      const code = input.blocked.code;
-      summary.blocked[code] = (summary.blocked[code] ?? 0) + 1;
+    // A translated contract with a rate missing through the period waits for it: the first run after it is
+    // published prepares the journal.
+    const blocked = 'blocked' in input ? input.blocked : fxRateBlock(input.base, options.period);
+    if (blocked) {
+      summary.blocked[blocked.code] = (summary.blocked[blocked.code] ?? 0) + 1;
       return null;
     }
-    const base = input.base;
+    const base = (input as { base: ContractPrepareBase }).base;
     const le = base.contract.legalEntity;
     // The period to post in: the run's period, or the first open one after it when Revtrail has closed it.
     const closed = await closedIn(le);

@@ -213,3 +213,8 @@ export function changeOf(before: string | undefined, after: string | undefined, 
   if (d.isZero()) return null;
   return `${d.isPositive() ? '+' : ''}${formatMoney(d, currency)}`;
 }
+
+/** An amount translated at `rate` (1 unit of its currency = rate units of `currency`), rounded half up to `currency`'s minor unit. */
+export function translateMoney(amount: Dec, rate: string, currency: string): Dec {
+  return roundMoney(amount.times(rate), currency);
+}

@@ -1,5 +1,5 @@
 // `revtrail post` says by its exit code whether the ERP is caught up: 3 when the run left something unposted (here:
-// contracts blocked UNMAPPED_ENTITY and CURRENCY_MISMATCH), 0 once everything in scope is posted. A blocked contract
+// contracts blocked UNMAPPED_ENTITY and FX_RATE_MISSING), 0 once everything in scope is posted. A blocked contract
 // needs no re-preparation: the first run after its cause is fixed (the account mapping published with the missing
 // legal entity and the right entity currency) prepares and posts it.
 import { rmSync } from 'node:fs';
@@ -34,7 +34,7 @@ describe('revtrail post exit codes', () => {
   };
 
   it('exit 3 while contracts are blocked; the first run after the mapping is fixed posts them (exit 0)', async () => {
-    // JP01 left out of the account mapping, US01 said to book EUR.
+    // JP01 left out of the account mapping, US01 said to book EUR: its USD contracts need USD/EUR rates, none published.
     const broken = DEMO_ENTITIES.filter((e) => e.legalEntity !== 'JP01').map((e) =>
       e.legalEntity === 'US01' ? { ...e, currency: 'EUR' } : e,
     );
@@ -44,7 +44,7 @@ describe('revtrail post exit codes', () => {
     expect(first.summary).toMatchObject({ rejected: {}, retrying: 0 });
     const blocked = first.summary.blocked as Record<string, number>;
     expect(blocked.UNMAPPED_ENTITY).toBeGreaterThan(0);
-    expect(blocked.CURRENCY_MISMATCH).toBeGreaterThan(0);
+    expect(blocked.FX_RATE_MISSING).toBeGreaterThan(0);
     const before = await postedIn();
     expect(before.get('JP01')).toBeUndefined();
     expect(before.get('US01')).toBeUndefined();
@@ -56,7 +56,7 @@ describe('revtrail post exit codes', () => {
     expect(second.summary).toMatchObject({ blocked: {}, rejected: {}, retrying: 0 });
     // Every contract blocked before is taken by this run.
     expect(second.summary.contracts).toBe(
-      (first.summary.contracts as number) + blocked.UNMAPPED_ENTITY! + blocked.CURRENCY_MISMATCH!,
+      (first.summary.contracts as number) + blocked.UNMAPPED_ENTITY! + blocked.FX_RATE_MISSING!,
     );
     const after = await postedIn();
     expect(after.get('JP01')).toBeGreaterThan(0);

@@ -108,9 +108,9 @@ describe('inbound event schemas', () => {
   });
 
   it('keys idempotency on source system, id, version and type', () => {
-    const k = idempotencyKey(booked as never);
+    const k = idempotencyKey(booked);
     expect(k).toBe(idempotencyKey({ ...booked, occurredAt: 'x' } as never));
-    expect(k).not.toBe(idempotencyKey({ ...booked, source: { ...booked.source, version: 2 } } as never));
-    expect(k).not.toBe(idempotencyKey({ ...booked, type: 'ContractAmended' } as never));
+    expect(k).not.toBe(idempotencyKey({ ...booked, source: { ...booked.source, version: 2 } }));
+    expect(k).not.toBe(idempotencyKey({ ...booked, type: 'ContractAmended' }));
   });
 });

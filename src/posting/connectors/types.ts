@@ -86,7 +86,19 @@ export function lineNote(line: JournalLine): string {
   const tags = Object.entries(line.dimensions).map(
     ([k, v]) => `${k.replace(/[^A-Za-z0-9_-]/gu, '_')}: ${oneLine(v).replaceAll(',', ' ')}`,
   );
-  return [oneLine(line.description), ...tags].filter((s) => s !== '').join(', ');
+  // A translated line's transaction side as tags: the amount stays in the journal's (functional) currency, so
+  // `hledger bal` sums the functional currency and hledger balances the transaction in it; `hledger print
+  // tag:fxRateEvent=<id>` finds the lines made at a rate.
+  const fx = line.fx
+    ? [
+        `fxAmount: ${line.fx.amount} ${line.fx.currency}`,
+        `fxRate: ${line.fx.rate}`,
+        `fxRateType: ${line.fx.rateType}`,
+        `fxRateDate: ${line.fx.rateDate}`,
+        `fxRateEvent: ${line.fx.rateEventId}`,
+      ]
+    : [];
+  return [oneLine(line.description), ...tags, ...fx].filter((s) => s !== '').join(', ');
 }
 
 /** `correlationId: <id>` once per id, comma-separated: hledger's tag syntax, and plain text for other ERPs. */
