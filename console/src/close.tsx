@@ -19,7 +19,6 @@ import {
   lastMonth,
   message,
   useLoad,
-  useLocalPage,
 } from './ui';
 
 interface Periods {
@@ -41,8 +40,13 @@ interface RunSummary {
 
 interface Batch {
   batchId: string;
+  journalCount: number;
+  offset: number;
   journals: { journalId: string; contractId: string; status: string; erpDocumentId: string | null }[];
 }
+
+/** A batch's journals a request asks for (the server pages them: a run posts one per contract). */
+const BATCH_PAGE = 25;
 
 export function CloseScreen({ query }: { query: URLSearchParams }) {
   const entities = useEntities();
@@ -197,17 +201,28 @@ function BatchLookup() {
 }
 
 function BatchView({ batchId }: { batchId: string }) {
-  const loaded = useLoad(() => rest<Batch>('GET', `/v1/posting-batches/${encodeURIComponent(batchId)}`), [batchId]);
-  return <Show loaded={loaded}>{(b) => <BatchTable batch={b} />}</Show>;
+  const [offset, setOffset] = useState(0);
+  useEffect(() => setOffset(0), [batchId]);
+  const loaded = useLoad(
+    () => rest<Batch>('GET', `/v1/posting-batches/${encodeURIComponent(batchId)}?limit=${BATCH_PAGE}&offset=${offset}`),
+    [batchId, offset],
+  );
+  return <Show loaded={loaded}>{(b) => <BatchTable batch={b} onPage={setOffset} />}</Show>;
 }
 
-function BatchTable({ batch }: { batch: Batch }) {
-  const page = useLocalPage(batch.journals, 25);
+function BatchTable({ batch, onPage }: { batch: Batch; onPage: (offset: number) => void }) {
+  const { offset, journalCount, journals } = batch;
   return (
     <PagedTable
-      caption={`Batch ${batch.batchId}: ${batch.journals.length} journals`}
-      rows={page.rows}
-      paging={page.paging}
+      caption={`Batch ${batch.batchId}: ${journalCount} journals`}
+      rows={journals}
+      paging={{
+        label: journals.length
+          ? `Journals ${offset + 1}–${offset + journals.length} of ${journalCount}`
+          : 'No journals',
+        onPrevious: offset > 0 ? () => onPage(Math.max(0, offset - BATCH_PAGE)) : undefined,
+        onNext: offset + journals.length < journalCount ? () => onPage(offset + BATCH_PAGE) : undefined,
+      }}
       rowKey={(j) => j.journalId}
       columns={[
         { header: 'Journal', cell: (j) => <a href={href(['lineage', j.journalId])}>{j.journalId}</a> },

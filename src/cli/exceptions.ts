@@ -6,8 +6,14 @@ import { readFileSync } from 'node:fs';
 import type { ExceptionAction } from '../../commands/exception.js';
 import { PROJECTIONS } from '../../projections/index.js';
 import type { JsonObject } from '../../schemas/index.js';
-import type { ExceptionDeps, ExceptionFilter } from '../audit/exceptions.js';
-import { MAX_EXCEPTIONS_PAGE, exceptionById, listExceptions, listRejections } from '../audit/exceptions.js';
+import type { ExceptionDeps, ExceptionFilter, ExceptionSort } from '../audit/exceptions.js';
+import {
+  EXCEPTION_SORTS,
+  MAX_EXCEPTIONS_PAGE,
+  exceptionById,
+  listExceptions,
+  listRejections,
+} from '../audit/exceptions.js';
 import type { Config } from '../config.js';
 import { actOnException, replayRejection } from '../exceptions/index.js';
 import { Ingestor } from '../ingest/index.js';
@@ -17,9 +23,9 @@ import { openStore } from '../store/index.js';
 import { UsageError } from './usage.js';
 
 export const EXCEPTIONS_USAGE = `  exceptions list [--kind K] [--entity LE] [--status S] [--owner O] [--min-age-hours H] [--min-amount A]
-                  [--limit N] [--offset N]
-                     exceptions as work items, largest amount at stake first (status: open, acknowledged, resolved,
-                     ignored, active (default) or all; kind: a kind or a code)
+                  [--sort impact|age] [--limit N] [--offset N]
+                     exceptions as work items, largest amount at stake first (--sort age: oldest first; status: open,
+                     acknowledged, resolved, ignored, active (default) or all; kind: a kind or a code)
   exceptions show ID | assign ID --owner NAME | ack ID | resolve ID [--reason R] | ignore ID --reason R | note ID --text T
                      read or act on one exception (--actor NAME, default cli); exit 3 when refused
   exceptions rejections [--day YYYY-MM-DD] [--system S] [--code C]
@@ -133,12 +139,17 @@ async function run(deps: ExceptionDeps, config: Config, verb: string | undefined
       'owner',
       'min-age-hours',
       'min-amount',
+      'sort',
       'limit',
       'offset',
     ]);
+    const sort = flags.sort ?? 'impact';
+    if (!(EXCEPTION_SORTS as readonly string[]).includes(sort))
+      throw new UsageError(`--sort ${JSON.stringify(sort)}: ${EXCEPTION_SORTS.join(' or ')}`);
     const page = {
       limit: count('limit', flags.limit, 50, MAX_EXCEPTIONS_PAGE) || 1,
       offset: count('offset', flags.offset, 0, Number.MAX_SAFE_INTEGER),
+      sort: sort as ExceptionSort,
     };
     print(await listExceptions(deps, listFilter(flags), page));
     return 0;

@@ -19,6 +19,12 @@ export interface ReadModelOptions {
 const ContractParams = z.object({ contractId: Id });
 const ThroughQuery = z.object({ through: Period.optional() });
 const BatchParams = z.object({ batchId: Id });
+/** The most journals of a batch one answer lists (a run posts one per contract: thousands). */
+const MAX_BATCH_PAGE = 500;
+const BatchQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_BATCH_PAGE).default(MAX_BATCH_PAGE),
+  offset: z.coerce.number().int().min(0).default(0),
+});
 
 export const readModelRoutes: FastifyPluginAsync<ReadModelOptions> = async (app, { read, keys, status }) => {
   app.get(
@@ -70,14 +76,27 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelOptions> = async (app,
     '/v1/posting-batches/:batchId',
     {
       preHandler: keys.require('read'),
-      schema: { summary: 'The journals a posting batch submitted, their attempts and ERP outcomes', tags: ['read'] },
+      schema: {
+        summary: 'The journals a posting batch submitted (paged: limit, offset), their attempts and ERP outcomes',
+        tags: ['read'],
+      },
     },
     async (req, reply) => {
       const params = parseOrReply(BatchParams, req.params, reply);
-      if (!params) return reply;
+      const page = params && parseOrReply(BatchQuery, req.query, reply);
+      if (!params || !page) return reply;
       const batch = await batchStatus(read, params.batchId);
       if (!batch) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_BATCH' });
-      return batch;
+      // The counts are the whole batch's; the journals a page of them (`journalCount` in all).
+      const { journals, ...whole } = batch;
+      const { limit, offset } = page;
+      return {
+        ...whole,
+        journalCount: journals.length,
+        limit,
+        offset,
+        journals: journals.slice(offset, offset + limit),
+      };
     },
   );
 };

@@ -58,6 +58,10 @@ describe('revtrail exceptions', () => {
     expect(noReason.stderr).toContain('--reason');
     const bad = await run(['exceptions', 'list', '--status', 'later'], env);
     expect(bad.code).toBe(2);
+    expect((await json(['list', '--sort', 'age'])).body.items.map((i: { id: string }) => i.id)).toEqual([id]);
+    const badSort = await run(['exceptions', 'list', '--sort', 'newest'], env);
+    expect(badSort.code).toBe(2);
+    expect(badSort.stderr).toContain('--sort "newest": impact or age');
     const shown = await json(['show', id]);
     expect(shown.body).toMatchObject({ status: 'acknowledged', owner: 'bob' });
     expect(shown.body.history.map((h: { action: string; actor: string }) => [h.action, h.actor])).toEqual([

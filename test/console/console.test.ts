@@ -106,6 +106,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in chromium', () => {
     await on.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
 
+  /** The posting run made before the tests: its batch's journals. */
+  let runId: string;
+
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     t = await startTestApp({
@@ -117,6 +120,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in chromium', () => {
     await seedDemo(t.app.store, { contracts: 30, seed: 1 });
     const run = await t.call('POST', '/v1/posting-runs', { period: '2026-03' }, ADMIN);
     expect(run.status).toBe(201);
+    runId = run.body.runId;
     expect(run.body.posted).toBeGreaterThan(0);
     // A booking in a currency no entity has: refused at the edge, an exception to work.
     const refused = await t.post([
@@ -456,6 +460,24 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in chromium', () => {
     await page.getByRole('button', { name: 'Reopen period' }).click();
     await poll(() => page.getByTestId('closed-2026-02').count()).toBe(0);
     expect((await t.call('GET', '/v1/periods/US01', undefined, KEYS.reader)).body.closed).not.toContain('2026-02');
+  });
+
+  it("shows a posting batch's journals a server page at a time", async () => {
+    const whole = (await t.call('GET', `/v1/posting-batches/${runId}?limit=500`, undefined, ADMIN)).body;
+    const count = whole.journalCount;
+    await open('#/close?legalEntity=US01');
+    await page.getByLabel('Batch id').fill(runId);
+    await page.getByRole('button', { name: 'Show batch' }).click();
+    const table = page.getByRole('table', { name: `Batch ${runId}: ${count} journals` });
+    await poll(() => table.locator('tbody tr').count()).toBe(Math.min(25, count));
+    expect(await table.locator('tbody tr td:first-child').first().textContent()).toBe(whole.journals[0].journalId);
+    const asked = requests.filter((r) => r.url().includes(`/v1/posting-batches/`));
+    expect(asked.every((r) => new URL(r.url()).searchParams.get('limit') === '25')).toBe(true);
+    if (count > 25) {
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await poll(() => page.getByText(`Journals 26–${Math.min(50, count)} of ${count}`).count()).toBe(1);
+      expect(await table.locator('tbody tr td:first-child').first().textContent()).toBe(whole.journals[25].journalId);
+    }
   });
 
   it('lists mapping versions with who published them and why', async () => {

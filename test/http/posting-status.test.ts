@@ -68,6 +68,14 @@ describe('posting status over HTTP', () => {
     );
     const refused = await get(`/v1/posting-batches/${march.runId}`);
     expect(refused.body).toMatchObject({ rejections: { PERIOD_CLOSED: march.prepared } });
+    // A page of the journals: the counts stay the whole batch's.
+    const paged = await get(`/v1/posting-batches/${february.runId}?limit=2&offset=1`);
+    expect(paged.body).toMatchObject({ journalCount: february.prepared, limit: 2, offset: 1 });
+    expect(paged.body.counts).toEqual(r.body.counts);
+    expect(paged.body.journals).toEqual(r.body.journals.slice(1, 3));
+    const tooMany = await get(`/v1/posting-batches/${february.runId}?limit=501`);
+    expect(tooMany).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(tooMany.body.errors[0].path).toBe('limit');
   });
 
   it('an unknown contract or batch is 404 problem+json; a bad period is 400; no key is 401', async () => {
