@@ -143,7 +143,7 @@ export interface JournalLineLineage {
    * A translated contract's line: its transaction-currency amount and the rate (the FxRatesPublished event) its
    * functional amount was made at; null on a contract in its legal entity's currency and on an exchange difference.
    */
-  fx: JournalLineFx | null;
+  fx: (JournalLineFx & { rateEvent: EventRef | null }) | null;
 }
 
 export interface Lineage {

@@ -139,7 +139,7 @@ describe('a USD contract of a EUR legal entity', () => {
       '/graphql',
       {
         query: `query ($id: ID!) { lineage(journalId: $id) { lines { account debit credit
-          fx { currency amount rate rateType rateDate rateEventId } } } }`,
+          fx { currency amount rate rateType rateDate rateEventId rateEvent { eventId streamId source { system id } } } } } }`,
         variables: { id: journalId },
       },
       KEYS.reader,
@@ -157,6 +157,11 @@ describe('a USD contract of a EUR legal entity', () => {
         rateType: 'spot',
         rateDate: '2026-01-01',
         rateEventId: spotEventId,
+        rateEvent: {
+          eventId: spotEventId,
+          streamId: 'fx-rates-USD-EUR',
+          source: { system: 'ecb', id: 'USD-EUR-2026-01-01' },
+        },
       },
     });
     const rates = await t.call('GET', '/v1/fx-rates/USD/EUR', undefined, KEYS.reader);
