@@ -26,6 +26,9 @@ User = Model.get('res.user')
 usd = Currency(name='U.S. Dollar', symbol='$', code='USD', rounding=Decimal('0.01'), digits=2)
 usd.save()
 CurrencyRate(date=datetime.date.min, rate=Decimal('1'), currency=usd).save()
+# A second currency for translated journals (move lines' second_currency: a USD company's EUR contracts).
+eur = Currency(name='Euro', symbol='EUR', code='EUR', rounding=Decimal('0.01'), digits=2)
+eur.save()
 
 # The company wizard also attaches the company to the admin user; reload the context so creates see it.
 cw = Wizard('company.company.config')

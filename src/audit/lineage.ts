@@ -6,9 +6,10 @@
 import type { RevenueScheduleDoc } from '../../projections/index.js';
 import { contractVersions, lineageIndex, sourceTag } from '../../projections/index.js';
 import type { EntityAccounts } from '../posting/index.js';
+import { pairRates } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
 import { dec, formatMoney, minus } from '../revenue/index.js';
-import type { RecordedEvent } from '../../schemas/index.js';
+import type { JournalLine, RecordedEvent } from '../../schemas/index.js';
 import { comparePositions, upcast } from '../../schemas/index.js';
 import { isVersionType } from '../../commands/versions.js';
 import {
@@ -26,6 +27,7 @@ import type { JournalRecord } from './support.js';
 import type {
   AccountRole,
   AuditDeps,
+  EventRef,
   Lineage,
   ObligationChange,
   PeriodChange,
@@ -68,6 +70,20 @@ function roleOf(account: string, obligation: string | null, accounts: EntityAcco
   return 'other';
 }
 
+/** The FxRatesPublished events a journal's translated lines name, read from their pairs' streams, by event id. */
+async function rateEventsOf(
+  deps: AuditDeps,
+  lines: readonly JournalLine[],
+  functional: string,
+): Promise<Map<string, EventRef>> {
+  const wanted = new Set(lines.flatMap((l) => (l.fx ? [l.fx.rateEventId] : [])));
+  const out = new Map<string, EventRef>();
+  for (const currency of new Set(lines.flatMap((l) => (l.fx ? [l.fx.currency] : []))))
+    for (const e of await pairRates(deps.store, currency, functional))
+      if (wanted.has(e.eventId)) out.set(e.eventId, eventRef(e));
+  return out;
+}
+
 /**
  * Backward from a journal: each line to its schedule line and source events, the mapping versions, the ERP document
  * and posting status. `contractId`, when the caller knows it, saves finding the journal's contract. Null for an
@@ -105,6 +121,7 @@ export async function lineage(
     mappingVersion: l.mappingVersion,
     productMapping: mappingRef(products, 'products', l.mappingVersion),
   }));
+  const rateEvents = await rateEventsOf(deps, record.lines, record.summary.currency);
   const lines = record.lines.map((l, index) => {
     const obligation = l.dimensions.obligation ?? null;
     const role = roleOf(l.account, obligation, accounts);
@@ -128,7 +145,7 @@ export async function lineage(
       sku: l.dimensions.sku ?? null,
       scheduleLine: obligation === null ? null : (scheduleLines.find((s) => s.obligation === obligation) ?? null),
       sourceEvents: mine.map(eventRef),
-      ...(l.fx ? { fx: l.fx } : {}),
+      fx: l.fx ? { ...l.fx, rateEvent: rateEvents.get(l.fx.rateEventId) ?? null } : null,
     };
   });
   return {

@@ -215,6 +215,8 @@ function pendingDifference(
   currency: string,
 ): AccountDifference[] {
   const base = contractPrepareBase(mappings, contractId, events);
+  // A translated contract's balances are in its legal entity's functional currency.
+  const inCurrency = base?.fx?.functionalCurrency ?? currency;
   const posted = journalsOf(contractId, events).filter((j) => j.summary.status === 'posted');
   const target = base ? targetBalances({ ...base, journaled: [], through, postIn: through }) : new Map();
   const done = journaledBalances(posted.flatMap((j) => j.lines));
@@ -229,9 +231,9 @@ function pendingDifference(
   for (const account of [...new Set([...t.keys(), ...p.keys()])].sort()) {
     const a = t.get(account) ?? ZERO;
     const b = p.get(account) ?? ZERO;
-    const difference = formatMoney(minus(a, b), currency);
+    const difference = formatMoney(minus(a, b), inCurrency);
     if (dec(difference).isZero()) continue;
-    rows.push({ account, target: formatMoney(a, currency), posted: formatMoney(b, currency), difference });
+    rows.push({ account, target: formatMoney(a, inCurrency), posted: formatMoney(b, inCurrency), difference });
   }
   return rows;
 }

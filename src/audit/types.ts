@@ -141,10 +141,9 @@ export interface JournalLineLineage {
   sourceEvents: EventRef[];
   /**
    * A translated contract's line: its transaction-currency amount and the rate (the FxRatesPublished event) its
-   * functional amount was made at; absent (null in GraphQL) on a contract in its legal entity's currency and on an
-   * exchange difference.
+   * functional amount was made at; null on a contract in its legal entity's currency and on an exchange difference.
    */
-  fx?: JournalLineFx;
+  fx: (JournalLineFx & { rateEvent: EventRef | null }) | null;
 }
 
 export interface Lineage {

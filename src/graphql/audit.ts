@@ -238,6 +238,8 @@ export const auditTypeDefs = /* GraphQL */ `
     rateDate: String!
     "The FxRatesPublished event (stream fx-rates-<BASE>-<QUOTE>, GET /v1/fx-rates/:base/:quote)."
     rateEventId: ID!
+    "That event: its stream, position and source record (the rate publisher's)."
+    rateEvent: EventRef
   }
 
   type Lineage {

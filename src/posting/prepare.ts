@@ -199,6 +199,9 @@ export function journaledBalances(lines: readonly JournalLine[]): Map<string, Ba
 
 /** The journal that brings the contract's balances to their target through `through`; null when nothing moves. */
 export function prepareJournal(input: PrepareInput): PreparedJournal | null {
+  // A translated contract with a rate missing has no target to journal towards (it is blocked FX_RATE_MISSING):
+  // journaling towards none would reverse everything journaled so far.
+  if (input.fx && fxRateMissing(input)) return null;
   const { contract } = input;
   const currency = input.fx?.functionalCurrency ?? contract.currency;
   const target = targetBalances(input);

@@ -108,7 +108,9 @@ export async function* contractTargets(
     const base = contractPrepareBase(mappings, contractId, await eventsOf(store, contractStream(contractId)));
     if (!base || (options.legalEntity !== undefined && options.legalEntity !== base.contract.legalEntity)) continue;
     const balances = targetBalances({ ...base, journaled: [], through: options.through, postIn: options.through });
-    yield { contractId, legalEntity: base.contract.legalEntity, currency: base.contract.currency, balances };
+    // A translated contract's balances are in its legal entity's functional currency.
+    const currency = base.fx?.functionalCurrency ?? base.contract.currency;
+    yield { contractId, legalEntity: base.contract.legalEntity, currency, balances };
   }
 }
 

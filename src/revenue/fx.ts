@@ -94,6 +94,24 @@ export class RateBook {
       }
     );
   }
+
+  /**
+   * The closing rate of a period `YYYY-MM` (the spot at its end, what balances are translated at in a group view): the
+   * closing published with a rate date inside it (the latest if several).
+   */
+  closing(base: string, quote: string, period: string): FxRate | MissingRate {
+    const list = this.byKey.get(`${base}|${quote}|closing`) ?? [];
+    const found = list.filter((r) => monthOf(r.rateDate) === period).at(-1);
+    return (
+      found ?? {
+        base,
+        quote,
+        rateType: 'closing',
+        needed: period,
+        message: `no closing rate ${base}/${quote} dated in ${period} (the closing rate of ${period})`,
+      }
+    );
+  }
 }
 
 export const isMissing = (r: FxRate | MissingRate): r is MissingRate => 'needed' in r;

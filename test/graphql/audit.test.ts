@@ -134,6 +134,17 @@ const FRAGMENTS = /* GraphQL */ `
       sourceEvents {
         ...Ev
       }
+      fx {
+        currency
+        amount
+        rate
+        rateType
+        rateDate
+        rateEventId
+        rateEvent {
+          ...Ev
+        }
+      }
     }
     scheduleLines {
       ...Sl

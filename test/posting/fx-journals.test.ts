@@ -4,7 +4,7 @@
 // once. Every translated line keeps its USD amount and names its rate event, which GraphQL lineage shows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishMapping } from '../../src/demo/index.js';
-import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
+import { SimulatedConnector, postingRun, revtrailBalances } from '../../src/posting/index.js';
 import type { JournalLine } from '../../schemas/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
@@ -139,7 +139,7 @@ describe('a USD contract of a EUR legal entity', () => {
       '/graphql',
       {
         query: `query ($id: ID!) { lineage(journalId: $id) { lines { account debit credit
-          fx { currency amount rate rateType rateDate rateEventId } } } }`,
+          fx { currency amount rate rateType rateDate rateEventId rateEvent { eventId streamId source { system id } } } } } }`,
         variables: { id: journalId },
       },
       KEYS.reader,
@@ -157,9 +157,23 @@ describe('a USD contract of a EUR legal entity', () => {
         rateType: 'spot',
         rateDate: '2026-01-01',
         rateEventId: spotEventId,
+        rateEvent: {
+          eventId: spotEventId,
+          streamId: 'fx-rates-USD-EUR',
+          source: { system: 'ecb', id: 'USD-EUR-2026-01-01' },
+        },
       },
     });
     const rates = await t.call('GET', '/v1/fx-rates/USD/EUR', undefined, KEYS.reader);
     expect(rates.body.rates.map((r: { eventId: string }) => r.eventId)).toContain(spotEventId);
+  });
+
+  it("Revtrail's trial balance shows the translated contract in EUR, as it was posted", async () => {
+    const rows = await revtrailBalances(t.app.store, { through: '2026-02', legalEntity: 'DE01' });
+    expect(rows.map((r) => [r.account, r.currency, r.balance])).toEqual([
+      ['1100', 'EUR', '1080.00'],
+      ['2400', 'EUR', '-900.00'],
+      ['4000', 'EUR', '-180.00'],
+    ]);
   });
 });

@@ -4,6 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RateBook, SPOT_LOOKBACK_DAYS, isMissing, translate } from '../../src/revenue/fx.js';
 import type { FxAmount, FxBill, FxRate, FxRecognition, Translation } from '../../src/revenue/fx.js';
@@ -135,5 +136,39 @@ describe('a missing rate blocks the translation', () => {
 
   it('what lies after the period translated needs no rate yet', () => {
     expect('translation' in translate({ ...input, through: '2025-12', rates: new RateBook([]) })).toBe(true);
+  });
+});
+
+describe('rounding keeps a contract tied to the cent', () => {
+  it('a billing released in any number of uneven parts releases exactly its functional amount', () => {
+    const cents = fc.integer({ min: 1, max: 10_000_000 });
+    fc.assert(
+      fc.property(
+        cents,
+        fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 24 }),
+        fc.integer({ min: 1, max: 99_999 }),
+        (billedCents, weights, rateUnits) => {
+          // Split the billing in parts proportional to the weights, in whole cents, the last taking the rest.
+          const total = weights.reduce((a, b) => a + b, 0);
+          const parts = weights.map((w) => Math.floor((billedCents * w) / total));
+          parts[parts.length - 1]! += billedCents - parts.reduce((a, b) => a + b, 0);
+          const text = (c: number) => dec(String(c)).dividedBy(100).toFixed(2);
+          const periods = monthsBetween('2026-01', '2027-12').slice(0, parts.length);
+          const rates = new RateBook([rate('spot', '2026-01-01', dec(String(rateUnits)).dividedBy(10_000).toFixed())]);
+          const outcome = translate({
+            transactionCurrency: 'USD',
+            functionalCurrency: 'EUR',
+            bills: [{ date: '2026-01-01', amount: text(billedCents), tax: '0.00', eventId: 'INV' }],
+            recognition: parts.map((p, i) => ({ period: periods[i]!, lineId: 'L1', amount: text(p) })),
+            through: periods.at(-1)!,
+            rates,
+          });
+          if (!('translation' in outcome)) return false;
+          const b = balances(outcome.translation);
+          return b.revenue === b.receivable && b.deferredRevenue === '0.00' && b.exchangeDifference === '0.00';
+        },
+      ),
+      { numRuns: 300, seed: 830 },
+    );
   });
 });

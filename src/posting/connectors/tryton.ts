@@ -23,7 +23,7 @@ import {
 } from './types.js';
 import type { Connector, JournalSubmission } from './types.js';
 import type { SubmitOutcome } from '../../../schemas/index.js';
-import { ZERO, dec, minus, plus } from '../../revenue/index.js';
+import { ZERO, dec, minus, negateMoney, plus } from '../../revenue/index.js';
 import type { Dec } from '../../revenue/index.js';
 
 export interface TrytonConnectorOptions extends TrytonConnection {
@@ -275,6 +275,24 @@ export class TrytonConnector implements Connector {
     }
   }
 
+  /** Tryton's record ids of currencies by ISO code; a currency Tryton does not have is a connector error. */
+  private async currencyIds(codes: readonly string[]): Promise<Map<string, number>> {
+    const wanted = [...new Set(codes)];
+    if (wanted.length === 0) return new Map();
+    const found = await this.rpc.model('currency.currency', 'search_read', [['code', 'in', wanted]], 0, null, null, [
+      'code',
+    ]);
+    const ids = new Map(
+      parse(z.array(z.object({ id: z.number(), code: z.string() })), found, 'currency.search_read').map((c) => [
+        c.code,
+        c.id,
+      ]),
+    );
+    const missing = wanted.filter((c) => !ids.has(c));
+    if (missing.length > 0) throw new Error(`Tryton connector: currency ${missing.join(', ')} is not in Tryton`);
+    return ids;
+  }
+
   /** The move an earlier submission created: posted is the answer; a draft is posted now. */
   private async settle(move: TrytonMove, j: JournalSubmission): Promise<SubmitOutcome> {
     if (move.state === 'posted') return { status: 'posted', erpDocumentId: String(move.id), alreadyPosted: true };
@@ -291,11 +309,19 @@ export class TrytonConnector implements Connector {
     // The move's description is the journal id (the idempotency reference, searched exactly), so the correlation ids
     // go on each move line's description, after its dimensions.
     const correlation = correlationTags(j.correlationIds);
+    const currencies = await this.currencyIds(j.lines.flatMap((l) => (l.fx ? [l.fx.currency] : [])));
     const lines = j.lines.map((l) => ({
       account: accounts.get(l.account),
       debit: trytonDecimal(l.debit),
       credit: trytonDecimal(l.credit),
       description: [lineNote(l), correlation].filter((s) => s !== '').join(', '),
+      // A translated line's transaction side (Tryton's second currency), signed as debit - credit.
+      ...(l.fx
+        ? {
+            second_currency: currencies.get(l.fx.currency),
+            amount_second_currency: trytonDecimal(dec(l.debit).isZero() ? negateMoney(l.fx.amount) : l.fx.amount),
+          }
+        : {}),
     }));
     const move = { journal, period, date: trytonDate(j.date), description: j.journalId, lines: [['create', lines]] };
     try {
@@ -455,6 +481,25 @@ export class TrytonAdmin {
 
   async countMoves(journalId: string): Promise<number> {
     return (await this.moves(journalId)).length;
+  }
+
+  /** A move's lines' second currency (code) and amount in it, for translated journals; null where none. */
+  async secondCurrencies(
+    moveId: number,
+  ): Promise<{ account: string; currency: string | null; amount: string | null }[]> {
+    const fields = ['account.code', 'second_currency.code', 'amount_second_currency'];
+    const domain = [['move', '=', moveId]];
+    const found = await this.rpc.model('account.move.line', 'search_read', domain, 0, null, [['id', 'ASC']], fields);
+    const Line = z.object({
+      'account.': z.object({ code: z.string() }),
+      'second_currency.': z.object({ code: z.string() }).nullable().optional(),
+      amount_second_currency: z.string().nullable(),
+    });
+    return parse(z.array(Line), found, 'account.move.line.search_read').map((l) => ({
+      account: l['account.'].code,
+      currency: l['second_currency.']?.code ?? null,
+      amount: l.amount_second_currency,
+    }));
   }
 
   async lines(moveId: number): Promise<TrytonMoveLine[]> {
