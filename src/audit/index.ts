@@ -27,3 +27,4 @@ export type * from './types.js';
 export type { ContractDocsAsOf } from './as-of.js';
 export { inFunctionalCurrency } from './functional.js';
 export type { ReportCurrency } from './functional.js';
+export { groupReport } from './group.js';

@@ -30,7 +30,7 @@ interface ReportDocs {
 }
 
 /** A legal entity's schedule documents, each in the currency the report speaks (src/audit/functional.ts). */
-async function schedulesOf(
+export async function schedulesOf(
   deps: AuditDeps,
   legalEntity: string,
   basis: ReportCurrency,

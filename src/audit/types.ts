@@ -556,3 +556,55 @@ export interface Reconciliation {
   /** Contracts in another currency whose translation waits for a rate: not compared, listed here. */
   untranslated: UntranslatedContract[];
 }
+
+/** One period of a legal entity's deferred revenue (net of contract asset) and revenue, in one currency. */
+export interface GroupFigures {
+  opening: string;
+  billed: string;
+  revenue: string;
+  exchangeDifference: string;
+  closing: string;
+}
+
+export interface GroupEntityPeriod {
+  period: string;
+  /** Functional -> reporting currency; null when they are the same currency (or the rate is missing). */
+  averageRate: string | null;
+  closingRate: string | null;
+  functional: GroupFigures;
+  /**
+   * The same at the average rate (billed, revenue, exchange difference) and the closing rates (opening: the period
+   * before's, closing: this one's), with the translation difference that makes them tie; null while a rate is missing.
+   */
+  reporting: (GroupFigures & { translationDifference: string }) | null;
+  /** The rates this period needs that are not published. */
+  missingRates: string[];
+}
+
+export interface GroupEntity {
+  legalEntity: string;
+  functionalCurrency: string;
+  periods: GroupEntityPeriod[];
+  untranslated: UntranslatedContract[];
+}
+
+export interface GroupPeriodTotal {
+  period: string;
+  /** False while an entity lacks a rate or has an untranslated contract: the sums leave those out. */
+  complete: boolean;
+  opening: string;
+  billed: string;
+  revenue: string;
+  exchangeDifference: string;
+  translationDifference: string;
+  closing: string;
+}
+
+export interface GroupReport {
+  reportingCurrency: string;
+  from: string;
+  to: string;
+  periods: string[];
+  entities: GroupEntity[];
+  totals: GroupPeriodTotal[];
+}

@@ -4,11 +4,12 @@
 // for field. Their SDL extends the base schema (schema.ts) and reuses its types where the shape is the same
 // (SourceRef, ContractLine, ContractVersion, Rejection, PeriodBalance, JournalStatus, ContractStatus).
 import type { IResolvers } from 'mercurius';
-import { Id, Period, SourceRef, Text } from '../../schemas/index.js';
+import { Currency, Id, Period, SourceRef, Text } from '../../schemas/index.js';
 import {
   amendmentsAwaitingRecalculation,
   contractAsOf,
   deferredRevenueRollforward,
+  groupReport,
   lineage,
   mappingDrift,
   postingFailures,
@@ -62,8 +63,17 @@ export const auditTypeDefs = /* GraphQL */ `
     postingFailures(code: String!): PostingFailures!
     "Per legal entity (absent: every one): contracts posted under an older product mapping, and unmapped SKUs."
     mappingDrift(legalEntity: String): MappingDrift!
-    "Revenue recognised per period from \`from\` to \`to\` (YYYY-MM, inclusive, at most 120 months) by SKU, per currency."
+    """
+    Revenue recognised per period from \`from\` to \`to\` (YYYY-MM, inclusive, at most 120 months) by SKU, in the legal
+    entity's functional currency (\`in: TRANSACTION\`: per contract currency).
+    """
     revenueWaterfall(legalEntity: String!, from: String!, to: String!, in: ReportCurrency = FUNCTIONAL): RevenueWaterfall!
+    """
+    Every legal entity's revenue and deferred revenue in its functional currency and translated to the group's
+    reporting currency (income at the period's average rate, balances at the closing rate), with the translation
+    difference as its own line. \`reportingCurrency\` defaults to the entity register's.
+    """
+    groupReport(from: String!, to: String!, reportingCurrency: String): GroupReport!
     "Deferred revenue and contract asset rolled forward over one period (YYYY-MM), per currency."
     deferredRevenueRollforward(
       legalEntity: String!
@@ -541,6 +551,63 @@ export const auditTypeDefs = /* GraphQL */ `
     net: RollforwardSection!
   }
 
+  type GroupFigures {
+    opening: Money!
+    billed: Money!
+    revenue: Money!
+    exchangeDifference: Money!
+    closing: Money!
+  }
+
+  type GroupReportingFigures {
+    opening: Money!
+    billed: Money!
+    revenue: Money!
+    exchangeDifference: Money!
+    "closing - (opening + billed - revenue + exchange difference): what translating at two rates makes."
+    translationDifference: Money!
+    closing: Money!
+  }
+
+  type GroupEntityPeriod {
+    period: String!
+    "Functional to reporting currency; null for the same currency or a missing rate."
+    averageRate: String
+    closingRate: String
+    functional: GroupFigures!
+    "Null while a rate it needs is missing (missingRates)."
+    reporting: GroupReportingFigures
+    missingRates: [String!]!
+  }
+
+  type GroupEntity {
+    legalEntity: String!
+    functionalCurrency: String!
+    periods: [GroupEntityPeriod!]!
+    untranslated: [UntranslatedContract!]!
+  }
+
+  type GroupPeriodTotal {
+    period: String!
+    "False while an entity lacks a rate or has an untranslated contract (the sums leave those out)."
+    complete: Boolean!
+    opening: Money!
+    billed: Money!
+    revenue: Money!
+    exchangeDifference: Money!
+    translationDifference: Money!
+    closing: Money!
+  }
+
+  type GroupReport {
+    reportingCurrency: String!
+    from: String!
+    to: String!
+    periods: [String!]!
+    entities: [GroupEntity!]!
+    totals: [GroupPeriodTotal!]!
+  }
+
   type DeferredRevenueRollforward {
     legalEntity: String!
     period: String!
@@ -625,6 +692,11 @@ export const auditTypeDefs = /* GraphQL */ `
 
 /** A row's place in the drill-down order: breaks first, then contract id (the cursor is this key). */
 /** The report currency GraphQL names (FUNCTIONAL, the default, or TRANSACTION) as the reports take it. */
+/** The group's reporting currency as the entity register names it (null: none yet). */
+async function registerReportingCurrency(_deps: AuditDeps): Promise<string | null> {
+  return null;
+}
+
 const basisOf = (value: string | undefined): ReportCurrency => (value === 'TRANSACTION' ? 'transaction' : 'functional');
 
 const rowKey = (row: ReconciliationRow): string => `${row.breaks.length > 0 ? 0 : 1}|${row.contractId}`;
@@ -726,6 +798,18 @@ export function auditResolvers({
         const problem = waterfallSpanProblem(from, to);
         if (problem) throw codedError('INVALID_ARGUMENT', problem);
         return revenueWaterfall(deps, legalEntity, from, to, basisOf(args.in));
+      },
+      groupReport: async (_root: unknown, args: { from: string; to: string; reportingCurrency?: string | null }) => {
+        const [from, to] = [arg('from', Period, args.from), arg('to', Period, args.to)];
+        const problem = waterfallSpanProblem(from, to);
+        if (problem) throw codedError('INVALID_ARGUMENT', problem);
+        const reporting =
+          args.reportingCurrency == null
+            ? await registerReportingCurrency(deps)
+            : arg('reportingCurrency', Currency, args.reportingCurrency);
+        if (reporting === null)
+          throw codedError('INVALID_ARGUMENT', 'reportingCurrency: required while no entity register names one');
+        return groupReport(deps, reporting, from, to);
       },
       deferredRevenueRollforward: (_root: unknown, args: { legalEntity: string; period: string; in?: string }) =>
         deferredRevenueRollforward(

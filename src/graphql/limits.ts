@@ -91,6 +91,7 @@ const WEIGHTS: ReadonlyMap<string, number> = new Map(
     // ... every contract of a legal entity, the log's amendments, or every contract stream of the log.
     'Query.revenueWaterfall': 5_000,
     'Query.deferredRevenueRollforward': 5_000,
+    'Query.groupReport': 5_000,
     'Query.reconciliation': 5_000,
     'Query.mappingDryRun': 5_000,
     'Query.erpTieOut': 5_000,

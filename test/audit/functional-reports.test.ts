@@ -24,7 +24,9 @@ const DE01 = {
   },
 };
 
-const booked = (contractId: string) => ({
+const US01 = { ...DE01, legalEntity: 'US01', currency: 'USD' };
+
+const booked = (contractId: string, legalEntity = 'DE01') => ({
   type: 'ContractBooked',
   contractId,
   source: { system: 'salesforce', id: `OPP-${contractId}`, version: 1 },
@@ -32,7 +34,7 @@ const booked = (contractId: string) => ({
   data: {
     version: 1,
     customerId: 'CUST-FX',
-    legalEntity: 'DE01',
+    legalEntity,
     currency: 'USD',
     bookingDate: '2025-12-20',
     lines: [
@@ -54,11 +56,17 @@ const invoiced = (contractId: string, invoiceId: string, invoiceDate: string, am
   occurredAt: `${invoiceDate}T09:00:00Z`,
   data: { invoiceId, invoiceDate, lines: [{ lineId: 'L1', amount }] },
 });
-const rate = (rateDate: string, value: string, rateType: 'spot' | 'average') => ({
+const rate = (
+  rateDate: string,
+  value: string,
+  rateType: 'spot' | 'average' | 'closing',
+  base = 'USD',
+  quote = 'EUR',
+) => ({
   type: 'FxRatesPublished',
-  source: { system: 'ecb', id: `USD-EUR-${rateType}-${rateDate}`, version: 1 },
+  source: { system: 'ecb', id: `${base}-${quote}-${rateType}-${rateDate}`, version: 1 },
   occurredAt: `${rateDate}T16:00:00Z`,
-  data: { rateDate, base: 'USD', quote: 'EUR', rate: value, rateType },
+  data: { rateDate, base, quote, rate: value, rateType },
 });
 
 describe('reports of a EUR legal entity with USD contracts', () => {
@@ -74,7 +82,7 @@ describe('reports of a EUR legal entity with USD contracts', () => {
     t = await startTestApp({ REVTRAIL_PROJECTIONS: 'off' });
     const products = [{ sku: 'PLATFORM', pattern: 'ratable', ssp: '1200.00', convention: 'monthly' }] as const;
     await publishMapping(t.app.store, 'products', { products: [...products], reason: 'catalogue' }, new Date());
-    await publishMapping(t.app.store, 'accounts', { entities: [DE01], reason: 'chart' }, new Date());
+    await publishMapping(t.app.store, 'accounts', { entities: [DE01, US01], reason: 'chart' }, new Date());
     const ingested = await t.post([
       // In advance: the whole year billed on 2026-01-01 at spot 0.90 (the worked example).
       booked('C-ADV'),
@@ -89,10 +97,18 @@ describe('reports of a EUR legal entity with USD contracts', () => {
       rate('2026-01-31', '0.90', 'average'),
       rate('2026-02-01', '0.92', 'spot'),
       rate('2026-02-27', '0.91', 'average'),
+      // US01 keeps its books in USD: its USD contract needs no rate.
+      booked('C-US', 'US01'),
+      invoiced('C-US', 'INV-US-1', '2026-01-01', '1200.00'),
+      // For the group view in USD: DE01's EUR at January's and February's average and closing rates.
+      rate('2026-01-30', '1.10', 'average', 'EUR', 'USD'),
+      rate('2026-01-31', '1.12', 'closing', 'EUR', 'USD'),
+      rate('2026-02-27', '1.08', 'average', 'EUR', 'USD'),
+      rate('2026-02-28', '1.05', 'closing', 'EUR', 'USD'),
     ]);
-    expect(ingested.counts).toMatchObject({ appended: 10 });
+    expect(ingested.counts).toMatchObject({ appended: 16 });
     // C-NORATE recognises revenue from January, before its bill: the monthly averages cover it until March.
-    expect((await postingRun(t.app.store, { period: '2026-01', connector: new SimulatedConnector() })).posted).toBe(3);
+    expect((await postingRun(t.app.store, { period: '2026-01', connector: new SimulatedConnector() })).posted).toBe(4);
     await rebuild(t.app.store, t.app.read, PROJECTIONS);
   });
   afterAll(() => t.close());
@@ -339,5 +355,220 @@ describe('reports of a EUR legal entity with USD contracts', () => {
       },
     ]);
     expect(data.reconciliation.untranslated).toEqual([]);
+  });
+
+  it('the group view in USD: DE01 translated at average and closing rates, its translation difference a line of its own', async () => {
+    const data = await graphql(`
+      {
+        groupReport(from: "2026-01", to: "2026-02", reportingCurrency: "USD") {
+          reportingCurrency
+          entities {
+            legalEntity
+            functionalCurrency
+            periods {
+              period
+              averageRate
+              closingRate
+              functional {
+                opening
+                billed
+                revenue
+                exchangeDifference
+                closing
+              }
+              reporting {
+                opening
+                billed
+                revenue
+                exchangeDifference
+                translationDifference
+                closing
+              }
+              missingRates
+            }
+            untranslated {
+              contractId
+            }
+          }
+          totals {
+            period
+            complete
+            opening
+            billed
+            revenue
+            exchangeDifference
+            translationDifference
+            closing
+          }
+        }
+      }
+    `);
+    const g = data.groupReport;
+    expect(g.reportingCurrency).toBe('USD');
+    const [de01, us01] = g.entities;
+    // DE01 in EUR: January billed 1,080.00 (C-ADV), revenue 270.00, net position 990.00 - 180.00 = 810.00;
+    // February billed 92.00, revenue 272.00, exchange difference -2.00, net position 900.00 - 272.00 = 628.00.
+    // In USD, January: billed 1,080.00 x 1.10 = 1,188.00; revenue 270.00 x 1.10 = 297.00; closing 810.00 x 1.12
+    // = 907.20; translation difference 907.20 - (0 + 1,188.00 - 297.00) = 16.20.
+    // February: opening 907.20; billed 92.00 x 1.08 = 99.36; revenue 272.00 x 1.08 = 293.76; exchange difference
+    // -2.00 x 1.08 = -2.16; closing 628.00 x 1.05 = 659.40; 659.40 - (907.20 + 99.36 - 293.76 - 2.16) = -51.24.
+    expect(de01).toEqual({
+      legalEntity: 'DE01',
+      functionalCurrency: 'EUR',
+      untranslated: [],
+      periods: [
+        {
+          period: '2026-01',
+          averageRate: '1.10',
+          closingRate: '1.12',
+          functional: {
+            opening: '0.00',
+            billed: '1080.00',
+            revenue: '270.00',
+            exchangeDifference: '0.00',
+            closing: '810.00',
+          },
+          reporting: {
+            opening: '0.00',
+            billed: '1188.00',
+            revenue: '297.00',
+            exchangeDifference: '0.00',
+            translationDifference: '16.20',
+            closing: '907.20',
+          },
+          missingRates: [],
+        },
+        {
+          period: '2026-02',
+          averageRate: '1.08',
+          closingRate: '1.05',
+          functional: {
+            opening: '810.00',
+            billed: '92.00',
+            revenue: '272.00',
+            exchangeDifference: '-2.00',
+            closing: '628.00',
+          },
+          reporting: {
+            opening: '907.20',
+            billed: '99.36',
+            revenue: '293.76',
+            exchangeDifference: '-2.16',
+            translationDifference: '-51.24',
+            closing: '659.40',
+          },
+          missingRates: [],
+        },
+      ],
+    });
+    // US01 is in USD already: no rate, no translation difference.
+    expect(
+      us01.periods.map((p: { averageRate: string | null; reporting: unknown }) => [p.averageRate, p.reporting]),
+    ).toEqual([
+      [
+        null,
+        {
+          opening: '0.00',
+          billed: '1200.00',
+          revenue: '100.00',
+          exchangeDifference: '0.00',
+          translationDifference: '0.00',
+          closing: '1100.00',
+        },
+      ],
+      [
+        null,
+        {
+          opening: '1100.00',
+          billed: '0.00',
+          revenue: '100.00',
+          exchangeDifference: '0.00',
+          translationDifference: '0.00',
+          closing: '1000.00',
+        },
+      ],
+    ]);
+    expect(g.totals).toEqual([
+      {
+        period: '2026-01',
+        complete: true,
+        opening: '0.00',
+        billed: '2388.00',
+        revenue: '397.00',
+        exchangeDifference: '0.00',
+        translationDifference: '16.20',
+        closing: '2007.20',
+      },
+      {
+        period: '2026-02',
+        complete: true,
+        opening: '2007.20',
+        billed: '99.36',
+        revenue: '393.76',
+        exchangeDifference: '-2.16',
+        translationDifference: '-51.24',
+        closing: '1659.40',
+      },
+    ]);
+  });
+
+  it('a period whose rate is missing has no reporting figures and the group total says it is incomplete', async () => {
+    const data = await graphql(`
+      {
+        groupReport(from: "2026-02", to: "2026-03", reportingCurrency: "USD") {
+          entities {
+            legalEntity
+            periods {
+              period
+              reporting {
+                closing
+              }
+              missingRates
+            }
+            untranslated {
+              contractId
+            }
+          }
+          totals {
+            period
+            complete
+          }
+        }
+      }
+    `);
+    const de01 = data.groupReport.entities.find((e: { legalEntity: string }) => e.legalEntity === 'DE01');
+    // Through March, C-ARR and C-NORATE wait for March's USD/EUR rates: left out of every period, and named; C-ADV
+    // alone is 900.00 EUR x 1.05 = 945.00 USD at the end of February.
+    expect(de01.untranslated.map((u: { contractId: string }) => u.contractId).sort()).toEqual(['C-ARR', 'C-NORATE']);
+    expect(de01.periods[0].reporting).toEqual({ closing: '945.00' });
+    expect(de01.periods[1]).toEqual({
+      period: '2026-03',
+      reporting: null,
+      missingRates: [
+        'no average rate EUR/USD dated in 2026-03 (the average rate of 2026-03)',
+        'no closing rate EUR/USD dated in 2026-03 (the closing rate of 2026-03)',
+      ],
+    });
+    expect(data.groupReport.totals).toEqual([
+      { period: '2026-02', complete: false },
+      { period: '2026-03', complete: false },
+    ]);
+  });
+
+  it('refuses a group view without a reporting currency while no register names one, and a bad currency', async () => {
+    const res = await t.call(
+      'POST',
+      '/graphql',
+      { query: '{ groupReport(from: "2026-01", to: "2026-02") { from } }' },
+      KEYS.reader,
+    );
+    expect(res.body.errors[0].message).toMatch(/^reportingCurrency: required/);
+    const bad = await t.call(
+      'POST',
+      '/graphql',
+      { query: '{ groupReport(from: "2026-01", to: "2026-02", reportingCurrency: "XXQ") { from } }' },
+      KEYS.reader,
+    );
+    expect(bad.body.errors[0].message).toMatch(/reportingCurrency/);
   });
 });
