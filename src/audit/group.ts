@@ -83,7 +83,7 @@ function translateEntity(
   // Nothing open before the range needs no rate to translate it.
   const openingMissing = openingRate !== null && isMissing(openingRate) && !openingF.isZero();
   let opening: Dec | null = openingMissing ? null : openingF.isZero() ? ZERO : inReporting(openingF, openingRate);
-  let missingOpening = openingMissing ? (openingRate as MissingRate).message : null;
+  let missingOpening = openingMissing ? openingRate.message : null;
   const out: GroupEntityPeriod[] = [];
   for (const [period, m] of movements.byPeriod) {
     const average = rateFor(rates, 'average', functionalCurrency, reporting, period);
