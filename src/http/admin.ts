@@ -10,12 +10,14 @@ import {
   mappingStream,
 } from '../../commands/mapping.js';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
-import { AccountMappingSet, Id, MappingKind, Period, PeriodChange, ProductMappingSet } from '../../schemas/index.js';
+import { Id, MAPPING_SETS, MappingKind, Period, PeriodChange } from '../../schemas/index.js';
+import type { MappingSet } from '../../schemas/index.js';
 import { decideOnStream } from '../handling/index.js';
 import type { EventStore } from '../store/index.js';
 import type { RecordedEvent } from '../../schemas/index.js';
 import type { Erp } from '../posting/erp.js';
 import { chartWarnings, unpostableAccounts } from '../posting/mapping-check.js';
+import { currencyConflicts } from '../posting/register.js';
 import { MAPPINGS_APPROVE, PERIODS_CLOSE } from '../auth/index.js';
 import type { KeyRing } from '../auth/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
@@ -36,21 +38,20 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     {
       preHandler: keys.require(MAPPINGS_APPROVE),
       schema: {
-        summary: 'Publish a new version of the product or account mapping',
+        summary: 'Publish a new version of the product mapping, the account mapping or the entity register',
         tags: ['mappings'],
-        params: { type: 'object', properties: { kind: { enum: ['products', 'accounts'] } } },
+        params: { type: 'object', properties: { kind: { enum: MappingKind.options } } },
       },
     },
     async (req, reply) => {
       const params = parseOrReply(KindParams, req.params, reply);
       if (!params) return reply;
       const kind = params.kind;
-      const body = parseOrReply<ProductMappingSet | AccountMappingSet>(
-        kind === 'products' ? ProductMappingSet : AccountMappingSet,
-        req.body,
-        reply,
-      );
+      const body = parseOrReply<MappingSet>(MAPPING_SETS[kind], req.body, reply);
       if (!body) return reply;
+      const conflicts = await currencyConflicts(store, kind, body);
+      if (conflicts.length > 0)
+        return sendProblem(reply, { title: 'Conflict', status: 409, code: 'CURRENCY_CONFLICT', errors: conflicts });
       const unpostable = unpostableAccounts(erp.kind, kind, body);
       if (unpostable.length > 0)
         return sendProblem(reply, {
