@@ -56,6 +56,7 @@ const MAPPINGS: PostingMappings = {
   entities: new Map(DEMO_ENTITIES.map((x) => [x.legalEntity, x.accounts])),
   entityCurrencies: new Map(),
   accountMappingVersion: 1,
+  register: null,
 };
 
 /** Delivers events one by one through the contract command; the stream it writes and each answer. */

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { Id, Period } from '../../schemas/index.js';
 import { SimulatedConnector } from '../posting/index.js';
 import type { Connector } from '../posting/index.js';
-import { erpFrom, runNameFor } from '../posting/erp.js';
+import { erpFrom, routeOf, runConnectorName, runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
 import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
@@ -326,29 +326,31 @@ async function postCommand(args: string[]): Promise<number> {
     await store.close();
     return EXIT.inProgress;
   }
-  const connector = dieAfterErpWrite(erp.open(runName));
+  const erps = routeOf(erp, runName, { wrap: dieAfterErpWrite });
+  const answer = (summary: PostingRunSummary): string =>
+    `${JSON.stringify({ runName, connector: runConnectorName(erp, summary.registerVersion), ...summary })}\n`;
   try {
     const summary = await postingRun(store, {
       lock,
       period,
       ...(legalEntity ? { legalEntity } : {}),
-      connector,
+      erps,
       batchSize: config.posting.batchSize,
       maxAttempts: config.posting.maxAttempts,
       backoffMs: config.posting.backoffMs,
       timeoutMs: config.posting.timeoutMs,
       actor: 'cli',
     });
-    process.stdout.write(`${JSON.stringify({ runName, connector: connector.name, ...summary })}\n`);
+    process.stdout.write(answer(summary));
     return postExitCode(summary);
   } catch (err) {
     if (!(err instanceof PostingRunStoppedError)) throw err;
-    process.stdout.write(`${JSON.stringify({ runName, connector: connector.name, ...err.summary })}\n`);
+    process.stdout.write(answer(err.summary));
     process.stderr.write(`${JSON.stringify({ code: err.code, message: err.message })}\n`);
     return EXIT.lockLost;
   } finally {
     await lock.release();
-    await erp.release(connector);
+    await erps.release();
     await erp.close();
     await store.close();
   }
