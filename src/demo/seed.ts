@@ -1,7 +1,7 @@
 // Demo data for a first run: a generated SaaS company, its product and account mappings, imported through the
 // same command path as real traffic, and its past posted (history.ts). Only ever into an empty store.
 import { decidePublish, evolveMapping, initialMappingState, mappingStream } from '../../commands/mapping.js';
-import type { AccountMappingSet, MappingKind, ProductMappingSet } from '../../schemas/index.js';
+import type { MappingKind, MappingSet } from '../../schemas/index.js';
 import { DEMO_ENTITIES } from './entities.js';
 import { ProductMappingSet as ProductMappingSetSchema } from '../../schemas/index.js';
 import { CATALOGUE, generateCompany } from './company.js';
@@ -19,7 +19,7 @@ export { DEMO_ENTITIES };
 export async function publishMapping(
   store: EventStore,
   kind: MappingKind,
-  set: ProductMappingSet | AccountMappingSet,
+  set: MappingSet,
   now: Date,
   actor = 'demo',
 ): Promise<void> {
