@@ -23,6 +23,7 @@ import { typeDefs } from './schema.js';
 import { auditResolvers, auditTypeDefs } from './audit.js';
 import { changeResolvers, changeTypeDefs } from './changes.js';
 import { exceptionResolvers, exceptionTypeDefs } from './exceptions.js';
+import { registerResolvers, registerTypeDefs } from './register.js';
 import type { ExceptionGraphqlDeps } from './exceptions.js';
 
 export type { GraphqlContext } from './loader.js';
@@ -73,7 +74,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
   const limits = options.limits ?? DEFAULT_LIMITS;
   const requireRead = keys.require('read');
   await app.register(mercurius, {
-    schema: [typeDefs, auditTypeDefs, changeTypeDefs, exceptionTypeDefs].join('\n'),
+    schema: [typeDefs, auditTypeDefs, changeTypeDefs, exceptionTypeDefs, registerTypeDefs].join('\n'),
     resolvers: mergeResolvers(
       buildResolvers({ read, store, keys, ...(held ? { held } : {}) }),
       auditResolvers({
@@ -85,6 +86,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
       }),
       changeResolvers({ read, store, keys }),
       exceptionResolvers({ ...options.exceptions, keys }),
+      registerResolvers({ store }),
     ),
     path: '/graphql',
     // GraphiQL is served by the console from the installed package (mercurius's own loads it from a CDN).

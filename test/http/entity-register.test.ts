@@ -93,6 +93,38 @@ describe('the entity register over REST', () => {
     expect(first.body.entities).toHaveLength(2);
   });
 
+  it('GraphQL answers the register in force, a past version and the version history', async () => {
+    const gql = async (query: string) => (await t.call('POST', '/graphql', { query }, KEYS.reader)).body;
+    const fields =
+      'version reason actor publishedAt reportingCurrency entities { legalEntity functionalCurrency erp { connector urlEnv passwordEnv dir } }';
+    const current = await gql(`{ entityRegister { ${fields} } }`);
+    expect(current.errors).toBeUndefined();
+    expect(current.data.entityRegister).toMatchObject({
+      version: 2,
+      reason: 'JP01 founded',
+      actor: 'finance-admin',
+      reportingCurrency: 'USD',
+    });
+    expect(current.data.entityRegister.entities[0]).toEqual({
+      legalEntity: 'US01',
+      functionalCurrency: 'USD',
+      erp: { connector: 'tryton', urlEnv: 'US01_TRYTON_URL', passwordEnv: 'US01_TRYTON_PW', dir: null },
+    });
+    const first = await gql(
+      `{ entityRegister(version: 1) { version entities { legalEntity erp { connector dir } } } }`,
+    );
+    expect(first.data.entityRegister.entities).toEqual([
+      { legalEntity: 'US01', erp: { connector: 'tryton', dir: null } },
+      { legalEntity: 'DE01', erp: { connector: 'file', dir: '/tmp/de01' } },
+    ]);
+    const versions = await gql('{ entityRegisterVersions { version reason actor entries } }');
+    expect(versions.data.entityRegisterVersions).toEqual([
+      { version: 2, reason: 'JP01 founded', actor: 'finance-admin', entries: 3 },
+      { version: 1, reason: 'group structure 2026', actor: 'finance-admin', entries: 2 },
+    ]);
+    expect((await gql('{ entityRegister(version: 9) { version } }')).data.entityRegister).toBeNull();
+  });
+
   it('refuses an account mapping naming another currency than the register, and the other way round', async () => {
     const accounts = (currency: string) => ({
       reason: 'chart',
