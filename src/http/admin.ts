@@ -2,13 +2,7 @@
 // Neither is `post`: the key that posts journals is not the key that approves their mappings or closes the books.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import {
-  MAPPING_EVENT,
-  decidePublish,
-  evolveMapping,
-  initialMappingState,
-  mappingStream,
-} from '../../commands/mapping.js';
+import { MAPPING_EVENT, mappingStream } from '../../commands/mapping.js';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
 import { Id, MAPPING_SETS, MappingKind, Period, PeriodChange } from '../../schemas/index.js';
 import type { MappingSet } from '../../schemas/index.js';
@@ -17,7 +11,7 @@ import type { EventStore } from '../store/index.js';
 import type { RecordedEvent } from '../../schemas/index.js';
 import type { Erp } from '../posting/erp.js';
 import { chartWarnings, unpostableAccounts } from '../posting/mapping-check.js';
-import { currencyConflicts } from '../posting/register.js';
+import { publishMappingSet } from '../posting/register.js';
 import { MAPPINGS_APPROVE, PERIODS_CLOSE } from '../auth/index.js';
 import type { KeyRing } from '../auth/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
@@ -49,9 +43,6 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
       const kind = params.kind;
       const body = parseOrReply<MappingSet>(MAPPING_SETS[kind], req.body, reply);
       if (!body) return reply;
-      const conflicts = await currencyConflicts(store, kind, body);
-      if (conflicts.length > 0)
-        return sendProblem(reply, { title: 'Conflict', status: 409, code: 'CURRENCY_CONFLICT', errors: conflicts });
       const unpostable = unpostableAccounts(erp.kind, kind, body);
       if (unpostable.length > 0)
         return sendProblem(reply, {
@@ -61,9 +52,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
           errors: unpostable,
         });
       const ctx = { receivedAt: now().toISOString(), actor: req.apiKey!.name, correlationId: req.correlationId };
-      const { decision } = await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
-        decidePublish(s, kind, body, ctx),
-      );
+      const decision = await publishMappingSet(store, kind, body, ctx);
       if (decision.outcome === 'rejected') {
         return sendProblem(reply, {
           title: 'Conflict',

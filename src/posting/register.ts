@@ -1,7 +1,15 @@
 // The entity register as posting reads it (the latest EntityRegisterPublished), and the one rule it shares with the
 // account mapping: where both name a legal entity's currency they agree, so which of the two journals follow is never
 // a question. The register holds the functional currency; the account mapping's `currency` is optional beside it.
-import { MAPPING_EVENT, mappingStream } from '../../commands/mapping.js';
+import {
+  MAPPING_EVENT,
+  decidePublish,
+  evolveMapping,
+  initialMappingState,
+  mappingStream,
+} from '../../commands/mapping.js';
+import type { MappingDecision } from '../../commands/mapping.js';
+import { decideOnStream } from '../handling/index.js';
 import type { AccountMappingSet, DomainError, MappingKind, MappingSet, RegisteredEntity } from '../../schemas/index.js';
 import { domainError } from '../../schemas/index.js';
 import type { EventStore } from '../store/index.js';
@@ -78,4 +86,24 @@ function conflict(legalEntity: string, given: string, published: string, path: s
       `publish both with one currency (or leave the account mapping's out)`,
     path,
   );
+}
+
+/**
+ * Publishes a mapping set (REST, the CLI and the demo alike): refused with CURRENCY_CONFLICT where it disagrees with
+ * the other per-entity mapping, else decided on its stream (STALE_VERSION, unchanged, or the next version). The
+ * currency check reads the other stream before the append: two conflicting publications at the same instant could
+ * both pass it, which posting survives (the register's currency is the one journals use).
+ */
+export async function publishMappingSet(
+  store: EventStore,
+  kind: MappingKind,
+  set: MappingSet,
+  ctx: { receivedAt: string; actor: string; correlationId?: string | null },
+): Promise<MappingDecision> {
+  const conflicts = await currencyConflicts(store, kind, set);
+  if (conflicts.length > 0) return { outcome: 'rejected', errors: conflicts };
+  const { decision } = await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
+    decidePublish(s, kind, set, ctx),
+  );
+  return decision;
 }
