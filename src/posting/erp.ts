@@ -116,11 +116,11 @@ export function erpRouter(options: ErpRouterOptions): ErpRouter {
 }
 
 /** A Tryton entry's connection, read from the environment variables it names; every one missing is named. */
-function trytonFromEnv(
+export function trytonFromEnv(
   erp: Extract<EntityErp, { connector: 'tryton' }>,
   env: NodeJS.ProcessEnv,
   journalCode: string,
-): Parameters<typeof openTrytonConnector>[0] | ErpUnavailable {
+): Omit<Extract<ConnectorConfig, { kind: 'tryton' }>, 'kind'> | ErpUnavailable {
   const fields = { url: erp.urlEnv, database: erp.databaseEnv, password: erp.passwordEnv, username: erp.userEnv };
   const missing = Object.entries(fields).filter(([, name]) => name !== undefined && !env[name]);
   if (missing.length > 0)
@@ -176,6 +176,34 @@ export function erpFrom(config: ConnectorConfig): Erp {
       simulated = null;
     },
   };
+}
+
+/**
+ * The ERP a tie-out of `legalEntity` reads: its register entry's, or the configured one when no register is
+ * published. Once one is, a tie-out is per legal entity (a group's entities may sit in several ERPs), an entity
+ * outside the register has no ERP to read, and a Tryton entry's variables must be set: each an ErpUnavailable.
+ */
+export function tieOutConnector(
+  configured: ConnectorConfig,
+  register: { entities: Map<string, RegisteredEntity> } | null,
+  legalEntity: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ConnectorConfig | ErpUnavailable {
+  if (register === null) return configured;
+  if (legalEntity === undefined)
+    return {
+      code: 'ERP_NOT_CONFIGURED',
+      message: 'an entity register is published: tie out one legal entity at a time',
+    };
+  const entry = register.entities.get(legalEntity);
+  if (entry === undefined)
+    return { code: 'ERP_NOT_CONFIGURED', message: `${legalEntity} is not in the entity register` };
+  if (entry.erp.connector !== 'tryton')
+    return entry.erp.connector === 'file' ? { kind: 'file', dir: entry.erp.dir } : { kind: 'simulated' };
+  const tryton = trytonFromEnv(entry.erp, env, configured.kind === 'tryton' ? configured.journalCode : 'LSYNC');
+  return 'code' in tryton
+    ? { code: tryton.code, message: `${legalEntity}: ${tryton.message}` }
+    : { kind: 'tryton', ...tryton };
 }
 
 /**

@@ -1,8 +1,9 @@
 // One run, many ERPs, for real: the entity register sends US01 to a real Tryton (its connection read from the
 // environment variables the register names) and DE01 to the file connector (an hledger journal), while JP01 and BH01,
 // not in the register, are blocked UNMAPPED_ENTITY. One `revtrail post` posts both ERPs; Tryton holds US01's moves
-// and none of DE01's, hledger's balances are DE01's and nobody else's, each agreeing with Revtrail's; once the
-// register names the blocked entities, the next run posts them.
+// and none of DE01's, hledger's balances are DE01's and nobody else's, each agreeing with Revtrail's (and
+// `revtrail reconcile` ties each entity out against its own ERP); once the register names the blocked entities, the
+// next run posts them.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -146,6 +147,18 @@ describeWithTryton('one posting run to a real Tryton and a real hledger', () => 
       const amounts = new Map([...ledger].map(([a, b]) => [a, dec(b.replace(/[^\d.-]/g, '')).toFixed(2)]));
       expect(amounts).toEqual(expected);
       expect(amounts.size).toBeGreaterThan(2);
+
+      // The ERP tie-out reads each entity's own ERP: Tryton for US01, hledger for DE01; a group-wide one is refused.
+      for (const le of ['US01', 'DE01']) {
+        const tie = await run(['reconcile', '--period', PERIOD, '--legal-entity', le], env());
+        expect(tie.code, tie.stderr).toBe(0);
+        const result = JSON.parse(tie.stdout) as { legalEntity: string; compared: number; differences: unknown[] };
+        expect(result).toMatchObject({ legalEntity: le, differences: [] });
+        expect(result.compared).toBeGreaterThan(2);
+      }
+      const group = await run(['reconcile', '--period', PERIOD], env());
+      expect(group.code).toBe(1);
+      expect(group.stderr).toMatch(/one legal entity at a time/);
 
       // The register now names JP01 and BH01 (hledger too): the next run posts them, and nothing twice.
       await publish({
