@@ -82,7 +82,7 @@ export function erpRouter(options: ErpRouterOptions): ErpRouter {
   const wrap = options.wrap ?? ((c: Connector) => c);
   // One wrapping per connector: entities that share an ERP share its metrics and its test hooks.
   const wrappedOf = new Map<Connector, Connector>();
-  const open = (key: string, erp: EntityErp | null): { connector: Connector; own: boolean } | ErpUnavailable => {
+  const open = (erp: EntityErp | null): { connector: Connector; own: boolean } | ErpUnavailable => {
     if (erp === null) return { connector: options.configured(), own: false };
     if (erp.connector === 'simulated') return { connector: options.simulated(), own: false };
     if (erp.connector === 'file')
@@ -95,7 +95,7 @@ export function erpRouter(options: ErpRouterOptions): ErpRouter {
       const key = entry === undefined ? CONFIGURED : JSON.stringify(entry.erp);
       let route = opened.get(key);
       if (route === undefined) {
-        route = open(key, entry?.erp ?? null);
+        route = open(entry?.erp ?? null);
         opened.set(key, route);
       }
       if ('code' in route) return { code: route.code, message: `${legalEntity}: ${route.message}` };
