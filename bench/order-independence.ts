@@ -58,6 +58,7 @@ const MAPPINGS: PostingMappings = {
   entityCurrencies: new Map(),
   accountMappingVersion: 1,
   rates: new RateBook([]),
+  register: null,
 };
 
 /** Delivers events one by one through the contract command; the stream it writes and each answer. */

@@ -3,8 +3,10 @@
 import type {
   AccountMappingSet,
   DomainError,
+  EntityRegisterSet,
   JsonObject,
   MappingKind,
+  MappingSet,
   ProductMappingSet,
   ProposedEvent,
 } from '../schemas/index.js';
@@ -13,7 +15,11 @@ import type { Decider } from './decider.js';
 import { accepted } from './decider.js';
 
 export const mappingStream = (kind: MappingKind): string => `mapping-${kind}`;
-export const MAPPING_EVENT = { products: 'ProductMappingPublished', accounts: 'AccountMappingPublished' } as const;
+export const MAPPING_EVENT = {
+  products: 'ProductMappingPublished',
+  accounts: 'AccountMappingPublished',
+  entities: 'EntityRegisterPublished',
+} as const;
 
 export interface MappingState {
   /** Current version (0: none published). */
@@ -26,7 +32,7 @@ export const initialMappingState: MappingState = { version: 0, contentHash: null
 
 export interface PublishMapping {
   kind: MappingKind;
-  set: ProductMappingSet | AccountMappingSet;
+  set: MappingSet;
   receivedAt: string;
   actor: string;
   /** The correlation id of the request that publishes it. */
@@ -39,10 +45,14 @@ export type MappingDecision =
   | { outcome: 'unchanged'; version: number }
   | { outcome: 'rejected'; errors: DomainError[] };
 
-const contentOf = (kind: MappingKind, set: ProductMappingSet | AccountMappingSet): JsonObject =>
-  kind === 'products'
-    ? { products: (set as ProductMappingSet).products }
-    : { entities: (set as AccountMappingSet).entities };
+function contentOf(kind: MappingKind, set: MappingSet): JsonObject {
+  if (kind === 'products') return { products: (set as ProductMappingSet).products };
+  if (kind === 'accounts') return { entities: (set as AccountMappingSet).entities };
+  const { entities, reportingCurrency } = set as EntityRegisterSet;
+  // An absent reporting currency is left out rather than stored as null, so the content hash of a register
+  // published without one stays the same whichever way it was written.
+  return reportingCurrency === undefined ? { entities } : { entities, reportingCurrency };
+}
 
 function decide(
   state: MappingState,
@@ -82,7 +92,7 @@ function evolve(_state: MappingState, e: { data: JsonObject }): MappingState {
   return { version, contentHash: sha256Hex(canonicalJson(content)) };
 }
 
-/** The product or account mapping of the store, one stream per kind. */
+/** The product mapping, the account mapping or the entity register of the store, one stream per kind. */
 export const mapping: Decider<MappingState, PublishMapping, { data: JsonObject }, DomainError, MappingKind> = {
   stream: mappingStream,
   initial: () => initialMappingState,
@@ -94,7 +104,7 @@ export const mapping: Decider<MappingState, PublishMapping, { data: JsonObject }
 export function decidePublish(
   state: MappingState,
   kind: MappingKind,
-  set: ProductMappingSet | AccountMappingSet,
+  set: MappingSet,
   ctx: { receivedAt: string; actor: string; correlationId?: string | null },
 ): MappingDecision {
   const decided = decide(state, { kind, set, ...ctx });

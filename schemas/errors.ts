@@ -40,6 +40,7 @@ export const ErrorCodes = [
   'CONCURRENCY_RETRIES_EXHAUSTED',
   // mappings and periods
   'STALE_VERSION',
+  'CURRENCY_CONFLICT',
   'PERIOD_ALREADY_CLOSED',
   'PERIOD_NOT_CLOSED',
   // journals and posting

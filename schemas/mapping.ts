@@ -1,5 +1,6 @@
-// Mapping sets (docs/accounting.md, "Mappings"): products (SKU -> pattern, SSP, accounts, dimensions) and accounts
-// (per legal entity). Each publication is a new version in its stream (mapping-products, mapping-accounts).
+// Mapping sets (docs/accounting.md, "Mappings"): products (SKU -> pattern, SSP, accounts, dimensions), accounts
+// (per legal entity) and the entity register (each legal entity's functional currency and ERP). Each publication is
+// a new version in its stream (mapping-products, mapping-accounts, mapping-entities).
 import { z } from 'zod';
 import { Currency, Id, Money } from './primitives.js';
 
@@ -45,9 +46,29 @@ export const ProductMappingSet = z
   });
 export type ProductMappingSet = z.infer<typeof ProductMappingSet>;
 
+/** A legal entity has one entry in a per-entity mapping: a second would leave which one applies to chance. */
+function eachLegalEntityOnce(m: { entities: readonly { legalEntity: string }[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  m.entities.forEach((e, i) => {
+    if (seen.has(e.legalEntity)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['entities', i, 'legalEntity'],
+        message: `${e.legalEntity} appears twice`,
+        params: { code: 'INVALID_VALUE' },
+      });
+    }
+    seen.add(e.legalEntity);
+  });
+}
+
 export const EntityAccounts = z.strictObject({
   legalEntity: Id,
-  currency: Currency,
+  /**
+   * The entity's currency. Optional once an entity register is published (it holds the functional currency); where
+   * both name one they must agree, or the later publication is refused.
+   */
+  currency: Currency.optional(),
   accounts: z.strictObject({
     receivable: AccountCode,
     deferredRevenue: AccountCode,
@@ -65,21 +86,65 @@ export const AccountMappingSet = z
     reason: z.string().min(1).max(2000),
     basedOnVersion: z.number().int().min(1).optional(),
   })
-  .superRefine((m, ctx) => {
-    const seen = new Set<string>();
-    m.entities.forEach((e, i) => {
-      if (seen.has(e.legalEntity)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['entities', i, 'legalEntity'],
-          message: `${e.legalEntity} appears twice`,
-          params: { code: 'INVALID_VALUE' },
-        });
-      }
-      seen.add(e.legalEntity);
-    });
-  });
+  .superRefine(eachLegalEntityOnce);
 export type AccountMappingSet = z.infer<typeof AccountMappingSet>;
 
-export const MappingKind = z.enum(['products', 'accounts']);
+/**
+ * An environment variable's name. The register is published into the log, which is kept forever and read by every
+ * auditor, so secrets and addresses are named here and read from the environment of the process that posts.
+ */
+const EnvName = z
+  .string()
+  .max(128)
+  .regex(/^[A-Z_][A-Z0-9_]*$/, {
+    message: 'must be an environment variable name (A-Z, 0-9 and _, not starting with a digit), not a value',
+  });
+
+/** Where a legal entity's journals are posted: one of the connectors (docs/posting.md). */
+export const EntityErp = z.discriminatedUnion('connector', [
+  z.strictObject({
+    connector: z.literal('tryton'),
+    urlEnv: EnvName,
+    databaseEnv: EnvName,
+    /** Default: the user `admin`. */
+    userEnv: EnvName.optional(),
+    passwordEnv: EnvName,
+    /** The Tryton journal code (default: REVTRAIL_TRYTON_JOURNAL's). */
+    journal: z.string().min(1).max(64).optional(),
+  }),
+  z.strictObject({ connector: z.literal('file'), dir: z.string().min(1).max(1024) }),
+  z.strictObject({ connector: z.literal('simulated') }),
+]);
+export type EntityErp = z.infer<typeof EntityErp>;
+
+export const RegisteredEntity = z.strictObject({
+  legalEntity: Id,
+  /** The currency the entity keeps its books in: its journals are in it. */
+  functionalCurrency: Currency,
+  erp: EntityErp,
+});
+export type RegisteredEntity = z.infer<typeof RegisteredEntity>;
+
+export const EntityRegisterSet = z
+  .strictObject({
+    entities: z.array(RegisteredEntity).min(1).max(1000),
+    /** The group's reporting currency. */
+    reportingCurrency: Currency.optional(),
+    reason: z.string().min(1).max(2000),
+    basedOnVersion: z.number().int().min(1).optional(),
+  })
+  .superRefine(eachLegalEntityOnce);
+export type EntityRegisterSet = z.infer<typeof EntityRegisterSet>;
+
+/** Any published mapping set. */
+export type MappingSet = ProductMappingSet | AccountMappingSet | EntityRegisterSet;
+
+export const MappingKind = z.enum(['products', 'accounts', 'entities']);
+
+/** The schema of each kind's publication. */
+export const MAPPING_SETS = {
+  products: ProductMappingSet,
+  accounts: AccountMappingSet,
+  entities: EntityRegisterSet,
+} as const;
 export type MappingKind = z.infer<typeof MappingKind>;

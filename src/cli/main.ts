@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { Id, Period } from '../../schemas/index.js';
 import { SimulatedConnector } from '../posting/index.js';
 import type { Connector } from '../posting/index.js';
-import { erpFrom, runNameFor } from '../posting/erp.js';
+import { erpFrom, routeOf, runConnectorName, runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
 import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
@@ -19,6 +19,7 @@ import type { PostingRunSummary } from '../posting/run.js';
 import { erpTieOut, recordTieOut } from '../posting/tie-out.js';
 import { EVIDENCE_USAGE, evidenceCommand } from './evidence.js';
 import { EXCEPTIONS_USAGE, exceptionsCommand } from './exceptions.js';
+import { MAPPINGS_USAGE, mappingsCommand } from './mappings.js';
 import { catchUpOnce, follow, parseProjectArgs } from './follow.js';
 import { UsageError } from './usage.js';
 import { importJsonl } from './import.js';
@@ -41,8 +42,10 @@ const USAGE = `usage: revtrail <command>
                      them in; --dry-run compares and discards instead; --diff prints what changes per document
   post --period YYYY-MM [--legal-entity LE]
                      prepare every contract's journal for the period and post the unposted ones to the ERP
-                     (REVTRAIL_CONNECTOR); prints the summary; exit 3 when the run left something unposted (a contract
-                     blocked, a journal refused or still retrying); exit 4 (POSTING_RUN_IN_PROGRESS on stderr) when
+                     (REVTRAIL_CONNECTOR, or each entity's ERP once an entity register is published); prints the
+                     summary, with each legal entity's outcome under \`entities\`; exit 3 when the run left something
+                     unposted (a contract blocked, a journal refused or still retrying, an entity's ERP not
+                     configured); exit 4 (POSTING_RUN_IN_PROGRESS on stderr) when
                      another posting run holds the store's lock; exit 5 (POSTING_RUN_LOCK_LOST on stderr, the summary
                      so far on stdout) when another run took the lock over part-way
   reconcile --period YYYY-MM [--legal-entity LE]
@@ -58,6 +61,7 @@ const USAGE = `usage: revtrail <command>
   generate --contracts N --seed S [--out FILE] [--start YYYY-MM-DD] [--duplicates R] [--out-of-order R]
                      write a deterministic synthetic company's inbound events as JSONL (stdout without --out)
 ${EXCEPTIONS_USAGE}
+${MAPPINGS_USAGE}
 ${EVIDENCE_USAGE}`;
 
 async function start(): Promise<void> {
@@ -326,29 +330,31 @@ async function postCommand(args: string[]): Promise<number> {
     await store.close();
     return EXIT.inProgress;
   }
-  const connector = dieAfterErpWrite(erp.open(runName));
+  const erps = routeOf(erp, runName, { wrap: dieAfterErpWrite });
+  const answer = (summary: PostingRunSummary): string =>
+    `${JSON.stringify({ runName, connector: runConnectorName(erp, summary.registerVersion), ...summary })}\n`;
   try {
     const summary = await postingRun(store, {
       lock,
       period,
       ...(legalEntity ? { legalEntity } : {}),
-      connector,
+      erps,
       batchSize: config.posting.batchSize,
       maxAttempts: config.posting.maxAttempts,
       backoffMs: config.posting.backoffMs,
       timeoutMs: config.posting.timeoutMs,
       actor: 'cli',
     });
-    process.stdout.write(`${JSON.stringify({ runName, connector: connector.name, ...summary })}\n`);
+    process.stdout.write(answer(summary));
     return postExitCode(summary);
   } catch (err) {
     if (!(err instanceof PostingRunStoppedError)) throw err;
-    process.stdout.write(`${JSON.stringify({ runName, connector: connector.name, ...err.summary })}\n`);
+    process.stdout.write(answer(err.summary));
     process.stderr.write(`${JSON.stringify({ code: err.code, message: err.message })}\n`);
     return EXIT.lockLost;
   } finally {
     await lock.release();
-    await erp.release(connector);
+    await erps.release();
     await erp.close();
     await store.close();
   }
@@ -414,6 +420,8 @@ async function main(argv: string[]): Promise<number> {
       return reconcileCommand(args);
     case 'evidence':
       return evidenceCommand(loadConfig(), args);
+    case 'mappings':
+      return mappingsCommand(loadConfig(), args);
     case 'exceptions':
       return exceptionsCommand(loadConfig(), args).catch((err: unknown) => {
         if (!(err instanceof UsageError)) throw err;

@@ -1,7 +1,8 @@
 // The demo company's legal entities, one per currency it trades in, and their chart of accounts.
 import type { AccountMappingSet } from '../../schemas/index.js';
 
-export const DEMO_ENTITIES: AccountMappingSet['entities'] = [
+/** Each names its currency: the demo's account mapping and entity register both carry it, and tests read it here. */
+export const DEMO_ENTITIES: (AccountMappingSet['entities'][number] & { currency: string })[] = [
   ['US01', 'USD'],
   ['DE01', 'EUR'],
   ['JP01', 'JPY'],

@@ -1,11 +1,10 @@
 // Demo data for a first run: a generated SaaS company, its product and account mappings, imported through the
 // same command path as real traffic, and its past posted (history.ts). Only ever into an empty store.
-import { decidePublish, evolveMapping, initialMappingState, mappingStream } from '../../commands/mapping.js';
-import type { AccountMappingSet, MappingKind, ProductMappingSet } from '../../schemas/index.js';
+import type { EntityRegisterSet, MappingKind, MappingSet } from '../../schemas/index.js';
 import { DEMO_ENTITIES } from './entities.js';
 import { ProductMappingSet as ProductMappingSetSchema } from '../../schemas/index.js';
 import { CATALOGUE, generateCompany } from './company.js';
-import { decideOnStream } from '../handling/index.js';
+import { publishMappingSet } from '../posting/register.js';
 import { Ingestor } from '../ingest/index.js';
 import type { IngestStatus } from '../ingest/index.js';
 import type { EventStore } from '../store/index.js';
@@ -15,17 +14,26 @@ import type { DemoHistory } from './history.js';
 
 export { DEMO_ENTITIES };
 
+/** The demo group's entity register: each entity in its currency, on the simulated ERP, reporting in USD. */
+export const DEMO_REGISTER: EntityRegisterSet = {
+  entities: DEMO_ENTITIES.map((e) => ({
+    legalEntity: e.legalEntity,
+    functionalCurrency: e.currency,
+    erp: { connector: 'simulated' },
+  })),
+  reportingCurrency: 'USD',
+  reason: 'demo group: every entity on the simulated ERP',
+};
+
 /** Publishes a mapping version through its command (the same path as POST /v1/mappings/:kind). */
 export async function publishMapping(
   store: EventStore,
   kind: MappingKind,
-  set: ProductMappingSet | AccountMappingSet,
+  set: MappingSet,
   now: Date,
   actor = 'demo',
 ): Promise<void> {
-  await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
-    decidePublish(s, kind, set, { receivedAt: now.toISOString(), actor }),
-  );
+  await publishMappingSet(store, kind, set, { receivedAt: now.toISOString(), actor });
 }
 
 export interface DemoSummary {
@@ -52,6 +60,9 @@ export async function seedDemo(
   const products = ProductMappingSetSchema.parse({ products: CATALOGUE, reason: 'demo catalogue' });
   await publishMapping(store, 'products', products, now());
   await publishMapping(store, 'accounts', { entities: DEMO_ENTITIES, reason: 'demo chart of accounts' }, now());
+  // Posting to the simulated ERP, the demo routes every entity there through a register, as a group would; on
+  // another ERP it publishes none, and its entities stay on the configured connector (docs/posting.md).
+  if (options.erp) await publishMapping(store, 'entities', DEMO_REGISTER, now());
   let events = 0;
   const counts = await new Ingestor(store, { now }).ingestAll(
     generateCompany({ contracts: options.contracts, seed: options.seed, startDate: `${DEMO_FIRST_MONTH}-01` }),

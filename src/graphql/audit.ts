@@ -28,6 +28,7 @@ import { arg, asOfOptions } from './arguments.js';
 import { POSTING_BLOCK_CODES, REJECTION_CODES } from '../../schemas/index.js';
 import type { ConnectorConfig } from '../config.js';
 import { TieOutUnavailableError, erpTieOut } from '../posting/tie-out.js';
+import { entityRegister } from '../posting/register.js';
 import { recordTieOut } from '../metrics/index.js';
 import { POSTING_SUBMISSION_FIELDS } from './schema.js';
 import { decodeCursor, encodeCursor } from './contracts.js';
@@ -692,9 +693,9 @@ export const auditTypeDefs = /* GraphQL */ `
 
 /** A row's place in the drill-down order: breaks first, then contract id (the cursor is this key). */
 /** The report currency GraphQL names (FUNCTIONAL, the default, or TRANSACTION) as the reports take it. */
-/** The group's reporting currency as the entity register names it (null: none yet). */
-async function registerReportingCurrency(_deps: AuditDeps): Promise<string | null> {
-  return null;
+/** The group's reporting currency as the entity register names it (null: no register, or none named). */
+async function registerReportingCurrency(deps: AuditDeps): Promise<string | null> {
+  return (await entityRegister(deps.store))?.reportingCurrency ?? null;
 }
 
 const basisOf = (value: string | undefined): ReportCurrency => (value === 'TRANSACTION' ? 'transaction' : 'functional');

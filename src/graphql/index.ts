@@ -26,6 +26,7 @@ import { auditResolvers, auditTypeDefs } from './audit.js';
 import { mappingPreviewResolvers, mappingPreviewTypeDefs } from './mapping-preview.js';
 import { changeResolvers, changeTypeDefs } from './changes.js';
 import { exceptionResolvers, exceptionTypeDefs } from './exceptions.js';
+import { registerResolvers, registerTypeDefs } from './register.js';
 import type { ExceptionGraphqlDeps } from './exceptions.js';
 
 export type { GraphqlContext } from './loader.js';
@@ -78,7 +79,9 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
   const limits = options.limits ?? DEFAULT_LIMITS;
   const requireRead = keys.require('read');
   await app.register(mercurius, {
-    schema: [typeDefs, auditTypeDefs, changeTypeDefs, exceptionTypeDefs, mappingPreviewTypeDefs].join('\n'),
+    schema: [typeDefs, auditTypeDefs, changeTypeDefs, exceptionTypeDefs, mappingPreviewTypeDefs, registerTypeDefs].join(
+      '\n',
+    ),
     resolvers: mergeResolvers(
       buildResolvers({ read, store, keys, ...(held ? { held } : {}) }),
       auditResolvers({
@@ -95,6 +98,7 @@ export const graphqlRoutes: FastifyPluginAsync<GraphqlOptions> = async (app, opt
         connector: options.connector?.kind ?? 'simulated',
         budget: options.deriveBudget ?? { maxSteps: DEFAULT_DERIVE_STEPS },
       }),
+      registerResolvers({ store }),
     ),
     path: '/graphql',
     // GraphiQL is served by the console from the installed package (mercurius's own loads it from a CDN).

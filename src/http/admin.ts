@@ -2,20 +2,16 @@
 // Neither is `post`: the key that posts journals is not the key that approves their mappings or closes the books.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import {
-  MAPPING_EVENT,
-  decidePublish,
-  evolveMapping,
-  initialMappingState,
-  mappingStream,
-} from '../../commands/mapping.js';
+import { MAPPING_EVENT, mappingStream } from '../../commands/mapping.js';
 import { decidePeriod, evolvePeriods, initialPeriodsState, periodsStream } from '../../commands/period.js';
-import { AccountMappingSet, Id, MappingKind, Period, PeriodChange, ProductMappingSet } from '../../schemas/index.js';
+import { Id, MAPPING_SETS, MappingKind, Period, PeriodChange } from '../../schemas/index.js';
+import type { MappingSet } from '../../schemas/index.js';
 import { decideOnStream } from '../handling/index.js';
 import type { EventStore } from '../store/index.js';
 import type { RecordedEvent } from '../../schemas/index.js';
 import type { Erp } from '../posting/erp.js';
 import { chartWarnings, unpostableAccounts } from '../posting/mapping-check.js';
+import { publishMappingSet } from '../posting/register.js';
 import { MAPPINGS_APPROVE, PERIODS_CLOSE } from '../auth/index.js';
 import type { KeyRing } from '../auth/index.js';
 import { parseOrReply, sendProblem } from './problem.js';
@@ -36,20 +32,16 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
     {
       preHandler: keys.require(MAPPINGS_APPROVE),
       schema: {
-        summary: 'Publish a new version of the product or account mapping',
+        summary: 'Publish a new version of the product mapping, the account mapping or the entity register',
         tags: ['mappings'],
-        params: { type: 'object', properties: { kind: { enum: ['products', 'accounts'] } } },
+        params: { type: 'object', properties: { kind: { enum: MappingKind.options } } },
       },
     },
     async (req, reply) => {
       const params = parseOrReply(KindParams, req.params, reply);
       if (!params) return reply;
       const kind = params.kind;
-      const body = parseOrReply<ProductMappingSet | AccountMappingSet>(
-        kind === 'products' ? ProductMappingSet : AccountMappingSet,
-        req.body,
-        reply,
-      );
+      const body = parseOrReply<MappingSet>(MAPPING_SETS[kind], req.body, reply);
       if (!body) return reply;
       const unpostable = unpostableAccounts(erp.kind, kind, body);
       if (unpostable.length > 0)
@@ -60,9 +52,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
           errors: unpostable,
         });
       const ctx = { receivedAt: now().toISOString(), actor: req.apiKey!.name, correlationId: req.correlationId };
-      const { decision } = await decideOnStream(store, mappingStream(kind), initialMappingState, evolveMapping, (s) =>
-        decidePublish(s, kind, body, ctx),
-      );
+      const decision = await publishMappingSet(store, kind, body, ctx);
       if (decision.outcome === 'rejected') {
         return sendProblem(reply, {
           title: 'Conflict',

@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
 import { PostingRunRequest, ReprepareRequest } from '../../schemas/index.js';
 import type { Erp } from '../posting/erp.js';
-import { runNameFor } from '../posting/erp.js';
+import { routeOf, runConnectorName, runNameFor } from '../posting/erp.js';
 import { reprepareJournals } from '../posting/reprepare.js';
 import { acquirePostingLock } from '../posting/lock.js';
 import { PostingRunStoppedError, postingRun } from '../posting/run.js';
@@ -67,8 +67,7 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
         running = null;
         return sendProblem(reply, { title: 'Conflict', status: 409, code: lock.code, detail: lock.message });
       }
-      const opened = erp.open(runName);
-      const connector = meteredConnector(opened);
+      const erps = routeOf(erp, runName, { wrap: meteredConnector });
       const started = performance.now();
       const seconds = (): number => (performance.now() - started) / 1000;
       try {
@@ -76,7 +75,7 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
           lock,
           period: body.period,
           ...(body.legalEntity ? { legalEntity: body.legalEntity } : {}),
-          connector,
+          erps,
           batchSize: posting.batchSize,
           maxAttempts: posting.maxAttempts,
           backoffMs: posting.backoffMs,
@@ -88,7 +87,8 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
         });
         req.log.info({ runName, ...summary }, 'posting run');
         recordPostingRun('completed', seconds(), summary);
-        return reply.code(201).send({ runName, connector: connector.name, ...summary });
+        const connector = runConnectorName(erp, summary.registerVersion);
+        return reply.code(201).send({ runName, connector, ...summary });
       } catch (err) {
         recordPostingRun(err instanceof PostingRunStoppedError ? 'stopped' : 'failed', seconds(), null);
         if (!(err instanceof PostingRunStoppedError)) throw err;
@@ -105,7 +105,7 @@ export const postingRoutes: FastifyPluginAsync<PostingRoutesOptions> = async (ap
       } finally {
         running = null;
         await lock.release();
-        await erp.release(opened);
+        await erps.release();
       }
     },
   );

@@ -10,6 +10,8 @@ import type { EntityAccounts, PrepareInput } from './prepare.js';
 import { fxRateMissing } from './prepare.js';
 import type { RateBook } from '../revenue/fx.js';
 import { rateBook } from './fx-rates.js';
+import { entityRegister } from './register.js';
+import type { EntityRegister } from './register.js';
 
 /** What a posting run reads besides the contract streams. */
 export interface PostingMappings {
@@ -18,13 +20,20 @@ export interface PostingMappings {
   /** Each legal entity's accounts, from the latest account mapping. */
   entities: Map<string, EntityAccounts>;
   /**
-   * Each legal entity's currency: the `currency` its entry in the account mapping names. Its journals are kept in
-   * it (its functional currency); a contract in another currency is translated into it.
+   * Each legal entity's functional currency: the register's `functionalCurrency` once an entity register is
+   * published, else the `currency` its entry in the account mapping names. Its journals are kept in it; a contract
+   * in another currency is translated into it.
    */
   entityCurrencies: Map<string, string>;
   accountMappingVersion: number;
   /** The exchange rates published so far (FxRatesPublished), for translated contracts. */
   rates: RateBook;
+  /**
+   * The entity register in force, or null when none was ever published. Once one is, a legal entity outside it is
+   * UNMAPPED_ENTITY and each entity posts to the ERP it names; before, every entity posts to the configured connector,
+   * as stores and deployments that predate the register expect.
+   */
+  register: EntityRegister | null;
 }
 
 export interface PostingBlock {
@@ -45,12 +54,17 @@ export async function postingMappings(store: EventStore): Promise<PostingMapping
   for await (const e of store.readStream('mapping-accounts', { direction: 'backwards', maxCount: 1 }))
     accountsEvent = e;
   const published = (accountsEvent?.data.entities as JsonObject[] | undefined) ?? [];
+  const register = await entityRegister(store);
+  const currencies: [string, string][] = register
+    ? [...register.entities.values()].map((x) => [x.legalEntity, x.functionalCurrency])
+    : published.flatMap((x) => (typeof x.currency === 'string' ? [[x.legalEntity as string, x.currency]] : []));
   return {
     products,
     entities: new Map(published.map((x) => [x.legalEntity as string, x.accounts as unknown as EntityAccounts])),
-    entityCurrencies: new Map(published.map((x) => [x.legalEntity as string, x.currency as string])),
+    entityCurrencies: new Map(currencies),
     accountMappingVersion: (accountsEvent?.data.version as number | undefined) ?? 0,
     rates: await rateBook(store),
+    register,
   };
 }
 
@@ -113,6 +127,8 @@ export function postingInputOf(
   const legalEntity = (booking?.legalEntity as string | undefined) ?? null;
   if (!booking || !legalEntity || (only !== undefined && only !== legalEntity)) return null;
   const block = (code: PostingBlockCode, message: string) => ({ blocked: { contractId, legalEntity, code, message } });
+  if (mappings.register && !mappings.register.entities.has(legalEntity))
+    return block('UNMAPPED_ENTITY', `legal entity ${legalEntity} is not in the entity register`);
   const accounts = mappings.entities.get(legalEntity);
   if (!accounts) return block('UNMAPPED_ENTITY', `legal entity ${legalEntity} has no entry in the account mapping`);
   const derived = revenueSchedule.derive!(doc, products);

@@ -3,16 +3,20 @@
 // configured connector cannot write at all (its syntax) refuses the publication, with the field path; a code the
 // ERP's chart does not hold (Tryton) is a warning — the mapping is often published before the account is opened in
 // the ERP, and a journal refused UNKNOWN_ACCOUNT meanwhile is re-prepared and posted once it is.
-import type { AccountMappingSet, DomainError, MappingKind, ProductMappingSet } from '../../schemas/index.js';
+import type {
+  AccountMappingSet,
+  DomainError,
+  MappingKind,
+  MappingSet,
+  ProductMappingSet,
+} from '../../schemas/index.js';
 import { domainError } from '../../schemas/index.js';
 import type { Erp } from './erp.js';
 import { fileAccountProblem } from './connectors/index.js';
 
 /** Every account code of a mapping set, with its field path. */
-export function mappingAccountCodes(
-  kind: MappingKind,
-  set: ProductMappingSet | AccountMappingSet,
-): { path: string; code: string }[] {
+export function mappingAccountCodes(kind: MappingKind, set: MappingSet): { path: string; code: string }[] {
+  if (kind === 'entities') return [];
   if (kind === 'accounts')
     return (set as AccountMappingSet).entities.flatMap((e, i) =>
       Object.entries(e.accounts).map(([name, code]) => ({ path: `entities.${i}.accounts.${name}`, code })),
@@ -23,11 +27,7 @@ export function mappingAccountCodes(
 }
 
 /** The account codes the configured connector cannot post to (ACCOUNT_NOT_POSTABLE, with the field path). */
-export function unpostableAccounts(
-  connector: Erp['kind'],
-  kind: MappingKind,
-  set: ProductMappingSet | AccountMappingSet,
-): DomainError[] {
+export function unpostableAccounts(connector: Erp['kind'], kind: MappingKind, set: MappingSet): DomainError[] {
   if (connector !== 'file') return [];
   return mappingAccountCodes(kind, set).flatMap(({ path, code }) => {
     const problem = fileAccountProblem(code);
@@ -42,11 +42,7 @@ export interface MappingWarning {
 }
 
 /** Where the ERP keeps a chart (Tryton): the mapping's codes it does not hold, as warnings with their field paths. */
-export async function chartWarnings(
-  erp: Erp,
-  kind: MappingKind,
-  set: ProductMappingSet | AccountMappingSet,
-): Promise<MappingWarning[]> {
+export async function chartWarnings(erp: Erp, kind: MappingKind, set: MappingSet): Promise<MappingWarning[]> {
   if (erp.kind !== 'tryton') return [];
   const codes = mappingAccountCodes(kind, set);
   let missing: Set<string>;

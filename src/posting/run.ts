@@ -31,7 +31,10 @@ import type { ProposedEvent } from '../../schemas/index.js';
 import { eventIdFor } from '../../schemas/index.js';
 import type { Connector } from './connectors/index.js';
 import type { PostingBlockCode, SubmitOutcome } from '../../schemas/index.js';
-import { guardedFind, guardedSubmit } from './connectors/index.js';
+import { SimulatedConnector, guardedFind, guardedSubmit } from './connectors/index.js';
+import { erpRouter, runNameFor } from './erp.js';
+import type { ErpRouter } from './erp.js';
+import type { ContractPrepareBase, PostingMappings } from './inputs.js';
 import {
   bookedContracts,
   closedPeriodsReader,
@@ -40,7 +43,6 @@ import {
   postingInputOf,
   postingMappings,
 } from './inputs.js';
-import type { ContractPrepareBase } from './inputs.js';
 import type { PostingLock } from './lock.js';
 import { PostingLockLostError } from './lock.js';
 import { prepareJournal } from './prepare.js';
@@ -48,7 +50,13 @@ import { prepareJournal } from './prepare.js';
 export interface PostingRunOptions {
   period: string;
   legalEntity?: string;
-  connector: Connector;
+  /**
+   * Where each legal entity's journals go (the run's ErpRouter, which the caller releases). Without it the run routes
+   * over `connector`: every entity's ERP when no entity register is published, and the ERP of the register's
+   * `simulated` entries when it is a simulated one.
+   */
+  erps?: ErpRouter;
+  connector?: Connector;
   /** Journals submitted concurrently. */
   batchSize?: number;
   /**
@@ -105,9 +113,8 @@ export class PostingRunStoppedError extends Error {
   }
 }
 
-export interface PostingRunSummary {
-  runId: string;
-  period: string;
+/** What a run did, in total and per legal entity. */
+export interface PostingCounts {
   contracts: number;
   prepared: number;
   posted: number;
@@ -116,6 +123,40 @@ export interface PostingRunSummary {
   retrying: number;
   /** Booked contracts in the run's scope that cannot be journaled now, per cause (listed by postingFailures). */
   blocked: Partial<Record<PostingBlockCode, number>>;
+}
+
+/** One legal entity's part of a run, and the connector its journals went to (null: none was needed). */
+export interface EntityPostingOutcome extends PostingCounts {
+  connector: string | null;
+  /**
+   * Why its journals could not be sent (ERP_NOT_CONFIGURED: a variable its register entry names is not set). They
+   * stay prepared, counted in `retrying`, and the next run sends them once the cause is fixed.
+   */
+  erpUnavailable?: string;
+}
+
+export interface PostingRunSummary extends PostingCounts {
+  runId: string;
+  period: string;
+  /** The entity register version the run routed by; null: none is published, every entity went to the configured ERP. */
+  registerVersion: number | null;
+  /** Per legal entity in the run's scope with a contract booked. */
+  entities: Record<string, EntityPostingOutcome>;
+}
+
+const noCounts = (): PostingCounts => ({
+  contracts: 0,
+  prepared: 0,
+  posted: 0,
+  rejected: {},
+  retrying: 0,
+  blocked: {},
+});
+
+/** Counts something in the run's totals and in its legal entity's outcome alike. */
+function tally(summary: PostingRunSummary, legalEntity: string, add: (counts: PostingCounts) => void): void {
+  add(summary);
+  add((summary.entities[legalEntity] ??= { connector: null, ...noCounts() }));
 }
 
 /** Contracts whose preparations are appended together (one appendMany). */
@@ -145,6 +186,8 @@ interface Pending {
   contractId: string;
   journalId: string;
   legalEntity: string;
+  /** Its legal entity's ERP. */
+  connector: Connector;
 }
 
 /** The child logger of one journal's lines. */
@@ -248,21 +291,51 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
   const log = (options.log ?? SILENT).child({ runId });
   log.info({ period: options.period, legalEntity: options.legalEntity ?? null }, 'posting run started');
   const mappings = await postingMappings(store);
-  const products = mappings.products;
-  const closedIn = closedPeriodsReader(store);
-
   const contracts = await bookedContracts(store);
 
-  const summary: PostingRunSummary = {
-    runId,
-    period: options.period,
-    contracts: 0,
-    prepared: 0,
-    posted: 0,
-    rejected: {},
-    retrying: 0,
-    blocked: {},
-  };
+  const registerVersion = mappings.register?.version ?? null;
+  const summary: PostingRunSummary = { runId, period: options.period, registerVersion, ...noCounts(), entities: {} };
+  const erps = options.erps ?? defaultRouter(options, now());
+  try {
+    await prepareAndSubmit(store, options, { runId, ctx, log, mappings, contracts, summary, erps });
+  } finally {
+    if (!options.erps) await erps.release();
+  }
+  // An entity with nothing to send still shows where it posts.
+  for (const [legalEntity, outcome] of Object.entries(summary.entities))
+    outcome.connector ??= mappings.register?.entities.get(legalEntity)?.erp.connector ?? null;
+  log.info({ ...summary }, 'posting run finished');
+  return summary;
+}
+
+/** The router of a run given only a connector: that connector, and it again for `simulated` entries if it is one. */
+function defaultRouter(options: PostingRunOptions, at: Date): ErpRouter {
+  const connector = options.connector;
+  if (!connector) throw new Error('posting run: give `erps` or `connector`');
+  return erpRouter({
+    runName: runNameFor(options.period, options.legalEntity, at),
+    configured: () => connector,
+    releaseConfigured: async () => undefined,
+    simulated: () => (connector instanceof SimulatedConnector ? connector : new SimulatedConnector()),
+    journalCode: 'LSYNC',
+  });
+}
+
+interface RunState {
+  runId: string;
+  ctx: Context;
+  log: PostingLogger;
+  mappings: PostingMappings;
+  contracts: readonly string[];
+  summary: PostingRunSummary;
+  erps: ErpRouter;
+}
+
+/** Prepares every contract's journal, then submits every open one to its legal entity's ERP in micro-batches. */
+async function prepareAndSubmit(store: EventStore, options: PostingRunOptions, run: RunState): Promise<void> {
+  const { runId, ctx, log, mappings, contracts, summary, erps } = run;
+  const products = mappings.products;
+  const closedIn = closedPeriodsReader(store);
 
   /** A contract's preparation, decided on one read of its stream; null for a contract the run passes over. */
   const decide = async (contractId: string): Promise<Preparation | null> => {
@@ -273,7 +346,8 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
     // published prepares the journal.
     const blocked = 'blocked' in input ? input.blocked : fxRateBlock(input.base, options.period);
     if (blocked) {
-      summary.blocked[blocked.code] = (summary.blocked[blocked.code] ?? 0) + 1;
+      const code = blocked.code;
+      tally(summary, blocked.legalEntity, (c) => (c.blocked[code] = (c.blocked[code] ?? 0) + 1));
       return null;
     }
     const base = (input as { base: ContractPrepareBase }).base;
@@ -300,13 +374,18 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
   const cursors = new Map<string, Cursor>();
   const ids = contracts;
   const settle = (id: string, d: Preparation, cursor: Cursor): void => {
-    summary.contracts++;
-    if (d.events.length > 0) summary.prepared++;
+    tally(summary, d.legalEntity, (c) => {
+      c.contracts++;
+      if (d.events.length > 0) c.prepared++;
+    });
     const open = [...cursor.journals.journals.values()].filter(
       (j) => j.status === 'prepared' || j.status === 'submitted' || (j.status === 'rejected' && j.rejection?.retryable),
     );
     if (open.length === 0) return;
-    for (const j of open) pending.push({ contractId: id, journalId: j.journalId, legalEntity: d.legalEntity });
+    const connector = connectorOf(erps, mappings, summary, d.legalEntity, open.length);
+    if (connector === null) return;
+    for (const j of open)
+      pending.push({ contractId: id, journalId: j.journalId, legalEntity: d.legalEntity, connector });
     if (cursors.size < CURSORS_KEPT)
       cursors.set(id, {
         journals: { contractId: id, journals: new Map(open.map((j) => [j.journalId, j])) },
@@ -327,8 +406,30 @@ export async function postingRun(store: EventStore, options: PostingRunOptions):
     // A contract's journals are contiguous in `pending`: only the batch's last contract may have more to come.
     for (const p of batch) if (pending[i + batchSize]?.contractId !== p.contractId) cursors.delete(p.contractId);
   }
-  log.info({ ...summary }, 'posting run finished');
-  return summary;
+}
+
+/**
+ * The connector a legal entity's open journals go to, noted in its outcome; null when its ERP cannot be reached in
+ * this run (a variable its register entry names is not set), its `open` journals then counted as retrying: one
+ * entity's missing configuration holds up no other entity's posting.
+ */
+function connectorOf(
+  erps: ErpRouter,
+  mappings: PostingMappings,
+  summary: PostingRunSummary,
+  legalEntity: string,
+  open: number,
+): Connector | null {
+  const routed = erps.connectorFor(legalEntity, mappings.register?.entities.get(legalEntity));
+  const outcome = summary.entities[legalEntity]!;
+  if ('code' in routed) {
+    outcome.connector = mappings.register?.entities.get(legalEntity)?.erp.connector ?? null;
+    outcome.erpUnavailable = routed.message;
+    tally(summary, legalEntity, (c) => (c.retrying += open));
+    return null;
+  }
+  outcome.connector = routed.name;
+  return routed;
 }
 
 /**
@@ -393,11 +494,10 @@ async function resolveInDoubt(
   ctx: Context,
   summary: PostingRunSummary,
 ): Promise<Pending[]> {
-  const connector = options.connector;
   const entries = await appendSteps(store, cursors, batch, () => null);
   const inDoubt = batch.filter((_, k) => entries[k]!.status === 'submitted');
   if (inDoubt.length === 0) return [...batch];
-  const answers = await Promise.all(inDoubt.map((p) => guardedFind(connector, p.journalId, options.timeoutMs)));
+  const answers = await Promise.all(inDoubt.map((p) => guardedFind(p.connector, p.journalId, options.timeoutMs)));
   const found = new Map<string, string>();
   const unknown = new Set<string>();
   for (const [k, answer] of answers.entries()) {
@@ -415,12 +515,12 @@ async function resolveInDoubt(
       s,
       p.journalId,
       { status: 'posted', erpDocumentId: found.get(p.journalId)!, alreadyPosted: true },
-      connector.name,
+      p.connector.name,
       ctx(),
     ),
   );
-  summary.posted += settled.length;
-  summary.retrying += unknown.size;
+  for (const p of settled) tally(summary, p.legalEntity, (c) => c.posted++);
+  for (const p of inDoubt) if (unknown.has(p.journalId)) tally(summary, p.legalEntity, (c) => c.retrying++);
   return batch.filter((p) => !found.has(p.journalId) && !unknown.has(p.journalId));
 }
 
@@ -437,12 +537,11 @@ async function submitBatch(
   ctx: Context,
   summary: PostingRunSummary,
 ): Promise<void> {
-  const connector = options.connector;
   const maxAttempts = options.maxAttempts ?? 4;
   let round = await resolveInDoubt(store, options, batch, cursors, ctx, summary);
   for (let attempt = 1; round.length > 0; attempt++) {
     const found = await appendSteps(store, cursors, round, (s, p) => {
-      const submitted = decideSubmitted(s, p.journalId, { batchId: runId, connector: connector.name }, ctx());
+      const submitted = decideSubmitted(s, p.journalId, { batchId: runId, connector: p.connector.name }, ctx());
       return 'eventId' in submitted ? submitted : null;
     });
     // A journal another process posted, or an accountant superseded, since this run listed it is not sent.
@@ -455,9 +554,9 @@ async function submitBatch(
     const answers: SubmitOutcome[] = await Promise.all(
       round.map((p, k) => {
         const j = journals[k]!;
-        logs[k]!.debug({ attempt, connector: connector.name }, 'journal submitted');
+        logs[k]!.debug({ attempt, connector: p.connector.name }, 'journal submitted');
         return guardedSubmit(
-          connector,
+          p.connector,
           {
             journalId: j.journalId,
             legalEntity: p.legalEntity,
@@ -480,7 +579,7 @@ async function submitBatch(
         : o,
     );
     await appendSteps(store, cursors, round, (s, p, k) =>
-      decideOutcome(s, p.journalId, outcomes[k]!, connector.name, ctx()),
+      decideOutcome(s, p.journalId, outcomes[k]!, p.connector.name, ctx()),
     );
     const again: Pending[] = [];
     for (const [k, outcome] of outcomes.entries()) {
@@ -494,10 +593,11 @@ async function submitBatch(
           { attempt, code: outcome.code, retryable: outcome.retryable, message: outcome.message },
           'journal refused',
         );
-      if (outcome.status === 'posted') summary.posted++;
-      else if (outcome.retryable && attempt < maxAttempts) again.push(round[k]!);
-      else if (outcome.retryable) summary.retrying++;
-      else summary.rejected[outcome.code] = (summary.rejected[outcome.code] ?? 0) + 1;
+      const p = round[k]!;
+      if (outcome.status === 'posted') tally(summary, p.legalEntity, (c) => c.posted++);
+      else if (outcome.retryable && attempt < maxAttempts) again.push(p);
+      else if (outcome.retryable) tally(summary, p.legalEntity, (c) => c.retrying++);
+      else tally(summary, p.legalEntity, (c) => (c.rejected[outcome.code] = (c.rejected[outcome.code] ?? 0) + 1));
     }
     if (again.length > 0) await new Promise((r) => setTimeout(r, (options.backoffMs ?? 200) * 2 ** (attempt - 1)));
     round = again;

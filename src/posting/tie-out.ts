@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { tieOutConnector } from './erp.js';
+import { entityRegister } from './register.js';
 import type { ConnectorConfig } from '../config.js';
 import { TIE_OUT_RECORDED, TIE_OUT_STREAM_PREFIX } from '../../projections/index.js';
 import type { JsonObject, ProposedEvent } from '../../schemas/index.js';
@@ -175,14 +177,17 @@ export class TieOutUnavailableError extends Error {
   readonly code = 'TIE_OUT_UNAVAILABLE';
 }
 
-/** The tie-out of the configured connector's ERP with what Revtrail recorded as posted through `period`. */
+/** The tie-out of the legal entity's ERP (tieOutConnector: its register entry's, or the configured one) with what Revtrail recorded as posted through `period`. */
 export async function erpTieOut(
   store: EventStore,
-  connector: ConnectorConfig,
+  configured: ConnectorConfig,
   period: string,
   legalEntity?: string,
 ): Promise<TieOut> {
   const only = legalEntity === undefined ? {} : { legalEntity };
+  const routed = tieOutConnector(configured, await entityRegister(store), legalEntity);
+  if ('code' in routed) throw new TieOutUnavailableError(routed.message);
+  const connector = routed;
   let erp: Balances;
   if (connector.kind === 'file') erp = await hledgerBalances(connector.dir, period, only);
   else if (connector.kind === 'tryton') erp = await trytonBalances(connector, period, only);

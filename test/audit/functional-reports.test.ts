@@ -8,6 +8,7 @@ import { PROJECTIONS } from '../../projections/index.js';
 import { publishMapping } from '../../src/demo/index.js';
 import { SimulatedConnector, postingRun } from '../../src/posting/index.js';
 import { rebuild } from '../../src/runner/index.js';
+import type { EntityRegisterSet } from '../../schemas/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 
@@ -570,5 +571,24 @@ describe('reports of a EUR legal entity with USD contracts', () => {
       KEYS.reader,
     );
     expect(bad.body.errors[0].message).toMatch(/reportingCurrency/);
+  });
+
+  it('without the argument, the group view speaks the reporting currency the entity register names', async () => {
+    const register: EntityRegisterSet = {
+      reason: 'group structure',
+      reportingCurrency: 'USD',
+      entities: [
+        { legalEntity: 'DE01', functionalCurrency: 'EUR', erp: { connector: 'simulated' } },
+        { legalEntity: 'US01', functionalCurrency: 'USD', erp: { connector: 'simulated' } },
+      ],
+    };
+    await publishMapping(t.app.store, 'entities', register, new Date());
+    const data = await graphql(
+      '{ groupReport(from: "2026-01", to: "2026-02") { reportingCurrency totals { closing } } }',
+    );
+    expect(data.groupReport).toEqual({
+      reportingCurrency: 'USD',
+      totals: [{ closing: '2007.20' }, { closing: '1659.40' }],
+    });
   });
 });
