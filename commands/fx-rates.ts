@@ -37,9 +37,10 @@ export function evolveFxRates(
 ): FxRateStreamState {
   const source = e.metadata.source;
   if (!source) return { ...state, revision: e.revision };
-  const keys = new Map(state.keys);
-  keys.set(idempotencyKey({ type: e.type, source }), { eventId: e.eventId, contentHash: e.metadata.contentHash });
-  return { revision: e.revision, keys };
+  // The fold owns its state (initialFxRateStreamState makes a fresh map each time), so the map grows in place:
+  // copying it per event made folding a pair's stream quadratic in its length (years of daily rates).
+  state.keys.set(idempotencyKey({ type: e.type, source }), { eventId: e.eventId, contentHash: e.metadata.contentHash });
+  return { revision: e.revision, keys: state.keys };
 }
 
 export function decideFxRate(state: FxRateStreamState, cmd: PublishFxRate): FxRateDecision {

@@ -40,6 +40,11 @@ export interface Rates {
   outOfOrderAmendment: number;
   /** Relative weights of contract currencies (and so legal entities). */
   currencyMix: Readonly<Record<GeneratedCurrency, number>>;
+  /**
+   * A USD contract sold by DE01, whose books are in EUR: translated with the published rates (generateRates). Zero
+   * by default, so that a company generated without it is what it always was.
+   */
+  crossBorder: number;
 }
 
 export const DEFAULT_RATES: Readonly<Rates> = Object.freeze({
@@ -53,6 +58,7 @@ export const DEFAULT_RATES: Readonly<Rates> = Object.freeze({
   duplicateDelivery: 0.03,
   outOfOrderAmendment: 0.05,
   currencyMix: Object.freeze({ USD: 0.75, EUR: 0.17, JPY: 0.05, BHD: 0.03 }),
+  crossBorder: 0,
 });
 
 export interface GenerateOptions {
@@ -184,6 +190,8 @@ const STREAM_PLAN = 2;
 const STREAM_DELIVERY = 3;
 const STREAM_BILLING = 4;
 const STREAM_USAGE = 5;
+/** Its own stream, so that a company with cross-border sales differs from one without only in those entities. */
+const STREAM_CROSS_BORDER = 6;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Calendar: days since 1970-01-01 (UTC) and epoch milliseconds; Date is used as a calendar only, never as a clock
@@ -264,6 +272,9 @@ const LEGAL_ENTITY: Readonly<Record<GeneratedCurrency, string>> = {
   JPY: 'JP01',
   BHD: 'BH01',
 };
+
+/** The entity that sells USD contracts across the border (rates.crossBorder): its books are in EUR. */
+const CROSS_BORDER_ENTITY = 'DE01';
 
 function round(d: Decimal, currency: string): Decimal {
   return d.toDecimalPlaces(minorUnits(currency), Decimal.ROUND_HALF_UP);
@@ -453,6 +464,10 @@ function planContract(cfg: Config, index: number): ContractPlan {
   const bookingAt = bookingTime(cfg, index);
   const bookingDay = Math.floor(bookingAt / DAY);
   const currency = rng.weighted(cfg.currencies);
+  const crossBorder =
+    currency === 'USD' &&
+    r.crossBorder > 0 &&
+    new Rng([cfg.seedLo, cfg.seedHi, index, STREAM_CROSS_BORDER]).chance(r.crossBorder);
   const customer = index > 0 && rng.chance(0.15) ? rng.int(1, index) : index + 1; // some customers buy twice
   const taxRate =
     currency === 'USD' ? (rng.chance(0.4) ? new Dec('0.0725') : null) : new Dec(currency === 'EUR' ? '0.19' : '0.10');
@@ -545,7 +560,7 @@ function planContract(cfg: Config, index: number): ContractPlan {
     data: {
       version: 1,
       customerId: `CUST-${String(customer).padStart(6, '0')}`,
-      legalEntity: LEGAL_ENTITY[currency],
+      legalEntity: crossBorder ? CROSS_BORDER_ENTITY : LEGAL_ENTITY[currency],
       currency,
       bookingDate: isoDay(bookingDay),
       lines: snapshot(),

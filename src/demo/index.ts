@@ -6,3 +6,4 @@ export type { CatalogueEntry, CompanySummary, GenerateOptions, GeneratedCurrency
 export { writeJsonl } from './jsonl.js';
 export { DEMO_ENTITIES, publishMapping, seedDemo } from './seed.js';
 export type { DemoSummary } from './seed.js';
+export { generateRates } from './rates.js';

@@ -4,6 +4,7 @@ import type { EntityRegisterSet, MappingKind, MappingSet } from '../../schemas/i
 import { DEMO_ENTITIES } from './entities.js';
 import { ProductMappingSet as ProductMappingSetSchema } from '../../schemas/index.js';
 import { CATALOGUE, generateCompany } from './company.js';
+import { generateRates } from './rates.js';
 import { publishMappingSet } from '../posting/register.js';
 import { Ingestor } from '../ingest/index.js';
 import type { IngestStatus } from '../ingest/index.js';
@@ -53,7 +54,14 @@ export const DEMO_FIRST_MONTH = '2026-01';
  */
 export async function seedDemo(
   store: EventStore,
-  options: { contracts: number; seed: number; now?: () => Date; erp?: SimulatedConnector },
+  options: {
+    contracts: number;
+    seed: number;
+    now?: () => Date;
+    erp?: SimulatedConnector;
+    /** The share of USD contracts DE01 sells (books in EUR): seeds the rates they are translated at too. */
+    crossBorder?: number;
+  },
 ): Promise<DemoSummary | null> {
   if ((await store.headPosition()) !== null) return null;
   const now = options.now ?? (() => new Date());
@@ -64,8 +72,18 @@ export async function seedDemo(
   // another ERP it publishes none, and its entities stay on the configured connector (docs/posting.md).
   if (options.erp) await publishMapping(store, 'entities', DEMO_REGISTER, now());
   let events = 0;
-  const counts = await new Ingestor(store, { now }).ingestAll(
-    generateCompany({ contracts: options.contracts, seed: options.seed, startDate: `${DEMO_FIRST_MONTH}-01` }),
+  const ingestor = new Ingestor(store, { now });
+  const crossBorder = options.crossBorder ?? 0;
+  // Five years of rates from the first booking: as far as a generated contract's billing and revenue run.
+  const rates = crossBorder > 0 ? generateRates(`${DEMO_FIRST_MONTH}-01`, 60) : [];
+  await ingestor.ingestAll(rates, { actor: 'demo' }, { onBatch: (results) => (events += results.length) });
+  const counts = await ingestor.ingestAll(
+    generateCompany({
+      contracts: options.contracts,
+      seed: options.seed,
+      startDate: `${DEMO_FIRST_MONTH}-01`,
+      rates: { crossBorder },
+    }),
     { actor: 'demo' },
     { onBatch: (results) => (events += results.length) },
   );
