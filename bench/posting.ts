@@ -173,11 +173,16 @@ async function child(storePath: string, period: string, latencyMs: number, batch
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-async function seed(path: string, contracts: number): Promise<void> {
+async function seed(path: string, contracts: number, crossBorder: number): Promise<void> {
   const store = new SqliteEventStore({ path, synchronous: 'normal' });
   try {
     const t0 = now();
-    const seeded = await seedDemo(store, { contracts, seed: 2026, now: () => new Date('2026-11-25T00:00:00Z') });
+    const seeded = await seedDemo(store, {
+      contracts,
+      seed: 2026,
+      crossBorder,
+      now: () => new Date('2026-11-25T00:00:00Z'),
+    });
     if (seeded === null) throw new Error(`${path} is not empty`);
     process.stderr.write(
       `seeded ${contracts.toLocaleString('en-US')} contracts (${seeded.counts.appended.toLocaleString('en-US')} events) in ${(now() - t0).toFixed(0)} s\n`,
@@ -197,12 +202,14 @@ export async function benchPosting(
   latenciesMs: readonly number[],
   period = '2027-01',
   batchSize = 50,
+  /** The share of USD contracts DE01 (books in EUR) sells: a multi-currency company, its journals translated. */
+  crossBorder = 0,
 ): Promise<PostingBench[]> {
-  const keep = process.env.BENCH_POSTING_STORE;
+  const keep = crossBorder > 0 ? undefined : process.env.BENCH_POSTING_STORE;
   const dir = mkdtempSync(join(tmpdir(), 'revtrail-bench-posting-'));
   const seeded = keep ?? join(dir, 'seeded.db');
   try {
-    if (!existsSync(seeded)) await seed(seeded, contracts);
+    if (!existsSync(seeded)) await seed(seeded, contracts, crossBorder);
     const results: PostingBench[] = [];
     for (const latencyMs of latenciesMs) {
       const copy = join(dir, `run-${latencyMs}.db`);

@@ -216,11 +216,21 @@ async function rebuildBench(events: number): Promise<boolean> {
   return ok;
 }
 
+const CROSS_BORDER = 0.25;
+
 async function posting(contracts: number, latenciesMs: number[]): Promise<boolean> {
   console.log('## bench/posting — a posting run for one period vs reading every contract stream once, same process\n');
-  const rows = await benchPosting(contracts, latenciesMs);
+  // The same company again with a quarter of its USD contracts sold by DE01, whose books are in EUR: every one of
+  // their journals translated with the rates seeded beside them (src/demo/rates.ts).
+  const single = await benchPosting(contracts, latenciesMs);
+  const multi = await benchPosting(contracts, [0], '2027-01', 50, CROSS_BORDER);
+  const rows = [
+    ...single.map((r) => ({ ...r, company: 'one currency per entity' })),
+    ...multi.map((r) => ({ ...r, company: `multi-currency (${pct(CROSS_BORDER)} of USD contracts in DE01, EUR)` })),
+  ];
   table(
     [
+      'company',
       'ERP latency',
       'concurrency',
       'contracts',
@@ -235,6 +245,7 @@ async function posting(contracts: number, latenciesMs: number[]): Promise<boolea
       'ratio',
     ],
     rows.map((r) => [
+      r.company,
       `${r.latencyMs} ms`,
       `${r.concurrency} (peak ${r.peakInFlight})`,
       fmt(r.contracts),
