@@ -82,17 +82,7 @@ export class RateBook {
 
   /** The average rate of a period `YYYY-MM`: the average published with a rate date inside it (the latest if several). */
   average(base: string, quote: string, period: string): FxRate | MissingRate {
-    const list = this.byKey.get(`${base}|${quote}|average`) ?? [];
-    const found = list.filter((r) => monthOf(r.rateDate) === period).at(-1);
-    return (
-      found ?? {
-        base,
-        quote,
-        rateType: 'average',
-        needed: period,
-        message: `no average rate ${base}/${quote} dated in ${period} (the average rate of ${period})`,
-      }
-    );
+    return this.ofPeriod(base, quote, 'average', period);
   }
 
   /**
@@ -100,15 +90,19 @@ export class RateBook {
    * closing published with a rate date inside it (the latest if several).
    */
   closing(base: string, quote: string, period: string): FxRate | MissingRate {
-    const list = this.byKey.get(`${base}|${quote}|closing`) ?? [];
+    return this.ofPeriod(base, quote, 'closing', period);
+  }
+
+  private ofPeriod(base: string, quote: string, rateType: 'average' | 'closing', period: string): FxRate | MissingRate {
+    const list = this.byKey.get(`${base}|${quote}|${rateType}`) ?? [];
     const found = list.filter((r) => monthOf(r.rateDate) === period).at(-1);
     return (
       found ?? {
         base,
         quote,
-        rateType: 'closing',
+        rateType,
         needed: period,
-        message: `no closing rate ${base}/${quote} dated in ${period} (the closing rate of ${period})`,
+        message: `no ${rateType} rate ${base}/${quote} dated in ${period} (the ${rateType} rate of ${period})`,
       }
     );
   }
