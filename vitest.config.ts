@@ -8,17 +8,27 @@ import type { TestSpecification } from 'vitest/node';
  * fresh clone has no timing cache, and vitest would order them by size (these are short files running long cases).
  */
 const SLOWEST_FIRST = [
-  'test/scale/workers.test.ts',
+  'test/posting/tryton-e2e.test.ts',
   'test/cli/import-100k.test.ts',
   'test/runner/rebuild.test.ts',
-  'test/runner/crash-live.test.ts',
-  'test/posting/tryton-e2e.test.ts',
-  'test/runner/crash-rebuild.test.ts',
+  'test/properties/order-independence.test.ts',
+  'test/eventstore/verify.test.ts',
+  'test/scale/workers.test.ts',
+  'test/generate/company.test.ts',
+  'test/cli/exceptions.test.ts',
   'test/http/fuzz.test.ts',
-  'test/posting/connectors/tryton.test.ts',
-  'test/posting/tie-out-hledger.test.ts',
   'test/posting/tryton-recovery.test.ts',
-  'test/cli/start.test.ts',
+  'test/runner/by-stream.test.ts',
+  'test/runner/crash-rebuild.test.ts',
+  'test/console/console.test.ts',
+  'test/cli/mappings.test.ts',
+  'test/runner/quarantine.test.ts',
+  'test/posting/lock-processes.test.ts',
+  'test/runner/crash-project.test.ts',
+  'test/posting/connectors/tryton.test.ts',
+  'test/exports/evidence.test.ts',
+  'test/runner/crash-live.test.ts',
+  'test/posting/multi-erp.test.ts',
 ];
 
 class SlowestFirst extends BaseSequencer {

@@ -61,6 +61,8 @@ export async function seedDemo(
     erp?: SimulatedConnector;
     /** The share of USD contracts DE01 sells (books in EUR): seeds the rates they are translated at too. */
     crossBorder?: number;
+    /** How many months of rates from the first booking (default 60: as far as a contract's billing and revenue run). */
+    rateMonths?: number;
   },
 ): Promise<DemoSummary | null> {
   if ((await store.headPosition()) !== null) return null;
@@ -74,8 +76,7 @@ export async function seedDemo(
   let events = 0;
   const ingestor = new Ingestor(store, { now });
   const crossBorder = options.crossBorder ?? 0;
-  // Five years of rates from the first booking: as far as a generated contract's billing and revenue run.
-  const rates = crossBorder > 0 ? generateRates(`${DEMO_FIRST_MONTH}-01`, 60) : [];
+  const rates = crossBorder > 0 ? generateRates(`${DEMO_FIRST_MONTH}-01`, options.rateMonths ?? 60) : [];
   await ingestor.ingestAll(rates, { actor: 'demo' }, { onBatch: (results) => (events += results.length) });
   const counts = await ingestor.ingestAll(
     generateCompany({

@@ -42,7 +42,9 @@ describe('cross-border sales', () => {
     const store = new SqliteEventStore({ path: join(dir, 'events.db'), synchronous: 'normal' });
     try {
       const erp = new SimulatedConnector();
-      await seedDemo(store, { contracts: 40, seed: 3, crossBorder: 0.5, now: () => new Date('2026-11-25T00:00:00Z') });
+      // Rates through the period posted (September 2026) and no further: a posting run needs none later.
+      const now = () => new Date('2026-11-25T00:00:00Z');
+      await seedDemo(store, { contracts: 40, seed: 3, crossBorder: 0.5, rateMonths: 9, now });
       const summary = await postingRun(store, { period: '2026-09', connector: erp, backoffMs: 1 });
       expect(summary.blocked.FX_RATE_MISSING ?? 0).toBe(0);
       const translated = erp
