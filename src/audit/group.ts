@@ -8,6 +8,7 @@ import { ZERO, dec, formatMoney, minus, monthsBetween, plus } from '../revenue/i
 import type { FxRate, MissingRate, RateBook } from '../revenue/fx.js';
 import { isMissing } from '../revenue/fx.js';
 import { postingMappings } from '../posting/index.js';
+import type { PostingMappings } from '../posting/index.js';
 import { schedulesOf } from './reports.js';
 import type { AuditDeps, GroupEntity, GroupEntityPeriod, GroupPeriodTotal, GroupReport } from './types.js';
 
@@ -26,8 +27,8 @@ function previousMonth(period: string): string {
 }
 
 /** An entity's movements per period from `from` to `to`, and its net position before `from`, in its currency. */
-async function movementsOf(deps: AuditDeps, legalEntity: string, from: string, to: string) {
-  const { docs, untranslated } = await schedulesOf(deps, legalEntity, 'functional', to);
+async function movementsOf(deps: AuditDeps, mappings: PostingMappings, legalEntity: string, from: string, to: string) {
+  const { docs, untranslated } = await schedulesOf(deps, legalEntity, 'functional', to, mappings);
   const periods = monthsBetween(from, to);
   const netAt = (period: string) =>
     docs.reduce((sum, doc) => {
@@ -148,7 +149,7 @@ export async function groupReport(
   for (const [legalEntity, functionalCurrency] of [...mappings.entityCurrencies].sort(([a], [b]) =>
     a.localeCompare(b),
   )) {
-    const movements = await movementsOf(deps, legalEntity, from, to);
+    const movements = await movementsOf(deps, mappings, legalEntity, from, to);
     const periods = translateEntity(functionalCurrency, reportingCurrency, mappings.rates, from, movements);
     entities.push({ legalEntity, functionalCurrency, periods, untranslated: movements.untranslated });
   }

@@ -4,6 +4,7 @@
 import type { PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';
 import { joinPostingStatus, postingStatus, revenueSchedule } from '../../projections/index.js';
 import { postingMappings } from '../posting/index.js';
+import type { PostingMappings } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
 import { ZERO, dec, formatMoney, minus, monthsBetween, plus } from '../revenue/index.js';
 import { billedToDate, inFunctionalCurrency } from './functional.js';
@@ -29,25 +30,29 @@ interface ReportDocs {
   untranslated: UntranslatedContract[];
 }
 
-/** A legal entity's schedule documents, each in the currency the report speaks (src/audit/functional.ts). */
+/**
+ * A legal entity's schedule documents, each in the currency the report speaks (src/audit/functional.ts). `mappings`:
+ * the mappings and rates already read, when one report asks for several entities.
+ */
 export async function schedulesOf(
   deps: AuditDeps,
   legalEntity: string,
   basis: ReportCurrency,
   through: string,
+  mappings?: PostingMappings,
 ): Promise<ReportDocs> {
   const keys = (await contractsOf(deps.read, legalEntity)).map((c) => c.contractId);
-  const [found, mappings] = await Promise.all([
+  const [found, inForce] = await Promise.all([
     docsOf<RevenueScheduleDoc>(deps.read, revenueSchedule.name, keys),
-    postingMappings(deps.store),
+    mappings ?? postingMappings(deps.store),
   ]);
-  const functionalCurrency = mappings.entityCurrencies.get(legalEntity) ?? null;
+  const functionalCurrency = inForce.entityCurrencies.get(legalEntity) ?? null;
   const docs = keys.map((k) => found.get(k)).filter((d): d is RevenueScheduleDoc => d !== undefined);
   if (basis === 'transaction' || functionalCurrency === null)
     return { basis, functionalCurrency, docs, untranslated: [] };
   const out: ReportDocs = { basis, functionalCurrency, docs: [], untranslated: [] };
   for (const doc of docs) {
-    const converted = inFunctionalCurrency(doc, functionalCurrency, mappings.rates, through);
+    const converted = inFunctionalCurrency(doc, functionalCurrency, inForce.rates, through);
     if ('doc' in converted) out.docs.push(converted.doc);
     else out.untranslated.push(converted.untranslated);
   }
