@@ -4,7 +4,7 @@
 // balances at the closing rate. What the two rates make differ is the translation difference (other comprehensive
 // income), shown as its own line so that opening + movements + translation difference = closing, to the cent.
 import type { Dec } from '../revenue/index.js';
-import { ZERO, dec, formatMoney, minus, monthsBetween, plus } from '../revenue/index.js';
+import { ZERO, dec, formatMoney, minus, monthsBetween, plus, previousMonth } from '../revenue/index.js';
 import type { FxRate, MissingRate, RateBook } from '../revenue/fx.js';
 import { isMissing } from '../revenue/fx.js';
 import { postingMappings } from '../posting/index.js';
@@ -19,11 +19,6 @@ interface Movements {
   exchangeDifference: Dec;
   /** Deferred revenue − contract asset at the period end (a liability, positive). */
   closing: Dec;
-}
-
-function previousMonth(period: string): string {
-  const [y, m] = period.split('-').map(Number) as [number, number];
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
 
 /** An entity's movements per period from `from` to `to`, and its net position before `from`, in its currency. */

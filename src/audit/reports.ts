@@ -6,7 +6,7 @@ import { joinPostingStatus, postingStatus, revenueSchedule } from '../../project
 import { postingMappings } from '../posting/index.js';
 import type { PostingMappings } from '../posting/index.js';
 import type { Dec } from '../revenue/index.js';
-import { ZERO, dec, formatMoney, minus, monthsBetween, plus } from '../revenue/index.js';
+import { ZERO, dec, formatMoney, minus, monthsBetween, plus, previousMonth } from '../revenue/index.js';
 import { billedToDate, inFunctionalCurrency } from './functional.js';
 import type { ReportCurrency } from './functional.js';
 import { contractsOf, docsOf } from './support.js';
@@ -139,11 +139,6 @@ export async function revenueWaterfall(
     currencies,
     untranslated,
   };
-}
-
-function previousMonth(period: string): string {
-  const [y, m] = period.split('-').map(Number) as [number, number];
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
 
 interface Sums {

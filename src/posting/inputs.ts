@@ -9,6 +9,7 @@ import type { JsonObject, PostingBlockCode, RecordedEvent } from '../../schemas/
 import type { EntityAccounts, PrepareInput } from './prepare.js';
 import { fxRateMissing } from './prepare.js';
 import type { RateBook } from '../revenue/fx.js';
+import { previousMonth } from '../revenue/index.js';
 import { rateBook } from './fx-rates.js';
 import { entityRegister } from './register.js';
 import type { EntityRegister } from './register.js';
@@ -202,9 +203,7 @@ export async function postingBlocks(
 
 /** The month before the one `now` falls in: the latest a posting run normally journals, rates published. */
 export function lastCompleteMonth(now: Date): string {
-  const month = now.toISOString().slice(0, 7);
-  const [y, m] = [Number(month.slice(0, 4)), Number(month.slice(5, 7))];
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+  return previousMonth(now.toISOString().slice(0, 7));
 }
 
 /** The latest month a contract has a bill or a schedule period in. */

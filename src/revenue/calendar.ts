@@ -61,6 +61,12 @@ export function nextMonth(period: string): string {
   return m === 12 ? `${String(y + 1).padStart(4, '0')}-01` : `${period.slice(0, 4)}-${String(m + 1).padStart(2, '0')}`;
 }
 
+export function previousMonth(period: string): string {
+  const y = Number(period.slice(0, 4));
+  const m = Number(period.slice(5, 7));
+  return m === 1 ? `${String(y - 1).padStart(4, '0')}-12` : `${period.slice(0, 4)}-${String(m - 1).padStart(2, '0')}`;
+}
+
 /** Months since year 0 of a `YYYY-MM` period: the difference of two is the months between them. */
 export function monthIndex(period: string): number {
   return Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7)) - 1;

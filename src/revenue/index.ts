@@ -19,4 +19,4 @@ export type { BillingEntry, PeriodBalance } from './balances.js';
 export { diffSchedules } from './diff.js';
 export { changeOf, negateMoney } from './money.js';
 export { ZERO, minus, plus } from './money.js';
-export { monthEnd, monthsBetween, nextMonth } from './calendar.js';
+export { monthEnd, monthsBetween, nextMonth, previousMonth } from './calendar.js';
