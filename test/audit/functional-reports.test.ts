@@ -11,21 +11,9 @@ import { rebuild } from '../../src/runner/index.js';
 import type { EntityRegisterSet } from '../../schemas/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
+import { DE01_EUR, fxRate } from '../support/fixtures.js';
 
-const DE01 = {
-  legalEntity: 'DE01',
-  currency: 'EUR',
-  accounts: {
-    receivable: '1100',
-    deferredRevenue: '2400',
-    contractAsset: '1300',
-    revenue: '4000',
-    taxPayable: '2200',
-    exchangeDifference: '7900',
-  },
-};
-
-const US01 = { ...DE01, legalEntity: 'US01', currency: 'USD' };
+const US01 = { ...DE01_EUR, legalEntity: 'US01', currency: 'USD' };
 
 const booked = (contractId: string, legalEntity = 'DE01') => ({
   type: 'ContractBooked',
@@ -57,19 +45,6 @@ const invoiced = (contractId: string, invoiceId: string, invoiceDate: string, am
   occurredAt: `${invoiceDate}T09:00:00Z`,
   data: { invoiceId, invoiceDate, lines: [{ lineId: 'L1', amount }] },
 });
-const rate = (
-  rateDate: string,
-  value: string,
-  rateType: 'spot' | 'average' | 'closing',
-  base = 'USD',
-  quote = 'EUR',
-) => ({
-  type: 'FxRatesPublished',
-  source: { system: 'ecb', id: `${base}-${quote}-${rateType}-${rateDate}`, version: 1 },
-  occurredAt: `${rateDate}T16:00:00Z`,
-  data: { rateDate, base, quote, rate: value, rateType },
-});
-
 describe('reports of a EUR legal entity with USD contracts', () => {
   let t: TestApp;
   const graphql = async (query: string) => {
@@ -83,7 +58,7 @@ describe('reports of a EUR legal entity with USD contracts', () => {
     t = await startTestApp({ REVTRAIL_PROJECTIONS: 'off' });
     const products = [{ sku: 'PLATFORM', pattern: 'ratable', ssp: '1200.00', convention: 'monthly' }] as const;
     await publishMapping(t.app.store, 'products', { products: [...products], reason: 'catalogue' }, new Date());
-    await publishMapping(t.app.store, 'accounts', { entities: [DE01, US01], reason: 'chart' }, new Date());
+    await publishMapping(t.app.store, 'accounts', { entities: [DE01_EUR, US01], reason: 'chart' }, new Date());
     const ingested = await t.post([
       // In advance: the whole year billed on 2026-01-01 at spot 0.90 (the worked example).
       booked('C-ADV'),
@@ -94,18 +69,18 @@ describe('reports of a EUR legal entity with USD contracts', () => {
       // Billed on a date no spot rate covers: untranslated in a report through March.
       booked('C-NORATE'),
       invoiced('C-NORATE', 'INV-NR-1', '2026-03-20', '1200.00'),
-      rate('2026-01-01', '0.90', 'spot'),
-      rate('2026-01-31', '0.90', 'average'),
-      rate('2026-02-01', '0.92', 'spot'),
-      rate('2026-02-27', '0.91', 'average'),
+      fxRate('2026-01-01', '0.90', { rateType: 'spot' }),
+      fxRate('2026-01-31', '0.90', { rateType: 'average' }),
+      fxRate('2026-02-01', '0.92', { rateType: 'spot' }),
+      fxRate('2026-02-27', '0.91', { rateType: 'average' }),
       // US01 keeps its books in USD: its USD contract needs no rate.
       booked('C-US', 'US01'),
       invoiced('C-US', 'INV-US-1', '2026-01-01', '1200.00'),
       // For the group view in USD: DE01's EUR at January's and February's average and closing rates.
-      rate('2026-01-30', '1.10', 'average', 'EUR', 'USD'),
-      rate('2026-01-31', '1.12', 'closing', 'EUR', 'USD'),
-      rate('2026-02-27', '1.08', 'average', 'EUR', 'USD'),
-      rate('2026-02-28', '1.05', 'closing', 'EUR', 'USD'),
+      fxRate('2026-01-30', '1.10', { rateType: 'average', base: 'EUR', quote: 'USD' }),
+      fxRate('2026-01-31', '1.12', { rateType: 'closing', base: 'EUR', quote: 'USD' }),
+      fxRate('2026-02-27', '1.08', { rateType: 'average', base: 'EUR', quote: 'USD' }),
+      fxRate('2026-02-28', '1.05', { rateType: 'closing', base: 'EUR', quote: 'USD' }),
     ]);
     expect(ingested.counts).toMatchObject({ appended: 16 });
     // C-NORATE recognises revenue from January, before its bill: the monthly averages cover it until March.

@@ -8,19 +8,7 @@ import { SimulatedConnector, postingRun, revtrailBalances } from '../../src/post
 import type { JournalLine } from '../../schemas/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
-
-const DE01 = {
-  legalEntity: 'DE01',
-  currency: 'EUR',
-  accounts: {
-    receivable: '1100',
-    deferredRevenue: '2400',
-    contractAsset: '1300',
-    revenue: '4000',
-    taxPayable: '2200',
-    exchangeDifference: '7900',
-  },
-};
+import { DE01_EUR, fxRate } from '../support/fixtures.js';
 
 const booking = {
   type: 'ContractBooked',
@@ -52,13 +40,6 @@ const invoice = {
   occurredAt: '2026-01-01T09:00:00Z',
   data: { invoiceId: 'INV-FX-1', invoiceDate: '2026-01-01', lines: [{ lineId: 'L1', amount: '1200.00' }] },
 };
-const rate = (id: string, rateDate: string, value: string, rateType = 'spot') => ({
-  type: 'FxRatesPublished',
-  source: { system: 'ecb', id, version: 1 },
-  occurredAt: `${rateDate}T16:00:00Z`,
-  data: { rateDate, base: 'USD', quote: 'EUR', rate: value, rateType },
-});
-
 const side = (l: JournalLine) => [l.account, l.debit, l.credit, l.fx?.amount ?? null, l.fx?.rate ?? null];
 
 describe('a USD contract of a EUR legal entity', () => {
@@ -72,7 +53,7 @@ describe('a USD contract of a EUR legal entity', () => {
     t = await startTestApp();
     const products = [{ sku: 'PLATFORM', pattern: 'ratable', ssp: '1200.00', convention: 'monthly' }] as const;
     await publishMapping(t.app.store, 'products', { products: [...products], reason: 'catalogue' }, new Date());
-    await publishMapping(t.app.store, 'accounts', { entities: [DE01], reason: 'chart' }, new Date());
+    await publishMapping(t.app.store, 'accounts', { entities: [DE01_EUR], reason: 'chart' }, new Date());
     const ingested = await t.post([booking, invoice]);
     expect(ingested.counts).toMatchObject({ appended: 2 });
   });
@@ -80,7 +61,7 @@ describe('a USD contract of a EUR legal entity', () => {
 
   it('is blocked FX_RATE_MISSING, naming pair, rate type and date, while the invoice date has no spot rate', async () => {
     // A spot 8 days before the invoice is outside the look-back: it is not used instead.
-    await t.post([rate('USD-EUR-2025-12-24', '2025-12-24', '0.88')]);
+    await t.post([fxRate('2025-12-24', '0.88', { id: 'USD-EUR-2025-12-24' })]);
     const first = await run('2026-01');
     expect(first).toMatchObject({ prepared: 0, posted: 0, blocked: { FX_RATE_MISSING: 1 } });
     expect(erp.documents()).toHaveLength(0);
@@ -100,7 +81,7 @@ describe('a USD contract of a EUR legal entity', () => {
   });
 
   it('posts on the first run after the rate arrives: billing at spot, January released at the billing rate', async () => {
-    const published = await t.post([rate('USD-EUR-2026-01-01', '2026-01-01', '0.90')]);
+    const published = await t.post([fxRate('2026-01-01', '0.90', { id: 'USD-EUR-2026-01-01' })]);
     spotEventId = published.results[0]!.eventId!;
     const second = await run('2026-01');
     expect(second).toMatchObject({ prepared: 1, posted: 1, blocked: {} });
@@ -124,7 +105,7 @@ describe('a USD contract of a EUR legal entity', () => {
   });
 
   it("releases 90.00 EUR in February whatever February's average rate", async () => {
-    await t.post([rate('USD-EUR-avg-2026-02', '2026-02-27', '1.05', 'average')]);
+    await t.post([fxRate('2026-02-27', '1.05', { rateType: 'average', id: 'USD-EUR-avg-2026-02' })]);
     expect(await run('2026-02')).toMatchObject({ prepared: 1, posted: 1 });
     expect(journalsOf('2026-02')[0]!.journal.lines.map(side)).toEqual([
       ['2400', '90.00', '0.00', '100.00', '0.90'],

@@ -62,3 +62,35 @@ export const US01_ACCOUNTS = {
     },
   ],
 };
+
+/**
+ * A legal entity keeping its books in EUR (DE01), with an account for exchange differences: the account-mapping
+ * entry of the foreign-currency tests (docs/accounting.md, "Foreign currency").
+ */
+export const DE01_EUR = {
+  legalEntity: 'DE01',
+  currency: 'EUR',
+  accounts: {
+    receivable: '1100',
+    deferredRevenue: '2400',
+    contractAsset: '1300',
+    revenue: '4000',
+    taxPayable: '2200',
+    exchangeDifference: '7900',
+  },
+};
+
+/** A published rate, 1 `base` = `rate` `quote`, as POST /v1/events takes it; `id` names its source record. */
+export function fxRate(
+  rateDate: string,
+  rate: string,
+  options: { rateType?: 'spot' | 'average' | 'closing'; base?: string; quote?: string; id?: string } = {},
+) {
+  const { rateType = 'spot', base = 'USD', quote = 'EUR' } = options;
+  return {
+    type: 'FxRatesPublished',
+    source: { system: 'ecb', id: options.id ?? `${base}-${quote}-${rateType}-${rateDate}`, version: 1 },
+    occurredAt: `${rateDate}T16:00:00Z`,
+    data: { rateDate, base, quote, rate, rateType },
+  };
+}

@@ -17,6 +17,7 @@ import { RateBook } from '../../../src/revenue/fx.js';
 import type { FxRate } from '../../../src/revenue/fx.js';
 import type { JournalLine } from '../../../schemas/index.js';
 import { INSTALL_HINT, describeWith } from '../../support/tryton.js';
+import { DE01_EUR } from '../../support/fixtures.js';
 
 const HLEDGER = '/usr/bin/hledger';
 const run = promisify(execFile);
@@ -42,14 +43,7 @@ const base: Omit<PrepareInput, 'journaled' | 'through' | 'postIn'> = {
   contract: { contractId: 'C-FX', legalEntity: 'DE01', customerId: 'CUST-FX', currency: 'USD' },
   schedule,
   billing: example.bills.map((b) => ({ date: b.date, amount: b.amount, tax: '0.00', eventId: b.eventId })),
-  accounts: {
-    receivable: '1100',
-    deferredRevenue: '2400',
-    contractAsset: '1300',
-    revenue: '4000',
-    taxPayable: '2200',
-    exchangeDifference: '7900',
-  },
+  accounts: DE01_EUR.accounts,
   revenueAccountOf: () => '4000',
   accountMappingVersion: 1,
   fx: { functionalCurrency: 'EUR', rates: new RateBook(example.rates) },
