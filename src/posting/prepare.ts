@@ -119,13 +119,16 @@ export function fxRateMissing(input: Omit<PrepareInput, 'journaled' | 'postIn'>)
 }
 
 /**
- * A translated contract's balances at the end of `through`, per rate. A contract with a rate missing has none: a
- * posting run blocks it (FX_RATE_MISSING) before it asks, and a trial balance shows it as a difference.
+ * A translated contract's balances at the end of `through`, per rate; or the rate its translation lacks (a posting
+ * run blocks it FX_RATE_MISSING, a trial balance shows it as a difference).
  */
-function translatedBalances(input: PrepareInput, fx: NonNullable<PrepareInput['fx']>): Map<string, Balance> {
+function translatedBalances(
+  input: PrepareInput,
+  fx: NonNullable<PrepareInput['fx']>,
+): Map<string, Balance> | MissingRate {
   const outcome = translationOf(input, fx);
+  if ('missing' in outcome) return outcome.missing;
   const out = new Map<string, Balance>();
-  if ('missing' in outcome) return out;
   const t: Translation = outcome.translation;
   const { contract, accounts } = input;
   const base = { legalEntity: contract.legalEntity, contractId: contract.contractId, customerId: contract.customerId };
@@ -150,8 +153,16 @@ function translatedBalances(input: PrepareInput, fx: NonNullable<PrepareInput['f
   return out;
 }
 
-/** What the contract's balances should be at the end of `through` (debit positive). */
+/**
+ * What the contract's balances should be at the end of `through` (debit positive); none for a translated contract
+ * whose rates are not all published.
+ */
 export function targetBalances(input: PrepareInput): Map<string, Balance> {
+  const target = targetOrMissing(input);
+  return target instanceof Map ? target : new Map<string, Balance>();
+}
+
+function targetOrMissing(input: PrepareInput): Map<string, Balance> | MissingRate {
   if (input.fx) return translatedBalances(input, input.fx);
   const { contract, schedule, accounts } = input;
   const end = monthEnd(input.through);
@@ -201,10 +212,10 @@ export function journaledBalances(lines: readonly JournalLine[]): Map<string, Ba
 export function prepareJournal(input: PrepareInput): PreparedJournal | null {
   // A translated contract with a rate missing has no target to journal towards (it is blocked FX_RATE_MISSING):
   // journaling towards none would reverse everything journaled so far.
-  if (input.fx && fxRateMissing(input)) return null;
+  const target = targetOrMissing(input);
+  if (!(target instanceof Map)) return null;
   const { contract } = input;
   const currency = input.fx?.functionalCurrency ?? contract.currency;
-  const target = targetBalances(input);
   const done = journaledBalances(input.journaled);
   const lines: JournalLine[] = [];
   const keys = [...new Set([...target.keys(), ...done.keys()])].sort();
