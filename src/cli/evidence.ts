@@ -12,13 +12,6 @@ import { ProjectionRunner } from '../runner/index.js';
 import { openStore } from '../store/index.js';
 import { UsageError } from './usage.js';
 
-export const EVIDENCE_USAGE = `  evidence --legal-entity LE --period YYYY-MM [--out FILE]
-                     the audit evidence pack of a legal entity's period (ZIP: reconciliation, waterfall, roll-forward
-                     and journals as CSV and XLSX, every journal's lineage, verify and the log's anchor, a SHA-256
-                     manifest), the same bytes as GET /v1/evidence; to FILE or stdout; exit 3 when the pack was written
-                     but the log failed verification (verify.json says where), exit 1 (the rule on stderr) when the
-                     period is over a pack's bounds`;
-
 const FLAGS = ['legal-entity', 'period', 'out'];
 
 function parseArgs(args: string[]): { legalEntity: string; period: string; out: string | undefined } {

@@ -20,18 +20,7 @@ import { Ingestor } from '../ingest/index.js';
 import { openReadStore } from '../readmodel/index.js';
 import { ProjectionRunner } from '../runner/index.js';
 import { openStore } from '../store/index.js';
-import { UsageError } from './usage.js';
-
-export const EXCEPTIONS_USAGE = `  exceptions list [--kind K] [--entity LE] [--status S] [--owner O] [--min-age-hours H] [--min-amount A]
-                  [--sort impact|age] [--limit N] [--offset N]
-                     exceptions as work items, largest amount at stake first (--sort age: oldest first; status: open,
-                     acknowledged, resolved, ignored, active (default) or all; kind: a kind or a code)
-  exceptions show ID | assign ID --owner NAME | ack ID | resolve ID [--reason R] | ignore ID --reason R | note ID --text T
-                     read or act on one exception (--actor NAME, default cli); exit 3 when refused
-  exceptions rejections [--day YYYY-MM-DD] [--system S] [--code C]
-                     refused inputs, newest first, with the replay count
-  exceptions replay REJECTION_ID [--corrected FILE]
-                     resubmit a refused input as it was (after a fix), or corrected (FILE: one inbound event, JSON)`;
+import { EXCEPTIONS_USAGE, UsageError } from './usage.js';
 
 function parse(args: string[], allowed: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];

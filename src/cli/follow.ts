@@ -4,7 +4,7 @@
 // SIGINT, then stops between two commits and exits 0.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config.js';
-import { runnerSettings } from '../config.js';
+import { loadConfig, runnerSettings } from '../config.js';
 import { PROJECTIONS } from '../../projections/index.js';
 import { configureMetrics, metricsHandler, recordProjectionBatch } from '../metrics/index.js';
 import { openReadStore } from '../readmodel/index.js';
@@ -192,4 +192,10 @@ function dieAtBatch(): { onBatch?: () => void } {
       if (++batches >= at) process.kill(process.pid, 'SIGKILL');
     },
   };
+}
+
+export async function projectCommand(args: string[]): Promise<number> {
+  const { follow: following, partition } = parseProjectArgs(args);
+  const config = loadConfig();
+  return following ? follow(config, partition) : catchUpOnce(config, partition);
 }

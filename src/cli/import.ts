@@ -5,7 +5,10 @@ import { createInterface } from 'node:readline';
 import type { DomainError, Limits } from '../../schemas/index.js';
 import type { IngestStatus } from '../ingest/index.js';
 import { Ingestor } from '../ingest/index.js';
+import { loadConfig } from '../config.js';
 import type { EventStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
+import { progressBar } from './progress.js';
 
 export interface ImportSummary {
   lines: number;
@@ -72,4 +75,30 @@ export async function importJsonl(
   );
   summary.counts = { ...counts, rejected: counts.rejected + unparseable };
   return summary;
+}
+
+export async function importCommand(file: string | undefined): Promise<number> {
+  if (!file) throw new Error('usage: revtrail import FILE');
+  const config = loadConfig();
+  const store = openStore(config.store, { synchronous: config.sqliteSync });
+  try {
+    let bar: ReturnType<typeof progressBar> | null = null;
+    const counts = (c: Record<string, number>): string =>
+      `${c.appended} appended, ${c.duplicate} duplicate, ${c.held} held, ${c.rejected} rejected`;
+    const summary = await importJsonl(store, file, {
+      limits: config.limits,
+      onProgress: (bytes, total, s) => {
+        bar ??= progressBar('import', total, 'events');
+        bar.update(bytes, s.lines, counts(s.counts));
+      },
+    });
+    const { appended, duplicate, held, rejected } = summary.counts;
+    (bar as ReturnType<typeof progressBar> | null)?.finish(summary.lines, counts(summary.counts));
+    process.stdout.write(
+      `${JSON.stringify({ file, lines: summary.lines, appended, duplicate, held, rejected, firstRejections: summary.firstRejections }, null, 2)}\n`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
 }

@@ -13,15 +13,6 @@ import type { EventStore } from '../store/index.js';
 import { openStore } from '../store/index.js';
 import { UsageError } from './usage.js';
 
-export const MAPPINGS_USAGE = `  mappings publish KIND --file FILE [--reason R] [--based-on N] [--actor NAME]
-                     publish a new version of a mapping (KIND: products, accounts or entities, the entity register)
-                     from a JSON file shaped as POST /v1/mappings/KIND takes it; --reason and --based-on override the
-                     file's; exit 3 when refused (STALE_VERSION, CURRENCY_CONFLICT...), 2 when the file is invalid
-  mappings show KIND [--version N]
-                     the version in force (or version N), with who published it, when and why
-  mappings versions KIND
-                     every published version, newest first, without its entries`;
-
 const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 
 function parse(args: string[], allowed: string[]): { kind: MappingKind; flags: Record<string, string> } {
