@@ -48,6 +48,9 @@ export async function startTestApp(env: Record<string, string> = {}, deps: AppDe
     // The metrics' read-model watcher reads the read store on its own schedule; an hour keeps it out of the tests
     // that count read-store queries (the metrics test runs the real service with its own interval).
     REVTRAIL_METRICS_REFRESH_MS: '3600000',
+    // Commits reach the OS, not the platter: these tests stop processes, never the machine, so an fsync per request
+    // (the default) would only cost time. The crash tests choose their own setting.
+    REVTRAIL_SQLITE_SYNC: 'normal',
     ...env,
   });
   const app = await buildApp(config, { keys: [...apiKeys, ...keysFromEnv(config.apiKeys)], ...deps });
