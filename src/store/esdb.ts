@@ -17,21 +17,15 @@
 // subscriptions use the server's stream-name / event-type prefix filters. Reads from a position are inclusive in
 // EventStoreDB and subscriptions exclusive; the port's `after` is exclusive for both, and every event at or before the
 // last position handed out is dropped here, so neither difference nor a server-side replay can cause a duplicate.
-import {
-  BACKWARDS,
-  END,
+import type * as Esdb from '@eventstore/db-client';
+import type {
+  AllStreamResolvedEvent,
   EventStoreDBClient,
-  FORWARDS,
-  NO_STREAM,
-  START,
-  StreamNotFoundError,
-  WrongExpectedVersionError as EsdbWrongExpectedVersionError,
-  eventTypeFilter,
-  excludeSystemEvents,
-  jsonEvent,
-  streamNameFilter,
+  Filter,
+  ReadPosition,
+  ResolvedEvent,
 } from '@eventstore/db-client';
-import type { AllStreamResolvedEvent, Filter, ReadPosition, ResolvedEvent } from '@eventstore/db-client';
+import { createRequire } from 'node:module';
 import { GENESIS_HASH, eventHash, sealEvents } from './chain.js';
 import type {
   AppendRequest,
@@ -55,6 +49,16 @@ import type {
 } from '../../schemas/index.js';
 import { WrongExpectedVersionError } from './types.js';
 import { comparePositions, matchesFilter } from '../../schemas/index.js';
+
+let library: typeof Esdb | undefined;
+/**
+ * The EventStoreDB client library (gRPC), loaded when a store first needs it: a process on the embedded store, such as
+ * every CLI command there, does not pay the ~0.15 s it takes to load.
+ */
+function esdb(): typeof Esdb {
+  library ??= createRequire(import.meta.url)('@eventstore/db-client') as typeof Esdb;
+  return library;
+}
 
 /** Events per $all read call (readAll filters client-side, so each page is bounded rather than the whole log). */
 const PAGE = 500;
@@ -143,12 +147,12 @@ function wireEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): WireEvent 
 /** The server-side part of a filter: one kind of prefix (the client sends one); system events out when no prefix. */
 function serverFilter(filter: AllFilter | undefined): Filter {
   if (filter?.streamPrefixes && filter.streamPrefixes.length > 0) {
-    return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
+    return esdb().streamNameFilter({ prefixes: [...filter.streamPrefixes] });
   }
   if (filter?.eventTypePrefixes && filter.eventTypePrefixes.length > 0) {
-    return eventTypeFilter({ prefixes: [...filter.eventTypePrefixes] });
+    return esdb().eventTypeFilter({ prefixes: [...filter.eventTypePrefixes] });
   }
-  return excludeSystemEvents();
+  return esdb().excludeSystemEvents();
 }
 
 function isAfter(p: Position, after: Position | null): boolean {
@@ -243,11 +247,11 @@ class EsdbEventStore implements EventStore {
     const { sealed } = sealEvents(streamId, events, first, prevHash);
     // Metadata goes as the canonical bytes the chain hashed (a Buffer is sent as is); data as JSON.
     const proposed = sealed.map((e) =>
-      jsonEvent({ id: e.eventId, type: e.type, data: e.data, metadata: Buffer.from(e.metadataJson, 'utf8') }),
+      esdb().jsonEvent({ id: e.eventId, type: e.type, data: e.data, metadata: Buffer.from(e.metadataJson, 'utf8') }),
     );
     try {
       const result = await this.client.appendToStream(streamId, proposed, {
-        expectedRevision: after === 'no_stream' ? NO_STREAM : BigInt(after),
+        expectedRevision: after === 'no_stream' ? esdb().NO_STREAM : BigInt(after),
       });
       // An append acknowledged without a position wrote nothing (idempotent retry), so it is reported as a no-op;
       // where a server does report a position for such a retry, it reads as a write (noop stays unknown).
@@ -258,7 +262,7 @@ class EsdbEventStore implements EventStore {
           }
         : { nextExpectedRevision: Number(result.nextExpectedRevision), position: null, noop: true };
     } catch (err) {
-      if (err instanceof EsdbWrongExpectedVersionError) {
+      if (err instanceof esdb().WrongExpectedVersionError) {
         const actual = typeof err.actualVersion === 'bigint' ? Number(err.actualVersion) : null;
         throw new WrongExpectedVersionError(streamId, reportAs, actual);
       }
@@ -282,8 +286,8 @@ class EsdbEventStore implements EventStore {
     if (!backwards && from === 'end') return;
     if (options.maxCount !== undefined && options.maxCount <= 0) return;
     const read = this.client.readStream(streamId, {
-      direction: backwards ? BACKWARDS : FORWARDS,
-      fromRevision: from === 'start' ? START : from === 'end' ? END : BigInt(from),
+      direction: backwards ? esdb().BACKWARDS : esdb().FORWARDS,
+      fromRevision: from === 'start' ? esdb().START : from === 'end' ? esdb().END : BigInt(from),
       ...(options.maxCount === undefined ? {} : { maxCount: options.maxCount }),
     });
     try {
@@ -292,7 +296,7 @@ class EsdbEventStore implements EventStore {
         if (e) yield toRecordedEvent(e, resolved.commitPosition);
       }
     } catch (err) {
-      if (err instanceof StreamNotFoundError) return;
+      if (err instanceof esdb().StreamNotFoundError) return;
       throw err;
     }
   }
@@ -328,14 +332,14 @@ class EsdbEventStore implements EventStore {
       for await (const { e, commitPosition } of this.userEvents(null)) yield toLogEntry(e, commitPosition);
       return;
     }
-    const read = this.client.readStream(options.streamId, { direction: FORWARDS, fromRevision: START });
+    const read = this.client.readStream(options.streamId, { direction: esdb().FORWARDS, fromRevision: esdb().START });
     try {
       for await (const resolved of this.track<ResolvedEvent>(read)) {
         const e = wireEvent(resolved);
         if (e) yield toLogEntry(e, resolved.commitPosition);
       }
     } catch (err) {
-      if (err instanceof StreamNotFoundError) return;
+      if (err instanceof esdb().StreamNotFoundError) return;
       throw err;
     }
   }
@@ -346,7 +350,11 @@ class EsdbEventStore implements EventStore {
   ): AsyncGenerator<{ e: WireEvent; commitPosition: bigint | undefined }> {
     let cursor = after;
     for (;;) {
-      const read = this.client.readAll({ direction: FORWARDS, fromPosition: cursor ?? START, maxCount: PAGE });
+      const read = this.client.readAll({
+        direction: esdb().FORWARDS,
+        fromPosition: cursor ?? esdb().START,
+        maxCount: PAGE,
+      });
       let seen = 0;
       for await (const resolved of this.track<AllStreamResolvedEvent>(read)) {
         seen++;
@@ -364,7 +372,7 @@ class EsdbEventStore implements EventStore {
     this.assertOpen();
     let last = options.after ?? null;
     const sub = this.client.subscribeToAll({
-      fromPosition: last ?? START,
+      fromPosition: last ?? esdb().START,
       filter: serverFilter(options.filter),
     });
     const events = sub[Symbol.asyncIterator]();
@@ -424,10 +432,10 @@ class EsdbEventStore implements EventStore {
   async headPosition(): Promise<Position | null> {
     this.assertOpen();
     // $all ends with system events on a live node (stats, scavenges…): page backwards to the newest user event.
-    let from: ReadPosition = END;
+    let from: ReadPosition = esdb().END;
     let bound: Position | null = null;
     for (;;) {
-      const read = this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: HEAD_PAGE });
+      const read = this.client.readAll({ direction: esdb().BACKWARDS, fromPosition: from, maxCount: HEAD_PAGE });
       let seen = 0;
       let found: Position | null = null;
       for await (const resolved of this.track<AllStreamResolvedEvent>(read)) {
@@ -502,5 +510,5 @@ class EsdbEventStore implements EventStore {
 
 /** Opens the adapter over `esdb://…` (or `esdb+discover://…`); connects lazily, on the first call. */
 export function openEsdbStore(connectionString: string): EventStore {
-  return new EsdbEventStore(EventStoreDBClient.connectionString(connectionString));
+  return new EsdbEventStore(esdb().EventStoreDBClient.connectionString(connectionString));
 }
