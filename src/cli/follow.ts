@@ -13,13 +13,12 @@ import {
   PartitionLayoutChangedError,
   ProjectionRunner,
   ProjectionWorker,
-  buildWorkerServer,
   formatPartition,
-  listenWorkerServer,
   parsePartition,
   partitionScope,
 } from '../runner/index.js';
 import type { Partition } from '../runner/index.js';
+import { buildWorkerServer, listenWorkerServer } from '../runner/worker-server.js';
 import { openStore } from '../store/index.js';
 import { UsageError } from './usage.js';
 import type { EventStore } from '../store/index.js';

@@ -14,7 +14,8 @@
 // refuses the JSON escapes for both; projections may carry either from a source system's ids. Keys and tags are
 // stored through `encodeText` (identity for every other string); a document holding such a string is stored with its
 // strings encoded the same way and the row marked `escaped`, so every string reads back as it was written.
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { Json, JsonObject, Position } from '../../schemas/index.js';
 import type { ReadQuery } from './sqlite.js';
 import type { BatchWrite, Generation, GenerationState, ReadStore, Target } from './types.js';
@@ -124,7 +125,9 @@ export class PostgresReadStore implements ReadStore {
 
   constructor(connectionString: string, options: PostgresReadStoreOptions = {}) {
     this.onQuery = options.onQuery;
-    this.pool = new pg.Pool({ connectionString, max: options.maxConnections ?? 10 });
+    // `pg` is loaded by the first PostgreSQL read store, not by every process that can open one (the CLI on SQLite).
+    const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+    this.pool = new Pool({ connectionString, max: options.maxConnections ?? 10 });
     // An idle connection the server dropped is discarded by the pool; the next call opens a new one or fails itself.
     this.pool.on('error', () => undefined);
     this.ready = this.transaction(async (client) => {

@@ -24,5 +24,3 @@ export type { Partition } from './partition.js';
 export type { RunnerScope } from './runner.js';
 export { ProjectionWorker } from './worker.js';
 export type { WorkerOptions, WorkerPhase, WorkerStatus } from './worker.js';
-export { buildWorkerServer, listenWorkerServer } from './worker-server.js';
-export type { WorkerServerOptions } from './worker-server.js';
