@@ -2,24 +2,10 @@
 // for an entity and period; the contracts come a server page at a time (`contractPage`, breaks first, "More" asks for
 // the next), and a break opens the contract's journals behind it.
 import { useEffect, useState } from 'react';
-import type { FormEvent } from 'react';
 import { gql } from './api';
-import { money, useEntities } from './data';
-import {
-  ErrorBox,
-  EvidenceButton,
-  ExportButtons,
-  Field,
-  PERIOD,
-  PagedTable,
-  Select,
-  Show,
-  go,
-  href,
-  lastMonth,
-  message,
-  useLoad,
-} from './ui';
+import { money } from './data';
+import { PeriodFilters, usePeriodReport } from './report-filters';
+import { ErrorBox, EvidenceButton, ExportButtons, PagedTable, Show, href, message, useLoad } from './ui';
 
 interface Row {
   contractId: string;
@@ -122,42 +108,12 @@ const JOURNALS = /* GraphQL */ `
 `;
 
 export function ReconciliationScreen({ query }: { query: URLSearchParams }) {
-  const entities = useEntities();
-  const legalEntity = query.get('legalEntity') ?? entities[0]?.legalEntity ?? '';
-  const period = query.get('period') ?? lastMonth();
-  const [form, setForm] = useState({ legalEntity, period });
-  useEffect(() => setForm({ legalEntity, period }), [legalEntity, period]);
-  const valid = legalEntity !== '' && PERIOD.test(period);
-  const loaded = useLoad(
-    () =>
-      valid
-        ? gql<Answer>(QUERY, { legalEntity, period, first: ROWS })
-        : Promise.reject(new Error('choose an entity and a period (YYYY-MM)')),
-    [legalEntity, period],
-  );
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    go(['reconciliation'], form);
-  };
+  const report = usePeriodReport(query, (scope) => gql<Answer>(QUERY, { ...scope, first: ROWS }));
+  const { legalEntity, period, valid, loaded } = report;
   return (
     <section aria-labelledby="recon-title">
       <h1 id="recon-title">Reconciliation</h1>
-      <form className="filters" onSubmit={submit} aria-label="Reconciliation scope">
-        <Select
-          label="Legal entity"
-          name="legalEntity"
-          value={form.legalEntity}
-          options={entities.map((e) => e.legalEntity)}
-          onChange={(v) => setForm({ ...form, legalEntity: v })}
-        />
-        <Field
-          label="Period (YYYY-MM)"
-          name="period"
-          value={form.period}
-          onChange={(v) => setForm({ ...form, period: v })}
-        />
-        <button type="submit">Show</button>
-      </form>
+      <PeriodFilters screen="reconciliation" label="Reconciliation scope" report={report} />
       {valid ? (
         <p>
           <ExportButtons table="reconciliation" params={{ legalEntity, period }} />{' '}

@@ -4,11 +4,11 @@ import { BarChart } from 'echarts/charts';
 import { AriaComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
-import { useEffect, useRef, useState } from 'react';
-import type { FormEvent } from 'react';
+import { useEffect, useRef } from 'react';
 import { gql } from './api';
-import { money, useEntities } from './data';
-import { ExportButtons, Field, PERIOD, PagedTable, Select, Show, go, lastMonth, useLoad } from './ui';
+import { money } from './data';
+import { PeriodFilters, ReportFilters, usePeriodReport, useReportEntity } from './report-filters';
+import { ExportButtons, PERIOD, PagedTable, Show, lastMonth, useLoad } from './ui';
 
 echarts.use([BarChart, GridComponent, TooltipComponent, LegendComponent, AriaComponent, CanvasRenderer]);
 
@@ -57,19 +57,10 @@ function addMonths(period: string, months: number): string {
   return d.toISOString().slice(0, 7);
 }
 
-/** The entity picker and period fields of a report: the first entity of the account mapping unless one is chosen. */
-function useEntity(query: URLSearchParams): string {
-  const entities = useEntities();
-  return query.get('legalEntity') ?? entities[0]?.legalEntity ?? '';
-}
-
 export function WaterfallScreen({ query }: { query: URLSearchParams }) {
-  const entities = useEntities();
-  const legalEntity = useEntity(query);
+  const { entities, legalEntity } = useReportEntity(query);
   const to = query.get('to') ?? addMonths(lastMonth(), 6);
   const from = query.get('from') ?? addMonths(to, -11);
-  const [form, setForm] = useState({ legalEntity, from, to });
-  useEffect(() => setForm({ legalEntity, from, to }), [legalEntity, from, to]);
   const valid = legalEntity !== '' && PERIOD.test(from) && PERIOD.test(to);
   const loaded = useLoad(
     () =>
@@ -78,25 +69,19 @@ export function WaterfallScreen({ query }: { query: URLSearchParams }) {
         : Promise.reject(new Error('choose an entity and periods (YYYY-MM)')),
     [legalEntity, from, to],
   );
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    go(['waterfall'], form);
-  };
   return (
     <section aria-labelledby="waterfall-title">
       <h1 id="waterfall-title">Revenue waterfall</h1>
-      <form className="filters" onSubmit={submit} aria-label="Waterfall range">
-        <Select
-          label="Legal entity"
-          name="legalEntity"
-          value={form.legalEntity}
-          options={entities.map((e) => e.legalEntity)}
-          onChange={(v) => setForm({ ...form, legalEntity: v })}
-        />
-        <Field label="From (YYYY-MM)" name="from" value={form.from} onChange={(v) => setForm({ ...form, from: v })} />
-        <Field label="To (YYYY-MM)" name="to" value={form.to} onChange={(v) => setForm({ ...form, to: v })} />
-        <button type="submit">Show</button>
-      </form>
+      <ReportFilters
+        screen="waterfall"
+        label="Waterfall range"
+        entities={entities}
+        applied={{ legalEntity, from, to }}
+        fields={[
+          { name: 'from', label: 'From (YYYY-MM)' },
+          { name: 'to', label: 'To (YYYY-MM)' },
+        ]}
+      />
       {valid ? <ExportButtons table="waterfall" params={{ legalEntity, period: to, from, to }} /> : null}
       <Show loaded={loaded}>
         {({ revenueWaterfall: w }) =>
@@ -204,42 +189,12 @@ const ROLLFORWARD = /* GraphQL */ `
 `;
 
 export function RollforwardScreen({ query }: { query: URLSearchParams }) {
-  const entities = useEntities();
-  const legalEntity = useEntity(query);
-  const period = query.get('period') ?? lastMonth();
-  const [form, setForm] = useState({ legalEntity, period });
-  useEffect(() => setForm({ legalEntity, period }), [legalEntity, period]);
-  const valid = legalEntity !== '' && PERIOD.test(period);
-  const loaded = useLoad(
-    () =>
-      valid
-        ? gql<Rollforward>(ROLLFORWARD, { legalEntity, period })
-        : Promise.reject(new Error('choose an entity and a period (YYYY-MM)')),
-    [legalEntity, period],
-  );
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    go(['rollforward'], form);
-  };
+  const report = usePeriodReport(query, (scope) => gql<Rollforward>(ROLLFORWARD, scope));
+  const { legalEntity, period, valid, loaded } = report;
   return (
     <section aria-labelledby="rollforward-title">
       <h1 id="rollforward-title">Deferred revenue roll-forward</h1>
-      <form className="filters" onSubmit={submit} aria-label="Roll-forward period">
-        <Select
-          label="Legal entity"
-          name="legalEntity"
-          value={form.legalEntity}
-          options={entities.map((e) => e.legalEntity)}
-          onChange={(v) => setForm({ ...form, legalEntity: v })}
-        />
-        <Field
-          label="Period (YYYY-MM)"
-          name="period"
-          value={form.period}
-          onChange={(v) => setForm({ ...form, period: v })}
-        />
-        <button type="submit">Show</button>
-      </form>
+      <PeriodFilters screen="rollforward" label="Roll-forward period" report={report} />
       {valid ? <ExportButtons table="rollforward" params={{ legalEntity, period }} /> : null}
       <Show loaded={loaded}>
         {({ deferredRevenueRollforward: r }) =>
