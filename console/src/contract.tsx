@@ -2,8 +2,11 @@
 // hashes (REST /v1/contracts/:id/events), obligations and allocation, the schedule per period, balances, and the
 // journals with their ERP status, each opening its lineage.
 import { gql, rest } from './api';
+import { CONTRACT_SUMMARY } from './contracts';
+import type { ContractSummary } from './contracts';
 import { money } from './data';
 import { ExportButtons, Hash, PagedTable, Show, href, useLoad, useLocalPage } from './ui';
+import type { ObligationView } from '../../src/audit/types';
 
 export interface Version {
   version: number;
@@ -16,66 +19,44 @@ export interface Version {
   source: { system: string; id: string } | null;
 }
 
-interface ContractView {
-  contract: {
-    id: string;
+interface Contract extends ContractSummary {
+  cancelledOn: string | null;
+  versions: Version[];
+  /** The audit view's obligation, named by its line id. */
+  obligations: (Omit<ObligationView, 'obligation'> & { lineId: string })[];
+  schedule: {
     status: string;
-    legalEntity: string | null;
-    customerId: string | null;
-    currency: string | null;
-    bookingDate: string | null;
-    versionInForce: number;
-    heldVersions: number[];
-    cancelledOn: string | null;
-    versions: Version[];
-    obligations: {
-      lineId: string;
-      sku: string;
-      pattern: string;
-      allocated: string;
-      variable: string;
-      recognised: string;
-      serviceStart: string | null;
-      serviceEnd: string | null;
-      active: boolean;
-    }[];
-    schedule: {
-      status: string;
-      transactionPrice: string;
-      mappingVersion: number;
-      periods: { period: string; amount: string; cumulative: string }[];
-    } | null;
-    balances: {
-      period: string;
-      billed: string;
-      recognised: string;
-      deferredRevenue: string;
-      contractAsset: string;
-    }[];
-    journals: {
-      id: string;
-      period: string;
-      date: string;
-      status: string;
-      attempts: number;
-      erpDocumentId: string | null;
-      revenue: string;
-      rejection: { code: string; message: string } | null;
-    }[];
+    transactionPrice: string;
+    mappingVersion: number;
+    periods: { period: string; amount: string; cumulative: string }[];
   } | null;
+  balances: {
+    period: string;
+    billed: string;
+    recognised: string;
+    deferredRevenue: string;
+    contractAsset: string;
+  }[];
+  journals: {
+    id: string;
+    period: string;
+    date: string;
+    status: string;
+    attempts: number;
+    erpDocumentId: string | null;
+    revenue: string;
+    rejection: { code: string; message: string } | null;
+  }[];
+}
+
+interface ContractView {
+  contract: Contract | null;
 }
 
 const QUERY = /* GraphQL */ `
   query Contract($id: ID!) {
     contract(id: $id) {
-      id
-      status
-      legalEntity
-      customerId
-      currency
-      bookingDate
-      versionInForce
-      heldVersions
+      ...ContractSummary
       cancelledOn
       versions {
         version
@@ -133,6 +114,7 @@ const QUERY = /* GraphQL */ `
       }
     }
   }
+  ${CONTRACT_SUMMARY}
 `;
 
 export interface RawEvent {
@@ -147,8 +129,6 @@ export interface RawEvent {
     prevHash: string;
   };
 }
-
-type Contract = NonNullable<ContractView['contract']>;
 
 export function ContractScreen({ id }: { id: string }) {
   const loaded = useLoad(

@@ -5,7 +5,8 @@ import { gql } from './api';
 import { useEntities } from './data';
 import { Field, PagedTable, Select, Show, go, href, useLoad } from './ui';
 
-interface ContractRow {
+/** A contract's header: a row of the list, and the top of one contract's page (./contract.tsx). */
+export interface ContractSummary {
   id: string;
   status: string;
   legalEntity: string | null;
@@ -20,9 +21,22 @@ interface ContractPage {
   contracts: {
     totalCount: number;
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: { node: ContractRow }[];
+    edges: { node: ContractSummary }[];
   };
 }
+
+export const CONTRACT_SUMMARY = /* GraphQL */ `
+  fragment ContractSummary on Contract {
+    id
+    status
+    legalEntity
+    customerId
+    currency
+    bookingDate
+    versionInForce
+    heldVersions
+  }
+`;
 
 const QUERY = /* GraphQL */ `
   query Contracts($filter: ContractFilter, $first: Int, $after: String) {
@@ -34,18 +48,12 @@ const QUERY = /* GraphQL */ `
       }
       edges {
         node {
-          id
-          status
-          legalEntity
-          customerId
-          currency
-          bookingDate
-          versionInForce
-          heldVersions
+          ...ContractSummary
         }
       }
     }
   }
+  ${CONTRACT_SUMMARY}
 `;
 
 const PAGE = 20;

@@ -7,34 +7,10 @@ import { rest } from './api';
 import { money } from './data';
 import { useCan } from './session';
 import { ErrorBox, PagedTable, href, message } from './ui';
+import type { MappingPreview, PeriodEffect } from '../../src/audit/mapping-preview';
 
-interface PeriodEffect {
-  period: string;
-  currency: string;
-  before: string;
-  after: string;
-  delta: string;
-}
-
-interface ContractEffect {
-  contractId: string;
-  legalEntity: string | null;
-  currency: string | null;
-  statusBefore: string | null;
-  statusAfter: string | null;
-  periods: PeriodEffect[];
-  changes: string[];
-}
-
-interface Preview {
-  unchanged: boolean;
-  currentVersion: number;
-  proposedVersion: number;
-  changedSkus: string[];
-  summary: { examined: number; changed: number; totals: PeriodEffect[] } | null;
-  contracts: ContractEffect[];
-  next: string | null;
-}
+/** POST /v1/mappings/products/dry-run's answer. */
+type Preview = MappingPreview & { unchanged: boolean };
 
 interface InForce {
   version: number;

@@ -2,6 +2,7 @@
 // per contract and in total equals what publishing it and letting the projection recompute then gives, the answer is
 // paged, a bad proposal is refused naming its field, and the preview writes nothing (log and read model unchanged).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MappingPreview } from '../../src/audit/index.js';
 import { dec, minus } from '../../src/revenue/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
@@ -50,22 +51,6 @@ const PROPOSED = {
   basedOnVersion: 1,
 };
 
-interface PeriodEffect {
-  period: string;
-  currency: string;
-  before: string;
-  after: string;
-  delta: string;
-}
-interface Preview {
-  currentVersion: number;
-  proposedVersion: number;
-  changedSkus: string[];
-  summary: { examined: number; changed: number; totals: PeriodEffect[] } | null;
-  contracts: { contractId: string; currency: string; periods: PeriodEffect[]; changes: string[] }[];
-  next: string | null;
-}
-
 type Periods = { period: string; total: string }[];
 
 describe('POST /v1/mappings/products/dry-run', () => {
@@ -101,16 +86,16 @@ describe('POST /v1/mappings/products/dry-run', () => {
     const before = await snapshot();
     const first = await dryRun(PROPOSED, '?limit=1');
     expect(first.status).toBe(200);
-    const page1 = first.body as Preview;
+    const page1 = first.body as MappingPreview;
     expect(page1).toMatchObject({ currentVersion: 1, proposedVersion: 2, changedSkus: ['ADDON', 'SETUP'] });
     // C-1, C-2 and C-3 use a changed SKU; C-3's revenue does not move.
     expect(page1.summary).toMatchObject({ examined: 3, changed: 2 });
     expect(page1.contracts.map((c) => c.contractId)).toEqual(['C-1']);
     expect(page1.next).toBe('C-1');
-    const page2 = (await dryRun(PROPOSED, `?limit=1&after=${page1.next}`)).body as Preview;
+    const page2 = (await dryRun(PROPOSED, `?limit=1&after=${page1.next}`)).body as MappingPreview;
     expect(page2.contracts.map((c) => c.contractId)).toEqual(['C-2']);
     expect(page2).toMatchObject({ next: null, summary: null });
-    const whole = (await dryRun(PROPOSED)).body as Preview;
+    const whole = (await dryRun(PROPOSED)).body as MappingPreview;
     expect(whole.contracts.map((c) => c.contractId)).toEqual(['C-1', 'C-2']);
     expect(whole.contracts[0]!.changes.join('\n')).toContain('line B allocated');
     expect(await snapshot()).toEqual(before);
