@@ -6,13 +6,7 @@
 // here are compared with the stored ones and dropped.
 import type { ProductsInForce, RevenueScheduleDoc } from '../../projections/index.js';
 import { bookingOf, revenueSchedule } from '../../projections/index.js';
-import {
-  MAPPING_EVENT,
-  decidePublish,
-  evolveMapping,
-  initialMappingState,
-  mappingStream,
-} from '../../commands/mapping.js';
+import { MAPPING_EVENT, mappingStream } from '../../commands/mapping.js';
 import type { DomainError, ProductMappingSet, RecordedEvent } from '../../schemas/index.js';
 import { formatPosition } from '../../schemas/index.js';
 import type { Dec, Schedule } from '../revenue/index.js';
@@ -20,6 +14,7 @@ import { ZERO, dec, diffSchedules, formatMoney, minus, plus } from '../revenue/i
 import type { DeriveBudget } from '../../projections/index.js';
 import type { Erp } from '../posting/erp.js';
 import { unpostableAccounts } from '../posting/mapping-check.js';
+import { decidePublicationNow } from '../posting/register.js';
 import type { AuditDeps } from './types.js';
 
 /** Revenue of one period in one currency, with and without the proposal. */
@@ -79,10 +74,11 @@ export async function checkProposal(
 ): Promise<{ refused: 'invalid' | 'conflict'; errors: DomainError[] } | { refused: null; unchanged: boolean }> {
   const unpostable = unpostableAccounts(connector, 'products', set);
   if (unpostable.length > 0) return { refused: 'invalid', errors: unpostable };
-  let state = initialMappingState;
-  for await (const e of deps.store.readStream(mappingStream('products'))) state = evolveMapping(state, e);
   // The decision reads neither the time nor the actor; they only stamp the event it would append.
-  const decision = decidePublish(state, 'products', set, { receivedAt: new Date(0).toISOString(), actor: 'preview' });
+  const decision = await decidePublicationNow(deps.store, 'products', set, {
+    receivedAt: new Date(0).toISOString(),
+    actor: 'preview',
+  });
   if (decision.outcome === 'rejected') return { refused: 'conflict', errors: decision.errors };
   return { refused: null, unchanged: decision.outcome === 'unchanged' };
 }

@@ -9,6 +9,7 @@ import type { EventStore } from '../store/index.js';
 import type { KeyRing } from '../auth/index.js';
 import { recordIngest } from '../metrics/index.js';
 import type { IngestOutcome } from '../metrics/index.js';
+import { lookupRoute } from './lookup.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface EventRoutesOptions {
@@ -80,35 +81,30 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
 
   const ContractParams = z.object({ contractId: Id });
 
-  app.get(
-    '/v1/contracts/:contractId/events',
-    {
-      preHandler: keys.require('read'),
-      schema: { summary: "One contract's raw stream, with revisions, positions and hashes", tags: ['read'] },
-    },
-    async (req, reply) => {
-      const params = parseOrReply(ContractParams, req.params, reply);
-      if (!params) return reply;
+  lookupRoute(app, keys, {
+    url: '/v1/contracts/:contractId/events',
+    summary: "One contract's raw stream, with revisions, positions and hashes",
+    tags: ['read'],
+    params: ContractParams,
+    unknown: 'UNKNOWN_CONTRACT',
+    find: async ({ contractId }) => {
       const events = [];
-      for await (const e of store.readStream(contractStream(params.contractId))) {
+      for await (const e of store.readStream(contractStream(contractId))) {
         events.push({ ...e, position: formatPosition(e.position) });
       }
-      if (events.length === 0) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_CONTRACT' });
-      return { contractId: params.contractId, events };
+      return events.length === 0 ? null : { contractId, events };
     },
-  );
+  });
 
-  app.get(
-    '/v1/contracts/:contractId/status',
-    {
-      preHandler: keys.require('read'),
-      schema: { summary: 'Write-side status: version in force, held versions, stream revision', tags: ['read'] },
-    },
-    async (req, reply) => {
-      const params = parseOrReply(ContractParams, req.params, reply);
-      if (!params) return reply;
-      const s = await ingestor.loadState(params.contractId);
-      if (s.revision === null) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_CONTRACT' });
+  lookupRoute(app, keys, {
+    url: '/v1/contracts/:contractId/status',
+    summary: 'Write-side status: version in force, held versions, stream revision',
+    tags: ['read'],
+    params: ContractParams,
+    unknown: 'UNKNOWN_CONTRACT',
+    find: async ({ contractId }) => {
+      const s = await ingestor.loadState(contractId);
+      if (s.revision === null) return null;
       return {
         contractId: s.contractId,
         revision: s.revision,
@@ -120,7 +116,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
         events: s.keys.size,
       };
     },
-  );
+  });
 
   const PairParams = z.object({ base: Currency, quote: Currency });
 

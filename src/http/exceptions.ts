@@ -19,8 +19,9 @@ import {
   rejectionById,
 } from '../audit/exceptions.js';
 import { actOnException, replayRejection } from '../exceptions/index.js';
-import type { ActOutcome } from '../exceptions/index.js';
+import type { ActOutcome, ReplayOutcome } from '../exceptions/index.js';
 import type { Ingestor } from '../ingest/index.js';
+import { lookupRoute } from './lookup.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface ExceptionRoutesOptions {
@@ -80,7 +81,8 @@ function actionOf(name: ActionName, body: Record<string, unknown>): ExceptionAct
   }
 }
 
-async function answer(reply: FastifyReply, outcome: ActOutcome) {
+/** An action's or a replay's outcome: itself when done, else its refusal (404 for an unknown id, 409 otherwise). */
+async function answer(reply: FastifyReply, outcome: ActOutcome | ReplayOutcome) {
   if (outcome.ok) return outcome;
   return sendProblem(reply, {
     title: outcome.notFound ? 'Not Found' : 'Conflict',
@@ -114,17 +116,14 @@ export const exceptionRoutes: FastifyPluginAsync<ExceptionRoutesOptions> = async
     },
   );
 
-  app.get(
-    '/v1/exceptions/:id',
-    { preHandler: keys.require('read'), schema: { summary: 'One exception, with its history', tags } },
-    async (req, reply) => {
-      const params = parseOrReply(IdParams, req.params, reply);
-      if (!params) return reply;
-      const item = await exceptionById(deps, params.id);
-      if (!item) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_EXCEPTION' });
-      return item;
-    },
-  );
+  lookupRoute(app, keys, {
+    url: '/v1/exceptions/:id',
+    summary: 'One exception, with its history',
+    tags,
+    params: IdParams,
+    unknown: 'UNKNOWN_EXCEPTION',
+    find: ({ id }) => exceptionById(deps, id),
+  });
 
   for (const name of Object.keys(ACTIONS) as ActionName[]) {
     app.post(
@@ -156,17 +155,14 @@ export const exceptionRoutes: FastifyPluginAsync<ExceptionRoutesOptions> = async
     },
   );
 
-  app.get(
-    '/v1/rejections/:id',
-    { preHandler: keys.require('read'), schema: { summary: 'One refused input: what was sent and why', tags } },
-    async (req, reply) => {
-      const params = parseOrReply(IdParams, req.params, reply);
-      if (!params) return reply;
-      const found = await rejectionById(deps, params.id);
-      if (!found) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_EXCEPTION' });
-      return found;
-    },
-  );
+  lookupRoute(app, keys, {
+    url: '/v1/rejections/:id',
+    summary: 'One refused input: what was sent and why',
+    tags,
+    params: IdParams,
+    unknown: 'UNKNOWN_EXCEPTION',
+    find: ({ id }) => rejectionById(deps, id),
+  });
 
   app.post(
     '/v1/rejections/:id/replay',
@@ -181,16 +177,8 @@ export const exceptionRoutes: FastifyPluginAsync<ExceptionRoutesOptions> = async
       const corrected = 'event' in body ? (body.event as JsonObject) : null;
       const ctx = { actor: req.apiKey!.name, correlationId: req.correlationId, requestId: req.id };
       const outcome = await replayRejection({ ...deps, ingestor }, params.id, corrected, ctx);
-      if (!outcome.ok)
-        return sendProblem(reply, {
-          title: outcome.notFound ? 'Not Found' : 'Conflict',
-          status: outcome.notFound ? 404 : 409,
-          code: outcome.error.code,
-          detail: outcome.error.message,
-          errors: [outcome.error],
-        });
-      req.log.info({ rejectionId: params.id, status: outcome.result.status }, 'refused input replayed');
-      return outcome;
+      if (outcome.ok) req.log.info({ rejectionId: params.id, status: outcome.result.status }, 'refused input replayed');
+      return answer(reply, outcome);
     },
   );
 };

@@ -8,6 +8,7 @@ import { Id, Period } from '../../schemas/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { ProjectionStatus } from '../runner/index.js';
 import type { KeyRing } from '../auth/index.js';
+import { lookupRoute } from './lookup.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface ReadModelOptions {
@@ -37,17 +38,14 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelOptions> = async (app,
   );
 
   const document = (projection: string, path: string, summary: string) =>
-    app.get(
-      `/v1/contracts/:contractId/${path}`,
-      { preHandler: keys.require('read'), schema: { summary, tags: ['read'] } },
-      async (req, reply) => {
-        const params = parseOrReply(ContractParams, req.params, reply);
-        if (!params) return reply;
-        const doc = await read.get(projection, params.contractId);
-        if (!doc) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_CONTRACT' });
-        return doc;
-      },
-    );
+    lookupRoute(app, keys, {
+      url: `/v1/contracts/:contractId/${path}`,
+      summary,
+      tags: ['read'],
+      params: ContractParams,
+      unknown: 'UNKNOWN_CONTRACT',
+      find: ({ contractId }) => read.get(projection, contractId),
+    });
   document('revenue-schedule', 'schedule', 'Revenue schedule, obligations, balances and lineage (revenue-schedule)');
   document('contract-versions', 'versions', 'Versions in version order, held versions, lines (contract-versions)');
 

@@ -28,6 +28,21 @@ async function latestMapping(store: EventStore, kind: MappingKind): Promise<Reco
   return null;
 }
 
+/**
+ * The decision publishing `set` would get now, folded from the mapping stream and not appended: a preview's check.
+ * `ctx` only stamps the event it would append.
+ */
+export async function decidePublicationNow(
+  store: EventStore,
+  kind: MappingKind,
+  set: MappingSet,
+  ctx: { receivedAt: string; actor: string },
+): Promise<MappingDecision> {
+  let state = initialMappingState;
+  for await (const e of store.readStream(mappingStream(kind))) state = evolveMapping(state, e);
+  return decidePublish(state, kind, set, ctx);
+}
+
 /** The entity register in force, or null when none was ever published (posting then runs as it did before one). */
 export async function entityRegister(store: EventStore): Promise<EntityRegister | null> {
   const data = await latestMapping(store, 'entities');
