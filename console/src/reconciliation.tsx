@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'react';
 import { gql } from './api';
 import { money } from './data';
+import { RECONCILIATION_ACCOUNT, RECONCILIATION_ROW } from './fragments';
 import { PeriodFilters, usePeriodReport } from './report-filters';
 import { ErrorBox, EvidenceButton, ExportButtons, PagedTable, Show, href, message, useLoad } from './ui';
 
@@ -42,18 +43,7 @@ const ROW_FIELDS = /* GraphQL */ `
   }
   edges {
     node {
-      contractId
-      currency
-      billed
-      recognised
-      journaled
-      posted
-      rejected
-      breaks {
-        code
-        amount
-        message
-      }
+      ...ReconciliationRow
     }
   }
 `;
@@ -64,17 +54,15 @@ const QUERY = /* GraphQL */ `
       breaks
       contractCount
       accounts {
-        account
-        currency
-        journaled
-        posted
-        rejected
+        ...ReconciliationAccount
       }
       contractPage(first: $first) {
         ${ROW_FIELDS}
       }
     }
   }
+  ${RECONCILIATION_ACCOUNT}
+  ${RECONCILIATION_ROW}
 `;
 
 const MORE = /* GraphQL */ `
@@ -85,6 +73,7 @@ const MORE = /* GraphQL */ `
       }
     }
   }
+  ${RECONCILIATION_ROW}
 `;
 
 interface Journals {

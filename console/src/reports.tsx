@@ -7,6 +7,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
 import { gql } from './api';
 import { money } from './data';
+import { WATERFALL_GRID } from './fragments';
 import { PeriodFilters, ReportFilters, usePeriodReport, useReportEntity } from './report-filters';
 import { ExportButtons, PERIOD, PagedTable, Show, lastMonth, useLoad } from './ui';
 
@@ -28,27 +29,10 @@ interface Waterfall {
 const WATERFALL = /* GraphQL */ `
   query Waterfall($legalEntity: String!, $from: String!, $to: String!) {
     revenueWaterfall(legalEntity: $legalEntity, from: $from, to: $to) {
-      periods
-      contracts
-      currencies {
-        currency
-        rows {
-          sku
-          obligations
-          periods {
-            period
-            amount
-          }
-          total
-        }
-        totals {
-          period
-          amount
-        }
-        total
-      }
+      ...WaterfallGrid
     }
   }
+  ${WATERFALL_GRID}
 `;
 
 function addMonths(period: string, months: number): string {

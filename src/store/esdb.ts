@@ -290,15 +290,7 @@ class EsdbEventStore implements EventStore {
       fromRevision: from === 'start' ? esdb().START : from === 'end' ? esdb().END : BigInt(from),
       ...(options.maxCount === undefined ? {} : { maxCount: options.maxCount }),
     });
-    try {
-      for await (const resolved of this.track<ResolvedEvent>(read)) {
-        const e = wireEvent(resolved);
-        if (e) yield toRecordedEvent(e, resolved.commitPosition);
-      }
-    } catch (err) {
-      if (err instanceof esdb().StreamNotFoundError) return;
-      throw err;
-    }
+    for await (const { e, commitPosition } of this.streamEvents(read)) yield toRecordedEvent(e, commitPosition);
   }
 
   async streamRevision(streamId: string): Promise<number | null> {
@@ -333,10 +325,17 @@ class EsdbEventStore implements EventStore {
       return;
     }
     const read = this.client.readStream(options.streamId, { direction: esdb().FORWARDS, fromRevision: esdb().START });
+    for await (const { e, commitPosition } of this.streamEvents(read)) yield toLogEntry(e, commitPosition);
+  }
+
+  /** The events of one stream's read; a stream that does not exist reads as empty, as the port says. */
+  private async *streamEvents(
+    read: ClientRead<ResolvedEvent>,
+  ): AsyncGenerator<{ e: WireEvent; commitPosition: bigint | undefined }> {
     try {
       for await (const resolved of this.track<ResolvedEvent>(read)) {
         const e = wireEvent(resolved);
-        if (e) yield toLogEntry(e, resolved.commitPosition);
+        if (e) yield { e, commitPosition: resolved.commitPosition };
       }
     } catch (err) {
       if (err instanceof esdb().StreamNotFoundError) return;

@@ -16,6 +16,7 @@ import {
   trace,
 } from '../../src/audit/index.js';
 import type { AuditDeps } from '../../src/audit/index.js';
+import { RECONCILIATION_ACCOUNT, RECONCILIATION_ROW, WATERFALL_GRID } from '../../console/src/fragments.js';
 import { dec, minus, plus, sumMoney } from '../../src/revenue/index.js';
 import { formatPosition } from '../../schemas/index.js';
 import { KEYS, startTestApp } from '../support/app.js';
@@ -376,25 +377,7 @@ const FRAGMENTS = /* GraphQL */ `
       functionalCurrency
       message
     }
-    periods
-    contracts
-    currencies {
-      currency
-      rows {
-        sku
-        obligations
-        periods {
-          period
-          amount
-        }
-        total
-      }
-      totals {
-        period
-        amount
-      }
-      total
-    }
+    ...WaterfallGrid
   }
   fragment Rs on RollforwardSection {
     opening
@@ -441,29 +424,17 @@ const FRAGMENTS = /* GraphQL */ `
       message
     }
     contracts {
-      contractId
-      currency
-      billed
-      recognised
+      ...ReconciliationRow
       journaledBilled
       postedBilled
-      journaled
-      posted
-      rejected
-      breaks {
-        code
-        amount
-        message
-      }
     }
     accounts {
-      account
-      currency
-      journaled
-      posted
-      rejected
+      ...ReconciliationAccount
     }
   }
+  ${WATERFALL_GRID}
+  ${RECONCILIATION_ROW}
+  ${RECONCILIATION_ACCOUNT}
 `;
 
 /** The fragments a document spreads (GraphQL refuses unused ones), found by name through nested spreads. */
