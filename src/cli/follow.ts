@@ -74,15 +74,30 @@ export function metricsPort(env: NodeJS.ProcessEnv): number {
   return port;
 }
 
-function layoutRefused(err: PartitionLayoutChangedError): number {
-  process.stderr.write(`${JSON.stringify({ code: err.code, message: err.message })}\n`);
-  return EXIT_LAYOUT_CHANGED;
+/**
+ * Runs a projection command over the configured stores and closes them after. A partition layout changed under the
+ * command is refused with its own exit code; any other failure is thrown.
+ */
+async function overStores(
+  config: Config,
+  run: (store: EventStore, read: ReadStore) => Promise<number>,
+): Promise<number> {
+  const { store, read } = open(config);
+  try {
+    return await run(store, read);
+  } catch (err) {
+    if (!(err instanceof PartitionLayoutChangedError)) throw err;
+    process.stderr.write(`${JSON.stringify({ code: err.code, message: err.message })}\n`);
+    return EXIT_LAYOUT_CHANGED;
+  } finally {
+    await read.close();
+    await store.close();
+  }
 }
 
 /** Catches the projections (one partition's share, with --partition) up to the log's end and prints their status. */
 export async function catchUpOnce(config: Config, partition: Partition | null): Promise<number> {
-  const { store, read } = open(config);
-  try {
+  return overStores(config, async (store, read) => {
     const worker = new ProjectionWorker(store, read, PROJECTIONS, workerOptions(config, partition));
     await worker.check();
     const runner = new ProjectionRunner(store, read, PROJECTIONS, {
@@ -94,13 +109,7 @@ export async function catchUpOnce(config: Config, partition: Partition | null): 
     const events = await runner.catchUp();
     process.stdout.write(`${JSON.stringify({ events, projections: await runner.status() })}\n`);
     return 0;
-  } catch (err) {
-    if (err instanceof PartitionLayoutChangedError) return layoutRefused(err);
-    throw err;
-  } finally {
-    await read.close();
-    await store.close();
-  }
+  });
 }
 
 /**
@@ -113,41 +122,37 @@ export async function follow(
   plugins: readonly FastifyPluginAsync[] = [],
 ): Promise<number> {
   const port = metricsPort(process.env);
-  const { store, read } = open(config);
-  const metrics = workerMetrics(config, partition);
-  const worker = new ProjectionWorker(store, read, PROJECTIONS, {
-    ...workerOptions(config, partition),
-    ...dieAtBatch(),
-    ...(metrics ? { onProjectionBatch: recordProjectionBatch } : {}),
-    onError: (err) =>
-      process.stderr.write(
-        `${JSON.stringify({ level: 'error', msg: 'projection worker failed; restarting from its checkpoints', err: String(err) })}\n`,
-      ),
+  return overStores(config, async (store, read) => {
+    const metrics = workerMetrics(config, partition);
+    const worker = new ProjectionWorker(store, read, PROJECTIONS, {
+      ...workerOptions(config, partition),
+      ...dieAtBatch(),
+      ...(metrics ? { onProjectionBatch: recordProjectionBatch } : {}),
+      onError: (err) =>
+        process.stderr.write(
+          `${JSON.stringify({ level: 'error', msg: 'projection worker failed; restarting from its checkpoints', err: String(err) })}\n`,
+        ),
+    });
+    const server = await buildWorkerServer({
+      status: () => worker.status(),
+      plugins: metrics ? [metrics, ...plugins] : plugins,
+    });
+    try {
+      await worker.check();
+      const bound = await listenWorkerServer(server, config.host, port);
+      const running = worker.run();
+      const onSignal = () => void worker.stop();
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      process.stdout.write(
+        `${JSON.stringify({ ready: true, port: bound, partition: partition && formatPartition(partition) })}\n`,
+      );
+      await running;
+      return 0;
+    } finally {
+      await server.close();
+    }
   });
-  const server = await buildWorkerServer({
-    status: () => worker.status(),
-    plugins: metrics ? [metrics, ...plugins] : plugins,
-  });
-  try {
-    await worker.check();
-    const bound = await listenWorkerServer(server, config.host, port);
-    const running = worker.run();
-    const onSignal = () => void worker.stop();
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    process.stdout.write(
-      `${JSON.stringify({ ready: true, port: bound, partition: partition && formatPartition(partition) })}\n`,
-    );
-    await running;
-    return 0;
-  } catch (err) {
-    if (err instanceof PartitionLayoutChangedError) return layoutRefused(err);
-    throw err;
-  } finally {
-    await server.close();
-    await read.close();
-    await store.close();
-  }
 }
 
 /**
