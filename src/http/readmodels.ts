@@ -9,7 +9,6 @@ import type { ReadStore } from '../readmodel/index.js';
 import type { ProjectionStatus } from '../runner/index.js';
 import type { KeyRing } from '../auth/index.js';
 import { lookupRoute } from './lookup.js';
-import { parseOrReply, sendProblem } from './problem.js';
 
 export interface ReadModelOptions {
   read: ReadStore;
@@ -49,45 +48,29 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelOptions> = async (app,
   document('revenue-schedule', 'schedule', 'Revenue schedule, obligations, balances and lineage (revenue-schedule)');
   document('contract-versions', 'versions', 'Versions in version order, held versions, lines (contract-versions)');
 
-  app.get(
-    '/v1/contracts/:contractId/posting-status',
-    {
-      preHandler: keys.require('read'),
-      schema: {
-        summary: 'Billed, recognised, journaled and posted revenue through a period; every journal and its ERP status',
-        tags: ['read'],
-        querystring: { type: 'object', properties: { through: { type: 'string', pattern: '^\\d{4}-\\d{2}$' } } },
-      },
-    },
-    async (req, reply) => {
-      const params = parseOrReply(ContractParams, req.params, reply);
-      if (!params) return reply;
-      const query = parseOrReply(ThroughQuery, req.query, reply);
-      if (!query) return reply;
-      const found = await contractPostingStatus(read, params.contractId, query);
-      if (!found) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_CONTRACT' });
-      return found;
-    },
-  );
+  lookupRoute(app, keys, {
+    url: '/v1/contracts/:contractId/posting-status',
+    summary: 'Billed, recognised, journaled and posted revenue through a period; every journal and its ERP status',
+    tags: ['read'],
+    querystring: { type: 'object', properties: { through: { type: 'string', pattern: '^\\d{4}-\\d{2}$' } } },
+    params: ContractParams,
+    query: ThroughQuery,
+    unknown: 'UNKNOWN_CONTRACT',
+    find: ({ contractId }, query) => contractPostingStatus(read, contractId, query),
+  });
 
-  app.get(
-    '/v1/posting-batches/:batchId',
-    {
-      preHandler: keys.require('read'),
-      schema: {
-        summary: 'The journals a posting batch submitted (paged: limit, offset), their attempts and ERP outcomes',
-        tags: ['read'],
-      },
-    },
-    async (req, reply) => {
-      const params = parseOrReply(BatchParams, req.params, reply);
-      const page = params && parseOrReply(BatchQuery, req.query, reply);
-      if (!params || !page) return reply;
-      const batch = await batchStatus(read, params.batchId);
-      if (!batch) return sendProblem(reply, { title: 'Not Found', status: 404, code: 'UNKNOWN_BATCH' });
+  lookupRoute(app, keys, {
+    url: '/v1/posting-batches/:batchId',
+    summary: 'The journals a posting batch submitted (paged: limit, offset), their attempts and ERP outcomes',
+    tags: ['read'],
+    params: BatchParams,
+    query: BatchQuery,
+    unknown: 'UNKNOWN_BATCH',
+    find: async ({ batchId }, { limit, offset }) => {
+      const batch = await batchStatus(read, batchId);
+      if (!batch) return null;
       // The counts are the whole batch's; the journals a page of them (`journalCount` in all).
       const { journals, ...whole } = batch;
-      const { limit, offset } = page;
       return {
         ...whole,
         journalCount: journals.length,
@@ -96,5 +79,5 @@ export const readModelRoutes: FastifyPluginAsync<ReadModelOptions> = async (app,
         journals: journals.slice(offset, offset + limit),
       };
     },
-  );
+  });
 };

@@ -7,7 +7,7 @@ import { traceCorrelation } from '../audit/index.js';
 import type { KeyRing } from '../auth/index.js';
 import type { ReadStore } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
-import { parseOrReply, sendProblem } from './problem.js';
+import { lookupRoute } from './lookup.js';
 
 export interface TraceRoutesOptions {
   store: EventStore;
@@ -18,27 +18,16 @@ export interface TraceRoutesOptions {
 const Params = z.object({ correlationId: Text(128) });
 
 export const traceRoutes: FastifyPluginAsync<TraceRoutesOptions> = async (app, { store, read, keys }) => {
-  app.get(
-    '/v1/trace/:correlationId',
-    {
-      preHandler: keys.require('read'),
-      schema: {
-        summary: 'Every event, contract, journal and ERP document one correlation id reached',
-        tags: ['read'],
-      },
+  lookupRoute(app, keys, {
+    url: '/v1/trace/:correlationId',
+    summary: 'Every event, contract, journal and ERP document one correlation id reached',
+    tags: ['read'],
+    params: Params,
+    unknown: 'UNKNOWN_CORRELATION_ID',
+    detail: 'no event carries this correlation id',
+    find: async ({ correlationId }) => {
+      const trace = await traceCorrelation({ store, read }, correlationId);
+      return trace.events.length === 0 ? null : trace;
     },
-    async (req, reply) => {
-      const params = parseOrReply(Params, req.params, reply);
-      if (!params) return reply;
-      const trace = await traceCorrelation({ store, read }, params.correlationId);
-      if (trace.events.length === 0)
-        return sendProblem(reply, {
-          title: 'Not Found',
-          status: 404,
-          code: 'UNKNOWN_CORRELATION_ID',
-          detail: 'no event carries this correlation id',
-        });
-      return trace;
-    },
-  );
+  });
 };
