@@ -30,36 +30,47 @@ export const ProductMappingSet = z
     /** Optimistic concurrency: the version this change was made against (omit for the first). */
     basedOnVersion: z.number().int().min(1).optional(),
   })
-  .superRefine((m, ctx) => {
-    const seen = new Set<string>();
-    m.products.forEach((p, i) => {
-      if (seen.has(p.sku)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['products', i, 'sku'],
-          message: `sku ${p.sku} appears twice`,
-          params: { code: 'INVALID_VALUE' },
-        });
-      }
-      seen.add(p.sku);
-    });
-  });
+  .superRefine((m, ctx) =>
+    onceEach(
+      m.products.map((p) => p.sku),
+      (i) => ['products', i, 'sku'],
+      (sku) => `sku ${sku}`,
+      ctx,
+    ),
+  );
 export type ProductMappingSet = z.infer<typeof ProductMappingSet>;
 
-/** A legal entity has one entry in a per-entity mapping: a second would leave which one applies to chance. */
-function eachLegalEntityOnce(m: { entities: readonly { legalEntity: string }[] }, ctx: z.RefinementCtx): void {
+/**
+ * Refuses a key that an earlier entry of the list already has: with two entries for one key, which applies would be
+ * left to chance. `path` names the key of entry `i`; `name` the key in the message.
+ */
+function onceEach(
+  keys: readonly string[],
+  path: (i: number) => (string | number)[],
+  name: (key: string) => string,
+  ctx: z.RefinementCtx,
+): void {
   const seen = new Set<string>();
-  m.entities.forEach((e, i) => {
-    if (seen.has(e.legalEntity)) {
+  keys.forEach((key, i) => {
+    if (seen.has(key))
       ctx.addIssue({
         code: 'custom',
-        path: ['entities', i, 'legalEntity'],
-        message: `${e.legalEntity} appears twice`,
+        path: path(i),
+        message: `${name(key)} appears twice`,
         params: { code: 'INVALID_VALUE' },
       });
-    }
-    seen.add(e.legalEntity);
+    seen.add(key);
   });
+}
+
+/** A legal entity has one entry in a per-entity mapping. */
+function eachLegalEntityOnce(m: { entities: readonly { legalEntity: string }[] }, ctx: z.RefinementCtx): void {
+  onceEach(
+    m.entities.map((e) => e.legalEntity),
+    (i) => ['entities', i, 'legalEntity'],
+    (legalEntity) => legalEntity,
+    ctx,
+  );
 }
 
 export const EntityAccounts = z.strictObject({

@@ -34,6 +34,11 @@ export function parseExceptionSla(text: string | undefined): Record<ExceptionKin
   return sla;
 }
 
+/** A whole-number setting from `min` to `max`, `fallback` when unset. */
+function wholeNumber(min: number, max: number, fallback: number) {
+  return z.coerce.number().int().min(min).max(max).default(fallback);
+}
+
 const Env = z.object({
   REVTRAIL_STORE: z
     .string()
@@ -42,7 +47,7 @@ const Env = z.object({
     .describe('esdb://host:port?tls=false for EventStoreDB, otherwise the embedded SQLite file'),
   REVTRAIL_SQLITE_SYNC: z.enum(['full', 'normal']).default('full'),
   REVTRAIL_HOST: z.string().min(1).default('127.0.0.1'),
-  REVTRAIL_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  REVTRAIL_PORT: wholeNumber(0, 65535, 8080),
   REVTRAIL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REVTRAIL_API_KEYS: z.string().optional(),
   REVTRAIL_API_KEYS_FILE: z.string().optional(),
@@ -55,21 +60,21 @@ const Env = z.object({
   REVTRAIL_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   REVTRAIL_DEMO_CONTRACTS: z.coerce.number().int().min(0).default(200),
   REVTRAIL_HELD_MAX_AGE_DAYS: z.coerce.number().min(0).default(7),
-  REVTRAIL_EXPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
-  REVTRAIL_EVIDENCE_MAX_JOURNALS: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  REVTRAIL_EXPORT_MAX_ROWS: wholeNumber(1, 1_000_000, 100_000),
+  REVTRAIL_EVIDENCE_MAX_JOURNALS: wholeNumber(1, 100_000, 5_000),
   REVTRAIL_METRICS: z.enum(['on', 'off']).default('on'),
-  REVTRAIL_METRICS_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
-  REVTRAIL_CLOSE_DAYS: z.coerce.number().int().min(0).max(366).default(10),
+  REVTRAIL_METRICS_REFRESH_MS: wholeNumber(100, 3_600_000, 15_000),
+  REVTRAIL_CLOSE_DAYS: wholeNumber(0, 366, 10),
   REVTRAIL_EXCEPTION_SLA: z.string().optional().describe('kind=hours,... over the default SLA of each exception kind'),
   REVTRAIL_READ_STORE: z
     .string()
     .min(1)
     .optional()
     .describe('postgres://user:password@host:port/database for PostgreSQL, otherwise the SQLite file'),
-  REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
-  REVTRAIL_RUNNER_MAX_BATCH: z.coerce.number().int().min(1).max(100_000).default(10_000),
-  REVTRAIL_RUNNER_CACHE: z.coerce.number().int().min(0).max(1_000_000).default(4000),
-  REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
+  REVTRAIL_RUNNER_BATCH: wholeNumber(1, 100_000, 500),
+  REVTRAIL_RUNNER_MAX_BATCH: wholeNumber(1, 100_000, 10_000),
+  REVTRAIL_RUNNER_CACHE: wholeNumber(0, 1_000_000, 4000),
+  REVTRAIL_REBUILD_BATCH: wholeNumber(1, 10_000_000, 1_000_000),
   REVTRAIL_DERIVE_BUDGET: z.coerce.number().int().min(1).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
   REVTRAIL_CATCH_UP_EVENTS: z.coerce.number().int().min(1).default(20_000),
@@ -80,28 +85,18 @@ const Env = z.object({
   REVTRAIL_TRYTON_USER: z.string().min(1).default('admin'),
   REVTRAIL_TRYTON_PASSWORD: z.string().min(1).optional(),
   REVTRAIL_TRYTON_JOURNAL: z.string().min(1).default('LSYNC'),
-  REVTRAIL_POSTING_BATCH: z.coerce.number().int().min(1).max(1000).default(50),
-  REVTRAIL_POSTING_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
-  REVTRAIL_POSTING_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
-  REVTRAIL_POSTING_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
-  REVTRAIL_POSTING_LEASE_MS: z.coerce.number().int().min(300).max(3_600_000).default(60_000),
+  REVTRAIL_POSTING_BATCH: wholeNumber(1, 1000, 50),
+  REVTRAIL_POSTING_ATTEMPTS: wholeNumber(1, 20, 4),
+  REVTRAIL_POSTING_BACKOFF_MS: wholeNumber(0, 60_000, 200),
+  REVTRAIL_POSTING_TIMEOUT_MS: wholeNumber(1, 600_000, 30_000),
+  REVTRAIL_POSTING_LEASE_MS: wholeNumber(300, 3_600_000, 60_000),
   // Bounds on the work one inbound event can cause (docs/http.md, "Bounds"); raising them raises the worst case too.
-  REVTRAIL_MAX_SERVICE_TERM_YEARS: z.coerce.number().int().min(1).max(100).default(DEFAULT_LIMITS.maxServiceTermYears),
-  REVTRAIL_MAX_USAGE_PERIOD_DAYS: z.coerce.number().int().min(1).max(3660).default(DEFAULT_LIMITS.maxUsagePeriodDays),
-  REVTRAIL_MAX_CONTRACT_SPAN_YEARS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(200)
-    .default(DEFAULT_LIMITS.maxContractSpanYears),
-  REVTRAIL_MAX_CONTRACT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxContractEvents),
-  REVTRAIL_MAX_CONTRACT_VERSIONS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100_000)
-    .default(DEFAULT_LIMITS.maxContractVersions),
-  REVTRAIL_MAX_CONTRACT_LINES: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_LIMITS.maxContractLines),
+  REVTRAIL_MAX_SERVICE_TERM_YEARS: wholeNumber(1, 100, DEFAULT_LIMITS.maxServiceTermYears),
+  REVTRAIL_MAX_USAGE_PERIOD_DAYS: wholeNumber(1, 3660, DEFAULT_LIMITS.maxUsagePeriodDays),
+  REVTRAIL_MAX_CONTRACT_SPAN_YEARS: wholeNumber(1, 200, DEFAULT_LIMITS.maxContractSpanYears),
+  REVTRAIL_MAX_CONTRACT_EVENTS: wholeNumber(1, 1_000_000, DEFAULT_LIMITS.maxContractEvents),
+  REVTRAIL_MAX_CONTRACT_VERSIONS: wholeNumber(1, 100_000, DEFAULT_LIMITS.maxContractVersions),
+  REVTRAIL_MAX_CONTRACT_LINES: wholeNumber(1, 100_000, DEFAULT_LIMITS.maxContractLines),
 });
 
 export interface Config {

@@ -114,6 +114,15 @@ const projectionOf = (target: Target): string => (typeof target === 'string' ? t
 const byTarget = (a: BatchWrite, b: BatchWrite): number =>
   a.target.projection < b.target.projection ? -1 : a.target.projection > b.target.projection ? 1 : 0;
 
+/** The projection's generation row; ensureGenerations made it. */
+async function generationRow(db: pg.Pool | pg.PoolClient, projection: string): Promise<GenerationState> {
+  const { rows } = await db.query<{ active: number; building: number | null }>(
+    'SELECT active, building FROM read_generations WHERE projection = $1',
+    [projection],
+  );
+  return { projection, active: rows[0]!.active, building: rows[0]!.building };
+}
+
 export class PostgresReadStore implements ReadStore {
   private readonly pool: pg.Pool;
   private readonly ready: Promise<void>;
@@ -329,21 +338,13 @@ export class PostgresReadStore implements ReadStore {
   /** The projection's generation row (ensureGenerations made it), its lock held exclusively until the transaction ends. */
   private async lockGeneration(client: pg.PoolClient, projection: string): Promise<GenerationState> {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE, projection]);
-    const { rows } = await client.query<{ active: number; building: number | null }>(
-      'SELECT active, building FROM read_generations WHERE projection = $1',
-      [projection],
-    );
-    return { projection, active: rows[0]!.active, building: rows[0]!.building };
+    return generationRow(client, projection);
   }
 
   async generations(projection: string): Promise<GenerationState> {
     await this.ready;
     await this.ensureGenerations([projection]);
-    const { rows } = await this.pool.query<{ active: number; building: number | null }>(
-      'SELECT active, building FROM read_generations WHERE projection = $1',
-      [projection],
-    );
-    return { projection, active: rows[0]!.active, building: rows[0]!.building };
+    return generationRow(this.pool, projection);
   }
 
   async startBuilding(projection: string): Promise<Generation> {
