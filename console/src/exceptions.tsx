@@ -193,6 +193,15 @@ function List(props: {
 
 const RESULT = 'exceptionId status owner changed';
 
+/** The mutation behind each action; every one takes the exception's (or the refused input's) `$id`. */
+const MUTATIONS = {
+  assign: `mutation($id: ID!, $owner: String!) { assignException(id: $id, owner: $owner) { ${RESULT} } }`,
+  acknowledge: `mutation($id: ID!) { acknowledgeException(id: $id) { ${RESULT} } }`,
+  resolve: `mutation($id: ID!, $reason: String) { resolveException(id: $id, reason: $reason) { ${RESULT} } }`,
+  ignore: `mutation($id: ID!, $reason: String!) { ignoreException(id: $id, reason: $reason) { ${RESULT} } }`,
+  replay: `mutation($id: ID!) { replayRejection(id: $id) { status } }`,
+};
+
 function Actions({ item, onDone }: { item: Item; onDone: () => void }) {
   const canWrite = useCan('exceptions:write');
   const canIgnore = useCan('exceptions:ignore');
@@ -227,64 +236,23 @@ function Actions({ item, onDone }: { item: Item; onDone: () => void }) {
       ) : (
         <div className="actions">
           <Field label="Owner" name="owner" value={owner} onChange={setOwner} />
-          <button
-            type="button"
-            onClick={() =>
-              run(
-                'Assigned',
-                `mutation($id: ID!, $owner: String!) { assignException(id: $id, owner: $owner) { ${RESULT} } }`,
-                { owner },
-              )
-            }
-            disabled={!owner}
-          >
+          <button type="button" onClick={() => run('Assigned', MUTATIONS.assign, { owner })} disabled={!owner}>
             Assign
           </button>
-          <button
-            type="button"
-            onClick={() =>
-              run('Acknowledged', `mutation($id: ID!) { acknowledgeException(id: $id) { ${RESULT} } }`, {})
-            }
-          >
+          <button type="button" onClick={() => run('Acknowledged', MUTATIONS.acknowledge, {})}>
             Acknowledge
           </button>
           <Field label="Reason" name="reason" value={reason} onChange={setReason} />
-          <button
-            type="button"
-            onClick={() =>
-              run(
-                'Resolved',
-                `mutation($id: ID!, $reason: String) { resolveException(id: $id, reason: $reason) { ${RESULT} } }`,
-                { reason: reason || null },
-              )
-            }
-          >
+          <button type="button" onClick={() => run('Resolved', MUTATIONS.resolve, { reason: reason || null })}>
             Resolve
           </button>
           {canIgnore ? (
-            <button
-              type="button"
-              disabled={!reason}
-              onClick={() =>
-                run(
-                  'Ignored',
-                  `mutation($id: ID!, $reason: String!) { ignoreException(id: $id, reason: $reason) { ${RESULT} } }`,
-                  { reason },
-                )
-              }
-            >
+            <button type="button" disabled={!reason} onClick={() => run('Ignored', MUTATIONS.ignore, { reason })}>
               Ignore with reason
             </button>
           ) : null}
           {item.kind === 'refused_input' && item.details.rejectionId ? (
-            <button
-              type="button"
-              onClick={() =>
-                run('Replayed', `mutation($id: ID!) { replayRejection(id: $id) { status } }`, {
-                  id: item.details.rejectionId,
-                })
-              }
-            >
+            <button type="button" onClick={() => run('Replayed', MUTATIONS.replay, { id: item.details.rejectionId })}>
               Replay the refused input
             </button>
           ) : null}
