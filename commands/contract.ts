@@ -280,8 +280,11 @@ function versionConflicts(
 
 export type Foldable = Pick<RecordedEvent, 'eventId' | 'type' | 'data' | 'metadata'> & { revision: number };
 
-/** Applies one stored event to a state the caller owns (used by fold, which copies first and settles after). */
-function applyInPlace(state: ContractState, event: Foldable): void {
+/**
+ * Applies one stored event to a state the caller owns. `settled`: whether the state's sequencing agrees with its facts
+ * so far; returns whether it still does, or the caller must `settle` (a fact that `settlesAlone` leaves it settled).
+ */
+function applyInPlace(state: ContractState, event: Foldable, settled: boolean): boolean {
   state.revision = event.revision;
   const source = event.metadata.source;
   if (source)
@@ -292,9 +295,9 @@ function applyInPlace(state: ContractState, event: Foldable): void {
   const data = event.data as Record<string, unknown>;
   if (event.type === HELD_EVENT_REJECTED) {
     state.facts.delete(data.rejectedEventId as string);
-    return;
+    return false;
   }
-  if (!isContractFactType(event.type)) return;
+  if (!isContractFactType(event.type)) return settled;
   for (const { date } of datesOf(event.type, data)) {
     if (state.firstDate === null || date < state.firstDate) state.firstDate = date;
     if (state.lastDate === null || date > state.lastDate) state.lastDate = date;
@@ -306,7 +309,33 @@ function applyInPlace(state: ContractState, event: Foldable): void {
       customerId: data.customerId as string,
     };
   }
-  state.facts.set(event.eventId, summarise(event.type, event.eventId, data, event.metadata.receivedAt));
+  const fact = summarise(event.type, event.eventId, data, event.metadata.receivedAt);
+  if (settled && settlesAlone(state, fact)) return true;
+  state.facts.set(event.eventId, fact);
+  return false;
+}
+
+/**
+ * Adds a fact to a settled state where sequencing the whole set again would change nothing but the fact itself, and
+ * says whether it did; false leaves the state as it was. That is a fact other than a version that applies now
+ * against the contract as known, and that no kept fact reads: `validate` reads of the applied facts only the versions
+ * (in `known`) and the applied invoices' ids (a second invoice of the id, a credit memo naming it), so the versions
+ * and every other fact sequence as before. Such a fact applies where it sorts and, unless it is an invoice, decides
+ * nothing more, so it is not kept (as `settle` would drop it); an invoice is kept and its id becomes known.
+ */
+function settlesAlone(state: ContractState, fact: FactSummary): boolean {
+  if (fact.version !== null || state.facts.has(fact.eventId)) return false;
+  const verdict = validate(state.known, fact);
+  if (verdict.final.length > 0 || verdict.reason !== null) return false;
+  const invoiceId = fact.invoiceId;
+  if (invoiceId === null) return true;
+  for (const kept of state.facts.values())
+    if (kept.invoiceId === invoiceId || kept.creditsInvoice === invoiceId) return false;
+  state.facts.set(fact.eventId, fact);
+  // `known` and `invoices` may be shared with the state this one was copied from: replaced, never changed.
+  state.known = { ...state.known, invoices: new Set(state.known.invoices).add(invoiceId) };
+  state.invoices = new Set(state.invoices).add(invoiceId);
+  return true;
 }
 
 /** Sequences the kept facts: what applies, what is held, what failed on apply; forgets what no longer decides. */
@@ -346,9 +375,24 @@ function copy(state: ContractState): ContractState {
 /** Folds stored events into a new state; `state` is left as it was. */
 export function fold(state: ContractState, events: Iterable<Foldable>): ContractState {
   const next = copy(state);
-  for (const event of events) applyInPlace(next, upcast(event));
-  settle(next);
+  foldInto(next, events);
   return next;
+}
+
+/** A copy of `state` that its caller owns: `foldInto` may fold events into it, and no other holder sees that. */
+export function draftOf(state: ContractState): ContractState {
+  return copy(state);
+}
+
+/**
+ * Folds stored events into `draft` itself (from `draftOf`; no other holder sees it change). Every state, from
+ * `initialContractState` on, is settled after its fold: its sequencing fields are those of `sequence` over its kept
+ * facts. That is what lets a fact that `settlesAlone` skip sequencing the whole set.
+ */
+export function foldInto(draft: ContractState, events: Iterable<Foldable>): void {
+  let settled = true;
+  for (const event of events) settled = applyInPlace(draft, upcast(event), settled);
+  if (!settled) settle(draft);
 }
 
 export function evolve(state: ContractState, event: Foldable): ContractState {

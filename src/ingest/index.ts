@@ -11,7 +11,9 @@ import {
   asFoldable,
   contractStream,
   decide,
+  draftOf,
   fold,
+  foldInto,
   heldRejections,
   initialContractState,
   proposedAsFoldable,
@@ -65,7 +67,9 @@ type Group = { index: number; event: InboundEvent }[];
 
 interface Prepared {
   contractId: string;
-  base: ContractState;
+  /** The stream's revision the decisions were made on (null: no stream yet). */
+  baseRevision: number | null;
+  /** The state with the request's accepted events folded in. */
   state: ContractState;
   decided: { index: number; decision: Decision }[];
   toAppend: ProposedEvent[];
@@ -275,8 +279,10 @@ export class Ingestor {
 
   /** Decides a contract's events of this request, in request order, each seeing the ones before it. */
   private async prepare(contractId: string, group: Group, receivedAt: string, ctx: IngestContext): Promise<Prepared> {
-    const base = await this.loadState(contractId);
-    let state = base;
+    // Later events of the same request see the ones before (a booking then its invoice, a repeat in one batch):
+    // each accepted one is folded into the state, which this request owns until it settles.
+    const state = await this.takeState(contractId);
+    const baseRevision = state.revision;
     const toAppend: ProposedEvent[] = [];
     const decided: Prepared['decided'] = [];
     const owed: ProposedEvent[] = [];
@@ -287,15 +293,15 @@ export class Ingestor {
       const decision = decide(state, command, this.limits);
       decided.push({ index, decision });
       if (decision.outcome === 'appended' || decision.outcome === 'held') {
-        // Later events of the same request see this one (a booking then its invoice, a repeat in one batch).
-        state = fold(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
+        foldInto(state, [asFoldable(decision, (state.revision ?? -1) + 1)]);
         toAppend.push(decision.event);
         // Held events it resolved that fail validation now: their rejection goes in the same append.
         const rejections = heldRejections(state, { receivedAt, actor: ctx.actor, correlationId });
         if (rejections.length > 0) {
-          state = fold(
+          const first = (state.revision ?? -1) + 1;
+          foldInto(
             state,
-            rejections.map((r, i) => proposedAsFoldable(r, (state.revision ?? -1) + 1 + i)),
+            rejections.map((r, i) => proposedAsFoldable(r, first + i)),
           );
           toAppend.push(...rejections);
           owed.push(...rejections);
@@ -303,7 +309,7 @@ export class Ingestor {
       }
     }
     const heldRejected = owed.length === 0 ? [] : await this.heldRefusalsOf(contractId, owed, toAppend);
-    return { contractId, base, state, decided, toAppend, heldRejected, last: null };
+    return { contractId, baseRevision, state, decided, toAppend, heldRejected, last: null };
   }
 
   /** The inputs behind HeldEventRejected events, as they were sent, for rejections-*. */
@@ -344,8 +350,27 @@ export class Ingestor {
     }));
   }
 
-  /** The contract's state at its stream's head: cached state caught up with whatever was appended since. */
+  /**
+   * The contract's state at its stream's head, as a copy of its own for the caller: the cached state itself is
+   * handed to the next request on the contract, which folds its events into it.
+   */
   async loadState(contractId: string): Promise<ContractState> {
+    return draftOf(await this.stateAtHead(contractId));
+  }
+
+  /**
+   * The contract's state at its stream's head for the request holding the contract's lock, to fold its own events
+   * into: taken out of the cache, so no one else sees it change, and put back when the request settles. A request
+   * that fails or clashes leaves no entry, and the next one reads the stream.
+   */
+  private async takeState(contractId: string): Promise<ContractState> {
+    const state = await this.stateAtHead(contractId);
+    this.cache.delete(contractId);
+    return state;
+  }
+
+  /** Cached state caught up with whatever was appended since (the cache's entry after). */
+  private async stateAtHead(contractId: string): Promise<ContractState> {
     const cached = this.cache.get(contractId) ?? initialContractState(contractId);
     const from = cached.revision === null ? 0 : cached.revision + 1;
     const fresh: Foldable[] = [];
@@ -395,7 +420,7 @@ function appendRequestOf(p: Prepared): AppendRequest {
   return {
     streamId: contractStream(p.contractId),
     events: p.toAppend,
-    expectedRevision: p.base.revision ?? 'no_stream',
+    expectedRevision: p.baseRevision ?? 'no_stream',
   };
 }
 

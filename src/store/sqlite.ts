@@ -182,6 +182,8 @@ export class SqliteEventStore implements EventStore {
     maxPosition: Database.Statement<[], { p: number | null }>;
     forwards: Database.Statement<[string, number, number], Row>;
     backwards: Database.Statement<[string, number, number], Row>;
+    forwardsPage: Database.Statement<[string, number], Row>;
+    backwardsPage: Database.Statement<[string, number], Row>;
     byStream: Database.Statement<[string, number, string, number, number], Row>;
   };
   /** The whole append as one IMMEDIATE transaction (takes the write lock before reading the head). */
@@ -251,6 +253,16 @@ export class SqliteEventStore implements EventStore {
       backwards: this.db
         .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)
         .raw(true) as unknown as Database.Statement<[string, number, number], Row>,
+      // A whole page, its LIMIT written in: bound as a parameter it made each read ~20 µs slower (an empty read of a
+      // 100k-event store: 22 µs against 5), and the write side reads every contract's stream on every request.
+      forwardsPage: this.db
+        .prepare(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ${PAGE}`)
+        .raw(true) as unknown as Database.Statement<[string, number], Row>,
+      backwardsPage: this.db
+        .prepare(
+          `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ${PAGE}`,
+        )
+        .raw(true) as unknown as Database.Statement<[string, number], Row>,
       byStream: this.db
         .prepare(
           `SELECT ${COLUMNS} FROM events WHERE (stream_id, revision) > (?, ?) AND stream_id < ? AND position <= ? ` +
@@ -433,7 +445,10 @@ export class SqliteEventStore implements EventStore {
     if (!backwards && from === 'end') return;
     while (remaining > 0) {
       const limit = Math.min(PAGE, remaining);
-      const rows = (backwards ? this.stmts.backwards : this.stmts.forwards).all(streamId, cursor, limit);
+      const rows =
+        limit === PAGE
+          ? (backwards ? this.stmts.backwardsPage : this.stmts.forwardsPage).all(streamId, cursor)
+          : (backwards ? this.stmts.backwards : this.stmts.forwards).all(streamId, cursor, limit);
       for (const r of rows) yield toEvent(r);
       remaining -= rows.length;
       if (rows.length < limit) return;

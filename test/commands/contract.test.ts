@@ -2,9 +2,10 @@
 // stream already holds, when one more arrives, then the events it appends and the answer (appended, held,
 // duplicate), or the codes it is refused with. Every case goes through the command's Decider (`contract`) and its
 // answer (`decide`), which must agree.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ContractCommand, ContractState, Rejected } from '../../commands/contract.js';
-import { contract, decide, fold, proposedAsFoldable } from '../../commands/contract.js';
+import type { ContractCommand, ContractState, Foldable, Rejected } from '../../commands/contract.js';
+import { contract, decide, draftOf, fold, foldInto, proposedAsFoldable } from '../../commands/contract.js';
 import { accepted } from '../../commands/decider.js';
 import type { ContractLimits, InboundEvent, InboundType } from '../../schemas/index.js';
 import { DEFAULT_LIMITS, eventIdFor, idempotencyKey, parseInbound } from '../../schemas/index.js';
@@ -415,5 +416,102 @@ describe('what cannot apply yet is stored and held', () => {
     given(booked(), activated('L2'))
       .when(cancelled(2))
       .then('appended', stored(cancelled(2)), heldRejected(activated('L2'), 'UNKNOWN_LINE_ID'));
+  });
+});
+
+describe('a state is a function of its stream, however it was folded', () => {
+  const creditMemo = (invoiceId: string) =>
+    inbound(
+      'CreditMemoIssued',
+      {
+        creditMemoId: `CM-${invoiceId}`,
+        invoiceId,
+        issuedOn: '2026-02-15',
+        lines: [{ lineId: 'L1', amount: '10.00' }],
+        reducesTransactionPrice: true,
+      },
+      `CM-${invoiceId}`,
+    );
+  /** One of a small pool of events of C-1, so that deliveries collide: repeats, gaps, shared invoice ids, bad money. */
+  const anEvent = fc.oneof(
+    { weight: 2, arbitrary: fc.constantFrom(booked(), booked('JPY', '120000')) },
+    fc
+      .record({ version: fc.integer({ min: 2, max: 4 }), adds: fc.boolean(), sku: fc.constantFrom('PLATFORM', 'X') })
+      .map(({ version, adds, sku }) =>
+        amended(version, adds ? [line('L1', 'PLATFORM'), line(`L${version}`, sku)] : [line('L1', sku)]),
+      ),
+    fc.integer({ min: 2, max: 4 }).map((version) => cancelled(version)),
+    fc.constantFrom(activated('L1'), activated('L2'), milestone(), usage(), serviceCredit()),
+    {
+      weight: 4,
+      arbitrary: fc
+        .record({
+          invoice: fc.constantFrom('I-1', 'I-2'),
+          amount: fc.constantFrom('100.00', '100.00', '100.505'),
+          lineId: fc.constantFrom('L1', 'L1', 'L2'),
+          source: fc.constantFrom('', 'B-1'),
+        })
+        .map(({ invoice, amount, lineId, source }) => invoiced(invoice, amount, lineId, source)),
+    },
+    { weight: 2, arbitrary: fc.constantFrom('I-1', 'I-2', 'I-3').map(creditMemo) },
+  );
+  const events = fc.array(anEvent, { minLength: 4, maxLength: 30 });
+
+  /** Folded one event at a time (copying), into one draft, and all at once from the start: all three agree. */
+  function foldedEveryWay(stream: Foldable[]): void {
+    let byEvent: ContractState = contract.initial('C-1');
+    const draft = draftOf(byEvent);
+    for (const event of stream) {
+      byEvent = fold(byEvent, [event]);
+      foldInto(draft, [event]);
+    }
+    const atOnce = fold(contract.initial('C-1'), stream);
+    expect(byEvent).toEqual(atOnce);
+    expect(draft).toEqual(atOnce);
+  }
+
+  it('a stream as the command appends it', () => {
+    fc.assert(
+      fc.property(events, (inbounds) => {
+        let state: ContractState = contract.initial('C-1');
+        const stream: Foldable[] = [];
+        for (const event of inbounds) {
+          const decided = contract.decide(state, command(event));
+          if (!accepted(decided)) continue;
+          const appended = decided.map((e, i) => proposedAsFoldable(e, stream.length + i));
+          stream.push(...appended);
+          state = fold(state, appended);
+        }
+        foldedEveryWay(stream);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('any stream, even one no command would append (a repeat, a second invoice of an id, a gap)', () => {
+    fc.assert(
+      fc.property(events, (inbounds) => {
+        // One content per event id, as in any store (a repeat is the same event again).
+        const contentOf = new Map<string, string>();
+        const sameAsFirst = (e: InboundEvent): boolean => {
+          const content = JSON.stringify(e);
+          if (!contentOf.has(idOf(e))) contentOf.set(idOf(e), content);
+          return contentOf.get(idOf(e)) === content;
+        };
+        const metadata = (e: InboundEvent) => ({
+          schemaVersion: 1,
+          source: e.source,
+          receivedAt: AT,
+          correlationId: null,
+          causationId: null,
+          actor: 'crm-key',
+        });
+        const stream = inbounds
+          .filter(sameAsFirst)
+          .map((e, revision) => proposedAsFoldable({ ...stored(e), metadata: metadata(e) }, revision));
+        foldedEveryWay(stream);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
