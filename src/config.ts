@@ -5,6 +5,7 @@ import { DEFAULT_LIMITS } from '../schemas/index.js';
 import type { Limits } from '../schemas/index.js';
 import { EXCEPTION_KINDS } from '../projections/index.js';
 import type { ExceptionKind } from '../projections/index.js';
+import { DEFAULT_CACHED_DOCUMENTS } from './runner/index.js';
 
 /** Hours an exception of each kind may stay unresolved before it is overdue (REVTRAIL_EXCEPTION_SLA overrides). */
 export const DEFAULT_EXCEPTION_SLA_HOURS: Readonly<Record<ExceptionKind, number>> = {
@@ -68,7 +69,7 @@ const Env = z.object({
     .describe('postgres://user:password@host:port/database for PostgreSQL, otherwise the SQLite file'),
   REVTRAIL_RUNNER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
   REVTRAIL_RUNNER_MAX_BATCH: z.coerce.number().int().min(1).max(100_000).default(10_000),
-  REVTRAIL_RUNNER_CACHE: z.coerce.number().int().min(0).max(1_000_000).default(4000),
+  REVTRAIL_RUNNER_CACHE: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_CACHED_DOCUMENTS),
   REVTRAIL_REBUILD_BATCH: z.coerce.number().int().min(1).max(10_000_000).default(1_000_000),
   REVTRAIL_DERIVE_BUDGET: z.coerce.number().int().min(1).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),

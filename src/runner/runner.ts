@@ -29,6 +29,13 @@ import {
 /** Tag of a document written by a rebuild before its derived part is computed. */
 export const STALE = '$stale';
 
+/**
+ * Committed documents a live runner or a catch-up keeps between batches unless told otherwise (REVTRAIL_RUNNER_CACHE
+ * defaults to it). Without them a contract touched in batch after batch is read back and parsed once per batch: catching up
+ * 600 contracts in batches of 500 read ~50,000 documents, 14% of its time.
+ */
+export const DEFAULT_CACHED_DOCUMENTS = 4000;
+
 export interface RunnerOptions {
   /** Events per committed batch. */
   batchSize?: number;
@@ -38,7 +45,10 @@ export interface RunnerOptions {
    * A catch-up (not rebuilding) commits batches of this size throughout.
    */
   maxBatchSize?: number;
-  /** Live mode: committed documents kept in memory between batches (./cache.ts; default 0, none). */
+  /**
+   * Live mode and catch-up: committed documents kept in memory between batches (./cache.ts; default
+   * DEFAULT_CACHED_DOCUMENTS; 0: none).
+   */
   cachedDocuments?: number;
   /** Live mode: commit a partial batch once no event has arrived for this long. */
   idleMs?: number;
@@ -115,7 +125,7 @@ export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly maxBatchSize: number;
   private readonly idleMs: number;
-  /** Live mode: the documents committed last (null when rebuilding, or with no cache configured). */
+  /** Live mode and catch-up: the documents committed last (null when rebuilding, or with the cache turned off). */
   private readonly documents: DocumentCache | null;
   private readonly budget: DeriveBudget;
   private stopping: (() => Promise<void>) | null = null;
@@ -132,7 +142,7 @@ export class ProjectionRunner {
     this.projections = Array.isArray(projections) ? projections : [projections as Projection];
     this.batchSize = options.batchSize ?? 500;
     this.maxBatchSize = Math.max(this.batchSize, options.maxBatchSize ?? this.batchSize);
-    const cached = options.building ? 0 : (options.cachedDocuments ?? 0);
+    const cached = options.building ? 0 : (options.cachedDocuments ?? DEFAULT_CACHED_DOCUMENTS);
     this.documents = cached > 0 ? new DocumentCache(cached) : null;
     this.idleMs = options.idleMs ?? 20;
     this.budget = options.deriveBudget ?? { maxSteps: DEFAULT_DERIVE_STEPS };
@@ -140,6 +150,8 @@ export class ProjectionRunner {
 
   /** Applies everything in the log after the checkpoints, up to the log's end as it is now; returns events read. */
   async catchUp(): Promise<number> {
+    // As when it starts following: others may have written while the runner was not running.
+    this.documents?.clear();
     const slots = await this.slots();
     // A rebuild folds in chunks but commits only every `batchSize` events: between commits its documents live in
     // memory (the cache), so a document touched all through the log is written a few times, not once per chunk.
