@@ -12,7 +12,7 @@ import type { DomainError, InboundType, JsonObject, ProductMapping, RecordedEven
 import type { FactSummary, HoldReason } from '../commands/versions.js';
 import { isContractFactType, sequence, summarise } from '../commands/versions.js';
 import type { BillingEntry, PeriodBalance, Schedule } from '../src/revenue/index.js';
-import { balancesOf, billedByGroup, computeSchedule, diffSchedules, presentationGroups } from '../src/revenue/index.js';
+import { LastSchedules, balancesOf, billedByGroup, diffSchedules, presentationGroups } from '../src/revenue/index.js';
 import { canonicalJson } from '../schemas/index.js';
 import { linesTotal } from './billing.js';
 import type { Projection, SharedState } from './types.js';
@@ -93,6 +93,13 @@ const UNDERIVED = { schedule: null, balances: [] } as const satisfies Partial<Re
 
 const skuTag = (sku: string): string => `sku:${sku}`;
 
+/**
+ * Each contract's last schedule: a batch of invoices changes the billing and the balances, not the schedule, so
+ * deriving the contract again reuses it (src/revenue/last-schedule.ts). A contract caught up or followed live is
+ * derived after every batch that touches it; 4,000 is the live runner's document cache.
+ */
+const lastSchedules = new LastSchedules(4000);
+
 export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = {
   name: 'revenue-schedule',
   filter: { streamPrefixes: ['contract-', 'mapping-products'] },
@@ -136,7 +143,7 @@ export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = 
       since.set(sku, entry.since);
       mappingVersion = Math.max(mappingVersion, entry.since);
     }
-    const computed = computeSchedule({
+    const computed = lastSchedules.compute({
       contractId: doc.contractId,
       events: doc.facts,
       products,

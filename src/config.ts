@@ -5,6 +5,7 @@ import { DEFAULT_LIMITS } from '../schemas/index.js';
 import type { Limits } from '../schemas/index.js';
 import { EXCEPTION_KINDS } from '../projections/index.js';
 import type { ExceptionKind } from '../projections/index.js';
+import { DEFAULT_CACHED_DOCUMENTS } from './runner/cache.js';
 
 /** Hours an exception of each kind may stay unresolved before it is overdue (REVTRAIL_EXCEPTION_SLA overrides). */
 export const DEFAULT_EXCEPTION_SLA_HOURS: Readonly<Record<ExceptionKind, number>> = {
@@ -73,7 +74,7 @@ const Env = z.object({
     .describe('postgres://user:password@host:port/database for PostgreSQL, otherwise the SQLite file'),
   REVTRAIL_RUNNER_BATCH: wholeNumber(1, 100_000, 500),
   REVTRAIL_RUNNER_MAX_BATCH: wholeNumber(1, 100_000, 10_000),
-  REVTRAIL_RUNNER_CACHE: wholeNumber(0, 1_000_000, 4000),
+  REVTRAIL_RUNNER_CACHE: wholeNumber(0, 1_000_000, DEFAULT_CACHED_DOCUMENTS),
   REVTRAIL_REBUILD_BATCH: wholeNumber(1, 10_000_000, 1_000_000),
   REVTRAIL_DERIVE_BUDGET: z.coerce.number().int().min(1).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),

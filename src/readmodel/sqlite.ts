@@ -33,6 +33,7 @@ export class SqliteReadStore implements ReadStore {
     | 'upsert'
     | 'remove'
     | 'clearTags'
+    | 'tagsOf'
     | 'dropOtherTags'
     | 'addTags'
     | 'checkpoint'
@@ -94,9 +95,8 @@ export class SqliteReadStore implements ReadStore {
       ),
       remove: this.db.prepare('DELETE FROM read_documents WHERE ns = ? AND key = ?'),
       clearTags: this.db.prepare('DELETE FROM read_tags WHERE ns = ? AND key = ?'),
-      // Re-writing a document's tags touches only the ones that changed: a lineage document keeps almost all of its
-      // tags from one write to the next, and deleting and inserting them all again rewrote two b-trees per tag. The
-      // comparison stays in SQL, so a tag is compared as stored (the same JSON decoding as when it was added).
+      // Re-writing a document's tags touches only the ones that changed (see writeTags).
+      tagsOf: this.db.prepare('SELECT tag FROM read_tags WHERE ns = ? AND key = ?').pluck(),
       dropOtherTags: this.db.prepare(
         'DELETE FROM read_tags WHERE ns = ? AND key = ? AND tag NOT IN (SELECT value FROM json_each(?))',
       ),
@@ -130,15 +130,31 @@ export class SqliteReadStore implements ReadStore {
           else this.stmt.upsert.run(space, key, json);
           if (json === null || (write.tags !== undefined && write.tags.length === 0))
             this.stmt.clearTags.run(space, key);
-          else if (write.tags !== undefined) {
-            const tags = JSON.stringify(write.tags);
-            this.stmt.dropOtherTags.run(space, key, tags);
-            this.stmt.addTags.run(space, key, tags); // INSERT OR IGNORE: the tags it already has stay as they are
-          }
+          else if (write.tags !== undefined) this.writeTags(space, key, write.tags);
         }
         if (w.checkpoint) this.stmt.checkpoint.run(space, w.checkpoint.commit, w.checkpoint.prepare);
       }
     });
+  }
+
+  /**
+   * Makes a document's tags exactly `tags`, running only the statements that change something: a lineage document
+   * keeps almost all of its tags from one write to the next (a live runner re-writes it with one or two more), and
+   * deleting and inserting them all again cost two b-tree lookups per tag (replaying the tag writes of a 600-contract
+   * catch-up: ~0.8 s of CPU instead of ~1.7 s). The stored tags are read back to see which statements can be left
+   * out; the statements themselves compare in SQL, a tag as stored (the same JSON decoding as when it was added). A
+   * stored tag that is not valid UTF-8 (from a lone surrogate) reads back with U+FFFD and may equal another string:
+   * then nothing is left out.
+   */
+  private writeTags(space: string, key: string, tags: readonly string[]): void {
+    const stored = this.stmt.tagsOf.all(space, key) as string[];
+    const exact = !stored.some((tag) => tag.includes('\ufffd'));
+    const wanted = new Set(tags);
+    const kept = new Set(stored);
+    if (!exact || stored.some((tag) => !wanted.has(tag))) this.stmt.dropOtherTags.run(space, key, JSON.stringify(tags));
+    const added = exact ? [...wanted].filter((tag) => !kept.has(tag)) : tags;
+    // INSERT OR IGNORE: a tag it already has stays as it is.
+    if (added.length > 0) this.stmt.addTags.run(space, key, JSON.stringify(added));
   }
 
   private generationRow(projection: string): GenerationState {

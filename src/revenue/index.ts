@@ -1,5 +1,6 @@
 // The revenue engine's public face: compute a contract's ASC 606 schedule from its stored facts and the mappings.
 export { computeSchedule } from './engine.js';
+export { LastSchedules } from './last-schedule.js';
 export { ScheduleBudgetExceededError } from './types.js';
 export type {
   ContractEvent,

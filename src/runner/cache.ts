@@ -1,13 +1,21 @@
-// The live runner's document cache: the documents it committed last, so that a contract touched in batch after batch
-// (a busy customer, a contract being amended) is not read back from the read store and parsed each time.
+// The live runner's document cache (a catch-up's too): the documents it committed last, so that a contract touched in
+// batch after batch (a busy customer, a contract being amended) is not read back from the read store and parsed each
+// time.
 //
 // Entries are keyed by generation as well as by key, so a rebuild's swap (a new generation) can never serve a
 // document of the old one; they are set only after their batch committed, so the cache never holds a document the read
 // store does not. It belongs to one runner, whose follower is the only writer of its documents while it follows
-// (partitioned workers own disjoint keys); each time the runner starts following it begins empty, since others may
-// have written while it was stopped, and a runner that fails is discarded with its cache.
+// (partitioned workers own disjoint keys); each time the runner starts following or catching up it begins empty, since
+// others may have written while it was stopped, and a runner that fails is discarded with its cache.
 import type { JsonObject } from '../../schemas/index.js';
 import type { Generation } from '../readmodel/index.js';
+
+/**
+ * Committed documents a live runner or a catch-up keeps between batches unless told otherwise (REVTRAIL_RUNNER_CACHE
+ * defaults to it). Without them a contract touched in batch after batch is read back and parsed once per batch: catching up
+ * 600 contracts in batches of 500 read ~50,000 documents, 14% of its time.
+ */
+export const DEFAULT_CACHED_DOCUMENTS = 4000;
 
 /** Least recently used documents, at most `capacity` of them across every projection and generation. */
 export class DocumentCache {

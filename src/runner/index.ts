@@ -1,5 +1,6 @@
 // Projections at work: the runner (catch-up, live, deferred derivation) and blue/green rebuilds.
 export { ProjectionRunner, STALE } from './runner.js';
+export { DEFAULT_CACHED_DOCUMENTS } from './cache.js';
 export type { ProjectionStatus, RunnerOptions } from './runner.js';
 export { rebuild } from './rebuild.js';
 export { DEFAULT_CATCH_UP_EVENTS, LiveProjections, LiveRunner } from './live.js';

@@ -14,7 +14,7 @@ import { comparePositions, formatPosition, matchesFilter, upcast } from '../../s
 import type { BatchWrite, DocWrite, Generation, ReadStore } from '../readmodel/index.js';
 import { GenerationRetiredError } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
-import { DocumentCache } from './cache.js';
+import { DEFAULT_CACHED_DOCUMENTS, DocumentCache } from './cache.js';
 import type { AllFilter, JsonObject, Position, RecordedEvent } from '../../schemas/index.js';
 import {
   DEFAULT_DERIVE_STEPS,
@@ -38,7 +38,10 @@ export interface RunnerOptions {
    * A catch-up (not rebuilding) commits batches of this size throughout.
    */
   maxBatchSize?: number;
-  /** Live mode: committed documents kept in memory between batches (./cache.ts; default 0, none). */
+  /**
+   * Live mode and catch-up: committed documents kept in memory between batches (./cache.ts; default
+   * DEFAULT_CACHED_DOCUMENTS; 0: none).
+   */
   cachedDocuments?: number;
   /** Live mode: commit a partial batch once no event has arrived for this long. */
   idleMs?: number;
@@ -115,7 +118,7 @@ export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly maxBatchSize: number;
   private readonly idleMs: number;
-  /** Live mode: the documents committed last (null when rebuilding, or with no cache configured). */
+  /** Live mode and catch-up: the documents committed last (null when rebuilding, or with the cache turned off). */
   private readonly documents: DocumentCache | null;
   private readonly budget: DeriveBudget;
   private stopping: (() => Promise<void>) | null = null;
@@ -132,7 +135,7 @@ export class ProjectionRunner {
     this.projections = Array.isArray(projections) ? projections : [projections as Projection];
     this.batchSize = options.batchSize ?? 500;
     this.maxBatchSize = Math.max(this.batchSize, options.maxBatchSize ?? this.batchSize);
-    const cached = options.building ? 0 : (options.cachedDocuments ?? 0);
+    const cached = options.building ? 0 : (options.cachedDocuments ?? DEFAULT_CACHED_DOCUMENTS);
     this.documents = cached > 0 ? new DocumentCache(cached) : null;
     this.idleMs = options.idleMs ?? 20;
     this.budget = options.deriveBudget ?? { maxSteps: DEFAULT_DERIVE_STEPS };
@@ -140,6 +143,8 @@ export class ProjectionRunner {
 
   /** Applies everything in the log after the checkpoints, up to the log's end as it is now; returns events read. */
   async catchUp(): Promise<number> {
+    // As when it starts following: others may have written while the runner was not running.
+    this.documents?.clear();
     const slots = await this.slots();
     // A rebuild folds in chunks but commits only every `batchSize` events: between commits its documents live in
     // memory (the cache), so a document touched all through the log is written a few times, not once per chunk.
