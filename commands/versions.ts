@@ -73,29 +73,24 @@ type Data = Readonly<Record<string, unknown>>;
 type AmountLine = { lineId: string; amount: string };
 type VersionLine = { lineId: string; sku: string; amount: string; ssp?: string };
 
+/** The field of each fact type holding the business date it applies at (usage: measured through its period's end). */
+const BUSINESS_DATE_FIELD: Readonly<Record<string, string>> = {
+  ContractBooked: 'bookingDate',
+  ContractAmended: 'effectiveDate',
+  ContractCancelled: 'effectiveDate',
+  ServiceActivated: 'activatedOn',
+  MilestoneCompleted: 'completedOn',
+  UsageRecorded: 'periodEnd',
+  InvoiceIssued: 'invoiceDate',
+  CreditMemoIssued: 'issuedOn',
+  ServiceCreditApproved: 'approvedOn',
+};
+
 /** The business date a fact applies at. */
 export function businessDate(type: string, data: Data): string {
-  switch (type) {
-    case 'ContractBooked':
-      return data.bookingDate as string;
-    case 'ContractAmended':
-    case 'ContractCancelled':
-      return data.effectiveDate as string;
-    case 'ServiceActivated':
-      return data.activatedOn as string;
-    case 'MilestoneCompleted':
-      return data.completedOn as string;
-    case 'UsageRecorded':
-      return data.periodEnd as string; // usage is measured through the end of its period
-    case 'InvoiceIssued':
-      return data.invoiceDate as string;
-    case 'CreditMemoIssued':
-      return data.issuedOn as string;
-    case 'ServiceCreditApproved':
-      return data.approvedOn as string;
-    default:
-      throw new Error(`${type} is not a contract fact`);
-  }
+  const field = Object.hasOwn(BUSINESS_DATE_FIELD, type) ? BUSINESS_DATE_FIELD[type] : undefined;
+  if (field === undefined) throw new Error(`${type} is not a contract fact`);
+  return data[field] as string;
 }
 
 /** The summary of a stored contract fact (`type` must be a contract fact type: see isContractFactType). */

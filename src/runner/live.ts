@@ -38,18 +38,22 @@ const RESTART_PAUSE_MS = 1000;
 
 export type LivePhase = 'catching-up' | 'following';
 
-export interface LiveOptions {
+/** How a follower of the log batches and catches up: the settings a live runner and a projection worker share. */
+export interface FollowSettings {
   /** Events per committed batch while following. */
   batchSize: number;
   /** While following behind, batches grow up to this many events (default batchSize: ./runner.ts). */
   maxBatchSize?: number;
-  /** Committed documents the follower keeps in memory between batches (default none: ./cache.ts). */
+  /** Committed documents kept in memory between batches (default DEFAULT_CACHED_DOCUMENTS: ./cache.ts). */
   cachedDocuments?: number;
   deriveBudget: DeriveBudget;
-  /** Far behind from this many events (and a quarter of the log): see the module comment. */
+  /** Far behind from this many events (and a quarter of the log): stream by stream then, see the module comment. */
   catchUpEvents: number;
   /** Events per commit of the log-order part of a catch-up (the rebuild batch). */
   rebuildBatch?: number;
+}
+
+export interface LiveOptions extends FollowSettings {
   /** How often a follower checks whether it has fallen far behind (default 1 s). */
   checkEveryMs?: number;
   /** Worker threads a stream-by-stream catch-up folds in (default: rebuild's). */

@@ -8,7 +8,7 @@
 // its documents with the worker's checkpoint in one read-store transaction, so a kill -9 at any point leaves the worker
 // at its last batch and the restart goes on from there. Worker 0 alone writes the shared documents, and moves each
 // projection's whole checkpoint up to the lowest of the workers' (what the API nodes read lag and completeness by).
-import type { DeriveBudget, Projection } from '../../projections/types.js';
+import type { Projection } from '../../projections/types.js';
 import type { ReadStore } from '../readmodel/index.js';
 import { GenerationRetiredError } from '../readmodel/index.js';
 import type { EventStore } from '../store/index.js';
@@ -16,6 +16,7 @@ import type { Position } from '../../schemas/index.js';
 import type { ProjectionBatchReport } from './lag.js';
 import { lagReporter } from './lag.js';
 import { LiveRunner } from './live.js';
+import type { FollowSettings } from './live.js';
 import type { Partition } from './partition.js';
 import {
   PartitionLayoutChangedError,
@@ -32,19 +33,9 @@ const RESTART_PAUSE_MS = 1000;
 
 export type WorkerPhase = 'starting' | 'catching-up' | 'following' | 'restarting' | 'stopped';
 
-export interface WorkerOptions {
+export interface WorkerOptions extends FollowSettings {
   /** This worker's share; null: every document (a single worker). */
   partition: Partition | null;
-  /** Events per committed batch while following. */
-  batchSize: number;
-  /** While following behind, batches grow up to this many events (./runner.ts). */
-  maxBatchSize?: number;
-  /** Committed documents kept in memory between batches (./cache.ts). */
-  cachedDocuments?: number;
-  deriveBudget: DeriveBudget;
-  /** A single worker catches up stream by stream from this many events behind (./live.ts). */
-  catchUpEvents: number;
-  rebuildBatch?: number;
   /** How often worker 0 moves the whole checkpoints up to the workers' lowest (default 1 s). */
   lowWaterEveryMs?: number;
   /** A batch folded, before it commits. */
