@@ -27,6 +27,7 @@ import { KeyRing, ensureDemoKey, keysFromEnv, keysFromFile } from './auth/index.
 import type { LogDestination } from './http/index.js';
 import type { ApiKey } from './auth/index.js';
 import { graphqlRoutes } from './graphql/index.js';
+import { IngestThread } from './http/ingest-thread.js';
 import { Ingestor } from './ingest/index.js';
 import type { Erp } from './posting/erp.js';
 import { erpFrom } from './posting/erp.js';
@@ -103,6 +104,18 @@ async function serveMetrics(
   return watcher;
 }
 
+/**
+ * POST /v1/events's worker thread, over its own connection to the event store (src/http/ingest-thread.ts); null
+ * (ingest on this thread) when configured so, when the store is an object that is not a file, when a clock is
+ * injected (a thread cannot share it), or when the worker is not compiled.
+ */
+function ingestThread(config: Config, deps: AppDeps, store: EventStore): IngestThread | null {
+  const files = storeFile(config, deps.store);
+  if (!config.ingestThread || files === null || deps.now !== undefined || !IngestThread.available()) return null;
+  const data = { store: files.store, sqliteSync: config.sqliteSync, limits: config.limits, nice: config.workerNice };
+  return new IngestThread(data, () => store.appendedElsewhere?.());
+}
+
 /** Tags of the routes their plugins register without one, for the OpenAPI document. */
 const UNTAGGED: Record<string, string> = { '/graphql': 'graphql', '/health': 'operations' };
 
@@ -153,7 +166,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   });
   const status = () => projections.status();
   await http.register(healthRoutes, { store, storeLocation: redactStoreLocation(config.store), projections: status });
-  await http.register(eventRoutes, { store, ingestor, keys });
+  const thread = ingestThread(config, deps, store);
+  await http.register(eventRoutes, { store, ingestor, thread, keys });
   const erp = deps.erp ?? erpFrom(config.connector);
   await http.register(adminRoutes, { store, keys, now, erp });
   await http.register(readModelRoutes, { read, keys, status });
@@ -191,6 +205,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       live = LiveProjections.start(
         {
           ...runnerSettings(config),
+          nice: config.workerNice,
           onPhase: (phase, eventsBehind) =>
             phase === 'catching-up'
               ? http.log.info({ eventsBehind }, 'projections far behind: catching up stream by stream')
@@ -216,6 +231,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       if (closed) return;
       closed = true;
       await http.close();
+      await thread?.close();
       await watcher?.stop();
       await live?.stop();
       await erp.close();

@@ -79,6 +79,8 @@ const Env = z.object({
   REVTRAIL_DERIVE_BUDGET: z.coerce.number().int().min(1).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
   REVTRAIL_CATCH_UP_EVENTS: z.coerce.number().int().min(1).default(20_000),
+  REVTRAIL_INGEST: z.enum(['thread', 'inline']).default('thread'),
+  REVTRAIL_WORKER_NICE: wholeNumber(0, 19, 10),
   REVTRAIL_CONNECTOR: z.enum(['simulated', 'file', 'tryton']).default('simulated'),
   REVTRAIL_ERP_DIR: z.string().min(1).optional(),
   REVTRAIL_TRYTON_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -152,6 +154,13 @@ export interface Config {
    * stream, as a rebuild does, instead of following the log (src/runner/live.ts).
    */
   catchUpEvents: number;
+  /**
+   * POST /v1/events in a worker thread of its own (`thread`, when the store is a file or an EventStoreDB it can open)
+   * or on the API's event loop (`inline`): src/http/ingest-thread.ts.
+   */
+  ingestThread: boolean;
+  /** The nice value of the API's worker threads (ingest, live projections), so reads come first: Linux only. */
+  workerNice: number;
   /** The ERP posting runs post to. */
   connector: ConnectorConfig;
   posting: { batchSize: number; maxAttempts: number; backoffMs: number; timeoutMs: number; leaseMs: number };
@@ -226,6 +235,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deriveBudget: e.REVTRAIL_DERIVE_BUDGET,
     liveProjections: e.REVTRAIL_PROJECTIONS === 'live',
     catchUpEvents: e.REVTRAIL_CATCH_UP_EVENTS,
+    ingestThread: e.REVTRAIL_INGEST === 'thread',
+    workerNice: e.REVTRAIL_WORKER_NICE,
     limits: {
       maxServiceTermYears: e.REVTRAIL_MAX_SERVICE_TERM_YEARS,
       maxUsagePeriodDays: e.REVTRAIL_MAX_USAGE_PERIOD_DAYS,

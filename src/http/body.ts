@@ -1,6 +1,7 @@
 // Request bodies: JSON only, UTF-8 only, and bounded in depth — refused as a whole (problem+json) before any route
 // sees them, so nothing of a refused body is stored and nothing downstream walks an unbounded structure.
 import type { FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
 
 /** Deepest nesting a body may have: the body object is level 1; an event's line is level 6. */
 export const MAX_BODY_DEPTH = 32;
@@ -23,31 +24,59 @@ export class BodyError extends Error {
  * (`__proto__`, `constructor.prototype`) are refused, not stripped: a body that tries them is not what it says.
  */
 export function installJsonBody(app: FastifyInstance): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const charset = charsetOf(req.headers['content-type'] ?? '');
-    if (charset !== null && charset !== 'utf-8' && charset !== 'utf8') {
-      done(new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `JSON bodies are UTF-8; charset=${charset} is not accepted`));
-      return;
+    try {
+      checkCharset(req.headers['content-type']);
+      done(null, parseJsonText(body as string));
+    } catch (err) {
+      done(err as BodyError, undefined);
     }
-    void parse(req, body as string, (err, value) => {
-      if (err) return done(forbiddenKey(body as string) ?? err, undefined);
-      const tooDeep = pathDeeperThan(value, MAX_BODY_DEPTH);
-      if (tooDeep !== null) {
-        const where = tooDeep === '' ? 'the body' : tooDeep;
-        return done(
-          new BodyError(
-            400,
-            'BODY_TOO_DEEP',
-            `JSON is nested at most ${MAX_BODY_DEPTH} levels; ${where} is deeper`,
-            tooDeep,
-          ),
-        );
-      }
-      done(null, value);
-    });
   });
+}
+
+/**
+ * Keeps a route context's JSON bodies as text (the charset still checked): for a route that hands the body to
+ * another thread, which parses it with `parseJsonText` there (POST /v1/events: ./ingest-thread.ts).
+ */
+export function keepJsonBodyAsText(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    try {
+      checkCharset(req.headers['content-type']);
+      done(null, body);
+    } catch (err) {
+      done(err as BodyError, undefined);
+    }
+  });
+}
+
+function checkCharset(contentType: string | undefined): void {
+  const charset = charsetOf(contentType ?? '');
+  if (charset !== null && charset !== 'utf-8' && charset !== 'utf8')
+    throw new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `JSON bodies are UTF-8; charset=${charset} is not accepted`);
+}
+
+/** A JSON body's value, or a BodyError saying why it is refused as a whole. */
+export function parseJsonText(text: string): unknown {
+  if (text.length === 0) throw new BodyError(400, 'MALFORMED_BODY', 'the body is empty; a JSON document is expected');
+  let value: unknown;
+  try {
+    value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    throw forbiddenKey(text) ?? new BodyError(400, 'MALFORMED_BODY', 'the body is not valid JSON');
+  }
+  const tooDeep = pathDeeperThan(value, MAX_BODY_DEPTH);
+  if (tooDeep !== null) {
+    const where = tooDeep === '' ? 'the body' : tooDeep;
+    throw new BodyError(
+      400,
+      'BODY_TOO_DEEP',
+      `JSON is nested at most ${MAX_BODY_DEPTH} levels; ${where} is deeper`,
+      tooDeep,
+    );
+  }
+  return value;
 }
 
 /** The charset parameter of a Content-Type, lower-cased and unquoted; null when there is none. */

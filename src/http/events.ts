@@ -2,19 +2,25 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { contractStream } from '../../commands/contract.js';
-import { Currency, EventBatch, Id, InboundEvent, formatPosition, fromZodIssues } from '../../schemas/index.js';
+import { Currency, Id, InboundEvent, formatPosition } from '../../schemas/index.js';
 import { pairRates } from '../posting/index.js';
 import type { Ingestor } from '../ingest/index.js';
 import type { EventStore } from '../store/index.js';
 import type { KeyRing } from '../auth/index.js';
 import { recordIngest } from '../metrics/index.js';
 import type { IngestOutcome } from '../metrics/index.js';
+import { keepJsonBodyAsText } from './body.js';
+import { answerIngest, bodyErrorOf } from './ingest-request.js';
+import type { IngestThread } from './ingest-thread.js';
 import { lookupRoute } from './lookup.js';
 import { parseOrReply, sendProblem } from './problem.js';
 
 export interface EventRoutesOptions {
   store: EventStore;
+  /** This thread's ingestor: POST /v1/events runs on it when there is no ingest thread. */
   ingestor: Ingestor;
+  /** The ingest worker thread POST /v1/events runs in, when the store is one it can open (./ingest-thread.ts). */
+  thread: IngestThread | null;
   keys: KeyRing;
 }
 
@@ -27,7 +33,9 @@ const docs = {
   }),
 };
 
-export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { store, ingestor, keys }) => {
+export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { store, ingestor, thread, keys }) => {
+  // The body reaches the handler as text: parsed there, on this thread or in the ingest worker (./ingest-request.ts).
+  keepJsonBodyAsText(app);
   /** Each answered request's per-event outcomes, for the metrics recorded once the answer is sent. */
   const outcomes = new WeakMap<object, { type: unknown; outcome: IngestOutcome }[]>();
   app.post(
@@ -43,39 +51,24 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
       },
     },
     async (req, reply) => {
-      const body = EventBatch.safeParse(req.body);
-      if (!body.success) {
+      const ctx = { actor: req.apiKey!.name, requestId: req.id, correlationId: req.correlationId, log: req.log };
+      const text = typeof req.body === 'string' ? req.body : '';
+      const answer = thread ? await thread.answer(text, ctx) : await answerIngest(text, ingestor, ctx);
+      if (answer.kind === 'refused') throw bodyErrorOf(answer);
+      if (answer.kind === 'malformed') {
         return sendProblem(reply, {
           title: 'Bad Request',
           status: 400,
           code: 'MALFORMED_BODY',
           detail: 'the body must be {"events": [ ... ]} with 1 to 1000 events',
-          errors: fromZodIssues(body.error.issues, req.body),
+          errors: answer.errors,
         });
       }
-      const events = body.data.events;
-      const correlationIds = [
-        ...new Set(
-          events
-            .map((e) => (e as { correlationId?: unknown } | null)?.correlationId)
-            .filter((c): c is string => typeof c === 'string'),
-        ),
-      ].slice(0, 20);
-      req.log.info({ events: events.length, correlationIds }, 'ingest batch');
-      const results = await ingestor.ingest(events, {
-        actor: req.apiKey!.name,
-        requestId: req.id,
-        correlationId: req.correlationId,
-        log: req.log,
-      });
-      const counts = { appended: 0, duplicate: 0, held: 0, rejected: 0 };
-      for (const r of results) counts[r.status]++;
-      outcomes.set(
-        req,
-        results.map((r) => ({ type: (events[r.index] as { type?: unknown } | null)?.type, outcome: r.status })),
-      );
+      const { counts, correlationIds } = answer;
+      outcomes.set(req, answer.outcomes);
+      req.log.info({ events: answer.outcomes.length, correlationIds }, 'ingest batch');
       req.log.info({ ...counts, correlationIds }, 'ingest results');
-      return { results, counts };
+      return reply.type('application/json; charset=utf-8').send(answer.body);
     },
   );
 

@@ -1,6 +1,7 @@
 // The live projections' worker thread (./live.ts): opens its own connections to the event store and the read store
 // (SQLite in WAL mode: the API's connections go on appending and reading while this one is the read store's only
 // writer), runs the live runner until the API asks it to stop, then closes both and exits.
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { projectionsNamed } from '../../projections/index.js';
 import { openReadStore } from '../readmodel/index.js';
@@ -23,6 +24,9 @@ function open(location: string): EventStore {
   if (/^esdb(\+discover)?:\/\//.test(location)) return openStore(location);
   return new SqliteEventStore({ path: location, synchronous: data.sqliteSync, pollIntervalMs: POLL_MS });
 }
+
+// On Linux a thread's nice value is its own: this lowers this thread's priority only (docs/operations.md, "Threads").
+if (data.nice !== undefined && data.nice > 0 && process.platform === 'linux') setPriority(0, data.nice);
 
 const store = open(data.store);
 const read = openReadStore(data.readStore, { synchronous: data.sqliteSync });

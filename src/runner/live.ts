@@ -58,6 +58,8 @@ export interface LiveOptions extends FollowSettings {
   checkEveryMs?: number;
   /** Worker threads a stream-by-stream catch-up folds in (default: rebuild's). */
   workers?: number;
+  /** In a worker thread: its nice value (Linux; default 0, as the API thread's), so that reads come first. */
+  nice?: number;
   onPhase?: (phase: LivePhase, eventsBehind: number | null) => void;
   /** A failure: the runner starts again from its checkpoints after a pause. */
   onError?: (err: unknown) => void;

@@ -381,6 +381,10 @@ export class SqliteEventStore implements EventStore {
     return Promise.resolve(results);
   }
 
+  appendedElsewhere(): void {
+    if (!this.closed) this.appended.emit('append');
+  }
+
   async append(
     streamId: string,
     events: readonly ProposedEvent[],

@@ -94,6 +94,11 @@ export interface EventStore {
    * holding every document until the end of the log.
    */
   readByStream?(options: ReadByStreamOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * Optional (the embedded store has it): another connection to the same store (a thread or process) has appended;
+   * this connection's subscriptions look now rather than at their next poll.
+   */
+  appendedElsewhere?(): void;
   /** Optional, beside readByStream: the streams whose id starts with the prefix and their head revisions, in id order. */
   listStreams?(streamPrefix: string): Promise<{ streamId: string; revision: number }[]>;
   /**

@@ -1,0 +1,67 @@
+// The ingest worker thread (./ingest-thread.ts): opens its own connection to the event store, answers each
+// POST /v1/events body it is sent with `answerIngest` (requests in flight together, as on the API's thread: the
+// Ingestor's per-contract lock and the appends' expected revisions keep them apart), and closes the connection when
+// the API stops it.
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Ingestor } from '../ingest/index.js';
+import { SqliteEventStore, openStore } from '../store/index.js';
+import type { EventStore } from '../store/index.js';
+import { answerIngest } from './ingest-request.js';
+import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from './ingest-thread.js';
+
+const data = workerData as IngestWorkerData;
+const port = parentPort!;
+const send = (m: FromIngestWorker): void => port.postMessage(m);
+
+// On Linux a thread's nice value is its own: this lowers this thread's priority only, so that under a full machine
+// the API thread's reads are served first (docs/operations.md, "Threads").
+if (data.nice > 0 && process.platform === 'linux') setPriority(0, data.nice);
+
+function open(location: string): EventStore {
+  if (/^esdb(\+discover)?:\/\//.test(location)) return openStore(location);
+  return new SqliteEventStore({ path: location, synchronous: data.sqliteSync });
+}
+
+const store = open(data.store);
+const ingestor = new Ingestor(store, { limits: data.limits });
+let inFlight = 0;
+let stopping = false;
+
+async function stop(): Promise<void> {
+  await store.close();
+  port.close();
+}
+
+port.on('message', (m: ToIngestWorker) => {
+  if (m === 'stop') {
+    stopping = true;
+    if (inFlight === 0) void stop();
+    return;
+  }
+  const { id, text, ctx } = m;
+  inFlight++;
+  const log = { error: (obj: object, msg: string) => send({ kind: 'log', id, obj: plain(obj), msg }) };
+  answerIngest(text, ingestor, { ...ctx, log })
+    .then(
+      (answer) => send({ kind: 'answer', id, answer }),
+      (err: unknown) =>
+        send({
+          kind: 'failed',
+          id,
+          message: err instanceof Error ? err.message : String(err),
+          ...(err instanceof Error && err.stack ? { stack: err.stack } : {}),
+        }),
+    )
+    .finally(() => {
+      inFlight--;
+      if (stopping && inFlight === 0) void stop();
+    });
+});
+
+/** A log line's object as data: an Error under `err` becomes its message and stack. */
+function plain(obj: object): object {
+  const { err, ...rest } = obj as { err?: unknown };
+  if (!(err instanceof Error)) return obj;
+  return { ...rest, err: { type: err.name, message: err.message, stack: err.stack } };
+}
