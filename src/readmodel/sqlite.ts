@@ -237,8 +237,14 @@ export class SqliteReadStore implements ReadStore {
     return Promise.resolve();
   }
 
+  /**
+   * A read, never a write: a projection with no row yet is at generation 1. (It used to insert the row, and a write
+   * outside a transaction that waits for another connection's commit finds its snapshot stale and fails at once,
+   * SQLITE_BUSY, whatever the busy timeout: the API's status reads failed so while a worker committed.)
+   */
   async generations(projection: string): Promise<GenerationState> {
-    return Promise.resolve(this.generationRow(projection));
+    const row = this.stmt.generation.get(projection) as { active: number; building: number | null } | undefined;
+    return Promise.resolve({ projection, active: row?.active ?? 1, building: row?.building ?? null });
   }
 
   async startBuilding(projection: string): Promise<Generation> {
