@@ -80,7 +80,7 @@ const Env = z.object({
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
   REVTRAIL_CATCH_UP_EVENTS: z.coerce.number().int().min(1).default(20_000),
   REVTRAIL_INGEST: z.enum(['thread', 'inline']).default('thread'),
-  REVTRAIL_WORKER_NICE: wholeNumber(0, 19, 10),
+  REVTRAIL_WORKER_NICE: wholeNumber(0, 19, 19),
   REVTRAIL_CONNECTOR: z.enum(['simulated', 'file', 'tryton']).default('simulated'),
   REVTRAIL_ERP_DIR: z.string().min(1).optional(),
   REVTRAIL_TRYTON_URL: z.url({ protocol: /^https?$/ }).optional(),
