@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Limits } from '../../schemas/index.js';
 import type { IngestContext } from '../ingest/index.js';
+import { recordRetry } from '../metrics/index.js';
+import type { RetryOperation } from '../metrics/index.js';
 import type { IngestAnswer } from './ingest-request.js';
 
 /** What the worker is given: plain data. */
@@ -32,7 +34,9 @@ export type ToIngestWorker = { id: number; text: string; ctx: IngestRequestConte
 export type FromIngestWorker =
   | { kind: 'answer'; id: number; answer: IngestAnswer }
   | { kind: 'failed'; id: number; message: string; stack?: string }
-  | { kind: 'log'; id: number; obj: object; msg: string };
+  | { kind: 'log'; id: number; obj: object; msg: string }
+  /** Retries the worker counted (its metrics registry is its own): recorded in this thread's. */
+  | { kind: 'retry'; operation: RetryOperation; count: number };
 
 /**
  * The compiled worker: beside this module in dist/, and from the TypeScript sources (tests) the one dist/ holds (the
@@ -105,6 +109,7 @@ export class IngestThread {
   }
 
   private received(m: FromIngestWorker): void {
+    if (m.kind === 'retry') return recordRetry(m.operation, m.count);
     const p = this.pending.get(m.id);
     if (p === undefined) return;
     if (m.kind === 'log') {

@@ -5,6 +5,7 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Ingestor } from '../ingest/index.js';
+import { forwardRetries } from '../metrics/index.js';
 import { SqliteEventStore, openStore } from '../store/index.js';
 import type { EventStore } from '../store/index.js';
 import { answerIngest } from './ingest-request.js';
@@ -22,6 +23,10 @@ function open(location: string): EventStore {
   if (/^esdb(\+discover)?:\/\//.test(location)) return openStore(location);
   return new SqliteEventStore({ path: location, synchronous: data.sqliteSync });
 }
+
+// A clash (a command decided again after a concurrent append) is counted by the API thread, whose registry /metrics
+// serves.
+forwardRetries((operation, count) => send({ kind: 'retry', operation, count }));
 
 const store = open(data.store);
 const ingestor = new Ingestor(store, { limits: data.limits });

@@ -11,6 +11,7 @@ import type { MetricsSettings } from './registry.js';
 export { registry, metricsEnabled } from './registry.js';
 export type { MetricsRole, MetricsSettings } from './registry.js';
 export {
+  forwardRetries,
   recordErpCall,
   recordIngest,
   recordPostingRun,

@@ -110,7 +110,20 @@ export function recordTieOut(tieOut: {
 
 export type RetryOperation = 'command_clash' | 'posting_submit';
 
+/** Where this thread's retries go instead of its own registry; null: to the registry (./registry.ts). */
+let retryForward: ((operation: RetryOperation, count: number) => void) | null = null;
+
+/**
+ * Sends this thread's retries to `forward` instead of its registry: a worker thread's registry is its own and is
+ * served by no one, so the ingest thread hands its clashes to the API thread, which records them
+ * (src/http/ingest-worker.ts). null: to the registry again.
+ */
+export function forwardRetries(forward: ((operation: RetryOperation, count: number) => void) | null): void {
+  retryForward = forward;
+}
+
 export function recordRetry(operation: RetryOperation, count = 1): void {
+  if (retryForward) return retryForward(operation, count);
   if (!metricsEnabled()) return;
   retries.inc({ operation }, count);
 }
