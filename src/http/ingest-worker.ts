@@ -6,8 +6,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Ingestor } from '../ingest/index.js';
 import { forwardRetries } from '../metrics/index.js';
-import { SqliteEventStore, openStore } from '../store/index.js';
-import type { EventStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
 import { answerIngest } from './ingest-request.js';
 import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from './ingest-thread.js';
 
@@ -19,16 +18,12 @@ const send = (m: FromIngestWorker): void => port.postMessage(m);
 // the API thread's reads are served first (docs/operations.md, "Threads").
 if (data.nice > 0 && process.platform === 'linux') setPriority(0, data.nice);
 
-function open(location: string): EventStore {
-  if (/^esdb(\+discover)?:\/\//.test(location)) return openStore(location);
-  return new SqliteEventStore({ path: location, synchronous: data.sqliteSync });
-}
-
 // A clash (a command decided again after a concurrent append) is counted by the API thread, whose registry /metrics
 // serves.
 forwardRetries((operation, count) => send({ kind: 'retry', operation, count }));
 
-const store = open(data.store);
+// The same store the API thread opened (src/app.ts), on a connection of this thread's own.
+const store = openStore(data.store, { synchronous: data.sqliteSync });
 const ingestor = new Ingestor(store, { limits: data.limits });
 let inFlight = 0;
 let stopping = false;
