@@ -14,6 +14,8 @@ import type { Limits } from '../../schemas/index.js';
 import type { IngestContext } from '../ingest/index.js';
 import { recordRetry } from '../metrics/index.js';
 import type { RetryOperation } from '../metrics/index.js';
+import { errorFromData } from '../runner/thread.js';
+import type { ErrorData } from '../runner/thread.js';
 import type { IngestAnswer } from './ingest-request.js';
 
 /** What the worker is given: plain data. */
@@ -33,7 +35,7 @@ export type ToIngestWorker = { id: number; text: string; ctx: IngestRequestConte
 
 export type FromIngestWorker =
   | { kind: 'answer'; id: number; answer: IngestAnswer }
-  | { kind: 'failed'; id: number; message: string; stack?: string }
+  | ({ kind: 'failed'; id: number } & ErrorData)
   | { kind: 'log'; id: number; obj: object; msg: string }
   /** Retries the worker counted (its metrics registry is its own): recorded in this thread's. */
   | { kind: 'retry'; operation: RetryOperation; count: number };
@@ -119,6 +121,6 @@ export class IngestThread {
     this.pending.delete(m.id);
     this.onAnswer();
     if (m.kind === 'answer') p.resolve(m.answer);
-    else p.reject(Object.assign(new Error(m.message), m.stack ? { stack: m.stack } : {}));
+    else p.reject(errorFromData(m));
   }
 }

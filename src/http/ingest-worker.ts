@@ -2,10 +2,10 @@
 // POST /v1/events body it is sent with `answerIngest` (requests in flight together, as on the API's thread: the
 // Ingestor's per-contract lock and the appends' expected revisions keep them apart), and closes the connection when
 // the API stops it.
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Ingestor } from '../ingest/index.js';
 import { forwardRetries } from '../metrics/index.js';
+import { errorAsData, lowerThreadPriority } from '../runner/thread.js';
 import { openStore } from '../store/index.js';
 import { answerIngest } from './ingest-request.js';
 import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from './ingest-thread.js';
@@ -14,9 +14,7 @@ const data = workerData as IngestWorkerData;
 const port = parentPort!;
 const send = (m: FromIngestWorker): void => port.postMessage(m);
 
-// On Linux a thread's nice value is its own: this lowers this thread's priority only, so that under a full machine
-// the API thread's reads are served first (docs/operations.md, "Threads").
-if (data.nice > 0 && process.platform === 'linux') setPriority(0, data.nice);
+lowerThreadPriority(data.nice);
 
 // A clash (a command decided again after a concurrent append) is counted by the API thread, whose registry /metrics
 // serves.
@@ -45,13 +43,7 @@ port.on('message', (m: ToIngestWorker) => {
   answerIngest(text, ingestor, { ...ctx, log })
     .then(
       (answer) => send({ kind: 'answer', id, answer }),
-      (err: unknown) =>
-        send({
-          kind: 'failed',
-          id,
-          message: err instanceof Error ? err.message : String(err),
-          ...(err instanceof Error && err.stack ? { stack: err.stack } : {}),
-        }),
+      (err: unknown) => send({ kind: 'failed', id, ...errorAsData(err) }),
     )
     .finally(() => {
       inFlight--;

@@ -1,7 +1,6 @@
 // The live projections' worker thread (./live.ts): opens its own connections to the event store and the read store
 // (SQLite in WAL mode: the API's connections go on appending and reading while this one is the read store's only
 // writer), runs the live runner until the API asks it to stop, then closes both and exits.
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { projectionsNamed } from '../../projections/index.js';
 import { openReadStore } from '../readmodel/index.js';
@@ -9,6 +8,7 @@ import { SqliteEventStore, openStore } from '../store/index.js';
 import type { EventStore } from '../store/index.js';
 import type { LiveMessage, LiveWorkerData } from './live.js';
 import { LiveRunner } from './live.js';
+import { errorAsData, lowerThreadPriority } from './thread.js';
 
 /**
  * How often this connection looks for appends made by the API's: the API's own appends wake its subscriptions at
@@ -25,8 +25,7 @@ function open(location: string): EventStore {
   return new SqliteEventStore({ path: location, synchronous: data.sqliteSync, pollIntervalMs: POLL_MS });
 }
 
-// On Linux a thread's nice value is its own: this lowers this thread's priority only (docs/operations.md, "Threads").
-if (data.nice !== undefined && data.nice > 0 && process.platform === 'linux') setPriority(0, data.nice);
+lowerThreadPriority(data.nice);
 
 const store = open(data.store);
 const read = openReadStore(data.readStore, { synchronous: data.sqliteSync });
@@ -34,12 +33,7 @@ const live = new LiveRunner(store, read, projectionsNamed(data.projections), {
   ...data,
   onPhase: (phase, eventsBehind) => send({ kind: 'phase', phase, eventsBehind }),
   ...(data.reportBatches ? { onProjectionBatch: (batch) => send({ kind: 'batch', batch }) } : {}),
-  onError: (err) =>
-    send({
-      kind: 'error',
-      message: err instanceof Error ? err.message : String(err),
-      ...(err instanceof Error && err.stack ? { stack: err.stack } : {}),
-    }),
+  onError: (err) => send({ kind: 'error', ...errorAsData(err) }),
 });
 port.once('message', () => void live.stop());
 try {

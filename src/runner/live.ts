@@ -28,6 +28,8 @@ import { lagReporter } from './lag.js';
 import type { ProjectionBatchReport } from './lag.js';
 import { rebuild } from './rebuild.js';
 import { ProjectionRunner } from './runner.js';
+import { errorFromData } from './thread.js';
+import type { ErrorData } from './thread.js';
 
 /** Events behind the log's head from which the live runner catches up stream by stream (REVTRAIL_CATCH_UP_EVENTS). */
 export const DEFAULT_CATCH_UP_EVENTS = 20_000;
@@ -204,7 +206,7 @@ export type LiveWorkerData = StoreFiles &
 /** Messages from the live worker thread. */
 export type LiveMessage =
   | { kind: 'phase'; phase: LivePhase; eventsBehind: number | null }
-  | { kind: 'error'; message: string; stack?: string }
+  | ({ kind: 'error' } & ErrorData)
   | { kind: 'batch'; batch: ProjectionBatchReport };
 
 /**
@@ -284,7 +286,7 @@ function runInWorker(
     w.on('message', (m: LiveMessage) => {
       if (m.kind === 'phase') onPhase(m.phase, m.eventsBehind);
       else if (m.kind === 'batch') onBatch?.(m.batch);
-      else onError?.(Object.assign(new Error(m.message), m.stack ? { stack: m.stack } : {}));
+      else onError?.(errorFromData(m));
     });
     w.on('error', (err) => onError?.(err));
     exited = new Promise((resolve) =>
