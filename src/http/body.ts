@@ -25,14 +25,7 @@ export class BodyError extends Error {
  */
 export function installJsonBody(app: FastifyInstance): void {
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    try {
-      checkCharset(req.headers['content-type']);
-      done(null, parseJsonText(body as string));
-    } catch (err) {
-      done(err as BodyError, undefined);
-    }
-  });
+  addJsonParser(app, parseJsonText);
 }
 
 /**
@@ -41,20 +34,21 @@ export function installJsonBody(app: FastifyInstance): void {
  */
 export function keepJsonBodyAsText(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
+  addJsonParser(app, (text) => text);
+}
+
+/** The application/json parser: the charset checked, then the body's text read by `read` (a BodyError refuses it). */
+function addJsonParser(app: FastifyInstance, read: (text: string) => unknown): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     try {
-      checkCharset(req.headers['content-type']);
-      done(null, body);
+      const charset = charsetOf(req.headers['content-type'] ?? '');
+      if (charset !== null && charset !== 'utf-8' && charset !== 'utf8')
+        throw new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `JSON bodies are UTF-8; charset=${charset} is not accepted`);
+      done(null, read(body as string));
     } catch (err) {
       done(err as BodyError, undefined);
     }
   });
-}
-
-function checkCharset(contentType: string | undefined): void {
-  const charset = charsetOf(contentType ?? '');
-  if (charset !== null && charset !== 'utf-8' && charset !== 'utf8')
-    throw new BodyError(415, 'UNSUPPORTED_MEDIA_TYPE', `JSON bodies are UTF-8; charset=${charset} is not accepted`);
 }
 
 /** A JSON body's value, or a BodyError saying why it is refused as a whole. */
