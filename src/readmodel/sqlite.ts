@@ -165,8 +165,13 @@ export class SqliteReadStore implements ReadStore {
 
   private resolve(target: Target): string {
     if (typeof target !== 'string') return ns(target);
-    const row = this.stmt.generation.get(target) as { active: number } | undefined;
-    return ns({ projection: target, generation: row?.active ?? 1 });
+    return ns({ projection: target, generation: this.generationRead(target).active });
+  }
+
+  /** The projection's generations as committed, read only: a projection with no row yet is at generation 1. */
+  private generationRead(projection: string): GenerationState {
+    const row = this.stmt.generation.get(projection) as { active: number; building: number | null } | undefined;
+    return { projection, active: row?.active ?? 1, building: row?.building ?? null };
   }
 
   private counted(op: ReadQuery['op'], statements: number): void {
@@ -238,13 +243,11 @@ export class SqliteReadStore implements ReadStore {
   }
 
   /**
-   * A read, never a write: a projection with no row yet is at generation 1. (It used to insert the row, and a write
-   * outside a transaction that waits for another connection's commit finds its snapshot stale and fails at once,
-   * SQLITE_BUSY, whatever the busy timeout: the API's status reads failed so while a worker committed.)
+   * A read, never a write. (It used to insert the projection's row: a status read then waited for a projection
+   * worker's write lock, up to the busy timeout, and failed with SQLITE_BUSY during its catch-up.)
    */
   async generations(projection: string): Promise<GenerationState> {
-    const row = this.stmt.generation.get(projection) as { active: number; building: number | null } | undefined;
-    return Promise.resolve({ projection, active: row?.active ?? 1, building: row?.building ?? null });
+    return Promise.resolve(this.generationRead(projection));
   }
 
   async startBuilding(projection: string): Promise<Generation> {
