@@ -26,6 +26,9 @@ import {
   tagsFor,
 } from './quarantine.js';
 
+/** The longest a live batch waits for more events (RunnerOptions.coalesceMaxMs). */
+export const DEFAULT_COALESCE_MAX_MS = 1000;
+
 /** Tag of a document written by a rebuild before its derived part is computed. */
 export const STALE = '$stale';
 
@@ -33,9 +36,9 @@ export interface RunnerOptions {
   /** Events per committed batch. */
   batchSize?: number;
   /**
-   * Live mode: while events keep arriving faster than the batches commit, each batch doubles, up to this many events
-   * (default: batchSize, a fixed size); a batch committed because the log went quiet brings it back to batchSize.
-   * A catch-up (not rebuilding) commits batches of this size throughout.
+   * Live mode: while events keep arriving faster than the batches commit, each batch that fills doubles the next, up
+   * to this many events (default: batchSize, a fixed size); after a batch committed on time, not full, the next may
+   * hold twice as many (at least batchSize). A catch-up (not rebuilding) commits batches of this size throughout.
    */
   maxBatchSize?: number;
   /**
@@ -43,8 +46,14 @@ export interface RunnerOptions {
    * DEFAULT_CACHED_DOCUMENTS; 0: none).
    */
   cachedDocuments?: number;
-  /** Live mode: commit a partial batch once no event has arrived for this long. */
-  idleMs?: number;
+  /** Live mode: a batch that is not full commits once its first event is this old (default 20 ms)... */
+  waitMs?: number;
+  /**
+   * Live mode: ...or as old as the previous commit took, up to this (default DEFAULT_COALESCE_MAX_MS; 0: waitMs
+   * only). Under a steady stream a follower that has caught up so commits one batch per commit's time, not one per
+   * request.
+   */
+  coalesceMaxMs?: number;
   /** Feed the generations being rebuilt (deriving once at the end) instead of the active ones. */
   building?: boolean;
   /** The most work one document's derivation may do (default DEFAULT_DERIVE_STEPS); over it, it is quarantined. */
@@ -117,7 +126,8 @@ export class ProjectionRunner {
   private readonly projections: readonly Projection[];
   private readonly batchSize: number;
   private readonly maxBatchSize: number;
-  private readonly idleMs: number;
+  private readonly waitMs: number;
+  private readonly coalesceMaxMs: number;
   /** Live mode and catch-up: the documents committed last (null when rebuilding, or with the cache turned off). */
   private readonly documents: DocumentCache | null;
   private readonly budget: DeriveBudget;
@@ -137,7 +147,8 @@ export class ProjectionRunner {
     this.maxBatchSize = Math.max(this.batchSize, options.maxBatchSize ?? this.batchSize);
     const cached = options.building ? 0 : (options.cachedDocuments ?? DEFAULT_CACHED_DOCUMENTS);
     this.documents = cached > 0 ? new DocumentCache(cached) : null;
-    this.idleMs = options.idleMs ?? 20;
+    this.waitMs = options.waitMs ?? 20;
+    this.coalesceMaxMs = options.coalesceMaxMs ?? DEFAULT_COALESCE_MAX_MS;
     this.budget = options.deriveBudget ?? { maxSteps: DEFAULT_DERIVE_STEPS };
   }
 
@@ -189,29 +200,45 @@ export class ProjectionRunner {
       const it = sub[Symbol.asyncIterator]();
       let batch: RecordedEvent[] = [];
       let next = it.next();
-      // A batch that fills before the log goes quiet means the follower is behind: the next one is twice as large,
-      // so a contract touched all through a burst is derived once per larger batch instead of once per small one.
+      // A batch commits when it is full, or when its first event is waitMs old, or as old as the previous commit
+      // took (up to coalesceMaxMs). A batch that fills means the follower is behind: the next one is twice as large,
+      // so a contract touched all through a burst is derived once per larger batch instead of once per small one. The
+      // wait after a slow commit is what lets a follower that has caught up keep up: a batch costs what it touches
+      // (every touched document derived and written whole), not what it adds, and under a steady stream of requests
+      // it would otherwise commit each request's events on their own. Commits that take milliseconds (light load)
+      // wait only waitMs.
       let limit = this.batchSize;
+      let hold = 0;
+      let due: { at: Promise<'due'>; cancel: () => void } | null = null;
+      const commit = async (): Promise<void> => {
+        due?.cancel();
+        due = null;
+        const began = performance.now();
+        await this.apply(slots, batch);
+        hold = Math.min(performance.now() - began, this.coalesceMaxMs);
+        batch = [];
+      };
       try {
         while (!stopped) {
-          const idle = batch.length > 0 ? sleep(this.idleMs) : null;
-          const r = await Promise.race([next, stopSignal, ...(idle ? [idle] : [])]);
+          const r = await Promise.race([next, stopSignal, ...(due ? [due.at] : [])]);
           if (r === 'stop') break;
-          if (r === 'idle') {
-            await this.apply(slots, batch);
-            batch = [];
-            limit = this.batchSize;
+          if (r === 'due') {
+            // Committed on time, not full: the next batch may grow to twice this one before it must commit.
+            const size = batch.length;
+            await commit();
+            limit = Math.min(Math.max(this.batchSize, 2 * size), this.maxBatchSize);
             continue;
           }
           if (r.done) break;
+          if (batch.length === 0) due = timer(Math.max(this.waitMs, hold));
           batch.push(r.value);
           next = it.next();
           if (batch.length >= limit) {
-            await this.apply(slots, batch);
-            batch = [];
+            await commit();
             limit = Math.min(limit * 2, this.maxBatchSize);
           }
         }
+        due?.cancel();
         if (batch.length > 0) await this.apply(slots, batch);
       } finally {
         await sub.close();
@@ -488,4 +515,9 @@ function union(slots: Slot[]): AllFilter | undefined {
   return { streamPrefixes: [...new Set(prefixes)] };
 }
 
-const sleep = (ms: number): Promise<'idle'> => new Promise((r) => setTimeout(() => r('idle'), ms));
+/** A promise of 'due' after `ms`, and a way to drop it (its timer with it). */
+function timer(ms: number): { at: Promise<'due'>; cancel: () => void } {
+  let handle: NodeJS.Timeout | undefined;
+  const at = new Promise<'due'>((resolve) => (handle = setTimeout(() => resolve('due'), ms)));
+  return { at, cancel: () => clearTimeout(handle) };
+}

@@ -598,6 +598,10 @@ export class SqliteEventStore implements EventStore {
           continue;
         }
         after = Math.max(after, head);
+        // Appended while the consumer worked through the page (a projection batch takes a while): read on at once.
+        // Sleeping here made a follower that was behind look caught up for a poll interval, so the live runner took
+        // that pause for a quiet log and cut its growing batches back to the smallest.
+        if ((this.stmts.maxPosition.get()?.p ?? 0) > head) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.pollIntervalMs);
           state.wake = () => {

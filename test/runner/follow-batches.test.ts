@@ -72,23 +72,24 @@ describe('live follower batches and document cache', () => {
   const countOf = async (contract: string, target: string | { projection: string; generation: number } = 'count') =>
     (await read.get(target, `contract-${contract}`))?.n ?? 0;
 
-  it('a follower behind doubles its batch up to maxBatchSize, and starts again from batchSize after a quiet log', async () => {
+  it('a follower behind doubles its batch up to maxBatchSize; after a batch committed on time, the next may hold twice as many', async () => {
     await contracts(0, 60, 4); // 300 events waiting before the follower starts
     const batches: number[] = [];
     const runner = new ProjectionRunner(store, read, counting, {
       batchSize: 10,
       maxBatchSize: 80,
-      idleMs: 300,
+      waitMs: 300,
       onBatch: (b) => batches.push(b.events),
     });
     const running = runner.run();
     await until(async () => batches.reduce((a, b) => a + b, 0) === 300);
     expect(batches.slice(0, 4)).toEqual([10, 20, 40, 80]);
     expect(Math.max(...batches)).toBe(80);
+    expect(batches.at(-1)).toBe(70); // the rest, committed on time
     const quiet = batches.length;
-    await contracts(60, 65, 4); // 25 more after the log went quiet
+    await contracts(60, 65, 4); // 25 more after the log went quiet: more than batchSize, less than twice the 70
     await until(async () => batches.reduce((a, b) => a + b, 0) === 325);
-    expect(batches[quiet]).toBe(10);
+    expect(batches.slice(quiet)).toEqual([25]);
     await runner.stop();
     await running;
     expect(await read.count('count')).toBe(65);
@@ -96,9 +97,47 @@ describe('live follower batches and document cache', () => {
     expect(await read.keysByTag('count', [QUARANTINE_TAG])).toEqual([]);
   });
 
+  it('after a slow commit, a batch waits as long as it took for more events (coalesceMaxMs), and commits them together', async () => {
+    // Folding the booking of a SLOW- contract takes a second: the commit after it takes at least that long.
+    const slow: Projection = {
+      ...counting,
+      evolve: (doc, e, shared) => {
+        if (e.streamId.startsWith('contract-SLOW-') && e.revision === 0)
+          for (const t = Date.now(); Date.now() - t < 1000;);
+        return counting.evolve(doc, e, shared);
+      },
+    };
+    const spans: number[][] = [];
+    for (const coalesceMaxMs of [1000, 0]) {
+      const batches: number[] = [];
+      const runner = new ProjectionRunner(store, read, slow, {
+        batchSize: 50,
+        waitMs: 10,
+        coalesceMaxMs,
+        onBatch: (b) => batches.push(b.events),
+      });
+      const running = runner.run();
+      const contract = `W-${coalesceMaxMs}`;
+      await ingestor.ingest([booking(`SLOW-${coalesceMaxMs}`), booking(contract)], { actor: 'test' });
+      await until(async () => (await countOf(contract)) === 1);
+      const before = batches.length;
+      // Four requests 30 ms apart: three times waitMs between them, a tenth of the slow commit in all.
+      for (let round = 0; round < 4; round++) {
+        await invoices(contract, round, round + 1);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      await until(async () => (await countOf(contract)) === 5);
+      await runner.stop();
+      await running;
+      spans.push(batches.slice(before));
+    }
+    expect(spans[0]).toEqual([4]);
+    expect(spans[1]!.length).toBeGreaterThan(1);
+  });
+
   it('a cached document is not read from the read store again; without the cache it is, each batch', async () => {
     for (const cachedDocuments of [100, 0]) {
-      const runner = new ProjectionRunner(store, read, counting, { batchSize: 50, idleMs: 10, cachedDocuments });
+      const runner = new ProjectionRunner(store, read, counting, { batchSize: 50, waitMs: 10, cachedDocuments });
       const running = runner.run();
       const contract = `K-${cachedDocuments}`;
       await ingestor.ingest([booking(contract)], { actor: 'test' });
@@ -116,7 +155,7 @@ describe('live follower batches and document cache', () => {
   });
 
   it('a cache too small for the documents evicts some, and the follower still equals a build from the log', async () => {
-    const runner = new ProjectionRunner(store, read, counting, { batchSize: 7, idleMs: 10, cachedDocuments: 3 });
+    const runner = new ProjectionRunner(store, read, counting, { batchSize: 7, waitMs: 10, cachedDocuments: 3 });
     const running = runner.run();
     for (let round = 0; round < 4; round++) {
       await contracts(round * 5, round * 5 + 5, 2);
@@ -133,7 +172,7 @@ describe('live follower batches and document cache', () => {
   });
 
   it('after a rebuild swapped in a new generation, the follower folds onto its documents, not its cached old ones', async () => {
-    const runner = new ProjectionRunner(store, read, counting, { batchSize: 50, idleMs: 10, cachedDocuments: 100 });
+    const runner = new ProjectionRunner(store, read, counting, { batchSize: 50, waitMs: 10, cachedDocuments: 100 });
     let running = runner.run();
     await contracts(0, 2, 2);
     await until(async () => (await countOf('C-0')) === 3);

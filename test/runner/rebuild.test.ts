@@ -58,7 +58,7 @@ describe.each(readStores)('rebuild: $name', (readStore) => {
     `rebuilding every projection from the store yields the read models built live (${CONTRACTS} contracts)`,
     { timeout: 600_000 },
     async () => {
-      const live = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: 2000, idleMs: 50 });
+      const live = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: 2000, waitMs: 50 });
       const running = live.run();
       const seeded = await seedDemo(store, { contracts: CONTRACTS, seed: 11 });
       await untilCaughtUp(live);
@@ -89,7 +89,7 @@ describe.each(readStores)('rebuild: $name', (readStore) => {
 
   it('a live runner follows the swap to the rebuilt generation', { timeout: 120_000 }, async () => {
     await seedDemo(store, { contracts: 60, seed: 5 });
-    const live = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: 100, idleMs: 10 });
+    const live = new ProjectionRunner(store, read, PROJECTIONS, { batchSize: 100, waitMs: 10 });
     const running = live.run();
     await untilCaughtUp(live);
     const before = await dump(read);

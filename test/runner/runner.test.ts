@@ -82,7 +82,7 @@ describe('projection runner', () => {
     await contracts(0, 3, 1);
     const runner = new ProjectionRunner(store, read, contractVersions, {
       batchSize: 100,
-      idleMs: 10,
+      waitMs: 10,
     });
     const running = runner.run();
     await contracts(3, 5, 1);
