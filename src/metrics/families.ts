@@ -42,6 +42,13 @@ export const projectionEvents = new Counter({
   registers,
 });
 
+export const projectionBusySeconds = new Counter({
+  name: 'revtrail_projection_busy_seconds_total',
+  help: 'Seconds the runner spent folding, deriving and writing the projection’s committed batches (its whole pass, shared by the projections it runs together); rate near 1: working flat out',
+  labelNames: ['projection'] as const,
+  registers,
+});
+
 export const projectionLastBatch = new Gauge({
   name: 'revtrail_projection_last_batch_timestamp_seconds',
   help: 'Unix time of the projection’s last committed batch',

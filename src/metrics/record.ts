@@ -10,6 +10,7 @@ import {
   postingBlocked,
   postingJournals,
   postingRunDuration,
+  projectionBusySeconds,
   projectionEvents,
   projectionLagEvents,
   projectionLagSeconds,
@@ -48,12 +49,15 @@ export interface ProjectionBatch {
   lagEvents: number | null;
   /** Seconds from the store recording the batch's last event to the commit. */
   lagSeconds: number;
+  /** Seconds the runner spent on the batch (its pass over every projection it runs). */
+  seconds: number;
 }
 
 export function recordProjectionBatch(batch: ProjectionBatch, at: Date = new Date()): void {
   if (!metricsEnabled()) return;
   const labels = { projection: batch.projection };
   projectionEvents.inc(labels, batch.events);
+  projectionBusySeconds.inc(labels, Math.max(0, batch.seconds));
   if (batch.lagEvents !== null) projectionLagEvents.set(labels, batch.lagEvents);
   projectionLagSeconds.set(labels, Math.max(0, batch.lagSeconds));
   projectionLastBatch.set(labels, at.getTime() / 1000);

@@ -17,9 +17,20 @@ export interface ProjectionBatchReport {
   /** null where the store cannot count (EventStoreDB) or a count was still under way. */
   lagEvents: number | null;
   lagSeconds: number;
+  /**
+   * Seconds the runner spent folding, deriving and writing the batch: the whole pass, which the projections it runs
+   * together share (each one's report carries it).
+   */
+  seconds: number;
 }
 
-export type CommitInfo = { events: number; checkpoint: Position; recordedAt: string };
+export type CommitInfo = {
+  events: number;
+  checkpoint: Position;
+  recordedAt: string;
+  /** Seconds the runner spent folding, deriving and writing these events (its pass, shared by its projections). */
+  seconds: number;
+};
 
 /** Events after `checkpoint`, or 0 when none of them is one `projections` read. */
 async function eventsBehind(
@@ -47,7 +58,8 @@ export function lagReporter(
   let counting = false;
   const send = (info: CommitInfo, lagEvents: number | null): void => {
     const lagSeconds = Math.max(0, (now() - Date.parse(info.recordedAt)) / 1000);
-    for (const p of projections) report({ projection: p.name, events: info.events, lagEvents, lagSeconds });
+    for (const p of projections)
+      report({ projection: p.name, events: info.events, lagEvents, lagSeconds, seconds: info.seconds });
   };
   return (info) => {
     if (counting) return send(info, null);

@@ -10,6 +10,7 @@
 // A document its projection cannot fold or derive (a throw, or a derivation over budget) is quarantined, not retried
 // (./quarantine.ts): the batch commits with it marked, and the runner goes on.
 import type { DeriveBudget, Projection } from '../../projections/types.js';
+import type { CommitInfo } from './lag.js';
 import { comparePositions, formatPosition, matchesFilter, upcast } from '../../schemas/index.js';
 import type { BatchWrite, DocWrite, Generation, ReadStore } from '../readmodel/index.js';
 import { GenerationRetiredError } from '../readmodel/index.js';
@@ -60,10 +61,10 @@ export interface RunnerOptions {
   deriveBudget?: DeriveBudget;
   onBatch?: (info: { events: number; checkpoint: Position }) => void;
   /**
-   * After each commit: the events read since the previous one, the checkpoint committed and when the store recorded
-   * its event (what projection lag is measured from).
+   * After each commit: the events read since the previous one, the checkpoint committed, when the store recorded
+   * its event (what projection lag is measured from), and the seconds spent folding, deriving and writing them.
    */
-  onCommit?: (info: { events: number; checkpoint: Position; recordedAt: string }) => void;
+  onCommit?: (info: CommitInfo) => void;
   /**
    * Stops a catch-up or a stale derivation between two commits (it then throws the signal's reason): what was
    * committed stays, and the next run resumes from it.
@@ -133,8 +134,8 @@ export class ProjectionRunner {
   private readonly budget: DeriveBudget;
   private stopping: (() => Promise<void>) | null = null;
   private readonly caches = new Map<string, { generation: number; docs: Map<string, JsonObject> }>();
-  /** Read since the last commit, for onCommit: how many, and the last one's recording time. */
-  private uncommitted = { events: 0, recordedAt: '' };
+  /** Read since the last commit, for onCommit: how many, the last one's recording time, the seconds spent on them. */
+  private uncommitted = { events: 0, recordedAt: '', seconds: 0 };
 
   constructor(
     private readonly store: EventStore,
@@ -351,6 +352,8 @@ export class ProjectionRunner {
 
   /** Folds a chunk of events into every slot; with `commit`, writes all that is pending and the checkpoints. */
   private async apply(slots: Slot[], raw: RecordedEvent[], commit = true): Promise<void> {
+    const began = performance.now();
+    const spent = (): number => this.uncommitted.seconds + (performance.now() - began) / 1000;
     if (raw.length > 0) {
       const events = raw.map((e) => upcast(e));
       const last = raw[raw.length - 1]!.position;
@@ -370,12 +373,19 @@ export class ProjectionRunner {
         slot.applied = last;
       }
       this.options.onBatch?.({ events: raw.length, checkpoint: last });
-      this.uncommitted = { events: this.uncommitted.events + raw.length, recordedAt: raw[raw.length - 1]!.recordedAt };
+      this.uncommitted = {
+        ...this.uncommitted,
+        events: this.uncommitted.events + raw.length,
+        recordedAt: raw[raw.length - 1]!.recordedAt,
+      };
     }
     const due = slots.filter(
       (s) => s.applied !== null && (s.checkpoint === null || comparePositions(s.applied, s.checkpoint) > 0),
     );
-    if (!commit || due.length === 0) return;
+    if (!commit || due.length === 0) {
+      this.uncommitted.seconds = spent();
+      return;
+    }
     const scope = this.options.scope;
     await this.read.commit(
       scope
@@ -392,9 +402,9 @@ export class ProjectionRunner {
     }
     if (this.options.onCommit && this.uncommitted.events > 0) {
       const { events, recordedAt } = this.uncommitted;
-      this.options.onCommit({ events, checkpoint: due[0]!.applied!, recordedAt });
+      this.options.onCommit({ events, checkpoint: due[0]!.applied!, recordedAt, seconds: spent() });
     }
-    this.uncommitted = { events: 0, recordedAt: '' };
+    this.uncommitted = { events: 0, recordedAt: '', seconds: 0 };
   }
 
   /** The projection's checkpoint in `target`: the scope's own where the runner has one. */

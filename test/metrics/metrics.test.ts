@@ -241,6 +241,7 @@ describe('GET /metrics on a real service after a scripted day', () => {
       expect(valueOf(samples, 'revtrail_projection_events_total', { projection })).toBeGreaterThanOrEqual(7);
       expect(valueOf(samples, 'revtrail_projection_lag_events', { projection })).toBe(0);
       expect(valueOf(samples, 'revtrail_projection_lag_seconds', { projection })).toBeGreaterThanOrEqual(0);
+      expect(valueOf(samples, 'revtrail_projection_busy_seconds_total', { projection })).toBeGreaterThan(0);
       expect(valueOf(samples, 'revtrail_projection_last_batch_timestamp_seconds', { projection })).toBeGreaterThan(
         Date.parse('2026-01-01') / 1000,
       );
