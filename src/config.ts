@@ -6,6 +6,7 @@ import type { Limits } from '../schemas/index.js';
 import { EXCEPTION_KINDS } from '../projections/index.js';
 import type { ExceptionKind } from '../projections/index.js';
 import { DEFAULT_CACHED_DOCUMENTS } from './runner/cache.js';
+import { DEFAULT_COALESCE_MAX_MS } from './runner/runner.js';
 
 /** Hours an exception of each kind may stay unresolved before it is overdue (REVTRAIL_EXCEPTION_SLA overrides). */
 export const DEFAULT_EXCEPTION_SLA_HOURS: Readonly<Record<ExceptionKind, number>> = {
@@ -75,6 +76,7 @@ const Env = z.object({
   REVTRAIL_RUNNER_BATCH: wholeNumber(1, 100_000, 500),
   REVTRAIL_RUNNER_MAX_BATCH: wholeNumber(1, 100_000, 10_000),
   REVTRAIL_RUNNER_CACHE: wholeNumber(0, 1_000_000, DEFAULT_CACHED_DOCUMENTS),
+  REVTRAIL_RUNNER_COALESCE_MS: wholeNumber(0, 60_000, DEFAULT_COALESCE_MAX_MS),
   REVTRAIL_REBUILD_BATCH: wholeNumber(1, 10_000_000, 1_000_000),
   REVTRAIL_DERIVE_BUDGET: z.coerce.number().int().min(1).default(1_000_000),
   REVTRAIL_PROJECTIONS: z.enum(['live', 'off']).default('live'),
@@ -140,6 +142,8 @@ export interface Config {
   runnerMaxBatch: number;
   /** Committed documents the live runner keeps in memory between batches (0: none). */
   runnerCache: number;
+  /** The longest a live batch waits for more events after a slow commit (0: never). */
+  runnerCoalesceMs: number;
   /** Events per committed batch of a rebuild (documents are derived once at the end, so larger is cheaper). */
   rebuildBatch: number;
   /**
@@ -179,6 +183,7 @@ export function runnerSettings(config: Config) {
     batchSize: config.runnerBatch,
     maxBatchSize: config.runnerMaxBatch,
     cachedDocuments: config.runnerCache,
+    coalesceMaxMs: config.runnerCoalesceMs,
     deriveBudget: { maxSteps: config.deriveBudget },
     catchUpEvents: config.catchUpEvents,
     rebuildBatch: config.rebuildBatch,
@@ -231,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runnerBatch: e.REVTRAIL_RUNNER_BATCH,
     runnerMaxBatch: Math.max(e.REVTRAIL_RUNNER_BATCH, e.REVTRAIL_RUNNER_MAX_BATCH),
     runnerCache: e.REVTRAIL_RUNNER_CACHE,
+    runnerCoalesceMs: e.REVTRAIL_RUNNER_COALESCE_MS,
     rebuildBatch: e.REVTRAIL_REBUILD_BATCH,
     deriveBudget: e.REVTRAIL_DERIVE_BUDGET,
     liveProjections: e.REVTRAIL_PROJECTIONS === 'live',

@@ -1,5 +1,5 @@
 // Projections at work: the runner (catch-up, live, deferred derivation) and blue/green rebuilds.
-export { ProjectionRunner, STALE } from './runner.js';
+export { DEFAULT_COALESCE_MAX_MS, ProjectionRunner, STALE } from './runner.js';
 export { DEFAULT_CACHED_DOCUMENTS } from './cache.js';
 export type { ProjectionStatus, RunnerOptions } from './runner.js';
 export { rebuild } from './rebuild.js';

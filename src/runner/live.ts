@@ -48,6 +48,8 @@ export interface FollowSettings {
   maxBatchSize?: number;
   /** Committed documents kept in memory between batches (default DEFAULT_CACHED_DOCUMENTS: ./cache.ts). */
   cachedDocuments?: number;
+  /** The longest a batch waits for more events after a slow commit (default DEFAULT_COALESCE_MAX_MS: ./runner.ts). */
+  coalesceMaxMs?: number;
   deriveBudget: DeriveBudget;
   /** Far behind from this many events (and a quarter of the log): stream by stream then, see the module comment. */
   catchUpEvents: number;
@@ -125,11 +127,12 @@ export class LiveRunner {
 
   /** Follows the log; returns true when it stopped because it fell far behind, false when stopped from outside. */
   private async follow(signal: AbortSignal): Promise<boolean> {
-    const { maxBatchSize, cachedDocuments } = this.options;
+    const { maxBatchSize, cachedDocuments, coalesceMaxMs } = this.options;
     const runner = new ProjectionRunner(this.store, this.read, this.projections, {
       batchSize: this.options.batchSize,
       ...(maxBatchSize === undefined ? {} : { maxBatchSize }),
       ...(cachedDocuments === undefined ? {} : { cachedDocuments }),
+      ...(coalesceMaxMs === undefined ? {} : { coalesceMaxMs }),
       deriveBudget: this.options.deriveBudget,
       ...this.lagOptions(),
     });

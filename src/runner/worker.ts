@@ -119,12 +119,13 @@ export class ProjectionWorker {
     };
   }
 
-  /** The batch growth and document cache options, where configured. */
-  private growth(): { maxBatchSize?: number; cachedDocuments?: number } {
-    const { maxBatchSize, cachedDocuments } = this.options;
+  /** The batch growth, coalescing and document cache options, where configured. */
+  private growth(): { maxBatchSize?: number; cachedDocuments?: number; coalesceMaxMs?: number } {
+    const { maxBatchSize, cachedDocuments, coalesceMaxMs } = this.options;
     return {
       ...(maxBatchSize === undefined ? {} : { maxBatchSize }),
       ...(cachedDocuments === undefined ? {} : { cachedDocuments }),
+      ...(coalesceMaxMs === undefined ? {} : { coalesceMaxMs }),
     };
   }
 
