@@ -94,13 +94,26 @@ function forbiddenKey(body: string): BodyError | null {
 
 /** The path (a.0.b) of the first value nested deeper than `max` levels, or null; walked with a stack. */
 function pathDeeperThan(root: unknown, max: number): string | null {
-  const stack: [unknown, string[]][] = [[root, []]];
+  // Each object on the stack links to its parent: the path is spelled out only for the value that is too deep, rather
+  // than copied for every object of every body.
+  interface Nested {
+    value: object;
+    depth: number;
+    key: string;
+    parent: Nested | null;
+  }
+  if (root === null || typeof root !== 'object') return null;
+  const stack: Nested[] = [{ value: root, depth: 0, key: '', parent: null }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const [value, path] = item;
-    if (value === null || typeof value !== 'object') continue;
-    if (path.length >= max) return path.join('.');
-    for (const [key, child] of Object.entries(value)) {
-      if (child !== null && typeof child === 'object') stack.push([child, [...path, key]]);
+    if (item.depth >= max) {
+      const path: string[] = [];
+      for (let at: Nested | null = item; at?.parent; at = at.parent) path.unshift(at.key);
+      return path.join('.');
+    }
+    for (const key of Object.keys(item.value)) {
+      const child = (item.value as Record<string, unknown>)[key];
+      if (child !== null && typeof child === 'object')
+        stack.push({ value: child, depth: item.depth + 1, key, parent: item });
     }
   }
   return null;
