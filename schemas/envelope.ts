@@ -209,9 +209,21 @@ function canonicalDeep(root: Json): string {
 
 function sortedKeys(value: JsonObject): string[] {
   const keys = Object.keys(value);
-  if (!isSorted(keys)) keys.sort();
+  if (isSorted(keys)) return keys;
+  if (keys.length > SMALL_OBJECT_KEYS) return keys.sort();
+  // An event's objects have a few keys: sorted in place by insertion, in the same order as sort() (UTF-16 code
+  // units), without the work array sort() allocates for each call (an eighth of what ingestion allocated).
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
   return keys;
 }
+
+/** Up to this many keys an object's keys are sorted by insertion (sortedKeys). */
+const SMALL_OBJECT_KEYS = 24;
 
 /** Quoted object keys, memoised: events repeat the same few dozen keys millions of times. */
 const quotedKeys = new Map<string, string>();
