@@ -27,7 +27,7 @@ import {
   tagsFor,
 } from './quarantine.js';
 
-/** The longest a live batch waits for more events (RunnerOptions.coalesceMaxMs). */
+/** The longest a live batch that is not full waits for more events (RunnerOptions.coalesceMaxMs). */
 export const DEFAULT_COALESCE_MAX_MS = 1000;
 
 /** Tag of a document written by a rebuild before its derived part is computed. */
@@ -47,12 +47,15 @@ export interface RunnerOptions {
    * DEFAULT_CACHED_DOCUMENTS; 0: none).
    */
   cachedDocuments?: number;
-  /** Live mode: a batch that is not full commits once its first event is this old (default 20 ms)... */
+  /**
+   * Live mode: a batch that is not full commits once no event has arrived for this long (default 20 ms) and its first
+   * event is as old as the previous commit took...
+   */
   waitMs?: number;
   /**
-   * Live mode: ...or as old as the previous commit took, up to this (default DEFAULT_COALESCE_MAX_MS; 0: waitMs
-   * only). Under a steady stream a follower that has caught up so commits one batch per commit's time, not one per
-   * request.
+   * Live mode: ...counting the previous commit's time up to this, and at the latest when its first event is this old
+   * (default DEFAULT_COALESCE_MAX_MS; 0: waitMs after its first event). Under a steady stream a follower that has
+   * caught up so commits one batch per commit's time, not one per request.
    */
   coalesceMaxMs?: number;
   /** Feed the generations being rebuilt (deriving once at the end) instead of the active ones. */
@@ -201,16 +204,24 @@ export class ProjectionRunner {
       const it = sub[Symbol.asyncIterator]();
       let batch: RecordedEvent[] = [];
       let next = it.next();
-      // A batch commits when it is full, or when its first event is waitMs old, or as old as the previous commit
-      // took (up to coalesceMaxMs). A batch that fills means the follower is behind: the next one is twice as large,
-      // so a contract touched all through a burst is derived once per larger batch instead of once per small one. The
-      // wait after a slow commit is what lets a follower that has caught up keep up: a batch costs what it touches
-      // (every touched document derived and written whole), not what it adds, and under a steady stream of requests
-      // it would otherwise commit each request's events on their own. Commits that take milliseconds (light load)
-      // wait only waitMs.
+      // A batch commits when it is full; or once no event has come for waitMs and its first event is as old as the
+      // previous commit took; and at the latest when its first event is coalesceMaxMs old. A batch that fills means
+      // the follower is behind: the next one is twice as large, so a contract touched all through a burst is derived
+      // once per larger batch instead of once per small one. Waiting as long as the previous commit took is what lets
+      // a follower that has caught up keep up under a steady stream of requests: a batch costs what it touches (every
+      // touched document derived and written whole), not what it adds, and it would otherwise commit each request's
+      // events on their own. Commits that take milliseconds (light load) wait only for waitMs of quiet; a steady
+      // trickle with no such quiet commits once per coalesceMaxMs, not once per event.
       let limit = this.batchSize;
       let hold = 0;
+      let startedAt = 0;
+      let lastAt = 0;
       let due: { at: Promise<'due'>; cancel: () => void } | null = null;
+      const dueAt = (): number =>
+        Math.min(
+          Math.max(lastAt + this.waitMs, startedAt + hold),
+          startedAt + Math.max(this.waitMs, this.coalesceMaxMs),
+        );
       const commit = async (): Promise<void> => {
         due?.cancel();
         due = null;
@@ -221,9 +232,12 @@ export class ProjectionRunner {
       };
       try {
         while (!stopped) {
+          if (batch.length > 0 && due === null) due = timer(dueAt() - performance.now());
           const r = await Promise.race([next, stopSignal, ...(due ? [due.at] : [])]);
           if (r === 'stop') break;
           if (r === 'due') {
+            due = null;
+            if (performance.now() < dueAt()) continue; // events came meanwhile: wait on
             // Committed on time, not full: the next batch may grow to twice this one before it must commit.
             const size = batch.length;
             await commit();
@@ -231,7 +245,8 @@ export class ProjectionRunner {
             continue;
           }
           if (r.done) break;
-          if (batch.length === 0) due = timer(Math.max(this.waitMs, hold));
+          lastAt = performance.now();
+          if (batch.length === 0) startedAt = lastAt;
           batch.push(r.value);
           next = it.next();
           if (batch.length >= limit) {
@@ -525,9 +540,9 @@ function union(slots: Slot[]): AllFilter | undefined {
   return { streamPrefixes: [...new Set(prefixes)] };
 }
 
-/** A promise of 'due' after `ms`, and a way to drop it (its timer with it). */
+/** A promise of 'due' after `ms` (now, if not positive), and a way to drop it (its timer with it). */
 function timer(ms: number): { at: Promise<'due'>; cancel: () => void } {
   let handle: NodeJS.Timeout | undefined;
-  const at = new Promise<'due'>((resolve) => (handle = setTimeout(() => resolve('due'), ms)));
+  const at = new Promise<'due'>((resolve) => (handle = setTimeout(() => resolve('due'), Math.max(0, ms))));
   return { at, cancel: () => clearTimeout(handle) };
 }

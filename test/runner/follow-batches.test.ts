@@ -135,6 +135,31 @@ describe('live follower batches and document cache', () => {
     expect(spans[1]!.length).toBeGreaterThan(1);
   });
 
+  it('a steady trickle with no quiet gap commits at the latest coalesceMaxMs after a batch began, not only when full', async () => {
+    const batches: number[] = [];
+    const runner = new ProjectionRunner(store, read, counting, {
+      batchSize: 500,
+      waitMs: 200,
+      coalesceMaxMs: 300,
+      onBatch: (b) => batches.push(b.events),
+    });
+    const running = runner.run();
+    // 40 invoices 30 ms apart (~1.2 s): never 200 ms without an event, far fewer than a batch.
+    await ingestor.ingest([booking('T')], { actor: 'test' });
+    await until(async () => (await countOf('T')) === 1);
+    const before = batches.length;
+    for (let i = 0; i < 40; i++) {
+      await invoices('T', i, i + 1);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await until(async () => (await countOf('T')) === 41);
+    await runner.stop();
+    await running;
+    const trickle = batches.slice(before);
+    expect(trickle.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(trickle.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('a cached document is not read from the read store again; without the cache it is, each batch', async () => {
     for (const cachedDocuments of [100, 0]) {
       const runner = new ProjectionRunner(store, read, counting, { batchSize: 50, waitMs: 10, cachedDocuments });
