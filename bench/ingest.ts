@@ -26,15 +26,15 @@ export interface IngestBench {
    * and writing committed batches; `revtrail_projection_busy_seconds_total`). NaN with metrics off.
    */
   projectionPerSec: number;
-  /** Live projection throughput over HTTP ingest throughput: at 1.0 or more the runner has time to spare, so lag stays bounded. */
+  /** Live projection throughput over HTTP ingest throughput: at 1.0 or more the runner has time to spare. */
   projectionRatio: number;
   /** The runner's busy time over the time from the first request until the projections were caught up. */
   busyShare: number;
-  /** Events per second from the first request until every projection was caught up (the last batch's wait included). */
+  /** Events per second from the first request until every projection was caught up (the last batch included). */
   caughtUpPerSec: number;
   /** Seconds from the last answer until every projection was caught up. */
   drainSeconds: number;
-  /** The most events any projection was behind, sampled every second while the requests were answered (each look counts the log after the checkpoints). */
+  /** The most events any projection was behind, sampled every second while the requests were answered. */
   maxBehind: number;
   /**
    * Times the live projections fell far enough behind to catch up stream by stream during the run (that work is not
@@ -173,7 +173,7 @@ export async function benchIngest(contracts: number, options: IngestOptions = {}
   // the live projections fold it first. The clock starts once they have, and their busy time is counted from there.
   const live = projections === 'live';
   if (live) await caughtUp(svc.url, key);
-  const before = live && metrics === 'on' ? await busyOf(svc.url, key) : null;
+  const before = live && metrics === 'on' ? await settledBusyOf(svc.url, key) : null;
   const switchedBefore = svc.catchUps();
   const t = now();
   const sampling = live ? sampleBehind(svc.url, key) : null;
@@ -252,7 +252,10 @@ export async function caughtUp(url: string, key: string): Promise<void> {
   }
 }
 
-/** Samples how far the projections are behind every second until stopped (a look costs the service a count of the log after each checkpoint: more often and the sampling itself slows the run); `stop` answers the most seen. */
+/**
+ * Samples how far the projections are behind every second until stopped; `stop` answers the most seen. Each look costs
+ * the service a count of the log after every checkpoint: sampled more often, the sampling itself slows the run.
+ */
 function sampleBehind(url: string, key: string): { stop: () => Promise<number> } {
   let most = 0;
   let stopped = false;
@@ -287,7 +290,7 @@ async function busyOf(url: string, key: string): Promise<number> {
 }
 
 /**
- * busyOf once the last batch's report has arrived: a batch is reported just after its commit (the runner's thread
+ * busyOf once the last batch's report has arrived (before the clock starts as after it stops): a batch is reported just after its commit (the runner's thread
  * counts the lag first, then messages this one), so the figure is read until it holds still for 250 ms.
  */
 async function settledBusyOf(url: string, key: string): Promise<number> {
