@@ -28,6 +28,7 @@ import { lagReporter } from './lag.js';
 import type { ProjectionBatchReport } from './lag.js';
 import { rebuild } from './rebuild.js';
 import { ProjectionRunner } from './runner.js';
+import type { RunnerOptions } from './runner.js';
 import { errorFromData } from './thread.js';
 import type { ErrorData } from './thread.js';
 
@@ -55,6 +56,18 @@ export interface FollowSettings {
   catchUpEvents: number;
   /** Events per commit of the log-order part of a catch-up (the rebuild batch). */
   rebuildBatch?: number;
+}
+
+/** The batch growth, coalescing and document cache options of a follower's runner, where configured. */
+export function followGrowth(
+  settings: FollowSettings,
+): Pick<RunnerOptions, 'maxBatchSize' | 'cachedDocuments' | 'coalesceMaxMs'> {
+  const { maxBatchSize, cachedDocuments, coalesceMaxMs } = settings;
+  return {
+    ...(maxBatchSize === undefined ? {} : { maxBatchSize }),
+    ...(cachedDocuments === undefined ? {} : { cachedDocuments }),
+    ...(coalesceMaxMs === undefined ? {} : { coalesceMaxMs }),
+  };
 }
 
 export interface LiveOptions extends FollowSettings {
@@ -127,12 +140,9 @@ export class LiveRunner {
 
   /** Follows the log; returns true when it stopped because it fell far behind, false when stopped from outside. */
   private async follow(signal: AbortSignal): Promise<boolean> {
-    const { maxBatchSize, cachedDocuments, coalesceMaxMs } = this.options;
     const runner = new ProjectionRunner(this.store, this.read, this.projections, {
       batchSize: this.options.batchSize,
-      ...(maxBatchSize === undefined ? {} : { maxBatchSize }),
-      ...(cachedDocuments === undefined ? {} : { cachedDocuments }),
-      ...(coalesceMaxMs === undefined ? {} : { coalesceMaxMs }),
+      ...followGrowth(this.options),
       deriveBudget: this.options.deriveBudget,
       ...this.lagOptions(),
     });

@@ -15,7 +15,7 @@ import type { EventStore } from '../store/index.js';
 import type { Position } from '../../schemas/index.js';
 import type { ProjectionBatchReport } from './lag.js';
 import { lagReporter } from './lag.js';
-import { LiveRunner } from './live.js';
+import { LiveRunner, followGrowth } from './live.js';
 import type { FollowSettings } from './live.js';
 import type { Partition } from './partition.js';
 import {
@@ -119,21 +119,11 @@ export class ProjectionWorker {
     };
   }
 
-  /** The batch growth, coalescing and document cache options, where configured. */
-  private growth(): { maxBatchSize?: number; cachedDocuments?: number; coalesceMaxMs?: number } {
-    const { maxBatchSize, cachedDocuments, coalesceMaxMs } = this.options;
-    return {
-      ...(maxBatchSize === undefined ? {} : { maxBatchSize }),
-      ...(cachedDocuments === undefined ? {} : { cachedDocuments }),
-      ...(coalesceMaxMs === undefined ? {} : { coalesceMaxMs }),
-    };
-  }
-
   private newRunner(): ProjectionRunner {
     const partition = this.options.partition;
     return new ProjectionRunner(this.store, this.read, this.projections, {
       batchSize: this.options.batchSize,
-      ...this.growth(),
+      ...followGrowth(this.options),
       deriveBudget: this.options.deriveBudget,
       ...(this.options.onBatch ? { onBatch: this.options.onBatch } : {}),
       ...(this.options.onProjectionBatch
@@ -146,7 +136,7 @@ export class ProjectionWorker {
   private async runAlone(): Promise<void> {
     this.live = new LiveRunner(this.store, this.read, this.projections, {
       batchSize: this.options.batchSize,
-      ...this.growth(),
+      ...followGrowth(this.options),
       deriveBudget: this.options.deriveBudget,
       catchUpEvents: this.options.catchUpEvents,
       ...(this.options.rebuildBatch === undefined ? {} : { rebuildBatch: this.options.rebuildBatch }),
