@@ -11,6 +11,7 @@ import { SqliteReadStore } from '../../src/readmodel/index.js';
 import type { ReadQuery } from '../../src/readmodel/sqlite.js';
 import { DocumentCache } from '../../src/runner/cache.js';
 import { ProjectionRunner, QUARANTINE_TAG, rebuild } from '../../src/runner/index.js';
+import type { RunnerOptions } from '../../src/runner/index.js';
 import { SqliteEventStore } from '../../src/store/index.js';
 import { booking, invoice } from '../support/fixtures.js';
 
@@ -71,17 +72,31 @@ describe('live follower batches and document cache', () => {
   };
   const countOf = async (contract: string, target: string | { projection: string; generation: number } = 'count') =>
     (await read.get(target, `contract-${contract}`))?.n ?? 0;
-
-  it('a follower behind doubles its batch up to maxBatchSize; after a batch committed on time, the next may hold twice as many', async () => {
-    await contracts(0, 60, 4); // 300 events waiting before the follower starts
+  /** A live follower of `projection` recording each batch's size; `stop` ends it. */
+  const follow = (projection: Projection, options: RunnerOptions) => {
     const batches: number[] = [];
-    const runner = new ProjectionRunner(store, read, counting, {
-      batchSize: 10,
-      maxBatchSize: 80,
-      waitMs: 300,
+    const runner = new ProjectionRunner(store, read, projection, {
+      ...options,
       onBatch: (b) => batches.push(b.events),
     });
     const running = runner.run();
+    const stop = async (): Promise<void> => {
+      await runner.stop();
+      await running;
+    };
+    return { batches, stop };
+  };
+  /** `requests` requests of one invoice each to `contract`, `gapMs` apart. */
+  const paced = async (contract: string, requests: number, gapMs: number) => {
+    for (let i = 0; i < requests; i++) {
+      await invoices(contract, i, i + 1);
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  };
+
+  it('a follower behind doubles its batch up to maxBatchSize; after a batch committed on time, the next may hold twice as many', async () => {
+    await contracts(0, 60, 4); // 300 events waiting before the follower starts
+    const { batches, stop } = follow(counting, { batchSize: 10, maxBatchSize: 80, waitMs: 300 });
     await until(async () => batches.reduce((a, b) => a + b, 0) === 300);
     expect(batches.slice(0, 4)).toEqual([10, 20, 40, 80]);
     expect(Math.max(...batches)).toBe(80);
@@ -90,8 +105,7 @@ describe('live follower batches and document cache', () => {
     await contracts(60, 65, 4); // 25 more after the log went quiet: more than batchSize, less than twice the 70
     await until(async () => batches.reduce((a, b) => a + b, 0) === 325);
     expect(batches.slice(quiet)).toEqual([25]);
-    await runner.stop();
-    await running;
+    await stop();
     expect(await read.count('count')).toBe(65);
     expect(await countOf('C-64')).toBe(5);
     expect(await read.keysByTag('count', [QUARANTINE_TAG])).toEqual([]);
@@ -109,26 +123,15 @@ describe('live follower batches and document cache', () => {
     };
     const spans: number[][] = [];
     for (const coalesceMaxMs of [1000, 0]) {
-      const batches: number[] = [];
-      const runner = new ProjectionRunner(store, read, slow, {
-        batchSize: 50,
-        waitMs: 10,
-        coalesceMaxMs,
-        onBatch: (b) => batches.push(b.events),
-      });
-      const running = runner.run();
+      const { batches, stop } = follow(slow, { batchSize: 50, waitMs: 10, coalesceMaxMs });
       const contract = `W-${coalesceMaxMs}`;
       await ingestor.ingest([booking(`SLOW-${coalesceMaxMs}`), booking(contract)], { actor: 'test' });
       await until(async () => (await countOf(contract)) === 1);
       const before = batches.length;
       // Four requests 30 ms apart: three times waitMs between them, a tenth of the slow commit in all.
-      for (let round = 0; round < 4; round++) {
-        await invoices(contract, round, round + 1);
-        await new Promise((r) => setTimeout(r, 30));
-      }
+      await paced(contract, 4, 30);
       await until(async () => (await countOf(contract)) === 5);
-      await runner.stop();
-      await running;
+      await stop();
       spans.push(batches.slice(before));
     }
     expect(spans[0]).toEqual([4]);
@@ -136,25 +139,14 @@ describe('live follower batches and document cache', () => {
   });
 
   it('a steady trickle with no quiet gap commits at the latest coalesceMaxMs after a batch began, not only when full', async () => {
-    const batches: number[] = [];
-    const runner = new ProjectionRunner(store, read, counting, {
-      batchSize: 500,
-      waitMs: 200,
-      coalesceMaxMs: 300,
-      onBatch: (b) => batches.push(b.events),
-    });
-    const running = runner.run();
+    const { batches, stop } = follow(counting, { batchSize: 500, waitMs: 200, coalesceMaxMs: 300 });
     // 40 invoices 30 ms apart (~1.2 s): never 200 ms without an event, far fewer than a batch.
     await ingestor.ingest([booking('T')], { actor: 'test' });
     await until(async () => (await countOf('T')) === 1);
     const before = batches.length;
-    for (let i = 0; i < 40; i++) {
-      await invoices('T', i, i + 1);
-      await new Promise((r) => setTimeout(r, 30));
-    }
+    await paced('T', 40, 30);
     await until(async () => (await countOf('T')) === 41);
-    await runner.stop();
-    await running;
+    await stop();
     const trickle = batches.slice(before);
     expect(trickle.reduce((a, b) => a + b, 0)).toBe(40);
     expect(trickle.length).toBeGreaterThanOrEqual(3);
