@@ -270,7 +270,8 @@ function contractFact(doc: ExceptionsDoc, e: RecordedEvent): ExceptionsDoc {
     version: 0,
     bookedAt: null,
   };
-  if (!isVersionType(e.type) || e.type === 'ContractCancelled') return { ...doc, contract: c };
+  // Only a version changes the lines: any other fact leaves a known contract (and so the document) as it is.
+  if (!isVersionType(e.type) || e.type === 'ContractCancelled') return doc.contract ? doc : { ...doc, contract: c };
   const version = e.data.version as number;
   const booking = e.type === 'ContractBooked';
   const next = {
@@ -290,42 +291,82 @@ function contractFact(doc: ExceptionsDoc, e: RecordedEvent): ExceptionsDoc {
 
 /**
  * UNMAPPED_SKU: a SKU of the contract's lines the product mapping in force does not map. A mapping that maps it
- * resolves the item (by the system, naming the mapping version); one that drops it again opens it again.
+ * resolves the item (by the system, naming the mapping version); one that drops it again opens it again. An event that
+ * changes none of the items (most of a contract's facts) leaves the document as it is, the same object, which the
+ * runner then does not write again.
  */
 function unmappedSkus(doc: ExceptionsDoc, e: RecordedEvent, shared: MappedSkus): ExceptionsDoc {
   const c = doc.contract;
   if (!c) return doc;
-  const mapped = new Set(shared.skus);
-  const items = { ...doc.items };
-  for (const sku of new Set(c.lines.map(([, s]) => s))) {
-    const id = exceptionIdOf('schedule', c.contractId, 'UNMAPPED_SKU', sku);
-    const item = items[id];
+  const mapped = mappedSet(shared);
+  let items: ExceptionsDoc['items'] | null = null;
+  const set = (id: string, item: ExceptionItem): void => {
+    items ??= { ...doc.items };
+    items[id] = item;
+  };
+  for (const { sku, id, amount } of skusOf(c)) {
+    const item = doc.items[id];
     if (mapped.has(sku)) {
       if (item && !item.systemResolution)
-        items[id] = {
+        set(id, {
           ...item,
           systemResolution: {
             at: e.metadata.receivedAt,
             reason: `product mapping version ${shared.version} maps ${sku}`,
           },
-        };
+        });
       continue;
     }
-    const amount = c.lines.filter(([, s]) => s === sku).reduce((sum, [, , a]) => plus(sum, dec(a)), ZERO);
     const subject: ExceptionSubject = {
       kind: 'schedule',
       code: 'UNMAPPED_SKU',
       document: doc.document,
       contractId: c.contractId,
       legalEntity: c.legalEntity,
-      amount: c.currency ? formatMoney(amount, c.currency) : amount.toString(),
+      amount,
       currency: c.currency,
       firstSeen: item?.firstSeen ?? e.metadata.receivedAt,
       message: `SKU ${sku} has no product mapping`,
     };
-    items[id] = { ...(item ?? newItem(subject, id, { sku })), ...subject, systemResolution: null };
+    if (item && item.systemResolution === null && sameSubject(item, subject)) continue;
+    set(id, { ...(item ?? newItem(subject, id, { sku })), ...subject, systemResolution: null });
   }
-  return { ...doc, items };
+  return items ? { ...doc, items } : doc;
+}
+
+type ContractLines = NonNullable<ExceptionsDoc['contract']>;
+
+/**
+ * Each SKU of a contract's lines, with its item's id and the amount its lines put at stake. A contract's part of the
+ * document is replaced, never changed, when a version changes it; until then every fact asks again.
+ */
+const skusOfContract = new WeakMap<ContractLines, { sku: string; id: string; amount: string }[]>();
+function skusOf(c: ContractLines): { sku: string; id: string; amount: string }[] {
+  let skus = skusOfContract.get(c);
+  if (skus) return skus;
+  skus = [...new Set(c.lines.map(([, s]) => s))].map((sku) => {
+    const amount = c.lines.filter(([, s]) => s === sku).reduce((sum, [, , a]) => plus(sum, dec(a)), ZERO);
+    return {
+      sku,
+      id: exceptionIdOf('schedule', c.contractId, 'UNMAPPED_SKU', sku),
+      amount: c.currency ? formatMoney(amount, c.currency) : amount.toString(),
+    };
+  });
+  skusOfContract.set(c, skus);
+  return skus;
+}
+
+/** The SKUs a mapping in force maps, as a set: asked for on every fact of every contract. */
+const mappedSets = new WeakMap<MappedSkus, Set<string>>();
+function mappedSet(shared: MappedSkus): Set<string> {
+  let set = mappedSets.get(shared);
+  if (!set) mappedSets.set(shared, (set = new Set(shared.skus)));
+  return set;
+}
+
+/** Whether an item already says all that `subject` says. */
+function sameSubject(item: ExceptionItem, subject: ExceptionSubject): boolean {
+  return (Object.keys(subject) as (keyof ExceptionSubject)[]).every((k) => item[k] === subject[k]);
 }
 
 /**

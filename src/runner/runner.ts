@@ -504,6 +504,9 @@ export class ProjectionRunner {
     }
     const docs = new Map<string, DocWrite>();
     for (const [key, doc] of changed) {
+      // Folded back to the very document committed (the same object: its events changed nothing in it, e.g. an
+      // invoice in a contract's exceptions), with nothing to derive: there is nothing to write.
+      if (!p.derive && doc === stored.get(key)) continue;
       if (p.derive && this.options.building && !frozen(doc)) {
         const folded = { ...doc, [FOLDED_AT]: foldedAt.get(key)! };
         docs.set(key, { doc: folded, tags: [...(tagsFor(p, folded) ?? []), STALE] });

@@ -66,6 +66,30 @@ describe('exceptions projection', () => {
     expect(dropped.docs.get('contract:C-1')!.items[id]!.firstSeen).toBe(open.firstSeen);
   });
 
+  it('a fact that changes none of its items leaves the document as it is, the same object; a new SKU does not', () => {
+    const invoiced = event('contract-C-1', 'InvoiceIssued', { contractId: 'C-1', invoiceId: 'INV-1' });
+    const { docs, shared } = fold([products(1, 'PLAT'), booked]);
+    const doc = docs.get('contract:C-1')!;
+    // An open item stays open (the same subject), a resolved one resolved: nothing to change, nothing to write again.
+    expect(exceptions.evolve(doc, invoiced, shared)).toBe(doc);
+    const mapped = fold([products(1, 'PLAT', 'ADDON'), booked]);
+    expect(exceptions.evolve(mapped.docs.get('contract:C-1')!, invoiced, mapped.shared)).toBe(
+      mapped.docs.get('contract:C-1')!,
+    );
+    const amended = event('contract-C-1', 'ContractAmended', {
+      contractId: 'C-1',
+      version: 2,
+      effectiveDate: '2026-02-01',
+      lines: [
+        { lineId: 'A', sku: 'PLAT', amount: '100.00' },
+        { lineId: 'B', sku: 'ADDON', amount: '300.00' },
+      ],
+    });
+    const after = exceptions.evolve(doc, amended, shared);
+    expect(after).not.toBe(doc);
+    expect(after.items[exceptionIdOf('schedule', 'C-1', 'UNMAPPED_SKU', 'ADDON')]!.amount).toBe('300.00');
+  });
+
   it('a tie-out break is an item until a later tie-out of the same scope no longer finds it', () => {
     const difference = { legalEntity: 'US01', account: '4000', currency: 'USD', erp: '-90.00', revtrail: '-100.00' };
     const tieOut = (differences: JsonObject[]) =>

@@ -78,6 +78,33 @@ describe('projection runner', () => {
     expect(await read.get('count', 'contract-C-2')).toEqual({ n: 5, lastRevision: 4 });
   });
 
+  it('does not write again a document its events left as it was (the same object), and still moves the checkpoint', async () => {
+    /** Counts bookings per contract; an invoice changes nothing (its document is returned as it is). */
+    const bookings: Projection = {
+      name: 'bookings',
+      filter: { streamPrefixes: ['contract-'] },
+      keyOf: (e) => e.streamId,
+      initial: () => ({ bookings: 0 }),
+      evolve: (doc, e) => (e.type === 'ContractBooked' ? { bookings: (doc.bookings as number) + 1 } : doc),
+    };
+    const written: string[][] = [];
+    const commit = read.commit.bind(read);
+    read.commit = (writes) => {
+      written.push(writes.flatMap((w) => [...w.docs.keys()]));
+      return commit(writes);
+    };
+    await contracts(0, 2, 0);
+    const runner = new ProjectionRunner(store, read, bookings);
+    expect(await runner.catchUp()).toBe(2);
+    await ingestor.ingest([invoice('C-0', 'INV-a'), invoice('C-1', 'INV-b'), booking('C-2')], { actor: 'test' });
+    expect(await runner.catchUp()).toBe(3);
+    expect(written).toEqual([['contract-C-0', 'contract-C-1'], ['contract-C-2']]);
+    expect(await read.get('bookings', 'contract-C-0')).toEqual({ bookings: 1 });
+    const [status] = await runner.status();
+    expect(status).toMatchObject({ caughtUp: true, eventsBehind: 0 });
+    expect(status!.checkpoint).toBe(status!.head);
+  });
+
   it('follows the log live and stops cleanly', async () => {
     await contracts(0, 3, 1);
     const runner = new ProjectionRunner(store, read, contractVersions, {
