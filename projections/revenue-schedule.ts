@@ -96,9 +96,10 @@ const skuTag = (sku: string): string => `sku:${sku}`;
 /**
  * Each contract's last schedule: a batch of invoices changes the billing and the balances, not the schedule, so
  * deriving the contract again reuses it (src/revenue/last-schedule.ts). A contract caught up or followed live is
- * derived after every batch that touches it; 4,000 is the live runner's document cache.
+ * derived after every batch that touches it; 25,000 is the live runner's document cache (src/runner/cache.ts), and the
+ * entry of a contract dropped before it comes round again is never used (a busy period touches contracts in turn).
  */
-const lastSchedules = new LastSchedules(4000);
+const lastSchedules = new LastSchedules(25_000);
 
 export const revenueSchedule: Projection<RevenueScheduleDoc, ProductsInForce> = {
   name: 'revenue-schedule',
