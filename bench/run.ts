@@ -14,6 +14,7 @@ import { benchIngest, benchMetricsCost } from './ingest.js';
 import { benchPartitions } from './partition.js';
 import { benchPosting } from './posting.js';
 import { benchRebuild } from './rebuild.js';
+import { DEFAULT_CACHED_DOCUMENTS } from '../src/runner/cache.js';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const pct = (r: number): string => `${(r * 100).toFixed(1)}%`;
@@ -135,7 +136,7 @@ async function ingest(contracts: number): Promise<boolean> {
     ],
     (
       [
-        ['as shipped (batches up to REVTRAIL_RUNNER_MAX_BATCH, 4,000 documents cached)', r],
+        [`as shipped (batches up to REVTRAIL_RUNNER_MAX_BATCH, ${fmt(DEFAULT_CACHED_DOCUMENTS)} documents cached)`, r],
         ['fixed batches of 500, no cache', fixed],
       ] as const
     ).map(([name, x]) => [
