@@ -290,8 +290,9 @@ async function busyOf(url: string, key: string): Promise<number> {
 }
 
 /**
- * busyOf once the last batch's report has arrived (before the clock starts as after it stops): a batch is reported just after its commit (the runner's thread
- * counts the lag first, then messages this one), so the figure is read until it holds still for 250 ms.
+ * busyOf once the last batch's report has arrived (before the clock starts as after it stops): a batch is reported
+ * just after its commit (the runner's thread counts the lag first, then messages this one), so the figure is read until
+ * it holds still for 250 ms.
  */
 async function settledBusyOf(url: string, key: string): Promise<number> {
   let last = await busyOf(url, key);

@@ -336,12 +336,19 @@ function unmappedSkus(doc: ExceptionsDoc, e: RecordedEvent, shared: MappedSkus):
 
 type ContractLines = NonNullable<ExceptionsDoc['contract']>;
 
+/** One SKU of a contract's lines: its UNMAPPED_SKU item's id, and the amount its lines put at stake. */
+interface ContractSku {
+  sku: string;
+  id: string;
+  amount: string;
+}
+
 /**
- * Each SKU of a contract's lines, with its item's id and the amount its lines put at stake. A contract's part of the
- * document is replaced, never changed, when a version changes it; until then every fact asks again.
+ * The SKUs of a contract's lines, kept per contract: its part of the document is replaced, never changed, when a
+ * version changes it, and until then every fact asks again.
  */
-const skusOfContract = new WeakMap<ContractLines, { sku: string; id: string; amount: string }[]>();
-function skusOf(c: ContractLines): { sku: string; id: string; amount: string }[] {
+const skusOfContract = new WeakMap<ContractLines, ContractSku[]>();
+function skusOf(c: ContractLines): ContractSku[] {
   let skus = skusOfContract.get(c);
   if (skus) return skus;
   skus = [...new Set(c.lines.map(([, s]) => s))].map((sku) => {
