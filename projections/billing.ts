@@ -1,6 +1,6 @@
-// What an invoice or a credit memo bills, as the projections that fold it read it: the sum of its lines' amounts,
-// excluding tax. Several projections fold the same event (revenue-schedule for the balances, posting-status for what
-// was billed per period), so the sum is made once per event and kept beside it for as long as the event lives.
+// What an invoice or a credit memo bills, as the revenue schedule reads it: the sum of its lines' amounts, excluding
+// tax. The schedule sums its contract's bills each time it derives the contract, so the sum is made once per bill and
+// kept beside its data for as long as that lives.
 import type { Dec } from '../src/revenue/index.js';
 import { dec, sumMoney } from '../src/revenue/index.js';
 import type { JsonObject, RecordedEvent } from '../schemas/index.js';

@@ -7,18 +7,18 @@
 // A document carries tags `batch:<batchId>` (so a batch's contracts are found by the tag index, not a scan),
 // `journal-status:<status>` and `rejection:<CODE>` (journals refused now, e.g. for a closed period).
 //
-// "Recognised" is the revenue-schedule projection's: rather than run the revenue engine a second time per contract,
-// `joinPostingStatus` joins the two documents when read (src/audit/posting-status.ts reads them from the read store).
+// "Billed" and "recognised" are the revenue-schedule projection's: rather than sequence the contract's facts and run the
+// revenue engine a second time per contract, `joinPostingStatus` joins the two documents when read
+// (src/audit/posting-status.ts reads them from the read store). The document folds only the booking and the journal
+// events, so an invoice or a usage record, most of a busy period's events, leaves it untouched.
 import type { JournalEntry, JournalState, JournalStatus } from '../commands/journal.js';
 import { JOURNAL_EVENTS, evolveJournals } from '../commands/journal.js';
-import type { FactSummary } from '../commands/versions.js';
-import { VERSION_TYPES, sequence, summarise } from '../commands/versions.js';
 import type { Dec } from '../src/revenue/index.js';
 import { ZERO, dec, formatMoney, minus, plus, sumMoney } from '../src/revenue/index.js';
 import type { JsonObject, RecordedEvent } from '../schemas/index.js';
-import { linesTotal } from './billing.js';
 import type { Projection } from './types.js';
 import type { RevenueScheduleDoc } from './revenue-schedule.js';
+import { appliedBilling } from './revenue-schedule.js';
 
 /** Signed amounts (debit − credit) per account code, keys in account order. */
 export type AccountAmounts = { [account: string]: string };
@@ -66,16 +66,6 @@ export interface PostingStatusDoc extends JsonObject {
   legalEntity: string | null;
   customerId: string | null;
   currency: string | null;
-  /**
-   * What decides which bills apply (commands/versions.ts): the contract's versions and bills as sequencing reads
-   * them. A bill held (its line or invoice not known yet) or rejected on apply is not billed.
-   */
-  sequencing: (FactSummary & JsonObject)[];
-  /** Every stored bill: its month and signed amount excluding tax (invoices positive, credit memos negative). */
-  bills: { eventId: string; period: string; amount: string }[];
-  /** Billed per month by the bills that apply, excluding tax; months in order. */
-  billedByPeriod: { period: string; amount: string }[];
-  billed: string;
   /** In preparation order. */
   journals: PostingJournal[];
   /**
@@ -92,9 +82,7 @@ export interface PostingStatusDoc extends JsonObject {
   streamRevision: number;
 }
 
-const BILLING = new Set(['InvoiceIssued', 'CreditMemoIssued']);
-const SEQUENCED = new Set<string>([...VERSION_TYPES, ...BILLING]);
-const FOLDED = new Set<string>([...SEQUENCED, ...JOURNAL_EVENTS]);
+const FOLDED = new Set<string>(['ContractBooked', ...JOURNAL_EVENTS]);
 
 const moneyIn = (value: Dec, currency: string | null): string =>
   currency === null ? value.toFixed() : formatMoney(value, currency);
@@ -120,10 +108,6 @@ export const postingStatus: Projection<PostingStatusDoc> = {
     legalEntity: null,
     customerId: null,
     currency: null,
-    sequencing: [],
-    bills: [],
-    billedByPeriod: [],
-    billed: '0',
     journals: [],
     journaled: {},
     posted: {},
@@ -134,12 +118,10 @@ export const postingStatus: Projection<PostingStatusDoc> = {
     streamRevision: -1,
   }),
   evolve: (doc, e) => {
-    let next = SEQUENCED.has(e.type) ? foldSequenced(doc, e) : foldJournal(doc, e);
-    if (e.type === 'ContractBooked') next = foldBooking(next, e);
-    if (BILLING.has(e.type)) next = foldBilling(next, e);
+    const next = e.type === 'ContractBooked' ? foldBooking(doc, e) : foldJournal(doc, e);
     return { ...next, streamRevision: e.revision };
   },
-  // The totals sum every bill and journal of the contract: once per batch (a rebuild: once, at the end), not per event.
+  // The totals sum every journal of the contract: once per batch (a rebuild: once, at the end), not per event.
   derive: (doc) => postingTotals(doc),
   tagsOf: (doc) => {
     const tags = new Set<string>();
@@ -162,34 +144,6 @@ function foldBooking(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc 
     customerId: d.customerId as string,
     currency: d.currency as string,
   };
-}
-
-function foldSequenced(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc {
-  const fact = summarise(e.type as FactSummary['type'], e.eventId, e.data, e.metadata.receivedAt);
-  return { ...doc, sequencing: byEventId([...doc.sequencing, fact as FactSummary & JsonObject]) };
-}
-
-/** Kept in event id order: the document is the same whatever order the events arrived in. */
-function byEventId<T extends { eventId: string }>(xs: T[]): T[] {
-  return xs.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
-}
-
-function foldBilling(doc: PostingStatusDoc, e: RecordedEvent): PostingStatusDoc {
-  // Billed revenue excludes tax; a credit memo takes back what it credits (as in the revenue schedule's balances).
-  const total = linesTotal(e);
-  const invoice = e.type === 'InvoiceIssued';
-  const period = ((invoice ? e.data.invoiceDate : e.data.issuedOn) as string).slice(0, 7);
-  const amount = (invoice ? total : total.neg()).toFixed();
-  return { ...doc, bills: byEventId([...doc.bills, { eventId: e.eventId, period, amount }]) };
-}
-
-/** Billed per month by the bills that apply (sequenced from the whole set: the same whatever the arrival order). */
-function billedByPeriodOf(doc: PostingStatusDoc): Map<string, Dec> {
-  const applied = new Set(sequence(doc.contractId, doc.sequencing).applied.map((f) => f.eventId));
-  const byPeriod = new Map<string, Dec>();
-  for (const b of doc.bills)
-    if (applied.has(b.eventId)) byPeriod.set(b.period, plus(byPeriod.get(b.period) ?? ZERO, dec(b.amount)));
-  return byPeriod;
 }
 
 /** The status fold of commands/journal.ts over the document's journals; lines are not kept, so none are passed. */
@@ -377,29 +331,24 @@ function documentTotals(t: Totals): Omit<Totals, 'rejectedRevenue'> {
   return rest;
 }
 
-function billedThrough(doc: PostingStatusDoc, through: string | null): Dec {
-  return sumMoney(doc.billedByPeriod.filter((b) => through === null || b.period <= through).map((b) => dec(b.amount)));
+/**
+ * Revenue billed through a period (all of it for null), excluding tax and net of credit memos: the bills that apply
+ * (a bill held, its line or invoice not known yet, or rejected on apply is not billed), from the revenue schedule.
+ */
+function billedThrough(schedule: RevenueScheduleDoc | null, through: string | null): Dec {
+  const bills = schedule ? appliedBilling(schedule) : [];
+  return sumMoney(bills.filter((b) => through === null || b.date.slice(0, 7) <= through).map((b) => dec(b.amount)));
 }
 
 /**
- * The document's totals (billed, journaled, posted, counts) from its bills and journals; `derive` for the runner, and
- * for whoever folds the events with `evolve` by hand (e.g. as-of queries).
+ * The document's totals (journaled, posted, counts) from its journals; `derive` for the runner, and for whoever folds
+ * the events with `evolve` by hand (e.g. as-of queries).
  */
 export function postingTotals(doc: PostingStatusDoc): PostingStatusDoc {
   const currency = doc.currency ?? doc.journals[0]?.currency ?? null;
   const counts = noCounts();
   for (const j of doc.journals) counts[j.status]++;
-  const byPeriod = billedByPeriodOf(doc);
-  const billedByPeriod = [...byPeriod.keys()]
-    .sort()
-    .map((period) => ({ period, amount: moneyIn(byPeriod.get(period)!, currency) }));
-  return {
-    ...doc,
-    billedByPeriod,
-    billed: moneyIn(sumMoney([...byPeriod.values()]), currency),
-    ...documentTotals(totalsOf(doc.journals, currency, null)),
-    counts,
-  };
+  return { ...doc, ...documentTotals(totalsOf(doc.journals, currency, null)), counts };
 }
 
 // ---- Reading: the joins the HTTP routes and GraphQL serve (src/audit/posting-status.ts reads their documents). ----
@@ -455,7 +404,7 @@ export function joinPostingStatus(
     customerId: posting.customerId,
     currency,
     through,
-    billed: moneyIn(billedThrough(posting, through), currency),
+    billed: moneyIn(billedThrough(schedule, through), currency),
     recognised,
     journaled: totals.journaledRevenue,
     posted: totals.postedRevenue,

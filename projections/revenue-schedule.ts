@@ -270,6 +270,15 @@ function billingByGroup(doc: RevenueScheduleDoc, schedule: Schedule): RevenueSch
 
 const BILLS = new Set(['InvoiceIssued', 'CreditMemoIssued']);
 
+/**
+ * The bills that apply (invoices positive, credit memos negative, excluding tax): the derived document's `billing`,
+ * else (not derived: a derivation that failed, e.g. over its budget) sequenced from its facts, which is what `derive`
+ * would have made of them. Posting status reads what was billed from here.
+ */
+export function appliedBilling(doc: RevenueScheduleDoc): readonly BillingEntry[] {
+  return doc.schedule !== null ? doc.billing : sequenceFacts(doc).billing;
+}
+
 /** True when the document holds the contract's booking (applied or not yet sequenced). */
 export function bookingOf(doc: RevenueScheduleDoc): JsonObject | null {
   return [...doc.facts, ...doc.pending].find((f) => f.type === 'ContractBooked')?.data ?? null;

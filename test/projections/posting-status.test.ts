@@ -8,7 +8,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decideOutcome, decidePrepare, decideReprepare, decideSubmitted } from '../../commands/journal.js';
 import type { JournalState } from '../../commands/journal.js';
 import { evolveJournals, initialJournalState } from '../../commands/journal.js';
-import { PROJECTIONS, joinPostingStatus, postingStatus, postingTotals } from '../../projections/index.js';
+import {
+  PROJECTIONS,
+  joinPostingStatus,
+  postingStatus,
+  postingTotals,
+  revenueSchedule,
+} from '../../projections/index.js';
+import type { ProductsInForce } from '../../projections/index.js';
 import type { PostingStatusDoc, RevenueScheduleDoc } from '../../projections/index.js';
 import type { DomainError, JsonObject, ProposedEvent, RecordedEvent } from '../../schemas/index.js';
 import { batchStatus, contractPostingStatus } from '../../src/audit/index.js';
@@ -88,6 +95,7 @@ describe('posting-status (pure)', () => {
       return this.apply(ok(decideOutcome(this.state, journalId, outcome, 'simulated', ctx)));
     }
   }
+  const NO_PRODUCTS: ProductsInForce = { version: 0, products: {} };
   const booked = recorded('ContractBooked', {
     version: 1,
     customerId: 'K',
@@ -100,8 +108,8 @@ describe('posting-status (pure)', () => {
   const closed = { status: 'rejected', code: 'PERIOD_CLOSED', retryable: false, message: 'closed' } as const;
   const posted = (erpDocumentId: string) => ({ status: 'posted', erpDocumentId, alreadyPosted: false }) as const;
 
-  it('billed excludes tax and a credit memo takes back what it credits, per month of its date', () => {
-    const { doc } = new Given(
+  it('billed comes from the revenue schedule: excluding tax, net of credit memos, bills that apply only', () => {
+    const events = [
       recorded('InvoiceIssued', {
         invoiceId: 'I1',
         invoiceDate: '2026-01-31',
@@ -120,16 +128,34 @@ describe('posting-status (pure)', () => {
         lines: [{ lineId: 'L1', amount: '120.50' }],
         reducesTransactionPrice: false,
       }),
-    );
-    expect(doc).toMatchObject({
-      currency: 'USD',
-      legalEntity: 'US01',
-      billed: '1379.50',
-      billedByPeriod: [
-        { period: '2026-01', amount: '1000.00' },
-        { period: '2026-02', amount: '379.50' },
-      ],
-    });
+      // Held: line L9 is in no version of the contract, so it is not billed.
+      recorded('InvoiceIssued', {
+        invoiceId: 'I3',
+        invoiceDate: '2026-02-28',
+        lines: [{ lineId: 'L9', amount: '999.00' }],
+      }),
+    ];
+    // An invoice or a credit memo leaves the posting-status document as it is: it is not folded at all.
+    expect(events.filter((e) => postingStatus.keyOf(e) !== null).map((e) => e.type)).toEqual(['ContractBooked']);
+    const { doc } = new Given(booked);
+    let folded: RevenueScheduleDoc = revenueSchedule.initial('C-1');
+    for (const e of events) folded = revenueSchedule.evolve(folded, e, NO_PRODUCTS);
+    const derived = revenueSchedule.derive!(folded, NO_PRODUCTS);
+    for (const [schedule, through, billed] of [
+      [derived, null, '1379.50'],
+      [derived, '2026-01', '1000.00'],
+      [derived, '2025-12', '0.00'],
+      // A schedule whose derivation failed (e.g. over its budget) keeps its facts: the same bills apply.
+      [folded, null, '1379.50'],
+      [folded, '2026-02', '1379.50'],
+    ] as const) {
+      expect(joinPostingStatus('C-1', doc, schedule, through ? { through } : {})).toMatchObject({
+        currency: 'USD',
+        legalEntity: 'US01',
+        billed,
+      });
+    }
+    expect(joinPostingStatus('C-1', doc, null).billed).toBe('0.00');
   });
 
   it('each submission is an attempt in its batch with its answer; the journal counts as posted once posted', () => {
@@ -230,6 +256,7 @@ describe('posting-status (pure)', () => {
     const schedule = {
       contractId: 'C-1',
       schedule: { status: 'ok', currency: 'USD' },
+      billing: [],
       balances: [balance('2026-01', '100.00'), balance('2026-02', '200.00')],
     } as unknown as RevenueScheduleDoc;
     expect(joinPostingStatus('C-1', g.doc, schedule)).toMatchObject({
