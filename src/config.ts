@@ -74,7 +74,7 @@ const Env = z.object({
     .optional()
     .describe('postgres://user:password@host:port/database for PostgreSQL, otherwise the SQLite file'),
   REVTRAIL_RUNNER_BATCH: wholeNumber(1, 100_000, 500),
-  REVTRAIL_RUNNER_MAX_BATCH: wholeNumber(1, 100_000, 10_000),
+  REVTRAIL_RUNNER_MAX_BATCH: wholeNumber(1, 100_000, 40_000),
   REVTRAIL_RUNNER_CACHE: wholeNumber(0, 1_000_000, DEFAULT_CACHED_DOCUMENTS),
   REVTRAIL_RUNNER_COALESCE_MS: wholeNumber(0, 60_000, DEFAULT_COALESCE_MAX_MS),
   REVTRAIL_REBUILD_BATCH: wholeNumber(1, 10_000_000, 1_000_000),
