@@ -568,6 +568,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the console in chromium', () => {
     expect(introspection.status()).toBe(200);
     expect(await introspection.request().headerValue('authorization')).toBe(`Bearer ${ADMIN}`);
     await poll(() => page.locator('.graphiql-container').count()).toBe(1);
+    // The editor fills in the default query once it has mounted; a click before that has nothing to send.
+    await poll(() => page.locator('.graphiql-query-editor').textContent()).toContain('totalCount');
     const [query] = await Promise.all([
       page.waitForResponse((r) => isPost(r.request(), 'totalCount')),
       page.getByRole('button', { name: /Execute query/i }).click(),
