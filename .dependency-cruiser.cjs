@@ -1,14 +1,15 @@
 // Import rules, checked by `npm run lint` (depcruise over src, commands, projections, schemas and bench).
 //
-// Every arrow points from I/O to pure code: schemas/, commands/, projections/ and src/revenue/ are data and pure
-// functions, so they import each other and three libraries that are pure themselves (zod for shapes, decimal.js for
-// money, uuid for v5 ids) and nothing from the I/O ring: no store, read model, server, connector, runner, CLI or
-// configuration, and no Node built-ins, with one exception — schemas/envelope.ts takes sha-256 from node:crypto,
-// a deterministic function of its input (no randomness, no clock, no I/O) that content hashes and event ids are
-// made of. Type-only imports count: a pure module that names a port's type depends on the port.
+// Every arrow points from I/O to pure code: schemas/, commands/, projections/, src/revenue/ and src/cache/ (a bounded
+// map the hot paths share) are data and pure functions, so they import each other and three libraries that are pure
+// themselves (zod for shapes, decimal.js for money, uuid for v5 ids) and nothing from the I/O ring: no store, read
+// model, server, connector, runner, CLI or configuration, and no Node built-ins, with one exception —
+// schemas/envelope.ts takes sha-256 from node:crypto, a deterministic function of its input (no randomness, no clock,
+// no I/O) that content hashes and event ids are made of. Type-only imports count: a pure module that names a port's
+// type depends on the port.
 
 /** The pure core. */
-const PURE = '^(schemas|commands|projections|src/revenue)/';
+const PURE = '^(schemas|commands|projections|src/revenue|src/cache)/';
 
 /** The I/O ring: every folder under src/ that talks to the outside world, and the wiring. */
 const IO = [

@@ -96,8 +96,9 @@ const skuTag = (sku: string): string => `sku:${sku}`;
 /**
  * Each contract's last schedule: a batch of invoices changes the billing and the balances, not the schedule, so
  * deriving the contract again reuses it (src/revenue/last-schedule.ts). A contract caught up or followed live is
- * derived after every batch that touches it; 25,000 is the live runner's document cache (src/runner/cache.ts), and the
- * entry of a contract dropped before it comes round again is never used (a busy period touches contracts in turn).
+ * derived after every batch that touches it; 25,000 is the live runner's document cache (src/runner/cache.ts). Past
+ * that, a contract dropped to make room is computed again when it comes round; which one is dropped is random, so a
+ * busy period that touches more contracts in turn still finds about the share the cache holds.
  */
 const lastSchedules = new LastSchedules(25_000);
 

@@ -24,6 +24,7 @@ import type { FxRatesPublished } from '../../schemas/index.js';
 import { isFxRatesInput, parseFxRates } from '../../schemas/index.js';
 import { decideFxRate, evolveFxRates, fxRateStreamOf, initialFxRateStreamState } from '../../commands/fx-rates.js';
 import type { AppendRequest, EventStore } from '../store/index.js';
+import { RandomReplacementCache } from '../cache/index.js';
 import { decideOnStream, handleBatch } from '../handling/index.js';
 import type { Refusal } from './rejection.js';
 import { rejectionEvents, rejectionStream } from './rejection.js';
@@ -58,6 +59,7 @@ export interface IngestContext {
 export interface IngestOptions {
   /** The clock: the only place time enters the write side. */
   now?: () => Date;
+  /** Contracts whose state is kept between requests (default 10,000); past that, one chosen at random makes room. */
   cacheSize?: number;
   /** Bounds on each event and contract; default DEFAULT_LIMITS. */
   limits?: Limits;
@@ -127,9 +129,8 @@ class KeyedLock {
 
 export class Ingestor {
   private readonly now: () => Date;
-  private readonly cacheSize: number;
   private readonly limits: Limits;
-  private readonly cache = new Map<string, ContractState>();
+  private readonly cache: RandomReplacementCache<ContractState>;
   private readonly locks = new KeyedLock();
 
   constructor(
@@ -137,7 +138,7 @@ export class Ingestor {
     options: IngestOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
-    this.cacheSize = options.cacheSize ?? 10_000;
+    this.cache = new RandomReplacementCache(options.cacheSize ?? 10_000);
     this.limits = options.limits ?? DEFAULT_LIMITS;
   }
 
@@ -398,10 +399,9 @@ export class Ingestor {
     return state;
   }
 
+  /** When the cache is full, a new contract takes the place of one chosen at random (src/cache). */
   private remember(contractId: string, state: ContractState): void {
-    this.cache.delete(contractId);
-    this.cache.set(contractId, state); // least recently used first
-    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(contractId, state);
   }
 
   /** The append request keeping refusals (rejections-<day> takes any revision, so it never clashes). */

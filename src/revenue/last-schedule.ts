@@ -6,14 +6,22 @@
 // JSON is the same schedule: the key is the whole input (facts with their data, the mappings, the budget), never an
 // id standing for it. A schedule over budget throws and is not kept, so a hit never skips a budget check that would
 // have failed. Callers treat schedules as immutable values, so one may be handed out more than once.
+import { RandomReplacementCache } from '../cache/index.js';
 import { computeSchedule } from './engine.js';
 import type { Schedule, ScheduleInput } from './types.js';
 
 export class LastSchedules {
-  private readonly entries = new Map<string, { input: string; schedule: Schedule }>();
+  private readonly entries: RandomReplacementCache<{ input: string; schedule: Schedule }>;
+  /** Schedules handed out again, and computed. */
+  readonly counts = { reused: 0, computed: 0 };
 
-  /** At most `capacity` contracts are remembered, the least recently computed dropped first. */
-  constructor(private readonly capacity: number) {}
+  /**
+   * At most `capacity` contracts are remembered; when full, a new one takes the place of one chosen at random (a busy
+   * period derives contracts in turn, and least recently computed would drop the one needed next: src/cache).
+   */
+  constructor(capacity: number) {
+    this.entries = new RandomReplacementCache(capacity);
+  }
 
   compute(input: ScheduleInput): Schedule {
     const key = JSON.stringify([
@@ -24,10 +32,13 @@ export class LastSchedules {
       input.events,
     ]);
     const last = this.entries.get(input.contractId);
-    this.entries.delete(input.contractId);
-    const schedule = last?.input === key ? last.schedule : computeSchedule(input);
+    if (last?.input === key) {
+      this.counts.reused++;
+      return last.schedule;
+    }
+    const schedule = computeSchedule(input);
+    this.counts.computed++;
     this.entries.set(input.contractId, { input: key, schedule });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return schedule;
   }
 }

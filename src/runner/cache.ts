@@ -8,6 +8,7 @@
 // (partitioned workers own disjoint keys); each time the runner starts following or catching up it begins empty, since
 // others may have written while it was stopped, and a runner that fails is discarded with its cache.
 import type { JsonObject } from '../../schemas/index.js';
+import { RandomReplacementCache } from '../cache/index.js';
 import type { Generation } from '../readmodel/index.js';
 
 /**
@@ -22,71 +23,34 @@ export const DEFAULT_CACHED_DOCUMENTS = 25_000;
 
 /**
  * At most `capacity` committed documents across every projection and generation; when full, a new one takes the place
- * of one chosen at random. Not the least recently used: a busy period touches contracts in turn, and once they are more
- * than the cache holds, the least recently used document is exactly the one needed next, so such a cache hits almost
- * never. With random replacement a cache holding a fraction of the documents touched in turn hits for about that
- * fraction of them, and one holding all of them keeps them all.
+ * of one chosen at random (src/cache: a busy period touches contracts in turn, and least recently used would drop the
+ * document needed next), so a cache holding a fraction of the documents touched in turn hits for about that fraction of
+ * them, and one holding all of them keeps them all.
  */
 export class DocumentCache {
-  private readonly entries = new Map<string, { doc: JsonObject; slot: number }>();
-  /** The entries' ids, in any order: replacement picks a slot. */
-  private readonly ids: string[] = [];
-  /** A xorshift state: which slot a replacement takes is random, and the same from one run to the next. */
-  private seed = 0x9e3779b9;
+  private readonly docs: RandomReplacementCache<JsonObject>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.docs = new RandomReplacementCache(capacity);
+  }
 
   get(target: Generation, key: string): JsonObject | undefined {
-    return this.entries.get(entryId(target, key))?.doc;
+    return this.docs.get(entryId(target, key));
   }
 
   /** Records a committed write: the document as written, or its deletion (null). */
   committed(target: Generation, key: string, doc: JsonObject | null): void {
-    const id = entryId(target, key);
-    const entry = this.entries.get(id);
-    if (entry !== undefined) {
-      if (doc !== null) entry.doc = doc;
-      else this.remove(id, entry.slot);
-      return;
-    }
-    if (doc === null || this.capacity === 0) return;
-    if (this.ids.length < this.capacity) {
-      this.entries.set(id, { doc, slot: this.ids.length });
-      this.ids.push(id);
-      return;
-    }
-    const slot = this.random() % this.ids.length;
-    this.entries.delete(this.ids[slot]!);
-    this.ids[slot] = id;
-    this.entries.set(id, { doc, slot });
+    if (doc === null) this.docs.delete(entryId(target, key));
+    else this.docs.set(entryId(target, key), doc);
   }
 
   /** Forgets every document: a runner that starts following again reads them afresh. */
   clear(): void {
-    this.entries.clear();
-    this.ids.length = 0;
+    this.docs.clear();
   }
 
   get size(): number {
-    return this.entries.size;
-  }
-
-  /** Drops an entry, the last slot's entry moving into its slot. */
-  private remove(id: string, slot: number): void {
-    this.entries.delete(id);
-    const last = this.ids.pop()!;
-    if (last === id) return;
-    this.ids[slot] = last;
-    this.entries.get(last)!.slot = slot;
-  }
-
-  private random(): number {
-    let x = this.seed;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.seed = x >>> 0;
-    return this.seed;
+    return this.docs.size;
   }
 }
 
