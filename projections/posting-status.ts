@@ -14,7 +14,7 @@
 import type { JournalEntry, JournalState, JournalStatus } from '../commands/journal.js';
 import { JOURNAL_EVENTS, evolveJournals } from '../commands/journal.js';
 import type { Dec } from '../src/revenue/index.js';
-import { ZERO, dec, formatMoney, minus, plus, sumMoney } from '../src/revenue/index.js';
+import { ZERO, dec, formatMoney, minus, monthOf, plus, sumMoney } from '../src/revenue/index.js';
 import type { JsonObject, RecordedEvent } from '../schemas/index.js';
 import type { Projection } from './types.js';
 import type { RevenueScheduleDoc } from './revenue-schedule.js';
@@ -337,7 +337,7 @@ function documentTotals(t: Totals): Omit<Totals, 'rejectedRevenue'> {
  */
 function billedThrough(schedule: RevenueScheduleDoc | null, through: string | null): Dec {
   const bills = schedule ? appliedBilling(schedule) : [];
-  return sumMoney(bills.filter((b) => through === null || b.date.slice(0, 7) <= through).map((b) => dec(b.amount)));
+  return sumMoney(bills.filter((b) => through === null || monthOf(b.date) <= through).map((b) => dec(b.amount)));
 }
 
 /**

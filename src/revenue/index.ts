@@ -20,4 +20,4 @@ export type { BillingEntry, PeriodBalance } from './balances.js';
 export { diffSchedules } from './diff.js';
 export { changeOf, negateMoney } from './money.js';
 export { ZERO, minus, plus } from './money.js';
-export { monthEnd, monthsBetween, nextMonth, previousMonth } from './calendar.js';
+export { monthEnd, monthOf, monthsBetween, nextMonth, previousMonth } from './calendar.js';
